@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Reading blobs of a layout with their declared size and digest enforced. */
+#ifndef OCIP_BLOB_H
+#define OCIP_BLOB_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <oci-prep/error.h>
+#include <oci-prep/image.h>
+
+struct ocip_blob;
+
+/* Open the blob DESC names under the layout directory LAYOUT_DIRFD
+   ("blobs/<alg>/<hex>", built only from the validated digest).  The parents resolve
+   inside the layout (ocip_fsroot); the blob itself must be a regular file and is never a
+   followed symlink (ELOOP), nor a FIFO, device or directory (EINVAL).  A missing blob is
+   ENOENT.  Returns 0 and a reader owned by the caller, or a negative errno with *ERR set;
+   every message names the digest.  */
+int ocip_blob_open (int layout_dirfd, const struct ocip_descriptor *desc, struct ocip_blob **ret, ocip_error_t *err);
+
+/* Read up to LEN bytes.  Returns the count (> 0), or 0 at the end once the blob proved
+   to be exactly DESC's size with DESC's digest, or a negative errno: EBADMSG when the
+   blob is shorter or longer than declared or its digest differs, else the read error.
+   Bytes already returned before such an error must be discarded by the caller.  */
+ssize_t ocip_blob_read (struct ocip_blob *b, void *buf, size_t len, ocip_error_t *err);
+void ocip_blob_close (struct ocip_blob *b);
+
+/* Read and verify a whole blob into memory.  A declared size over MAX is E2BIG before
+   anything is read.  *RET (NUL-terminated, *RET_LEN bytes) is owned by the caller.  */
+int ocip_blob_read_all (int layout_dirfd, const struct ocip_descriptor *desc, size_t max, char **ret,
+                        size_t *ret_len, ocip_error_t *err);
+
+/* Read a whole blob and check its size and digest.  */
+int ocip_blob_verify (int layout_dirfd, const struct ocip_descriptor *desc, ocip_error_t *err);
+
+static inline void
+ocip_blob_closep (struct ocip_blob **b)
+{
+  ocip_blob_close (*b);
+}
+#define cleanup_blob __attribute__ ((cleanup (ocip_blob_closep)))
+
+#endif

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* OCI image layouts: the oci-layout marker, index.json, the IMAGE grammar, resolution. */
+#ifndef OCIP_LAYOUT_H
+#define OCIP_LAYOUT_H
+
+#include <stdbool.h>
+
+#include <oci-prep/error.h>
+#include <oci-prep/image.h>
+
+struct ocip_layout
+{
+  int dirfd;                 /* the layout directory, O_PATH|O_DIRECTORY */
+  char *path;                /* for messages only */
+  struct ocip_index *index;  /* index.json */
+};
+
+/* Open the layout at PATH (following symlinks in PATH itself: the caller chose it):
+   "oci-layout" must be a regular file with imageLayoutVersion "1.0.0", index.json a
+   valid index.  Files inside are read through ocip_fsroot.  Errors: ENOENT/ENOTDIR
+   for a missing layout, EINVAL for a bad marker or index, each naming PATH.
+   *RET is owned by the caller (ocip_layout_free).  */
+int ocip_layout_open (const char *path, struct ocip_layout **ret, ocip_error_t *err);
+void ocip_layout_free (struct ocip_layout *layout);
+
+/* IMAGE := [oci:]LAYOUT_DIR[:REF] | [oci:]LAYOUT_DIR@ALG:HEX.  LAYOUT_DIR is everything
+   before the first ':' or '@' (so it cannot contain either).  REF follows the
+   image-layout ref grammar.  */
+struct ocip_image_ref
+{
+  char *layout; /* owned */
+  char *ref;    /* owned, NULL when absent */
+  bool has_digest;
+  struct ocip_digest digest;
+};
+
+/* Parse S; EINVAL for an empty layout, an invalid REF or digest text.  */
+int ocip_image_ref_parse (const char *s, struct ocip_image_ref *ret, ocip_error_t *err);
+void ocip_image_ref_clear (struct ocip_image_ref *ref);
+
+/* Read a whole index or manifest blob through DESC with size and digest verified, and
+   parse it as the media type DESC declares.  Results owned by the caller.  */
+int ocip_layout_read_index (struct ocip_layout *layout, const struct ocip_descriptor *desc, struct ocip_index **ret,
+                            ocip_error_t *err);
+int ocip_layout_read_manifest (struct ocip_layout *layout, const struct ocip_descriptor *desc,
+                               struct ocip_manifest **ret, ocip_error_t *err);
+
+/* The entries REF names: index.json's entries whose ref name is REF->ref; without a
+   ref, those named "latest", else the only entry; with a digest, the one index or
+   manifest of that digest reachable from index.json.  Errors as ocip_layout_resolve.
+   *RET (an array of *RET_N descriptors) is owned by the caller: ocip_descriptors_free.  */
+int ocip_layout_select (struct ocip_layout *layout, const struct ocip_image_ref *ref, struct ocip_descriptor **ret,
+                        size_t *ret_n, ocip_error_t *err);
+void ocip_descriptors_free (struct ocip_descriptor *d, size_t n);
+
+/* Pick the manifest REF names for PLATFORM.  Without REF or digest: the entry named
+   "latest", else the only entry of index.json.  An index is searched depth-first
+   (nested indexes included) for manifests whose descriptor platform matches.  A
+   manifest reached directly (no index) carries no platform on its descriptor and is
+   taken as is (ocip_plan_new checks its config when a platform was asked for).
+   Errors name what exists: ENOENT "ref 'v2' not found in 'img' (available: latest, v1)",
+   ENOENT for no matching platform (listing those present), EINVAL when two manifests
+   match equally ("ambiguous").  *RET is a copy owned by the caller.  */
+int ocip_layout_resolve (struct ocip_layout *layout, const struct ocip_image_ref *ref,
+                         const struct ocip_platform *platform, struct ocip_descriptor *ret, ocip_error_t *err);
+
+#endif

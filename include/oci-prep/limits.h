@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Every limit an image can push against, in one place. */
+#ifndef OCIP_LIMITS_H
+#define OCIP_LIMITS_H
+
+/* index.json, manifests and configs are read whole into memory.  */
+#define OCIP_LIMIT_JSON_DOCUMENT_SIZE (4u * 1024 * 1024)
+/* yajl frees its tree recursively: the nesting depth bounds that recursion.  */
+#define OCIP_LIMIT_JSON_DEPTH 64
+/* Values (strings, numbers, containers...) in one document: bounds the tree's memory.  */
+#define OCIP_LIMIT_JSON_VALUES (1u << 19)
+/* Files read from a rootfs to build config.json (/etc/passwd, /etc/group).  */
+#define OCIP_LIMIT_ROOTFS_FILE_SIZE (4u * 1024 * 1024)
+/* Descriptors in one index, layers in one manifest.  */
+#define OCIP_LIMIT_INDEX_ENTRIES 100000
+#define OCIP_LIMIT_LAYERS 4096
+/* Indexes nested inside indexes.  */
+#define OCIP_LIMIT_INDEX_DEPTH 16
+/* Distinct blobs reachable from one layout.  */
+#define OCIP_LIMIT_GRAPH_NODES (1u << 20)
+/* Symlinks followed while resolving one path, as the kernel's MAXSYMLINKS.  */
+#define OCIP_LIMIT_SYMLINK_STEPS 40
+/* Path length handled by the resolver.  */
+#define OCIP_LIMIT_PATH_LENGTH 4096
+/* Parallel blob or layer workers.  */
+#define OCIP_LIMIT_JOBS 64
+/* The oci-layout file.  */
+#define OCIP_LIMIT_OCI_LAYOUT_SIZE 4096
+
+#endif

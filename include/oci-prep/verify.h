@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Verification of every blob reachable from a layout or one image. */
+#ifndef OCIP_VERIFY_H
+#define OCIP_VERIFY_H
+
+#include <stdint.h>
+
+#include <oci-prep/error.h>
+#include <oci-prep/image.h>
+#include <oci-prep/layout.h>
+
+struct ocip_verify_blob
+{
+  struct ocip_descriptor desc;
+  char *failure; /* NULL when the blob is good; else why, naming the digest */
+};
+
+struct ocip_verify_report
+{
+  struct ocip_verify_blob *blobs; /* children before parents, each blob once */
+  size_t n_blobs;
+  size_t n_failed;
+  int64_t bytes; /* declared bytes of all blobs checked */
+};
+
+/* Check the size and digest of every blob reachable from ROOTS (e.g. index.json's
+   entries, or one resolved manifest) in LAYOUT, reading each blob once: indexes and
+   manifests while walking the graph (a bad one is reported and not descended into),
+   configs and layers afterwards on JOBS threads.  Failures of single blobs are
+   collected in the report, not returned; the return is negative only when the walk
+   itself fails (a cycle, a limit).  *RET is owned by the caller.  */
+int ocip_verify (struct ocip_layout *layout, const struct ocip_descriptor *roots, size_t n_roots, unsigned jobs,
+                 struct ocip_verify_report **ret, ocip_error_t *err);
+void ocip_verify_report_free (struct ocip_verify_report *report);
+
+#endif

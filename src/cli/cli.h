@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* What the command handlers share: global options, the handler type, output helpers. */
+#ifndef OCIP_CLI_H
+#define OCIP_CLI_H
+
+#include <stdbool.h>
+
+#include <oci-prep/error.h>
+#include <oci-prep/json.h>
+
+/* A handler's return for a usage error it already reported: exit status 2.  */
+#define CLI_USAGE 2
+
+struct cli_globals
+{
+  const char *store;
+  bool json;
+  int verbosity; /* -1 quiet, 0 normal, 1 verbose */
+};
+
+/* Returns 0, CLI_USAGE, or a negative errno with *ERR set (printed once by main).  */
+typedef int (*cli_handler) (const struct cli_globals *g, int argc, char **argv, ocip_error_t *err);
+
+int cmd_inspect (const struct cli_globals *g, int argc, char **argv, ocip_error_t *err);
+int cmd_verify (const struct cli_globals *g, int argc, char **argv, ocip_error_t *err);
+
+/* Print a usage error for COMMAND and return CLI_USAGE.  */
+int cli_usage_error (const char *command, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+
+/* Write GEN's document to stdout.  */
+int cli_print_json (struct ocip_json_gen *gen, ocip_error_t *err);
+
+#endif

@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* oci-prep inspect: what an IMAGE resolves to. */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <oci-prep/cleanup.h>
+#include <oci-prep/plan.h>
+
+#include "cli.h"
+
+static void
+gen_layers (struct ocip_json_gen *gen, const struct ocip_plan *plan)
+{
+  size_t i;
+
+  ocip_json_gen_string (gen, "layers");
+  ocip_json_gen_array_open (gen);
+  for (i = 0; i < plan->n_layers; i++)
+    {
+      const struct ocip_plan_layer *l = &plan->layers[i];
+      ocip_json_gen_map_open (gen);
+      ocip_json_gen_kv_string (gen, "mediaType", l->blob.media_type);
+      ocip_json_gen_kv_string (gen, "digest", l->blob.digest.str);
+      ocip_json_gen_kv_int64 (gen, "size", l->blob.size);
+      ocip_json_gen_kv_string (gen, "compression", ocip_compression_name (l->compression));
+      ocip_json_gen_kv_string (gen, "diffID", l->diff_id.str);
+      ocip_json_gen_kv_string (gen, "chainID", l->chain_id.str);
+      ocip_json_gen_map_close (gen);
+    }
+  ocip_json_gen_array_close (gen);
+}
+
+static void
+gen_config (struct ocip_json_gen *gen, const struct ocip_plan *plan)
+{
+  const struct ocip_image_config *c = plan->config;
+  char **kv;
+
+  ocip_json_gen_string (gen, "config");
+  ocip_json_gen_map_open (gen);
+  ocip_json_gen_kv_string (gen, "digest", plan->manifest->config.digest.str);
+  ocip_json_gen_kv_string (gen, "mediaType", plan->manifest->config.media_type);
+  ocip_json_gen_kv_int64 (gen, "size", plan->manifest->config.size);
+  ocip_json_gen_kv_string (gen, "created", c->created);
+  ocip_json_gen_kv_string (gen, "author", c->author);
+  ocip_json_gen_kv_strv (gen, "entrypoint", c->entrypoint);
+  ocip_json_gen_kv_strv (gen, "cmd", c->cmd);
+  ocip_json_gen_kv_strv (gen, "env", c->env);
+  ocip_json_gen_kv_string (gen, "user", c->user);
+  ocip_json_gen_kv_string (gen, "workingDir", c->working_dir);
+  ocip_json_gen_kv_string (gen, "stopSignal", c->stop_signal);
+  ocip_json_gen_kv_strv (gen, "exposedPorts", c->exposed_ports);
+  ocip_json_gen_kv_strv (gen, "volumes", c->volumes);
+  if (c->labels)
+    {
+      ocip_json_gen_string (gen, "labels");
+      ocip_json_gen_map_open (gen);
+      for (kv = c->labels; *kv; kv += 2)
+        ocip_json_gen_kv_string (gen, kv[0], kv[1]);
+      ocip_json_gen_map_close (gen);
+    }
+  ocip_json_gen_map_close (gen);
+}
+
+static int
+print_json (const struct ocip_plan *plan, ocip_error_t *err)
+{
+  cleanup_json_gen struct ocip_json_gen *gen = ocip_json_gen_new (true);
+  cleanup_free char *platform = ocip_platform_string (&plan->config->platform);
+
+  ocip_json_gen_map_open (gen);
+  ocip_json_gen_kv_string (gen, "image", plan->image);
+  ocip_json_gen_string (gen, "manifest");
+  ocip_json_gen_map_open (gen);
+  ocip_json_gen_kv_string (gen, "digest", plan->manifest_desc.digest.str);
+  ocip_json_gen_kv_string (gen, "mediaType", plan->manifest_desc.media_type);
+  ocip_json_gen_kv_int64 (gen, "size", plan->manifest_desc.size);
+  ocip_json_gen_map_close (gen);
+  ocip_json_gen_kv_string (gen, "platform", platform);
+  gen_config (gen, plan);
+  gen_layers (gen, plan);
+  ocip_json_gen_map_close (gen);
+  return cli_print_json (gen, err);
+}
+
+/* A string vector as a compact JSON array: unambiguous for arguments with spaces.  */
+static void
+print_strv (const char *label, char **v)
+{
+  cleanup_json_gen struct ocip_json_gen *gen = NULL;
+  cleanup_free char *text = NULL;
+  ocip_error_t err = NULL;
+
+  if (v == NULL)
+    return;
+  gen = ocip_json_gen_new (false);
+  ocip_json_gen_array_open (gen);
+  for (; *v; v++)
+    ocip_json_gen_string (gen, *v);
+  ocip_json_gen_array_close (gen);
+  if (ocip_json_gen_finish (gen, &text, NULL, &err) < 0)
+    {
+      ocip_error_release (&err);
+      return;
+    }
+  printf ("%-11s %s", label, text);
+}
+
+static void
+print_text (const struct ocip_plan *plan)
+{
+  const struct ocip_image_config *c = plan->config;
+  cleanup_free char *platform = ocip_platform_string (&c->platform);
+  char **p;
+  size_t i;
+
+  printf ("%-11s %s\n", "image", plan->image);
+  printf ("%-11s %s (%s, %lld bytes)\n", "manifest", plan->manifest_desc.digest.str, plan->manifest_desc.media_type,
+          (long long) plan->manifest_desc.size);
+  printf ("%-11s %s\n", "platform", platform);
+  printf ("%-11s %s (%lld bytes)\n", "config", plan->manifest->config.digest.str,
+          (long long) plan->manifest->config.size);
+  if (c->created)
+    printf ("%-11s %s\n", "created", c->created);
+  print_strv ("entrypoint", c->entrypoint);
+  print_strv ("cmd", c->cmd);
+  for (p = c->env; p && *p; p++)
+    printf ("%-11s %s\n", "env", *p);
+  if (c->user && *c->user)
+    printf ("%-11s %s\n", "user", c->user);
+  if (c->working_dir && *c->working_dir)
+    printf ("%-11s %s\n", "workdir", c->working_dir);
+  for (p = c->labels; p && *p; p += 2)
+    printf ("%-11s %s=%s\n", "label", p[0], p[1]);
+  printf ("%-11s %zu\n", "layers", plan->n_layers);
+  for (i = 0; i < plan->n_layers; i++)
+    {
+      const struct ocip_plan_layer *l = &plan->layers[i];
+      printf ("  %zu %s %lld bytes\n", i + 1, l->blob.media_type, (long long) l->blob.size);
+      printf ("    digest  %s\n    diffID  %s\n    chainID %s\n", l->blob.digest.str, l->diff_id.str,
+              l->chain_id.str);
+    }
+}
+
+int
+cmd_inspect (const struct cli_globals *g, int argc, char **argv, ocip_error_t *err)
+{
+  static const struct option options[] = {
+    { "platform", required_argument, NULL, 'p' },
+    { "json", no_argument, NULL, 'j' },
+    { NULL, 0, NULL, 0 },
+  };
+  cleanup_plan struct ocip_plan *plan = NULL;
+  struct ocip_platform platform = { 0 };
+  bool json = g->json, have_platform = false;
+  int c, r;
+
+  while ((c = getopt_long (argc, argv, "", options, NULL)) != -1)
+    switch (c)
+      {
+      case 'p':
+        if (have_platform)
+          ocip_platform_clear (&platform);
+        if (ocip_platform_parse (optarg, &platform, err) < 0)
+          {
+            r = cli_usage_error ("inspect", "%s", (*err)->msg);
+            ocip_error_release (err);
+            return r;
+          }
+        have_platform = true;
+        break;
+      case 'j':
+        json = true;
+        break;
+      default:
+        return cli_usage_error ("inspect", "unknown option");
+      }
+  if (optind != argc - 1)
+    {
+      ocip_platform_clear (&platform);
+      return cli_usage_error ("inspect", "expected one IMAGE");
+    }
+
+  r = ocip_plan_new (argv[optind], have_platform ? &platform : NULL, &plan, err);
+  ocip_platform_clear (&platform);
+  if (r < 0)
+    return r;
+  if (json)
+    return print_json (plan, err);
+  print_text (plan);
+  return 0;
+}

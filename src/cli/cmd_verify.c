@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* oci-prep verify: digest and size of every reachable blob, every failure reported. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <oci-prep/cleanup.h>
+#include <oci-prep/layout.h>
+#include <oci-prep/pool.h>
+#include <oci-prep/verify.h>
+
+#include "cli.h"
+
+static int
+print_json (const struct ocip_verify_report *report, ocip_error_t *err)
+{
+  cleanup_json_gen struct ocip_json_gen *gen = ocip_json_gen_new (true);
+  size_t i;
+
+  ocip_json_gen_map_open (gen);
+  ocip_json_gen_kv_int64 (gen, "blobs", (int64_t) report->n_blobs);
+  ocip_json_gen_kv_int64 (gen, "bytes", report->bytes);
+  ocip_json_gen_string (gen, "failures");
+  ocip_json_gen_array_open (gen);
+  for (i = 0; i < report->n_blobs; i++)
+    if (report->blobs[i].failure)
+      {
+        ocip_json_gen_map_open (gen);
+        ocip_json_gen_kv_string (gen, "digest", report->blobs[i].desc.digest.str);
+        ocip_json_gen_kv_string (gen, "mediaType", report->blobs[i].desc.media_type);
+        ocip_json_gen_kv_string (gen, "error", report->blobs[i].failure);
+        ocip_json_gen_map_close (gen);
+      }
+  ocip_json_gen_array_close (gen);
+  ocip_json_gen_map_close (gen);
+  return cli_print_json (gen, err);
+}
+
+int
+cmd_verify (const struct cli_globals *g, int argc, char **argv, ocip_error_t *err)
+{
+  static const struct option options[] = {
+    { "json", no_argument, NULL, 'j' },
+    { "jobs", required_argument, NULL, 'J' },
+    { NULL, 0, NULL, 0 },
+  };
+  struct ocip_layout *layout = NULL;
+  struct ocip_verify_report *report = NULL;
+  struct ocip_descriptor *entries = NULL;
+  struct ocip_image_ref ref = { 0 };
+  unsigned jobs = ocip_pool_default_jobs ();
+  bool json = g->json;
+  size_t n_entries = 0, i;
+  int c, r;
+
+  while ((c = getopt_long (argc, argv, "", options, NULL)) != -1)
+    switch (c)
+      {
+      case 'j':
+        json = true;
+        break;
+      case 'J':
+        {
+          char *end;
+          unsigned long v = strtoul (optarg, &end, 10);
+          if (*optarg == '\0' || *end || v < 1 || v > 64)
+            return cli_usage_error ("verify", "--jobs takes a number from 1 to 64");
+          jobs = v;
+          break;
+        }
+      default:
+        return cli_usage_error ("verify", "unknown option");
+      }
+  if (optind != argc - 1)
+    return cli_usage_error ("verify", "expected one LAYOUT or IMAGE");
+
+  if ((r = ocip_image_ref_parse (argv[optind], &ref, err)) < 0)
+    return r;
+  if ((r = ocip_layout_open (ref.layout, &layout, err)) < 0)
+    goto out;
+  /* A bare layout means all of it; a ref or digest, what it names (every platform).  */
+  if (ref.ref || ref.has_digest)
+    r = ocip_layout_select (layout, &ref, &entries, &n_entries, err);
+  if (r == 0)
+    r = ocip_verify (layout, entries ? entries : layout->index->manifests,
+                     entries ? n_entries : layout->index->n_manifests, jobs, &report, err);
+  if (r < 0)
+    goto out;
+
+  if (json)
+    r = print_json (report, err);
+  else if (g->verbosity >= 0 && report->n_failed == 0)
+    printf ("verified %zu blobs, %lld bytes\n", report->n_blobs, (long long) report->bytes);
+  if (r == 0 && ! json)
+    for (i = 0; i < report->n_blobs; i++)
+      if (report->blobs[i].failure)
+        fprintf (stderr, "oci-prep: %s\n", report->blobs[i].failure);
+  if (r == 0 && report->n_failed)
+    r = ocip_error_set (err, EBADMSG, "'%s': %zu of %zu blobs failed verification", argv[optind], report->n_failed,
+                        report->n_blobs);
+
+out:
+  ocip_verify_report_free (report);
+  ocip_descriptors_free (entries, n_entries);
+  ocip_layout_free (layout);
+  ocip_image_ref_clear (&ref);
+  return r;
+}

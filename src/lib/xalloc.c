@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Allocators that abort on exhaustion: oci-prep is a one-shot tool. */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <oci-prep/cleanup.h>
+
+static void *
+check (void *p)
+{
+  if (p == NULL)
+    abort ();
+  return p;
+}
+
+void *
+xmalloc (size_t size)
+{
+  return check (malloc (size ? size : 1));
+}
+
+void *
+xzalloc (size_t size)
+{
+  return check (calloc (1, size ? size : 1));
+}
+
+void *
+xcalloc (size_t n, size_t size)
+{
+  return check (calloc (n ? n : 1, size ? size : 1));
+}
+
+void *
+xrealloc (void *p, size_t size)
+{
+  return check (realloc (p, size ? size : 1));
+}
+
+void *
+xreallocarray (void *p, size_t n, size_t size)
+{
+  return check (reallocarray (p, n ? n : 1, size ? size : 1));
+}
+
+char *
+xstrdup (const char *s)
+{
+  return check (strdup (s));
+}
+
+char *
+xstrndup (const char *s, size_t n)
+{
+  return check (strndup (s, n));
+}
+
+char *
+xasprintf (const char *fmt, ...)
+{
+  va_list ap;
+  char *s;
+
+  va_start (ap, fmt);
+  if (vasprintf (&s, fmt, ap) < 0)
+    abort ();
+  va_end (ap);
+  return s;
+}
