@@ -27,4 +27,16 @@
 /* The oci-layout file.  */
 #define OCIP_LIMIT_OCI_LAYOUT_SIZE 4096
 
+/* One layer: defaults, overridable on the command line.  The tar stream's bytes (after
+   decompression) and the sum of the sizes its entries declare (a sparse file can
+   declare far more than it carries).  */
+#define OCIP_LIMIT_LAYER_BYTES (256ull << 30)
+#define OCIP_LIMIT_LAYER_ENTRIES 10000000ull
+/* A symlink target, an xattr name and value.  */
+#define OCIP_LIMIT_LINK_TARGET 4095
+#define OCIP_LIMIT_XATTR_NAME 255
+#define OCIP_LIMIT_XATTR_VALUE 65536
+/* Owners: 2^32-1 is (uid_t) -1, "no change" to chown(2).  */
+#define OCIP_LIMIT_ID 4294967294u
+
 #endif

@@ -4,8 +4,10 @@
 #define OCIP_CLI_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include <oci-prep/error.h>
+#include <oci-prep/image.h>
 #include <oci-prep/json.h>
 
 /* A handler's return for a usage error it already reported: exit status 2.  */
@@ -22,7 +24,21 @@ struct cli_globals
 typedef int (*cli_handler) (const struct cli_globals *g, int argc, char **argv, ocip_error_t *err);
 
 int cmd_inspect (const struct cli_globals *g, int argc, char **argv, ocip_error_t *err);
+int cmd_load (const struct cli_globals *g, int argc, char **argv, ocip_error_t *err);
 int cmd_verify (const struct cli_globals *g, int argc, char **argv, ocip_error_t *err);
+
+/* Options shared by the commands that resolve images.  */
+struct cli_image_options
+{
+  bool have_platform;
+  struct ocip_platform platform; /* owned: ocip_platform_clear */
+};
+
+/* Option value parsers: 0 on success, else CLI_USAGE after printing the problem.  */
+int cli_parse_platform (const char *command, const char *value, struct cli_image_options *io);
+int cli_parse_jobs (const char *command, const char *value, unsigned *ret);
+/* A byte count or count: digits with an optional K, M, G or T suffix (powers of 1024).  */
+int cli_parse_size (const char *command, const char *option, const char *value, uint64_t *ret);
 
 /* Print a usage error for COMMAND and return CLI_USAGE.  */
 int cli_usage_error (const char *command, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));

@@ -155,23 +155,16 @@ cmd_inspect (const struct cli_globals *g, int argc, char **argv, ocip_error_t *e
     { NULL, 0, NULL, 0 },
   };
   cleanup_plan struct ocip_plan *plan = NULL;
-  struct ocip_platform platform = { 0 };
-  bool json = g->json, have_platform = false;
+  struct cli_image_options io = { 0 };
+  bool json = g->json;
   int c, r;
 
   while ((c = getopt_long (argc, argv, "", options, NULL)) != -1)
     switch (c)
       {
       case 'p':
-        if (have_platform)
-          ocip_platform_clear (&platform);
-        if (ocip_platform_parse (optarg, &platform, err) < 0)
-          {
-            r = cli_usage_error ("inspect", "%s", (*err)->msg);
-            ocip_error_release (err);
-            return r;
-          }
-        have_platform = true;
+        if ((r = cli_parse_platform ("inspect", optarg, &io)) != 0)
+          return r;
         break;
       case 'j':
         json = true;
@@ -181,12 +174,12 @@ cmd_inspect (const struct cli_globals *g, int argc, char **argv, ocip_error_t *e
       }
   if (optind != argc - 1)
     {
-      ocip_platform_clear (&platform);
+      ocip_platform_clear (&io.platform);
       return cli_usage_error ("inspect", "expected one IMAGE");
     }
 
-  r = ocip_plan_new (argv[optind], have_platform ? &platform : NULL, &plan, err);
-  ocip_platform_clear (&platform);
+  r = ocip_plan_new (argv[optind], io.have_platform ? &io.platform : NULL, &plan, err);
+  ocip_platform_clear (&io.platform);
   if (r < 0)
     return r;
   if (json)

@@ -63,14 +63,9 @@ cmd_verify (const struct cli_globals *g, int argc, char **argv, ocip_error_t *er
         json = true;
         break;
       case 'J':
-        {
-          char *end;
-          unsigned long v = strtoul (optarg, &end, 10);
-          if (*optarg == '\0' || *end || v < 1 || v > 64)
-            return cli_usage_error ("verify", "--jobs takes a number from 1 to 64");
-          jobs = v;
-          break;
-        }
+        if ((r = cli_parse_jobs ("verify", optarg, &jobs)) != 0)
+          return r;
+        break;
       default:
         return cli_usage_error ("verify", "unknown option");
       }

@@ -19,6 +19,7 @@ static const struct
   const char *summary;
 } commands[] = {
   { "inspect", cmd_inspect, "show what IMAGE resolves to: manifest, config, layers, platform" },
+  { "load", cmd_load, "extract the layers of each IMAGE into the store" },
   { "verify", cmd_verify, "check digest and size of every blob reachable from LAYOUT or IMAGE" },
 };
 

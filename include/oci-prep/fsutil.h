@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Small filesystem helpers that never follow symlinks. */
+#ifndef OCIP_FSUTIL_H
+#define OCIP_FSUTIL_H
+
+#include <oci-prep/error.h>
+
+/* Remove NAME under the directory DIRFD and, if it is a directory, everything below it.
+   Symlinks are removed, never followed; the walk never leaves NAME (each directory is
+   opened O_NOFOLLOW relative to its parent's fd).  A missing NAME is success.
+   Errors: negative errno with *ERR set, naming NAME.  */
+int ocip_rmtree_at (int dirfd, const char *name, ocip_error_t *err);
+
+/* Write LEN bytes at DATA to NAME under DIRFD atomically: a temporary file in the same
+   directory, fsync'd, then renamed over NAME.  MODE for the new file.  */
+int ocip_write_file_at (int dirfd, const char *name, const void *data, size_t len, mode_t mode, ocip_error_t *err);
+
+#endif

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Making every layer of a set of plans present in the store, extracting in parallel. */
+#ifndef OCIP_LOAD_H
+#define OCIP_LOAD_H
+
+#include <stdint.h>
+
+#include <oci-prep/error.h>
+#include <oci-prep/extract.h>
+#include <oci-prep/plan.h>
+#include <oci-prep/store.h>
+
+struct ocip_load_options
+{
+  unsigned jobs;                      /* 0: ocip_pool_default_jobs () */
+  struct ocip_extract_limits limits;  /* max_bytes also bounds the uncompressed stream */
+};
+
+enum ocip_load_state
+{
+  OCIP_LOAD_PRESENT,   /* already in the store (perhaps extracted meanwhile by another process) */
+  OCIP_LOAD_EXTRACTED, /* extracted and committed by this call */
+  OCIP_LOAD_FAILED,
+};
+
+struct ocip_load_layer
+{
+  struct ocip_digest diff_id;
+  struct ocip_digest blob_digest;
+  int64_t blob_size;
+  enum ocip_load_state state;
+  uint64_t bytes;   /* uncompressed tar bytes (extracted layers) */
+  uint64_t entries; /* tar entries (extracted layers) */
+  char *error;      /* why it failed, naming the layer; NULL otherwise */
+};
+
+struct ocip_load_report
+{
+  struct ocip_load_layer *layers; /* each distinct diffID once, in plan order */
+  size_t n_layers;
+  size_t n_failed;
+};
+
+/* Make the layers of PLANS present in STORE.  Missing layers are extracted at the same
+   time on OPTS->jobs threads, each in one streaming pass: blob (size and digest
+   enforced) -> decompressor chosen by media type -> diffID hash (trailing bytes
+   included) -> ocip_extract_tar into a work area; a diffID mismatch discards it.
+   All successful work areas are made durable with one syncfs, then committed.
+   A layer that another process is extracting is waited for (its lock), never
+   extracted twice; layers this process can take are never held up by it.
+   Per-layer failures are in the report (the others still commit); the return is
+   negative only when nothing could be attempted.  *RET is owned by the caller.  */
+int ocip_load (struct ocip_store *store, struct ocip_plan *const *plans, size_t n_plans,
+               const struct ocip_load_options *opts, struct ocip_load_report **ret, ocip_error_t *err);
+void ocip_load_report_free (struct ocip_load_report *report);
+
+#endif

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The layer store shared by every invocation: layout, locks, crash-safe commits. */
+#ifndef OCIP_STORE_H
+#define OCIP_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <oci-prep/digest.h>
+#include <oci-prep/error.h>
+
+/* store/
+     layers/<alg>-<hex>/diff/       one extracted layer, overlay format
+     layers/<alg>-<hex>/meta.json   what was recorded when it was committed
+     locks/<alg>-<hex>              per-layer lock files (flock)
+     tmp/<alg>-<hex>.<random>/      extractions in progress
+     lock                           store-wide lock file
+   A directory under layers/ exists only once its content was completely extracted,
+   its diffID verified and the filesystem synced: it is renamed there from tmp/.  */
+struct ocip_store
+{
+  int dirfd;    /* the store directory */
+  int layers_fd;
+  int locks_fd;
+  int tmp_fd;
+  char *path;   /* for messages */
+};
+
+/* The default store: OCI_PREP_STORE, else /var/lib/oci-prep for root, else
+   $XDG_DATA_HOME/oci-prep or ~/.local/share/oci-prep.  A new string.  */
+char *ocip_store_default_path (void);
+
+/* Open (creating if needed, mode 0700: a store readable by others would expose the
+   setuid binaries of its images, moby CVE-2021-41091) the store at PATH, or at the
+   default path when PATH is NULL.  Leftovers in tmp/ whose layer lock is free (their
+   owner died) are removed.  An existing store directory with group/other access is
+   tightened to 0700.  *RET is owned by the caller (ocip_store_free).  */
+int ocip_store_open (const char *path, struct ocip_store **ret, ocip_error_t *err);
+void ocip_store_free (struct ocip_store *store);
+
+/* The directory name of a layer: "<alg>-<hex>" (a new string).  */
+char *ocip_store_layer_name (const struct ocip_digest *diff_id);
+
+/* Whether the layer DIFF_ID is committed.  */
+bool ocip_store_has_layer (struct ocip_store *store, const struct ocip_digest *diff_id);
+
+/* Open the committed layer's diff/ directory (O_PATH|O_DIRECTORY, caller owns it).
+   ENOENT when absent.  */
+int ocip_store_open_layer (struct ocip_store *store, const struct ocip_digest *diff_id, ocip_error_t *err);
+
+/* Take the lock of layer DIFF_ID: blocking when WAIT, else EWOULDBLOCK when another
+   process holds it.  Returns the lock fd (closing it releases the lock).  */
+int ocip_store_lock_layer (struct ocip_store *store, const struct ocip_digest *diff_id, bool wait,
+                           ocip_error_t *err);
+
+/* A work area for extracting DIFF_ID: tmp/<alg>-<hex>.XXXXXX with an empty diff/
+   inside.  The caller must hold the layer lock.  *RET_NAME (owned by the caller) is
+   the work area's name under tmp/; *RET_DIFF_FD an fd of its diff/ directory.  */
+int ocip_store_begin_layer (struct ocip_store *store, const struct ocip_digest *diff_id, char **ret_name,
+                            int *ret_diff_fd, ocip_error_t *err);
+
+/* Record META_JSON as the work area's meta.json (not synced: see commit).  */
+int ocip_store_write_meta (struct ocip_store *store, const char *work_name, const char *meta_json,
+                           ocip_error_t *err);
+
+/* Make everything written so far durable: one syncfs of the store's filesystem, for a
+   whole batch of work areas, before any of them is committed.  */
+int ocip_store_sync (struct ocip_store *store, ocip_error_t *err);
+
+/* Commit a synced work area as layer DIFF_ID (rename into layers/).  EEXIST if it
+   is there already (the work area is then discarded).  */
+int ocip_store_commit_layer (struct ocip_store *store, const char *work_name, const struct ocip_digest *diff_id,
+                             ocip_error_t *err);
+
+/* Remove a work area (after a failure).  */
+int ocip_store_discard (struct ocip_store *store, const char *work_name, ocip_error_t *err);
+
+static inline void
+ocip_store_freep (struct ocip_store **s)
+{
+  ocip_store_free (*s);
+}
+#define cleanup_store __attribute__ ((cleanup (ocip_store_freep)))
+
+#endif

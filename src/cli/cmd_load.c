@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* oci-prep load: every layer of each IMAGE present in the store. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <oci-prep/cleanup.h>
+#include <oci-prep/load.h>
+
+#include "cli.h"
+
+static const char *const state_names[] = {
+  [OCIP_LOAD_PRESENT] = "present",
+  [OCIP_LOAD_EXTRACTED] = "extracted",
+  [OCIP_LOAD_FAILED] = "failed",
+};
+
+static int
+print_json (const struct ocip_load_report *report, ocip_error_t *err)
+{
+  cleanup_json_gen struct ocip_json_gen *gen = ocip_json_gen_new (true);
+  size_t i;
+
+  ocip_json_gen_map_open (gen);
+  ocip_json_gen_string (gen, "layers");
+  ocip_json_gen_array_open (gen);
+  for (i = 0; i < report->n_layers; i++)
+    {
+      const struct ocip_load_layer *l = &report->layers[i];
+      ocip_json_gen_map_open (gen);
+      ocip_json_gen_kv_string (gen, "diffID", l->diff_id.str);
+      ocip_json_gen_kv_string (gen, "digest", l->blob_digest.str);
+      ocip_json_gen_kv_int64 (gen, "compressedSize", l->blob_size);
+      ocip_json_gen_kv_string (gen, "state", state_names[l->state]);
+      if (l->state == OCIP_LOAD_EXTRACTED)
+        {
+          ocip_json_gen_kv_int64 (gen, "size", (int64_t) l->bytes);
+          ocip_json_gen_kv_int64 (gen, "entries", (int64_t) l->entries);
+        }
+      ocip_json_gen_kv_string (gen, "error", l->error);
+      ocip_json_gen_map_close (gen);
+    }
+  ocip_json_gen_array_close (gen);
+  ocip_json_gen_map_close (gen);
+  return cli_print_json (gen, err);
+}
+
+static void
+print_text (const struct ocip_load_report *report)
+{
+  size_t i;
+
+  for (i = 0; i < report->n_layers; i++)
+    {
+      const struct ocip_load_layer *l = &report->layers[i];
+      if (l->state == OCIP_LOAD_EXTRACTED)
+        printf ("%-9s %s %llu bytes, %llu entries\n", state_names[l->state], l->diff_id.str,
+                (unsigned long long) l->bytes, (unsigned long long) l->entries);
+      else if (l->state == OCIP_LOAD_PRESENT)
+        printf ("%-9s %s\n", state_names[l->state], l->diff_id.str);
+    }
+}
+
+int
+cmd_load (const struct cli_globals *g, int argc, char **argv, ocip_error_t *err)
+{
+  static const struct option options[] = {
+    { "json", no_argument, NULL, 'j' },
+    { "jobs", required_argument, NULL, 'J' },
+    { "platform", required_argument, NULL, 'p' },
+    { "max-layer-size", required_argument, NULL, 'S' },
+    { "max-entries", required_argument, NULL, 'E' },
+    { NULL, 0, NULL, 0 },
+  };
+  struct ocip_load_options opts = { 0 };
+  struct cli_image_options io = { 0 };
+  struct ocip_load_report *report = NULL;
+  cleanup_store struct ocip_store *store = NULL;
+  struct ocip_plan **plans = NULL;
+  bool json = g->json;
+  size_t n_plans = 0, i;
+  int c, r;
+
+  ocip_extract_limits_default (&opts.limits);
+  while ((c = getopt_long (argc, argv, "", options, NULL)) != -1)
+    switch (c)
+      {
+      case 'j':
+        json = true;
+        break;
+      case 'J':
+        if ((r = cli_parse_jobs ("load", optarg, &opts.jobs)) != 0)
+          return r;
+        break;
+      case 'p':
+        if ((r = cli_parse_platform ("load", optarg, &io)) != 0)
+          return r;
+        break;
+      case 'S':
+        if ((r = cli_parse_size ("load", "--max-layer-size", optarg, &opts.limits.max_bytes)) != 0)
+          return r;
+        break;
+      case 'E':
+        if ((r = cli_parse_size ("load", "--max-entries", optarg, &opts.limits.max_entries)) != 0)
+          return r;
+        break;
+      default:
+        return cli_usage_error ("load", "unknown option");
+      }
+  if (optind >= argc)
+    return cli_usage_error ("load", "expected at least one IMAGE");
+
+  plans = xcalloc (argc - optind, sizeof *plans);
+  for (i = optind; i < (size_t) argc; i++)
+    if ((r = ocip_plan_new (argv[i], io.have_platform ? &io.platform : NULL, &plans[n_plans++], err)) < 0)
+      goto out;
+  if ((r = ocip_store_open (g->store, &store, err)) < 0 || (r = ocip_load (store, plans, n_plans, &opts, &report, err)) < 0)
+    goto out;
+
+  if (json)
+    r = print_json (report, err);
+  else if (g->verbosity >= 0)
+    print_text (report);
+  for (i = 0; r == 0 && ! json && i < report->n_layers; i++)
+    if (report->layers[i].error)
+      fprintf (stderr, "oci-prep: %s\n", report->layers[i].error);
+  if (r == 0 && report->n_failed)
+    r = ocip_error_set (err, EBADMSG, "%zu of %zu layers failed to load", report->n_failed, report->n_layers);
+
+out:
+  ocip_load_report_free (report);
+  for (i = 0; i < n_plans; i++)
+    ocip_plan_free (plans[i]);
+  free (plans);
+  ocip_platform_clear (&io.platform);
+  return r;
+}

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Parsers for option values shared by several commands. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <oci-prep/limits.h>
+
+#include "cli.h"
+
+int
+cli_parse_platform (const char *command, const char *value, struct cli_image_options *io)
+{
+  ocip_error_t err = NULL;
+  int r;
+
+  if (io->have_platform)
+    ocip_platform_clear (&io->platform);
+  io->have_platform = false;
+  if (ocip_platform_parse (value, &io->platform, &err) < 0)
+    {
+      r = cli_usage_error (command, "%s", err->msg);
+      ocip_error_release (&err);
+      return r;
+    }
+  io->have_platform = true;
+  return 0;
+}
+
+int
+cli_parse_jobs (const char *command, const char *value, unsigned *ret)
+{
+  char *end;
+  unsigned long v;
+
+  errno = 0;
+  v = strtoul (value, &end, 10);
+  if (*value < '0' || *value > '9' || *end || errno || v < 1 || v > OCIP_LIMIT_JOBS)
+    return cli_usage_error (command, "--jobs takes a number from 1 to %d", OCIP_LIMIT_JOBS);
+  *ret = v;
+  return 0;
+}
+
+int
+cli_parse_size (const char *command, const char *option, const char *value, uint64_t *ret)
+{
+  static const char suffixes[] = "KMGT";
+  unsigned long long v;
+  const char *s;
+  char *end;
+
+  errno = 0;
+  v = strtoull (value, &end, 10);
+  if (*value < '0' || *value > '9' || errno)
+    return cli_usage_error (command, "%s takes a size such as 512M", option);
+  if (*end)
+    {
+      if (end[1] || (s = strchr (suffixes, *end)) == NULL)
+        return cli_usage_error (command, "%s takes a size such as 512M", option);
+      for (int shift = 10 * (int) (s - suffixes + 1); shift > 0; shift -= 10)
+        {
+          if (v > (~0ull >> 10))
+            return cli_usage_error (command, "%s: '%s' is too large", option, value);
+          v <<= 10;
+        }
+    }
+  *ret = v;
+  return 0;
+}

@@ -1,0 +1,344 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The only user of zlib and libzstd: gzip, zstd or plain layer streams decoded in bounded memory. */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include <zlib.h>
+#include <zstd.h>
+#include <zstd_errors.h>
+
+#include <oci-prep/cleanup.h>
+#include <oci-prep/decompress.h>
+
+/* Compressed bytes go through one buffer of this size, allocated with the decoder: memory
+   never grows with the stream.  libzstd suggests about 128 KiB (ZSTD_DStreamInSize).  */
+#define OCIP_DECOMPRESS_BUFFER (128u * 1024)
+
+/* A zstd frame sets its own window, the history the decoder must keep in memory, up to
+   2 GiB (and its header can say more): a hostile layer would make every worker allocate
+   that much.  2^27 = 128 MiB is what zstd(1) accepts without --memory; it is set explicitly
+   so that a libzstd built with another default cannot raise it.  */
+#define OCIP_DECOMPRESS_ZSTD_WINDOW_LOG 27
+
+/* windowBits: 15 is deflate's largest window (32 KiB); +16 accepts the gzip wrapper only,
+   never a zlib header or raw deflate.  */
+#define OCIP_DECOMPRESS_GZIP_WINDOW_BITS (15 + 16)
+
+struct ocip_decompress
+{
+  enum ocip_compression compression;
+  ocip_read_fn source;
+  void *source_ctx;
+  unsigned char *in; /* OCIP_DECOMPRESS_BUFFER bytes; NULL for a plain stream */
+  uint64_t total_in; /* bytes the source returned so far */
+  bool eof;          /* the source returned 0 */
+  bool done;         /* the proper end was reached: reads return 0 */
+  int failed;        /* errno class of an earlier failure: reads fail again */
+  struct
+  {
+    z_stream z;
+    bool ready;      /* inflateInit2 succeeded: inflateEnd is due */
+    bool member_end; /* Z_STREAM_END: the next byte, if any, must start a new member */
+    bool later;      /* the current member is not the first */
+    unsigned magic;  /* bytes of the current member's magic checked so far (0..2) */
+  } gz;
+  struct
+  {
+    ZSTD_DCtx *dctx;
+    ZSTD_inBuffer in;
+    size_t hint; /* last ZSTD_decompressStream result: 0 when a frame is complete and flushed */
+  } zs;
+};
+
+static const char *
+codec_name (enum ocip_compression compression)
+{
+  switch (compression)
+    {
+    case OCIP_COMPRESSION_NONE:
+      return "plain";
+    case OCIP_COMPRESSION_GZIP:
+      return "gzip";
+    case OCIP_COMPRESSION_ZSTD:
+      return "zstd";
+    default:
+      return NULL;
+    }
+}
+
+/* Call the source.  Its errors are returned as it set them.  */
+static ssize_t
+source_read (struct ocip_decompress *d, void *buf, size_t len, ocip_error_t *err)
+{
+  ssize_t n;
+
+  if (d->eof)
+    return 0;
+  n = d->source (d->source_ctx, buf, len, err);
+  if (n < 0)
+    {
+      /* A source that forgot *ERR would leave the caller nothing to print.  */
+      if (*err == NULL)
+        ocip_error_set (err, n < -INT_MAX ? EIO : (int) -n, "%s: read the compressed stream",
+                        codec_name (d->compression));
+      return n;
+    }
+  /* Past LEN, the source has already overrun BUF; do not build on its count.  */
+  if ((size_t) n > len)
+    return ocip_error_set (err, EIO, "%s: the source returned %zd bytes for a read of %zu", codec_name (d->compression),
+                           n, len);
+  if (n == 0)
+    d->eof = true;
+  d->total_in += n;
+  return n;
+}
+
+static ssize_t
+fill (struct ocip_decompress *d, ocip_error_t *err)
+{
+  return source_read (d, d->in, OCIP_DECOMPRESS_BUFFER, err);
+}
+
+static const unsigned char gzip_magic[2] = { 0x1f, 0x8b };
+
+/* inflate reports a member that does not start with the gzip magic as a corrupt header
+   ("incorrect header check"), which tells nothing about bytes after the last member.
+   So the first two bytes of every member are checked before inflate sees them.
+   inflateReset sets total_in to 0, so it counts the current member's bytes; while MAGIC is
+   under 2, every byte inflate was given has been checked, hence total_in <= MAGIC.  */
+static int
+gzip_check_magic (struct ocip_decompress *d, ocip_error_t *err)
+{
+  z_stream *z = &d->gz.z;
+
+  while (d->gz.magic < 2 && d->gz.magic - z->total_in < z->avail_in)
+    {
+      if (z->next_in[d->gz.magic - z->total_in] != gzip_magic[d->gz.magic])
+        {
+          if (d->gz.later)
+            return ocip_error_set (err, EBADMSG, "gzip: trailing data after the end of the stream");
+          return ocip_error_set (err, EBADMSG, "gzip: not a gzip stream");
+        }
+      d->gz.magic++;
+    }
+  return 0;
+}
+
+static ssize_t
+gzip_read (struct ocip_decompress *d, void *buf, size_t len, ocip_error_t *err)
+{
+  z_stream *z = &d->gz.z;
+  ssize_t n;
+  int r;
+
+  if (len > UINT_MAX)
+    len = UINT_MAX;
+  z->next_out = buf;
+  z->avail_out = len;
+  for (;;)
+    {
+      if (z->avail_in == 0)
+        {
+          if ((n = fill (d, err)) < 0)
+            return n;
+          z->next_in = d->in;
+          z->avail_in = n;
+        }
+      if (d->gz.member_end)
+        {
+          /* The source ended right after a member: the proper end.  */
+          if (z->avail_in == 0)
+            return 0;
+          /* Concatenated members are one valid gzip stream (RFC 1952 2.2, pigz, docker).  */
+          if (inflateReset (z) != Z_OK)
+            return ocip_error_set (err, EIO, "gzip: reset the inflater");
+          d->gz.member_end = false;
+          d->gz.later = true;
+          d->gz.magic = 0;
+        }
+      if ((r = gzip_check_magic (d, err)) < 0)
+        return r;
+      if (z->avail_in == 0)
+        {
+          if (d->total_in == 0)
+            return ocip_error_set (err, EBADMSG, "gzip: empty input, not a gzip stream");
+          return ocip_error_set (err, EBADMSG, "gzip: truncated stream");
+        }
+
+      r = inflate (z, Z_NO_FLUSH);
+      switch (r)
+        {
+        case Z_OK:
+          break;
+        case Z_STREAM_END:
+          d->gz.member_end = true;
+          break;
+        case Z_DATA_ERROR:
+          /* Corrupt deflate data, a bad header, CRC-32 or length.  */
+          return ocip_error_set (err, EBADMSG, "gzip: %s", z->msg ? z->msg : "corrupt data");
+        case Z_NEED_DICT:
+          return ocip_error_set (err, EBADMSG, "gzip: member needs a preset dictionary");
+        case Z_MEM_ERROR:
+          abort ();
+        default:
+          /* With input and output space, inflate always progresses: Z_BUF_ERROR cannot
+             happen, and looping on it would never end.  */
+          return ocip_error_set (err, EIO, "gzip: inflate failed with status %d", r);
+        }
+      if (z->avail_out < len)
+        return len - z->avail_out;
+    }
+}
+
+static int
+zstd_error (size_t r, bool at_frame_boundary, ocip_error_t *err)
+{
+  switch (ZSTD_getErrorCode (r))
+    {
+    case ZSTD_error_frameParameter_windowTooLarge:
+      return ocip_error_set (err, E2BIG, "zstd: frame needs a window larger than %u MiB",
+                             (1u << OCIP_DECOMPRESS_ZSTD_WINDOW_LOG) >> 20);
+    case ZSTD_error_memory_allocation:
+      /* The size comes from the frame, so this is the image's doing: an error, not an abort.  */
+      return ocip_error_set (err, ENOMEM, "zstd: %s", ZSTD_getErrorName (r));
+    case ZSTD_error_prefix_unknown:
+      if (at_frame_boundary)
+        return ocip_error_set (err, EBADMSG, "zstd: trailing data after the end of the stream");
+      return ocip_error_set (err, EBADMSG, "zstd: %s", ZSTD_getErrorName (r));
+    default:
+      return ocip_error_set (err, EBADMSG, "zstd: %s", ZSTD_getErrorName (r));
+    }
+}
+
+static ssize_t
+zstd_read (struct ocip_decompress *d, void *buf, size_t len, ocip_error_t *err)
+{
+  ZSTD_outBuffer out = { buf, len, 0 };
+  bool at_frame_boundary;
+  ssize_t n;
+  size_t r;
+
+  for (;;)
+    {
+      if (d->zs.in.pos == d->zs.in.size)
+        {
+          if ((n = fill (d, err)) < 0)
+            return n;
+          d->zs.in.src = d->in;
+          d->zs.in.size = n;
+          d->zs.in.pos = 0;
+        }
+      if (d->total_in == 0)
+        return ocip_error_set (err, EBADMSG, "zstd: empty input, not a zstd stream");
+
+      /* Without new input this still flushes what a full output buffer left behind.  */
+      at_frame_boundary = d->zs.hint == 0;
+      r = ZSTD_decompressStream (d->zs.dctx, &out, &d->zs.in);
+      if (ZSTD_isError (r))
+        return zstd_error (r, at_frame_boundary, err);
+      d->zs.hint = r;
+      if (out.pos > 0)
+        return out.pos;
+      if (d->zs.in.pos == d->zs.in.size && d->eof)
+        {
+          if (r == 0)
+            return 0;
+          return ocip_error_set (err, EBADMSG, "zstd: truncated stream");
+        }
+    }
+}
+
+int
+ocip_decompress_new (enum ocip_compression compression, ocip_read_fn source, void *source_ctx,
+                     struct ocip_decompress **ret, ocip_error_t *err)
+{
+  cleanup_decompress struct ocip_decompress *d = NULL;
+  size_t zr;
+  int r;
+
+  if (codec_name (compression) == NULL)
+    return ocip_error_set (err, EINVAL, "decompress: unknown compression %d", (int) compression);
+
+  d = xzalloc (sizeof *d);
+  d->compression = compression;
+  d->source = source;
+  d->source_ctx = source_ctx;
+  switch (compression)
+    {
+    case OCIP_COMPRESSION_GZIP:
+      d->in = xmalloc (OCIP_DECOMPRESS_BUFFER);
+      r = inflateInit2 (&d->gz.z, OCIP_DECOMPRESS_GZIP_WINDOW_BITS);
+      if (r == Z_MEM_ERROR)
+        abort ();
+      if (r != Z_OK)
+        return ocip_error_set (err, EIO, "gzip: set up zlib %s: %s", zlibVersion (),
+                               d->gz.z.msg ? d->gz.z.msg : zError (r));
+      d->gz.ready = true;
+      break;
+    case OCIP_COMPRESSION_ZSTD:
+      d->in = xmalloc (OCIP_DECOMPRESS_BUFFER);
+      d->zs.dctx = ZSTD_createDCtx ();
+      if (d->zs.dctx == NULL)
+        abort ();
+      zr = ZSTD_DCtx_setParameter (d->zs.dctx, ZSTD_d_windowLogMax, OCIP_DECOMPRESS_ZSTD_WINDOW_LOG);
+      if (ZSTD_isError (zr))
+        return ocip_error_set (err, EIO, "zstd: set the window limit: %s", ZSTD_getErrorName (zr));
+      d->zs.hint = 1; /* no frame yet */
+      break;
+    default:
+      break;
+    }
+  *ret = steal_pointer (&d);
+  return 0;
+}
+
+ssize_t
+ocip_decompress_read (struct ocip_decompress *d, void *buf, size_t len, ocip_error_t *err)
+{
+  ssize_t n;
+
+  if (d->failed)
+    return ocip_error_set (err, d->failed, "%s: read after an earlier error", codec_name (d->compression));
+  /* 0 means the end: a zero-length read could not be told from it.  */
+  if (len == 0)
+    return ocip_error_set (err, EINVAL, "%s: read of zero bytes", codec_name (d->compression));
+  if (d->done)
+    return 0;
+  if (len > SSIZE_MAX)
+    len = SSIZE_MAX;
+
+  switch (d->compression)
+    {
+    case OCIP_COMPRESSION_GZIP:
+      n = gzip_read (d, buf, len, err);
+      break;
+    case OCIP_COMPRESSION_ZSTD:
+      n = zstd_read (d, buf, len, err);
+      break;
+    default:
+      n = source_read (d, buf, len, err);
+      break;
+    }
+  if (n < 0)
+    d->failed = n < -INT_MAX ? EIO : (int) -n;
+  else if (n == 0)
+    d->done = true;
+  return n;
+}
+
+void
+ocip_decompress_free (struct ocip_decompress *d)
+{
+  if (d == NULL)
+    return;
+  if (d->gz.ready)
+    inflateEnd (&d->gz.z);
+  ZSTD_freeDCtx (d->zs.dctx);
+  free (d->in);
+  free (d);
+}

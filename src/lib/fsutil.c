@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Recursive removal and atomic file replacement relative to directory fds. */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <oci-prep/cleanup.h>
+#include <oci-prep/fsutil.h>
+
+/* Empty the directory FD (which this function closes).  Depth is bounded by the tree,
+   which oci-prep built itself under its own limits.  */
+static int
+empty_dir (int fd, const char *name, ocip_error_t *err)
+{
+  cleanup_dir DIR *dir = fdopendir (fd);
+  struct dirent *de;
+  int r;
+
+  if (dir == NULL)
+    {
+      int saved = errno;
+      close (fd);
+      return ocip_error_set (err, saved, "remove '%s': fdopendir", name);
+    }
+  for (errno = 0; (de = readdir (dir)) != NULL; errno = 0)
+    {
+      if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
+        continue;
+      if ((r = ocip_rmtree_at (dirfd (dir), de->d_name, err)) < 0)
+        return r;
+    }
+  if (errno != 0)
+    return ocip_error_set (err, errno, "remove '%s': readdir", name);
+  return 0;
+}
+
+int
+ocip_rmtree_at (int dirfd, const char *name, ocip_error_t *err)
+{
+  int fd, r;
+
+  if (unlinkat (dirfd, name, 0) == 0 || errno == ENOENT)
+    return 0;
+  if (errno != EISDIR && errno != EPERM)
+    return ocip_error_set (err, errno, "remove '%s'", name);
+  fd = openat (dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    {
+      if (errno == ENOENT)
+        return 0;
+      return ocip_error_set (err, errno, "remove '%s': open", name);
+    }
+  if ((r = empty_dir (fd, name, err)) < 0)
+    return r;
+  if (unlinkat (dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+    return ocip_error_set (err, errno, "remove directory '%s'", name);
+  return 0;
+}
+
+int
+ocip_write_file_at (int dirfd, const char *name, const void *data, size_t len, mode_t mode, ocip_error_t *err)
+{
+  cleanup_free char *tmp = xasprintf (".%s.tmp.%d", name, (int) getpid ());
+  cleanup_close int fd = -1;
+  const char *p = data;
+  ssize_t n;
+
+  unlinkat (dirfd, tmp, 0);
+  fd = openat (dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+  if (fd < 0)
+    return ocip_error_set (err, errno, "create '%s'", tmp);
+  while (len > 0)
+    {
+      n = write (fd, p, len);
+      if (n < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          int saved = errno;
+          unlinkat (dirfd, tmp, 0);
+          return ocip_error_set (err, saved, "write '%s'", name);
+        }
+      p += n;
+      len -= n;
+    }
+  if (fsync (fd) < 0 || renameat (dirfd, tmp, dirfd, name) < 0)
+    {
+      int saved = errno;
+      unlinkat (dirfd, tmp, 0);
+      return ocip_error_set (err, saved, "replace '%s'", name);
+    }
+  return 0;
+}

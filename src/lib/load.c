@@ -1,0 +1,326 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* load: lock, extract in parallel, verify diffIDs, sync once, commit. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <oci-prep/blob.h>
+#include <oci-prep/cleanup.h>
+#include <oci-prep/decompress.h>
+#include <oci-prep/json.h>
+#include <oci-prep/load.h>
+#include <oci-prep/pool.h>
+
+#define DRAIN_BUFFER (128 * 1024)
+
+/* One distinct layer and where its blob is.  */
+struct job
+{
+  struct ocip_load_layer *out;
+  const struct ocip_plan_layer *layer;
+  int layout_dirfd;
+  int lock_fd;
+  char *work_name; /* set while a work area exists */
+};
+
+struct batch
+{
+  struct ocip_store *store;
+  const struct ocip_load_options *opts;
+  struct job **jobs;
+  size_t n_jobs;
+};
+
+/* blob -> decompressor -> (diffID hasher, byte count) -> the tar reader.  */
+struct layer_stream
+{
+  struct ocip_blob *blob;
+  struct ocip_decompress *decompress;
+  struct ocip_hasher *hasher;
+  uint64_t bytes, max_bytes;
+};
+
+static ssize_t
+read_blob (void *ctx, void *buf, size_t len, ocip_error_t *err)
+{
+  return ocip_blob_read (ctx, buf, len, err);
+}
+
+static ssize_t
+read_uncompressed (void *ctx, void *buf, size_t len, ocip_error_t *err)
+{
+  struct layer_stream *s = ctx;
+  ssize_t n = ocip_decompress_read (s->decompress, buf, len, err);
+
+  if (n <= 0)
+    return n;
+  s->bytes += n;
+  if (s->bytes > s->max_bytes)
+    return ocip_error_set (err, E2BIG, "uncompressed layer exceeds %llu bytes",
+                           (unsigned long long) s->max_bytes);
+  ocip_hasher_update (s->hasher, buf, n);
+  return n;
+}
+
+static char *
+meta_json (const struct job *job, const struct ocip_extract_stats *stats)
+{
+  cleanup_json_gen struct ocip_json_gen *gen = ocip_json_gen_new (true);
+  ocip_error_t err = NULL;
+  char *text = NULL;
+
+  ocip_json_gen_map_open (gen);
+  ocip_json_gen_kv_string (gen, "diffID", job->layer->diff_id.str);
+  ocip_json_gen_kv_string (gen, "chainID", job->layer->chain_id.str);
+  ocip_json_gen_kv_string (gen, "compressedDigest", job->layer->blob.digest.str);
+  ocip_json_gen_kv_string (gen, "mediaType", job->layer->blob.media_type);
+  ocip_json_gen_kv_int64 (gen, "compressedSize", job->layer->blob.size);
+  ocip_json_gen_kv_int64 (gen, "size", (int64_t) job->out->bytes);
+  ocip_json_gen_kv_int64 (gen, "entries", (int64_t) stats->entries);
+  ocip_json_gen_kv_int64 (gen, "created", (int64_t) time (NULL));
+  ocip_json_gen_map_close (gen);
+  if (ocip_json_gen_finish (gen, &text, NULL, &err) < 0)
+    abort (); /* only fixed keys and validated digests go in */
+  return text;
+}
+
+static int
+extract_layer (struct batch *b, struct job *job, ocip_error_t *err)
+{
+  const struct ocip_plan_layer *layer = job->layer;
+  struct layer_stream s = { .max_bytes = b->opts->limits.max_bytes };
+  struct ocip_extract_stats stats = { 0 };
+  struct ocip_digest actual;
+  cleanup_close int diff_fd = -1;
+  cleanup_free char *buf = NULL;
+  cleanup_free char *meta = NULL;
+  ssize_t n;
+  int r;
+
+  if ((r = ocip_store_begin_layer (b->store, &layer->diff_id, &job->work_name, &diff_fd, err)) < 0)
+    return r;
+  if ((r = ocip_blob_open (job->layout_dirfd, &layer->blob, &s.blob, err)) < 0)
+    return r;
+  if ((r = ocip_decompress_new (layer->compression, read_blob, s.blob, &s.decompress, err)) < 0)
+    goto out;
+  s.hasher = ocip_hasher_new (layer->diff_id.alg);
+  if ((r = ocip_extract_tar (diff_fd, read_uncompressed, &s, &b->opts->limits, &stats, err)) < 0)
+    goto out;
+  /* What follows the end-of-archive marker is part of the diffID too, and reading to
+     the end is what verifies the compressed blob's size and digest.  */
+  buf = xmalloc (DRAIN_BUFFER);
+  while ((n = read_uncompressed (&s, buf, DRAIN_BUFFER, err)) > 0)
+    ;
+  if (n < 0)
+    {
+      r = (int) n;
+      goto out;
+    }
+  ocip_hasher_final (s.hasher, &actual);
+  if (! ocip_digest_equal (&actual, &layer->diff_id))
+    {
+      r = ocip_error_set (err, EBADMSG, "diffID mismatch: the uncompressed layer hashes to '%s'", actual.str);
+      goto out;
+    }
+  job->out->bytes = s.bytes;
+  job->out->entries = stats.entries;
+  meta = meta_json (job, &stats);
+  r = ocip_store_write_meta (b->store, job->work_name, meta, err);
+
+out:
+  ocip_hasher_free (s.hasher);
+  ocip_decompress_free (s.decompress);
+  ocip_blob_close (s.blob);
+  return r;
+}
+
+static void
+record_failure (struct job *job, ocip_error_t *err)
+{
+  job->out->state = OCIP_LOAD_FAILED;
+  job->out->error = xasprintf ("layer '%s': %s", job->out->diff_id.str, (*err)->msg);
+  ocip_error_release (err);
+}
+
+static void
+run_job (void *ctx, size_t i)
+{
+  struct batch *b = ctx;
+  struct job *job = b->jobs[i];
+  ocip_error_t err = NULL;
+
+  if (extract_layer (b, job, &err) < 0)
+    record_failure (job, &err);
+}
+
+static void
+release_job (struct ocip_store *store, struct job *job)
+{
+  ocip_error_t ignored = NULL;
+
+  if (job->work_name)
+    {
+      ocip_store_discard (store, job->work_name, &ignored);
+      ocip_error_release (&ignored);
+      free (job->work_name);
+      job->work_name = NULL;
+    }
+  ocip_closep (&job->lock_fd);
+}
+
+/* Extract the locked jobs of B in parallel, then sync once and commit the good ones.  */
+static void
+run_batch (struct batch *b)
+{
+  ocip_error_t err = NULL;
+  size_t i;
+
+  ocip_pool_run (b->opts->jobs ? b->opts->jobs : ocip_pool_default_jobs (), b->n_jobs, run_job, b);
+  if (ocip_store_sync (b->store, &err) < 0)
+    {
+      for (i = 0; i < b->n_jobs; i++)
+        if (b->jobs[i]->out->state != OCIP_LOAD_FAILED)
+          {
+            ocip_error_t copy = NULL;
+            ocip_error_set (&copy, err->status, "%s", err->msg);
+            record_failure (b->jobs[i], &copy);
+          }
+      ocip_error_release (&err);
+    }
+  for (i = 0; i < b->n_jobs; i++)
+    {
+      struct job *job = b->jobs[i];
+      if (job->out->state != OCIP_LOAD_FAILED)
+        {
+          if (ocip_store_commit_layer (b->store, job->work_name, &job->out->diff_id, &err) < 0)
+            record_failure (job, &err);
+          else
+            {
+              job->out->state = OCIP_LOAD_EXTRACTED;
+              free (job->work_name);
+              job->work_name = NULL;
+            }
+        }
+      release_job (b->store, job);
+    }
+}
+
+/* Collect each distinct diffID once, in plan order.  */
+static struct job *
+collect_jobs (struct ocip_plan *const *plans, size_t n_plans, struct ocip_load_report *report, size_t *ret_n)
+{
+  size_t total = 0, i, j, k, n = 0;
+  struct job *jobs;
+
+  for (i = 0; i < n_plans; i++)
+    total += plans[i]->n_layers;
+  jobs = xcalloc (total, sizeof *jobs);
+  report->layers = xcalloc (total, sizeof *report->layers);
+  for (i = 0; i < n_plans; i++)
+    for (j = 0; j < plans[i]->n_layers; j++)
+      {
+        const struct ocip_plan_layer *l = &plans[i]->layers[j];
+        for (k = 0; k < n; k++)
+          if (ocip_digest_equal (&jobs[k].layer->diff_id, &l->diff_id))
+            break;
+        if (k < n)
+          continue;
+        jobs[n].layer = l;
+        jobs[n].layout_dirfd = plans[i]->layout->dirfd;
+        jobs[n].lock_fd = -1;
+        jobs[n].out = &report->layers[n];
+        report->layers[n].diff_id = l->diff_id;
+        report->layers[n].blob_digest = l->blob.digest;
+        report->layers[n].blob_size = l->blob.size;
+        n++;
+      }
+  report->n_layers = n;
+  *ret_n = n;
+  return jobs;
+}
+
+int
+ocip_load (struct ocip_store *store, struct ocip_plan *const *plans, size_t n_plans,
+           const struct ocip_load_options *opts, struct ocip_load_report **ret, ocip_error_t *err)
+{
+  struct ocip_load_report *report = xzalloc (sizeof *report);
+  cleanup_free struct job *jobs = NULL;
+  cleanup_free struct job **remaining = NULL;
+  cleanup_free struct job **busy = NULL;
+  cleanup_free struct job **locked = NULL;
+  size_t n_jobs, n_remaining = 0, i;
+  bool block = false;
+
+  jobs = collect_jobs (plans, n_plans, report, &n_jobs);
+  remaining = xcalloc (n_jobs + 1, sizeof *remaining);
+  busy = xcalloc (n_jobs + 1, sizeof *busy);
+  locked = xcalloc (n_jobs + 1, sizeof *locked);
+  for (i = 0; i < n_jobs; i++)
+    if (ocip_store_has_layer (store, &jobs[i].out->diff_id))
+      jobs[i].out->state = OCIP_LOAD_PRESENT;
+    else
+      remaining[n_remaining++] = &jobs[i];
+
+  /* Take what can be locked now and extract it; what another process holds is
+     waited for only when there is nothing left to do here, holding no lock, so two
+     processes can never wait on each other.  */
+  while (n_remaining > 0)
+    {
+      struct batch b = { .store = store, .opts = opts, .jobs = locked, .n_jobs = 0 };
+      size_t n_busy = 0;
+
+      for (i = 0; i < n_remaining; i++)
+        {
+          struct job *job = remaining[i];
+          ocip_error_t lock_err = NULL;
+
+          job->lock_fd = ocip_store_lock_layer (store, &job->out->diff_id, block && i == 0, &lock_err);
+          if (job->lock_fd < 0)
+            {
+              if (lock_err->status == EWOULDBLOCK)
+                {
+                  ocip_error_release (&lock_err);
+                  busy[n_busy++] = job;
+                }
+              else
+                record_failure (job, &lock_err);
+              continue;
+            }
+          if (ocip_store_has_layer (store, &job->out->diff_id))
+            {
+              job->out->state = OCIP_LOAD_PRESENT;
+              ocip_closep (&job->lock_fd);
+              continue;
+            }
+          locked[b.n_jobs++] = job;
+        }
+      if (b.n_jobs > 0)
+        run_batch (&b);
+      block = b.n_jobs == 0;
+      memcpy (remaining, busy, n_busy * sizeof *busy);
+      n_remaining = n_busy;
+    }
+
+  for (i = 0; i < report->n_layers; i++)
+    if (report->layers[i].state == OCIP_LOAD_FAILED)
+      report->n_failed++;
+  *ret = report;
+  return 0;
+}
+
+void
+ocip_load_report_free (struct ocip_load_report *report)
+{
+  size_t i;
+
+  if (report == NULL)
+    return;
+  for (i = 0; i < report->n_layers; i++)
+    free (report->layers[i].error);
+  free (report->layers);
+  free (report);
+}

@@ -1,0 +1,295 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The layer store: directory layout, per-layer locks, work areas and commits. */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <oci-prep/cleanup.h>
+#include <oci-prep/fsutil.h>
+#include <oci-prep/store.h>
+
+char *
+ocip_store_default_path (void)
+{
+  const char *env = getenv ("OCI_PREP_STORE");
+  const char *xdg = getenv ("XDG_DATA_HOME");
+  const char *home = getenv ("HOME");
+
+  if (env && *env)
+    return xstrdup (env);
+  if (geteuid () == 0)
+    return xstrdup ("/var/lib/oci-prep");
+  if (xdg && *xdg == '/')
+    return xasprintf ("%s/oci-prep", xdg);
+  return xasprintf ("%s/.local/share/oci-prep", home && *home ? home : "/tmp");
+}
+
+char *
+ocip_store_layer_name (const struct ocip_digest *diff_id)
+{
+  return xasprintf ("%s-%s", ocip_digest_alg_name (diff_id->alg), ocip_digest_hex (diff_id));
+}
+
+/* mkdir -p of the store directory itself (the caller's path, trusted), mode 0700.  */
+static int
+make_store_dir (const char *path, ocip_error_t *err)
+{
+  cleanup_free char *copy = xstrdup (path);
+  char *p;
+
+  for (p = copy + 1; *p; p++)
+    if (*p == '/')
+      {
+        *p = '\0';
+        if (mkdir (copy, 0755) < 0 && errno != EEXIST)
+          return ocip_error_set (err, errno, "create store parent '%s'", copy);
+        *p = '/';
+      }
+  if (mkdir (copy, 0700) < 0 && errno != EEXIST)
+    return ocip_error_set (err, errno, "create store '%s'", path);
+  return 0;
+}
+
+static int
+open_subdir (struct ocip_store *store, const char *name, ocip_error_t *err)
+{
+  int fd;
+
+  if (mkdirat (store->dirfd, name, 0700) < 0 && errno != EEXIST)
+    return ocip_error_set (err, errno, "store '%s': create '%s'", store->path, name);
+  fd = openat (store->dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return ocip_error_set (err, errno, "store '%s': open '%s'", store->path, name);
+  return fd;
+}
+
+/* tmp/<alg>-<hex>.<random>: the owner holds locks/<alg>-<hex> while it works.  A work
+   area whose lock can be taken belongs to a process that died.  */
+static int
+clean_stale_work (struct ocip_store *store, ocip_error_t *err)
+{
+  cleanup_dir DIR *dir = NULL;
+  struct dirent *de;
+  int fd, r;
+
+  fd = openat (store->tmp_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0 || (dir = fdopendir (fd)) == NULL)
+    {
+      if (fd >= 0)
+        close (fd);
+      return ocip_error_set (err, errno, "store '%s': read 'tmp'", store->path);
+    }
+  while ((de = readdir (dir)) != NULL)
+    {
+      cleanup_free char *layer = NULL;
+      cleanup_close int lock = -1;
+      char *dot;
+
+      if (de->d_name[0] == '.')
+        continue;
+      layer = xstrdup (de->d_name);
+      dot = strrchr (layer, '.');
+      if (dot)
+        *dot = '\0';
+      lock = openat (store->locks_fd, layer, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+      if (lock < 0)
+        return ocip_error_set (err, errno, "store '%s': open lock '%s'", store->path, layer);
+      if (flock (lock, LOCK_EX | LOCK_NB) < 0)
+        {
+          if (errno == EWOULDBLOCK)
+            continue; /* in progress */
+          return ocip_error_set (err, errno, "store '%s': lock '%s'", store->path, layer);
+        }
+      if ((r = ocip_rmtree_at (store->tmp_fd, de->d_name, err)) < 0)
+        return ocip_error_wrap (err, "store '%s': clean 'tmp'", store->path);
+    }
+  return 0;
+}
+
+int
+ocip_store_open (const char *path, struct ocip_store **ret, ocip_error_t *err)
+{
+  cleanup_free char *default_path = path ? NULL : ocip_store_default_path ();
+  struct ocip_store *store;
+  struct stat st;
+  int r;
+
+  if (path == NULL)
+    path = default_path;
+  if ((r = make_store_dir (path, err)) < 0)
+    return r;
+  store = xzalloc (sizeof *store);
+  store->layers_fd = store->locks_fd = store->tmp_fd = -1;
+  store->path = xstrdup (path);
+  store->dirfd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (store->dirfd < 0)
+    {
+      r = ocip_error_set (err, errno, "open store '%s'", path);
+      goto fail;
+    }
+  if (fstat (store->dirfd, &st) < 0)
+    {
+      r = ocip_error_set (err, errno, "stat store '%s'", path);
+      goto fail;
+    }
+  if ((st.st_mode & 077) && fchmod (store->dirfd, st.st_mode & 07700) < 0)
+    {
+      r = ocip_error_set (err, errno, "store '%s': restrict to mode 0700", path);
+      goto fail;
+    }
+  if ((store->layers_fd = r = open_subdir (store, "layers", err)) < 0
+      || (store->locks_fd = r = open_subdir (store, "locks", err)) < 0
+      || (store->tmp_fd = r = open_subdir (store, "tmp", err)) < 0 || (r = clean_stale_work (store, err)) < 0)
+    goto fail;
+  *ret = store;
+  return 0;
+
+fail:
+  ocip_store_free (store);
+  return r;
+}
+
+void
+ocip_store_free (struct ocip_store *store)
+{
+  if (store == NULL)
+    return;
+  ocip_closep (&store->dirfd);
+  ocip_closep (&store->layers_fd);
+  ocip_closep (&store->locks_fd);
+  ocip_closep (&store->tmp_fd);
+  free (store->path);
+  free (store);
+}
+
+bool
+ocip_store_has_layer (struct ocip_store *store, const struct ocip_digest *diff_id)
+{
+  cleanup_free char *name = ocip_store_layer_name (diff_id);
+  struct stat st;
+
+  return fstatat (store->layers_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR (st.st_mode);
+}
+
+int
+ocip_store_open_layer (struct ocip_store *store, const struct ocip_digest *diff_id, ocip_error_t *err)
+{
+  cleanup_free char *name = ocip_store_layer_name (diff_id);
+  cleanup_free char *diff = xasprintf ("%s/diff", name);
+  int fd = openat (store->layers_fd, diff, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+  if (fd < 0)
+    return ocip_error_set (err, errno, "layer '%s': open in store '%s'", diff_id->str, store->path);
+  return fd;
+}
+
+int
+ocip_store_lock_layer (struct ocip_store *store, const struct ocip_digest *diff_id, bool wait, ocip_error_t *err)
+{
+  cleanup_free char *name = ocip_store_layer_name (diff_id);
+  cleanup_close int fd = openat (store->locks_fd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+  int r;
+
+  if (fd < 0)
+    return ocip_error_set (err, errno, "layer '%s': open lock", diff_id->str);
+  do
+    r = flock (fd, LOCK_EX | (wait ? 0 : LOCK_NB));
+  while (r < 0 && errno == EINTR);
+  if (r < 0)
+    return ocip_error_set (err, errno, "layer '%s': lock", diff_id->str);
+  return steal_fd (&fd);
+}
+
+int
+ocip_store_begin_layer (struct ocip_store *store, const struct ocip_digest *diff_id, char **ret_name,
+                        int *ret_diff_fd, ocip_error_t *err)
+{
+  cleanup_free char *layer = ocip_store_layer_name (diff_id);
+  cleanup_free char *name = NULL;
+  cleanup_close int work = -1;
+  int diff, attempt;
+
+  for (attempt = 0;; attempt++)
+    {
+      free (name);
+      name = xasprintf ("%s.%08lx", layer, (unsigned long) random () ^ (unsigned long) getpid () << 8);
+      if (mkdirat (store->tmp_fd, name, 0700) == 0)
+        break;
+      if (errno != EEXIST || attempt == 100)
+        return ocip_error_set (err, errno, "layer '%s': create work area in '%s/tmp'", diff_id->str, store->path);
+    }
+  work = openat (store->tmp_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (work < 0 || mkdirat (work, "diff", 0755) < 0)
+    {
+      int saved = errno;
+      unlinkat (store->tmp_fd, name, AT_REMOVEDIR);
+      return ocip_error_set (err, saved, "layer '%s': create work area", diff_id->str);
+    }
+  diff = openat (work, "diff", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (diff < 0)
+    return ocip_error_set (err, errno, "layer '%s': open work area", diff_id->str);
+  *ret_name = steal_pointer (&name);
+  *ret_diff_fd = diff;
+  return 0;
+}
+
+int
+ocip_store_write_meta (struct ocip_store *store, const char *work_name, const char *meta_json, ocip_error_t *err)
+{
+  cleanup_free char *path = xasprintf ("%s/meta.json", work_name);
+  cleanup_close int fd = openat (store->tmp_fd, path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  size_t len = strlen (meta_json), done = 0;
+  ssize_t n;
+
+  if (fd < 0)
+    return ocip_error_set (err, errno, "create '%s'", path);
+  while (done < len)
+    {
+      n = write (fd, meta_json + done, len - done);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return ocip_error_set (err, errno, "write '%s'", path);
+      done += n;
+    }
+  return 0;
+}
+
+int
+ocip_store_sync (struct ocip_store *store, ocip_error_t *err)
+{
+  if (syncfs (store->dirfd) < 0)
+    return ocip_error_set (err, errno, "store '%s': syncfs", store->path);
+  return 0;
+}
+
+int
+ocip_store_commit_layer (struct ocip_store *store, const char *work_name, const struct ocip_digest *diff_id,
+                         ocip_error_t *err)
+{
+  cleanup_free char *name = ocip_store_layer_name (diff_id);
+
+  /* RENAME_NOREPLACE: a layer, once committed, is never swapped under a reader.  */
+  if (renameat2 (store->tmp_fd, work_name, store->layers_fd, name, RENAME_NOREPLACE) < 0)
+    {
+      int saved = errno;
+      ocip_error_t ignored = NULL;
+      ocip_store_discard (store, work_name, &ignored);
+      ocip_error_release (&ignored);
+      return ocip_error_set (err, saved, "layer '%s': commit into '%s/layers'", diff_id->str, store->path);
+    }
+  return 0;
+}
+
+int
+ocip_store_discard (struct ocip_store *store, const char *work_name, ocip_error_t *err)
+{
+  return ocip_rmtree_at (store->tmp_fd, work_name, err);
+}

@@ -1,0 +1,395 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* User specs resolved against the rootfs' own /etc/passwd and /etc/group, parsed here. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <oci-prep/cleanup.h>
+#include <oci-prep/fsroot.h>
+#include <oci-prep/limits.h>
+#include <oci-prep/user.h>
+
+struct passwd_entry
+{
+  char *name, *home;
+  uint32_t uid, gid;
+};
+
+struct group_entry
+{
+  char *name;
+  uint32_t gid;
+  char **members;
+};
+
+/* A parsed /etc/passwd or /etc/group.  MISSING: the rootfs has no such file.  */
+struct db
+{
+  bool missing;
+  struct passwd_entry *pw;
+  size_t n_pw;
+  struct group_entry *gr;
+  size_t n_gr;
+};
+
+static void
+db_clear (struct db *db)
+{
+  size_t i;
+
+  for (i = 0; i < db->n_pw; i++)
+    {
+      free (db->pw[i].name);
+      free (db->pw[i].home);
+    }
+  for (i = 0; i < db->n_gr; i++)
+    {
+      free (db->gr[i].name);
+      ocip_strv_free (db->gr[i].members);
+    }
+  free (db->pw);
+  free (db->gr);
+  memset (db, 0, sizeof *db);
+}
+
+#define cleanup_db __attribute__ ((cleanup (db_clear)))
+
+/* A decimal id: digits only (no sign, no space), at most OCIP_USER_ID_MAX.  */
+static bool
+parse_id (const char *s, uint32_t *ret)
+{
+  uint64_t v = 0;
+
+  if (*s == '\0')
+    return false;
+  for (; *s; s++)
+    {
+      if (*s < '0' || *s > '9')
+        return false;
+      v = v * 10 + (*s - '0');
+      if (v > OCIP_USER_ID_MAX)
+        return false;
+    }
+  *ret = (uint32_t) v;
+  return true;
+}
+
+/* What the spec grammar calls numeric: a name never starts like a number, so "1a" and
+   "-1" are malformed ids rather than names.  */
+static bool
+looks_numeric (const char *s)
+{
+  return (*s >= '0' && *s <= '9') || *s == '-' || *s == '+';
+}
+
+/* Read PATH inside ROOTFD whole.  A missing file is not an error: *RET is NULL.  The file
+   is opened O_NONBLOCK and checked with fstat() before any read, so a FIFO or a device
+   planted by the image is refused instead of blocking; the size limit bounds memory.  */
+static int
+read_rootfs_file (int rootfd, const char *path, char **ret, ocip_error_t *err)
+{
+  ocip_error_t local = NULL;
+  cleanup_close int fd = ocip_fsroot_open (rootfd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0, 0, &local);
+  cleanup_free char *buf = NULL;
+  size_t len = 0;
+  struct stat st;
+
+  if (fd == -ENOENT)
+    {
+      ocip_error_release (&local);
+      *ret = NULL;
+      return 0;
+    }
+  if (fd < 0)
+    {
+      /* Hand the resolver's error over: its class (ELOOP, EXDEV...) says what was wrong.  */
+      if (*err == NULL)
+        *err = steal_pointer (&local);
+      ocip_error_release (&local);
+      return ocip_error_wrap (err, "rootfs");
+    }
+  if (fstat (fd, &st) < 0)
+    return ocip_error_set (err, errno, "stat '%s' in the rootfs", path);
+  if (! S_ISREG (st.st_mode))
+    return ocip_error_set (err, EINVAL, "'%s' in the rootfs is not a regular file", path);
+  if ((uint64_t) st.st_size > OCIP_LIMIT_ROOTFS_FILE_SIZE)
+    return ocip_error_set (err, E2BIG, "'%s' in the rootfs has %lld bytes, over the limit of %u", path,
+                           (long long) st.st_size, OCIP_LIMIT_ROOTFS_FILE_SIZE);
+  /* One byte more than the limit: a file growing while read is caught too.  */
+  buf = xmalloc (OCIP_LIMIT_ROOTFS_FILE_SIZE + 2);
+  for (;;)
+    {
+      ssize_t n = read (fd, buf + len, OCIP_LIMIT_ROOTFS_FILE_SIZE + 1 - len);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return ocip_error_set (err, errno, "read '%s' in the rootfs", path);
+      if (n == 0)
+        break;
+      len += n;
+      if (len > OCIP_LIMIT_ROOTFS_FILE_SIZE)
+        return ocip_error_set (err, E2BIG, "'%s' in the rootfs is over the limit of %u bytes", path,
+                               OCIP_LIMIT_ROOTFS_FILE_SIZE);
+    }
+  buf[len] = '\0';
+  *ret = steal_pointer (&buf);
+  return 0;
+}
+
+/* Split LINE in place at ':' into exactly N fields; false when the count differs.  */
+static bool
+split_fields (char *line, char **fields, size_t n)
+{
+  size_t i = 0;
+  char *p = line;
+
+  for (;;)
+    {
+      char *colon = strchr (p, ':');
+      if (i == n)
+        return false;
+      fields[i++] = p;
+      if (colon == NULL)
+        break;
+      *colon = '\0';
+      p = colon + 1;
+    }
+  return i == n;
+}
+
+/* Call PARSE_LINE on every line of BUF (modified in place).  Lines with a NUL byte (BUF
+   is a C string, so they end early) and empty lines are left to the line parser to
+   reject.  */
+static void
+for_each_line (char *buf, void (*parse_line) (char *line, struct db *db), struct db *db)
+{
+  char *line = buf;
+
+  while (line && *line)
+    {
+      char *nl = strchr (line, '\n');
+      if (nl)
+        *nl = '\0';
+      parse_line (line, db);
+      line = nl ? nl + 1 : NULL;
+    }
+}
+
+/* name:password:uid:gid:gecos:home:shell.  NIS "+"/"-" lines and lines without a name
+   or a valid id are skipped, as glibc's files backend does.  */
+static void
+parse_passwd_line (char *line, struct db *db)
+{
+  char *f[7];
+  uint32_t uid, gid;
+
+  if (! split_fields (line, f, 7) || f[0][0] == '\0' || f[0][0] == '+' || f[0][0] == '-'
+      || ! parse_id (f[2], &uid) || ! parse_id (f[3], &gid))
+    return;
+  db->pw = xreallocarray (db->pw, db->n_pw + 1, sizeof *db->pw);
+  db->pw[db->n_pw].name = xstrdup (f[0]);
+  db->pw[db->n_pw].home = xstrdup (f[5]);
+  db->pw[db->n_pw].uid = uid;
+  db->pw[db->n_pw].gid = gid;
+  db->n_pw++;
+}
+
+/* name:password:gid:member,member,...  */
+static void
+parse_group_line (char *line, struct db *db)
+{
+  char *f[4], *member, *save = NULL;
+  size_t n = 0;
+  uint32_t gid;
+  char **members;
+
+  if (! split_fields (line, f, 4) || f[0][0] == '\0' || f[0][0] == '+' || f[0][0] == '-' || ! parse_id (f[2], &gid))
+    return;
+  members = xcalloc (1, sizeof (char *));
+  for (member = strtok_r (f[3], ",", &save); member; member = strtok_r (NULL, ",", &save))
+    {
+      members = xreallocarray (members, n + 2, sizeof (char *));
+      members[n++] = xstrdup (member);
+      members[n] = NULL;
+    }
+  db->gr = xreallocarray (db->gr, db->n_gr + 1, sizeof *db->gr);
+  db->gr[db->n_gr].name = xstrdup (f[0]);
+  db->gr[db->n_gr].gid = gid;
+  db->gr[db->n_gr].members = members;
+  db->n_gr++;
+}
+
+static int
+load_db (int rootfd, const char *path, void (*parse_line) (char *line, struct db *db), struct db *ret,
+         ocip_error_t *err)
+{
+  cleanup_free char *buf = NULL;
+  int r;
+
+  if ((r = read_rootfs_file (rootfd, path, &buf, err)) < 0)
+    return r;
+  if (buf == NULL)
+    ret->missing = true;
+  else
+    for_each_line (buf, parse_line, ret);
+  return 0;
+}
+
+static const struct passwd_entry *
+find_passwd (const struct db *db, const char *name, uint32_t uid)
+{
+  size_t i;
+
+  for (i = 0; i < db->n_pw; i++)
+    if (name ? strcmp (db->pw[i].name, name) == 0 : db->pw[i].uid == uid)
+      return &db->pw[i];
+  return NULL;
+}
+
+static const struct group_entry *
+find_group (const struct db *db, const char *name)
+{
+  size_t i;
+
+  for (i = 0; i < db->n_gr; i++)
+    if (strcmp (db->gr[i].name, name) == 0)
+      return &db->gr[i];
+  return NULL;
+}
+
+static void
+add_gid (uint32_t **gids, size_t *n, uint32_t gid)
+{
+  size_t i;
+
+  for (i = 0; i < *n; i++)
+    if ((*gids)[i] == gid)
+      return;
+  *gids = xreallocarray (*gids, *n + 1, sizeof **gids);
+  (*gids)[(*n)++] = gid;
+}
+
+/* The primary gid, then every group listing NAME as a member.  The primary gid is
+   listed explicitly: with additionalGids set, runtimes call setgroups() with exactly
+   that list, and a user left out of its own primary group could keep files readable
+   through a group it was meant to have (CVE-2023-25173).  */
+static int
+supplementary_groups (const struct db *groups, const char *name, uint32_t gid, struct ocip_user *u,
+                      ocip_error_t *err)
+{
+  size_t i;
+
+  add_gid (&u->additional_gids, &u->n_additional_gids, gid);
+  for (i = 0; i < groups->n_gr; i++)
+    {
+      char **m;
+      for (m = groups->gr[i].members; *m; m++)
+        if (strcmp (*m, name) == 0)
+          {
+            add_gid (&u->additional_gids, &u->n_additional_gids, groups->gr[i].gid);
+            break;
+          }
+    }
+  if (u->n_additional_gids > NGROUPS_MAX)
+    return ocip_error_set (err, E2BIG, "user '%s' is in %zu groups, over the limit of %d", name,
+                           u->n_additional_gids, NGROUPS_MAX);
+  return 0;
+}
+
+int
+ocip_user_resolve (int rootfd, const char *spec, struct ocip_user *ret, ocip_error_t *err)
+{
+  cleanup_free char *user_part = NULL;
+  cleanup_db struct db passwd = { 0 };
+  cleanup_db struct db groups = { 0 };
+  cleanup_user struct ocip_user u = { 0 };
+  const char *group_part = NULL, *colon;
+  const struct passwd_entry *pw = NULL;
+  bool user_numeric, group_numeric = false;
+  int r;
+
+  if (spec == NULL)
+    spec = "";
+  colon = strchr (spec, ':');
+  /* The empty spec is root.  */
+  user_part = colon ? xstrndup (spec, colon - spec) : xstrdup (*spec ? spec : "0");
+  group_part = colon ? colon + 1 : NULL;
+
+  if (*user_part == '\0')
+    return ocip_error_set (err, EINVAL, "invalid user '%s': no user name or id", spec);
+  if (group_part && *group_part == '\0')
+    return ocip_error_set (err, EINVAL, "invalid user '%s': no group name or id after ':'", spec);
+
+  user_numeric = looks_numeric (user_part);
+  if (user_numeric && ! parse_id (user_part, &u.uid))
+    return ocip_error_set (err, EINVAL, "invalid user id '%s': expected 0 to %u", user_part, OCIP_USER_ID_MAX);
+  if (group_part)
+    {
+      group_numeric = looks_numeric (group_part);
+      if (group_numeric && ! parse_id (group_part, &u.gid))
+        return ocip_error_set (err, EINVAL, "invalid group id '%s': expected 0 to %u", group_part,
+                               OCIP_USER_ID_MAX);
+    }
+
+  if (rootfd < 0)
+    {
+      if (! user_numeric)
+        return ocip_error_set (err, EINVAL, "cannot resolve user '%s': a rootfs is needed to resolve names",
+                               user_part);
+      if (group_part && ! group_numeric)
+        return ocip_error_set (err, EINVAL, "cannot resolve group '%s': a rootfs is needed to resolve names",
+                               group_part);
+    }
+  else if ((r = load_db (rootfd, "/etc/passwd", parse_passwd_line, &passwd, err)) < 0)
+    return r;
+
+  pw = find_passwd (&passwd, user_numeric ? NULL : user_part, u.uid);
+  if (! user_numeric && pw == NULL)
+    return ocip_error_set (err, EINVAL, "unknown user '%s': not in the rootfs' /etc/passwd%s", user_part,
+                           passwd.missing ? " (there is none)" : "");
+  if (pw)
+    u.uid = pw->uid;
+
+  if (group_part && ! group_numeric)
+    {
+      const struct group_entry *gr;
+      if ((r = load_db (rootfd, "/etc/group", parse_group_line, &groups, err)) < 0)
+        return r;
+      gr = find_group (&groups, group_part);
+      if (gr == NULL)
+        return ocip_error_set (err, EINVAL, "unknown group '%s': not in the rootfs' /etc/group%s", group_part,
+                               groups.missing ? " (there is none)" : "");
+      u.gid = gr->gid;
+    }
+  else if (group_part == NULL)
+    /* The empty spec is root:root whatever the passwd file says.  */
+    u.gid = pw && *spec != '\0' ? pw->gid : 0;
+
+  if (! user_numeric && group_part == NULL)
+    {
+      if ((r = load_db (rootfd, "/etc/group", parse_group_line, &groups, err)) < 0)
+        return r;
+      if ((r = supplementary_groups (&groups, user_part, u.gid, &u, err)) < 0)
+        return r;
+    }
+
+  u.home = xstrdup (pw && pw->home[0] ? pw->home : "/");
+  *ret = u;
+  memset (&u, 0, sizeof u);
+  return 0;
+}
+
+void
+ocip_user_clear (struct ocip_user *u)
+{
+  free (u->additional_gids);
+  free (u->home);
+  memset (u, 0, sizeof *u);
+}
