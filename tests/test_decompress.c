@@ -50,7 +50,8 @@ mem_read (void *ctx, void *buf, size_t len, ocip_error_t *err)
     n = s->chunk;
   if (s->fail_errno && n > s->fail_at - s->off)
     n = s->fail_at - s->off;
-  memcpy (buf, s->data + s->off, n);
+  if (n)
+    memcpy (buf, s->data + s->off, n);
   s->off += n;
   if (n == 0)
     s->ended = true;
@@ -643,21 +644,22 @@ expect_bomb_bounded (enum ocip_compression compression, const struct bytes *in)
   struct mem_source src = { .data = in->p, .len = in->len, .chunk = 64 * 1024 };
   cleanup_decompress struct ocip_decompress *d = NULL;
   cleanup_free unsigned char *buf = xmalloc (64 * 1024);
+  cleanup_free unsigned char *zeros = xzalloc (64 * 1024);
   ocip_error_t err = NULL;
   uint64_t total = 0;
+  bool all_zeros = true;
   long before = max_rss_kib ();
   ssize_t n;
-  size_t i;
 
   cr_assert_eq (ocip_decompress_new (compression, mem_read, &src, &d, &err), 0);
   while ((n = ocip_decompress_read (d, buf, 64 * 1024, &err)) > 0)
     {
-      for (i = 0; i < (size_t) n; i += 4096)
-        cr_assert_eq (buf[i], 0);
+      all_zeros = all_zeros && memcmp (buf, zeros, n) == 0;
       total += n;
     }
   cr_assert_eq (n, 0, "%s", err ? err->msg : "?");
   cr_assert_eq (total, 1ull << 30);
+  cr_assert (all_zeros);
   cr_assert_lt (max_rss_kib () - before, 64 * 1024, "decoding grew the process by %ld KiB", max_rss_kib () - before);
 }
 
@@ -670,6 +672,7 @@ Test (decompress, gzip_bomb_bounded_memory)
   size_t i;
   int r;
 
+  /* Level 1: twice as fast as 9 on zeros, at 4.5 MiB instead of 1 MiB.  */
   cr_assert_eq (deflateInit2 (&z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
   for (i = 0; i <= (1u << 30) / (64 * 1024); i++)
     {
@@ -690,7 +693,7 @@ Test (decompress, gzip_bomb_bounded_memory)
   cr_assert_eq (r, Z_STREAM_END);
   cr_assert_eq (z.total_in, 1ul << 30);
   deflateEnd (&z);
-  cr_assert_lt (in.len, 4 * MIB);
+  cr_assert_lt (in.len, 8 * MIB);
   expect_bomb_bounded (OCIP_COMPRESSION_GZIP, &in);
   free (in.p);
 }
@@ -779,7 +782,7 @@ Test (decompress, failure_is_sticky)
 
   gz_member (&in, "hello", 5);
   bytes_add (&in, "x", 1);
-  src = (struct mem_source){ .data = in.p, .len = in.len, .chunk = 1 };
+  src = (struct mem_source){ .data = in.p, .len = in.len, .chunk = LARGE_CHUNK };
   cr_assert_eq (ocip_decompress_new (OCIP_COMPRESSION_GZIP, mem_read, &src, &d, &err), 0);
   cr_assert_eq (ocip_decompress_read (d, buf, sizeof buf, &err), 5);
   cr_assert_eq (ocip_decompress_read (d, buf, sizeof buf, &err), -EBADMSG);

@@ -127,7 +127,7 @@ table_children (void *opaque, const struct ocip_descriptor *node, struct ocip_de
 static int
 walk (struct graph_ctx *ctx, const char *const *roots, size_t max_depth, struct ocip_graph **ret, ocip_error_t *err)
 {
-  struct ocip_descriptor descs[16];
+  struct ocip_descriptor descs[16] = { 0 };
   size_t n, i;
   int r;
 

@@ -270,15 +270,15 @@ Test (image, platform_match_amd64_variant)
   cr_assert (match ("linux/amd64/v3", "linux/amd64/v3"), "amd64/v3 accepts amd64/v3");
 }
 
-Test (image, platform_match_arm_has_no_default_variant)
+Test (image, platform_match_arm_defaults_to_v7)
 {
-  /* image.h: "no variant in WANT accepts HAVE's default variant only (none, or "v8" on
-     arm64)": plain arm has no default variant, so it accepts an arm image with no
-     variant and no other; and "a variant in WANT must be equal".  */
+  /* image.h: a missing variant reads as the architecture's default, as containerd
+     normalises it: v7 on arm.  */
   cr_assert (match ("linux/arm", "linux/arm"), "arm accepts arm");
   cr_assert_not (match ("linux/arm", "linux/arm/v6"), "arm with no variant rejects arm/v6");
-  cr_assert_not (match ("linux/arm", "linux/arm/v7"), "arm with no variant rejects arm/v7 (only arm64 defaults)");
-  cr_assert_not (match ("linux/arm/v7", "linux/arm"), "arm/v7 rejects arm with no variant");
+  cr_assert (match ("linux/arm", "linux/arm/v7"), "arm with no variant means arm/v7");
+  cr_assert (match ("linux/arm/v7", "linux/arm"), "an arm image with no variant is v7");
+  cr_assert_not (match ("linux/arm/v6", "linux/arm"), "arm/v6 rejects arm, which means v7");
 }
 
 Test (image, platform_match_incomplete_have)
@@ -643,7 +643,8 @@ Test (image, manifest_structure_errors)
 static char *
 manifest_with_layers (size_t n)
 {
-  static const char head[] = "{\"schemaVersion\": 2, \"config\": " DESC (OCIP_MEDIA_TYPE_CONFIG, DG_CFG, 3) ", \"layers\": [";
+  static const char head[]
+      = "{\"schemaVersion\": 2, \"config\": " DESC (OCIP_MEDIA_TYPE_CONFIG, DG_CFG, 3) ", \"layers\": [";
   static const char layer[] = DESC (MT_LAYER, DG_L0, 1) ",";
   char *s = xmalloc (sizeof head + n * (sizeof layer - 1) + 3), *p = s;
   size_t i;

@@ -197,7 +197,8 @@ Test (json, get_string)
   expect_error (ocip_json_get_string (root, "absent", true, &s, &err), &err, EINVAL, "missing field 'absent'");
   expect_error (ocip_json_get_string (root, "num", true, &s, &err), &err, EINVAL, "field 'num'");
   expect_error (ocip_json_get_string (root, "num", false, &s, &err), &err, EINVAL, "expected string, got number");
-  expect_error (ocip_json_get_string (root, "obj", false, &s, &err), &err, EINVAL, "field 'obj': expected string, got object");
+  expect_error (ocip_json_get_string (root, "obj", false, &s, &err), &err, EINVAL,
+                "field 'obj': expected string, got object");
   /* null is absent only when optional: a required field must have a value.  */
   expect_error (ocip_json_get_string (root, "nul", true, &s, &err), &err, EINVAL, "'nul'");
 }

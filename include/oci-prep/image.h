@@ -54,8 +54,9 @@ struct ocip_platform
 int ocip_platform_parse (const char *s, struct ocip_platform *ret, ocip_error_t *err);
 /* The platform this process runs on, in GOOS/GOARCH terms (linux/amd64, linux/arm64/v8...).  */
 void ocip_platform_host (struct ocip_platform *ret);
-/* Whether HAVE satisfies WANT: same os and architecture; a variant in WANT must be equal,
-   no variant in WANT accepts HAVE's default variant only (none, or "v8" on arm64).  */
+/* Whether HAVE satisfies WANT: same os and architecture, and the same variant once a
+   missing one is read as the architecture's default, as containerd normalises it:
+   "v8" on arm64, "v7" on arm, none elsewhere (so amd64 does not match amd64/v3).  */
 bool ocip_platform_match (const struct ocip_platform *want, const struct ocip_platform *have);
 /* "os/arch[/variant]", a new string owned by the caller.  */
 char *ocip_platform_string (const struct ocip_platform *p);

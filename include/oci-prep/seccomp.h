@@ -32,6 +32,8 @@ struct ocip_seccomp_profile
 int ocip_seccomp_default (struct ocip_seccomp_profile *ret, ocip_error_t *err);
 void ocip_seccomp_profile_clear (struct ocip_seccomp_profile *p);
 
+#define cleanup_seccomp_profile __attribute__ ((cleanup (ocip_seccomp_profile_clear)))
+
 /* Read the caller's profile at PATH (a trusted path: symlinks are followed): it must be
    a regular file of at most OCIP_LIMIT_JSON_DOCUMENT_SIZE bytes (EINVAL / E2BIG) holding
    a JSON object (EINVAL).  *RET is the parsed document, owned by the caller.  */

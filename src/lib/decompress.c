@@ -235,21 +235,20 @@ zstd_read (struct ocip_decompress *d, void *buf, size_t len, ocip_error_t *err)
         }
       if (d->total_in == 0)
         return ocip_error_set (err, EBADMSG, "zstd: empty input, not a zstd stream");
+      /* The last frame is complete and flushed, and nothing follows it: the proper end.  */
+      at_frame_boundary = d->zs.hint == 0;
+      if (at_frame_boundary && d->zs.in.pos == d->zs.in.size)
+        return 0;
 
       /* Without new input this still flushes what a full output buffer left behind.  */
-      at_frame_boundary = d->zs.hint == 0;
       r = ZSTD_decompressStream (d->zs.dctx, &out, &d->zs.in);
       if (ZSTD_isError (r))
         return zstd_error (r, at_frame_boundary, err);
       d->zs.hint = r;
       if (out.pos > 0)
         return out.pos;
-      if (d->zs.in.pos == d->zs.in.size && d->eof)
-        {
-          if (r == 0)
-            return 0;
-          return ocip_error_set (err, EBADMSG, "zstd: truncated stream");
-        }
+      if (r != 0 && d->zs.in.pos == d->zs.in.size && d->eof)
+        return ocip_error_set (err, EBADMSG, "zstd: truncated stream");
     }
 }
 

@@ -81,7 +81,7 @@ struct walk
   size_t *order; /* indexes into SEEN, post-order */
   size_t n_order;
   struct frame *stack;
-  size_t depth;
+  size_t depth, stack_cap;
 };
 
 static int
@@ -165,6 +165,11 @@ enter (struct walk *w, size_t seen_index, struct mark *mark, size_t max_depth, o
     return ocip_error_set (err, E2BIG, "blob '%s' is nested more than %zu levels deep",
                            w->seen[seen_index].desc.digest.str, max_depth);
   mark->colour = GREY;
+  if (w->depth == w->stack_cap)
+    {
+      w->stack_cap = w->stack_cap ? w->stack_cap * 2 : 8;
+      w->stack = xreallocarray (w->stack, w->stack_cap, sizeof *w->stack);
+    }
   f = &w->stack[w->depth];
   memset (f, 0, sizeof *f);
   f->seen_index = seen_index;
@@ -190,7 +195,6 @@ ocip_graph_walk (const struct ocip_descriptor *roots, size_t n_roots, size_t max
   size_t i;
   int r = 0;
 
-  w.stack = xcalloc (max_depth + 1, sizeof *w.stack);
   for (i = 0; i < n_roots && r == 0; i++)
     {
       struct mark *mark;

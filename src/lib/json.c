@@ -176,6 +176,108 @@ on_number (void *ctx, const char *text, size_t len)
   return add_node (ctx, node);
 }
 
+/* Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing past U+10FFFF.
+   yajl checks only the shape of each sequence, and two readers that disagree on what
+   a byte sequence means could see two different names.  */
+static bool
+valid_utf8 (const unsigned char *s, size_t len)
+{
+  size_t i = 0;
+
+  while (i < len)
+    {
+      unsigned char c = s[i];
+      size_t n;
+      uint32_t cp;
+
+      if (c < 0x80)
+        {
+          i++;
+          continue;
+        }
+      if (c >= 0xc2 && c <= 0xdf)
+        n = 1, cp = c & 0x1f;
+      else if (c >= 0xe0 && c <= 0xef)
+        n = 2, cp = c & 0x0f;
+      else if (c >= 0xf0 && c <= 0xf4)
+        n = 3, cp = c & 0x07;
+      else
+        return false;
+      if (len - i <= n)
+        return false;
+      for (size_t k = 1; k <= n; k++)
+        {
+          if ((s[i + k] & 0xc0) != 0x80)
+            return false;
+          cp = (cp << 6) | (s[i + k] & 0x3f);
+        }
+      if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return false;
+      i += n + 1;
+    }
+  return true;
+}
+
+static int
+hex4 (const char *p)
+{
+  int v = 0;
+
+  for (int k = 0; k < 4; k++)
+    {
+      char c = p[k];
+      v <<= 4;
+      if (c >= '0' && c <= '9')
+        v |= c - '0';
+      else if (c >= 'a' && c <= 'f')
+        v |= c - 'a' + 10;
+      else if (c >= 'A' && c <= 'F')
+        v |= c - 'A' + 10;
+      else
+        return -1;
+    }
+  return v;
+}
+
+/* yajl turns a lone surrogate escape into '?' and glues a high surrogate to whatever
+   \u escape follows: refuse both before it sees them.  Only escapes inside strings
+   matter; everything else is yajl's to judge.  */
+static bool
+valid_surrogate_escapes (const char *buf, size_t len)
+{
+  bool in_string = false;
+  size_t i;
+
+  for (i = 0; i < len; i++)
+    {
+      if (! in_string)
+        {
+          in_string = buf[i] == '"';
+          continue;
+        }
+      if (buf[i] == '"')
+        in_string = false;
+      else if (buf[i] == '\\' && i + 1 < len)
+        {
+          int v;
+          if (buf[++i] != 'u' || len - i < 5 || (v = hex4 (buf + i + 1)) < 0)
+            continue;
+          i += 4;
+          if (v >= 0xdc00 && v <= 0xdfff)
+            return false;
+          if (v >= 0xd800 && v <= 0xdbff)
+            {
+              int lo;
+              if (len - i < 7 || buf[i + 1] != '\\' || buf[i + 2] != 'u' || (lo = hex4 (buf + i + 3)) < 0xdc00
+                  || lo > 0xdfff)
+                return false;
+              i += 6;
+            }
+        }
+    }
+  return true;
+}
+
 /* A NUL inside a string would silently cut every C string made from it: an image could
    then show one name to a check and another to the code that uses it.  */
 static int
@@ -185,6 +287,8 @@ on_string (void *ctx, const unsigned char *s, size_t len)
 
   if (memchr (s, '\0', len))
     return refuse (ctx, EINVAL, "string contains a NUL character");
+  if (! valid_utf8 (s, len))
+    return refuse (ctx, EINVAL, "string is not valid UTF-8");
   node = new_node (OCIP_JSON_STRING);
   node->u.text = xstrndup ((const char *) s, len);
   return add_node (ctx, node);
@@ -217,6 +321,8 @@ on_map_key (void *ctx, const unsigned char *key, size_t len)
 
   if (memchr (key, '\0', len))
     return refuse (b, EINVAL, "object key contains a NUL character");
+  if (! valid_utf8 (key, len))
+    return refuse (b, EINVAL, "object key is not valid UTF-8");
   free (b->key);
   b->key = xstrndup ((const char *) key, len);
   return 1;
@@ -287,6 +393,8 @@ ocip_json_parse (const char *buf, size_t len, size_t max_size, struct ocip_json 
   if (len > max_size)
     return ocip_error_set (err, E2BIG, "document of %zu bytes is over the limit of %zu", len, max_size);
 
+  if (! valid_surrogate_escapes (buf, len))
+    return ocip_error_set (err, EINVAL, "invalid JSON: unpaired surrogate escape in a string");
   handle = yajl_alloc (&callbacks, NULL, &b);
   if (handle == NULL)
     abort ();
@@ -504,10 +612,16 @@ ocip_json_get_strv (const struct ocip_json_node *obj, const char *key, bool requ
   return 0;
 }
 
+/* The generator keeps its own account of the document's structure: yajl 2.1 counts
+   depth only, and would emit "{]" or a key without a value without complaint.  */
 struct ocip_json_gen
 {
   yajl_gen gen;
-  yajl_gen_status status; /* the first failure */
+  const char *failure;                    /* the first misuse or yajl failure */
+  char open[OCIP_LIMIT_JSON_DEPTH];       /* '{' or '[' per open container */
+  bool want_key[OCIP_LIMIT_JSON_DEPTH];   /* in a map: the next string is a key */
+  size_t depth;
+  bool complete;                          /* a whole top-level value was written */
 };
 
 struct ocip_json_gen *
@@ -519,10 +633,8 @@ ocip_json_gen_new (bool pretty)
   if (g->gen == NULL)
     abort ();
   yajl_gen_config (g->gen, yajl_gen_beautify, pretty ? 1 : 0);
-  yajl_gen_config (g->gen, yajl_gen_validate_utf8, 1);
   if (pretty)
     yajl_gen_config (g->gen, yajl_gen_indent_string, "  ");
-  g->status = yajl_gen_status_ok;
   return g;
 }
 
@@ -536,58 +648,150 @@ ocip_json_gen_free (struct ocip_json_gen *g)
 }
 
 static void
+fail (struct ocip_json_gen *g, const char *why)
+{
+  if (g->failure == NULL)
+    g->failure = why;
+}
+
+static void
 keep (struct ocip_json_gen *g, yajl_gen_status status)
 {
-  if (g->status == yajl_gen_status_ok)
-    g->status = status;
+  if (status != yajl_gen_status_ok)
+    fail (g, "yajl refused a value");
+}
+
+/* Account for a value about to be written; false when it may not stand here.  */
+static bool
+begin_value (struct ocip_json_gen *g)
+{
+  if (g->failure)
+    return false;
+  if (g->depth == 0)
+    {
+      if (g->complete)
+        fail (g, "a second top-level value");
+      return g->failure == NULL;
+    }
+  if (g->open[g->depth - 1] == '{')
+    {
+      if (g->want_key[g->depth - 1])
+        {
+          fail (g, "a value where a key is expected");
+          return false;
+        }
+      g->want_key[g->depth - 1] = true;
+    }
+  return true;
+}
+
+static void
+end_value (struct ocip_json_gen *g)
+{
+  if (g->depth == 0)
+    g->complete = true;
+}
+
+static void
+gen_open (struct ocip_json_gen *g, char kind)
+{
+  if (! begin_value (g))
+    return;
+  if (g->depth == OCIP_LIMIT_JSON_DEPTH)
+    {
+      fail (g, "nesting too deep");
+      return;
+    }
+  g->open[g->depth] = kind;
+  g->want_key[g->depth] = kind == '{';
+  g->depth++;
+  keep (g, kind == '{' ? yajl_gen_map_open (g->gen) : yajl_gen_array_open (g->gen));
+}
+
+static void
+gen_close (struct ocip_json_gen *g, char kind)
+{
+  if (g->failure)
+    return;
+  if (g->depth == 0 || g->open[g->depth - 1] != kind || (kind == '{' && ! g->want_key[g->depth - 1]))
+    {
+      fail (g, "a close that does not match what is open");
+      return;
+    }
+  g->depth--;
+  keep (g, kind == '{' ? yajl_gen_map_close (g->gen) : yajl_gen_array_close (g->gen));
+  end_value (g);
 }
 
 void
 ocip_json_gen_map_open (struct ocip_json_gen *g)
 {
-  keep (g, yajl_gen_map_open (g->gen));
+  gen_open (g, '{');
 }
 
 void
 ocip_json_gen_map_close (struct ocip_json_gen *g)
 {
-  keep (g, yajl_gen_map_close (g->gen));
+  gen_close (g, '{');
 }
 
 void
 ocip_json_gen_array_open (struct ocip_json_gen *g)
 {
-  keep (g, yajl_gen_array_open (g->gen));
+  gen_open (g, '[');
 }
 
 void
 ocip_json_gen_array_close (struct ocip_json_gen *g)
 {
-  keep (g, yajl_gen_array_close (g->gen));
+  gen_close (g, '[');
 }
 
 void
 ocip_json_gen_string (struct ocip_json_gen *g, const char *s)
 {
-  keep (g, yajl_gen_string (g->gen, (const unsigned char *) s, strlen (s)));
+  size_t len = strlen (s);
+
+  if (g->failure)
+    return;
+  if (! valid_utf8 ((const unsigned char *) s, len))
+    {
+      fail (g, "a string that is not valid UTF-8");
+      return;
+    }
+  if (g->depth > 0 && g->open[g->depth - 1] == '{' && g->want_key[g->depth - 1])
+    g->want_key[g->depth - 1] = false;
+  else if (! begin_value (g))
+    return;
+  keep (g, yajl_gen_string (g->gen, (const unsigned char *) s, len));
+  end_value (g);
 }
 
 void
 ocip_json_gen_int64 (struct ocip_json_gen *g, int64_t v)
 {
+  if (! begin_value (g))
+    return;
   keep (g, yajl_gen_integer (g->gen, v));
+  end_value (g);
 }
 
 void
 ocip_json_gen_bool (struct ocip_json_gen *g, bool v)
 {
+  if (! begin_value (g))
+    return;
   keep (g, yajl_gen_bool (g->gen, v));
+  end_value (g);
 }
 
 void
 ocip_json_gen_null (struct ocip_json_gen *g)
 {
+  if (! begin_value (g))
+    return;
   keep (g, yajl_gen_null (g->gen));
+  end_value (g);
 }
 
 void
@@ -632,10 +836,12 @@ ocip_json_gen_finish (struct ocip_json_gen *g, char **ret, size_t *ret_len, ocip
   size_t len;
   char *out;
 
-  if (g->status != yajl_gen_status_ok)
-    return ocip_error_set (err, EINVAL, "generate JSON: yajl status %d", (int) g->status);
+  if (g->failure == NULL && (g->depth > 0 || ! g->complete))
+    fail (g, "an incomplete document");
+  if (g->failure)
+    return ocip_error_set (err, EINVAL, "generate JSON: %s", g->failure);
   if (yajl_gen_get_buf (g->gen, &buf, &len) != yajl_gen_status_ok)
-    return ocip_error_set (err, EINVAL, "generate JSON: incomplete document");
+    return ocip_error_set (err, EINVAL, "generate JSON: yajl has no buffer");
   out = xmalloc (len + 2);
   memcpy (out, buf, len);
   if (len == 0 || out[len - 1] != '\n')

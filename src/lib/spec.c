@@ -1,0 +1,623 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* config.json from an image config and caller options: conversion rules and safe defaults. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <oci-prep/caps.h>
+#include <oci-prep/cleanup.h>
+#include <oci-prep/fsroot.h>
+#include <oci-prep/json.h>
+#include <oci-prep/seccomp.h>
+#include <oci-prep/spec.h>
+#include <oci-prep/user.h>
+
+#define ANNOTATION(name) "org.opencontainers.image." name
+
+/* The kernel's limit (HOST_NAME_MAX): sethostname() refuses longer names.  */
+#define HOSTNAME_MAX 64
+
+/* The mounts every container gets, as podman and runc's "spec" write them.  /sys/fs/cgroup
+   is read-only: the container must not reconfigure the host's cgroups.  */
+static const struct
+{
+  const char *destination, *type, *source;
+  const char *options[8];
+} default_mounts[] = {
+  { "/proc", "proc", "proc", { "nosuid", "noexec", "nodev", NULL } },
+  { "/dev", "tmpfs", "tmpfs", { "nosuid", "strictatime", "mode=755", "size=65536k", NULL } },
+  { "/dev/pts", "devpts", "devpts", { "nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5", NULL } },
+  { "/dev/shm", "tmpfs", "shm", { "nosuid", "noexec", "nodev", "mode=1777", "size=65536k", NULL } },
+  { "/dev/mqueue", "mqueue", "mqueue", { "nosuid", "noexec", "nodev", NULL } },
+  { "/sys", "sysfs", "sysfs", { "nosuid", "noexec", "nodev", "ro", NULL } },
+  { "/sys/fs/cgroup", "cgroup", "cgroup", { "nosuid", "noexec", "nodev", "relatime", "ro", NULL } },
+};
+
+/* Kernel interfaces that leak host information or let a process poke the host (runc's
+   and podman's defaults): hidden, or mounted read-only.  */
+static const char *const masked_paths[] = {
+  "/proc/acpi",        "/proc/kcore",       "/proc/keys",         "/proc/latency_stats",
+  "/proc/timer_list",  "/proc/timer_stats", "/proc/sched_debug",  "/proc/scsi",
+  "/sys/firmware",     "/sys/devices/virtual/powercap",           NULL,
+};
+
+static const char *const readonly_paths[] = {
+  "/proc/asound", "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL,
+};
+
+static const char *const namespaces[] = { "pid", "network", "ipc", "uts", "mount", "cgroup", NULL };
+
+/* A volume becomes an empty tmpfs: the image may ask for a place to write, never for a
+   piece of the host.  */
+static const char *const volume_options[] = { "nosuid", "nodev", "mode=755", NULL };
+
+/* Where a volume may not go: the runtime's own mounts of kernel interfaces.  */
+static const char *const reserved_paths[] = { "/proc", "/sys", "/dev", NULL };
+
+#define RLIMIT_NOFILE_DEFAULT 1048576
+
+/* A growable NULL-terminated string vector.  */
+struct strv
+{
+  char **v;
+  size_t n;
+};
+
+static void
+strv_clear (struct strv *s)
+{
+  ocip_strv_free (s->v);
+  s->v = NULL;
+  s->n = 0;
+}
+
+#define cleanup_strv_buf __attribute__ ((cleanup (strv_clear)))
+
+static void
+strv_push (struct strv *s, char *owned)
+{
+  s->v = xreallocarray (s->v, s->n + 2, sizeof (char *));
+  s->v[s->n++] = owned;
+  s->v[s->n] = NULL;
+}
+
+static void
+strv_remove (struct strv *s, size_t i)
+{
+  free (s->v[i]);
+  memmove (&s->v[i], &s->v[i + 1], (s->n - i) * sizeof (char *));
+  s->n--;
+}
+
+/* Ordered key/value pairs with unique keys: setting a key again replaces its value in
+   place.  */
+struct kv
+{
+  char **keys, **values;
+  size_t n;
+};
+
+static void
+kv_clear (struct kv *kv)
+{
+  size_t i;
+
+  for (i = 0; i < kv->n; i++)
+    {
+      free (kv->keys[i]);
+      free (kv->values[i]);
+    }
+  free (kv->keys);
+  free (kv->values);
+  memset (kv, 0, sizeof *kv);
+}
+
+#define cleanup_kv __attribute__ ((cleanup (kv_clear)))
+
+static void
+kv_set (struct kv *kv, const char *key, size_t key_len, const char *value)
+{
+  size_t i;
+
+  if (value == NULL)
+    return;
+  for (i = 0; i < kv->n; i++)
+    if (strlen (kv->keys[i]) == key_len && memcmp (kv->keys[i], key, key_len) == 0)
+      {
+        free (kv->values[i]);
+        kv->values[i] = xstrdup (value);
+        return;
+      }
+  kv->keys = xreallocarray (kv->keys, kv->n + 1, sizeof (char *));
+  kv->values = xreallocarray (kv->values, kv->n + 1, sizeof (char *));
+  kv->keys[kv->n] = xstrndup (key, key_len);
+  kv->values[kv->n] = xstrdup (value);
+  kv->n++;
+}
+
+static int
+compare_strings (const void *a, const void *b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+/* V joined with ",", NULL for an empty or absent vector; SORTED: in strcmp order.  */
+static char *
+join (char *const *v, bool sorted)
+{
+  cleanup_free char **copy = NULL;
+  size_t i, n = 0, len = 0;
+  char *ret, *p;
+
+  for (; v && v[n]; n++)
+    len += strlen (v[n]) + 1;
+  if (n == 0)
+    return NULL;
+  copy = xcalloc (n, sizeof (char *));
+  memcpy (copy, v, n * sizeof (char *));
+  if (sorted)
+    qsort (copy, n, sizeof (char *), compare_strings);
+  p = ret = xmalloc (len);
+  for (i = 0; i < n; i++)
+    {
+      p = stpcpy (p, copy[i]);
+      *p++ = ',';
+    }
+  p[-1] = '\0';
+  return ret;
+}
+
+/* KEY=VALUE with a non-empty KEY; WHAT names the source in the message.  */
+static int
+check_assignment (const char *entry, const char *what, ocip_error_t *err)
+{
+  const char *eq = strchr (entry, '=');
+
+  if (eq == NULL)
+    return ocip_error_set (err, EINVAL, "invalid %s '%s': expected KEY=VALUE", what, entry);
+  if (eq == entry)
+    return ocip_error_set (err, EINVAL, "invalid %s '%s': empty key", what, entry);
+  return 0;
+}
+
+/* Index of the first variable named KEY (KEY_LEN bytes) in ENV, or -1.  */
+static ssize_t
+env_find (const struct strv *env, const char *key, size_t key_len)
+{
+  size_t i;
+
+  for (i = 0; i < env->n; i++)
+    if (strncmp (env->v[i], key, key_len) == 0 && env->v[i][key_len] == '=')
+      return (ssize_t) i;
+  return -1;
+}
+
+/* Replace the variable of ENTRY (and drop later duplicates of it), or append it.  */
+static void
+env_set (struct strv *env, const char *entry)
+{
+  size_t key_len = strchr (entry, '=') - entry;
+  ssize_t at = env_find (env, entry, key_len);
+  size_t i;
+
+  if (at < 0)
+    {
+      strv_push (env, xstrdup (entry));
+      return;
+    }
+  free (env->v[at]);
+  env->v[at] = xstrdup (entry);
+  for (i = at + 1; i < env->n;)
+    if (strncmp (env->v[i], entry, key_len + 1) == 0)
+      strv_remove (env, i);
+    else
+      i++;
+}
+
+static void
+env_default (struct strv *env, const char *key, const char *value)
+{
+  if (env_find (env, key, strlen (key)) < 0)
+    strv_push (env, xasprintf ("%s=%s", key, value));
+}
+
+static int
+build_env (const struct ocip_image_config *config, const struct ocip_spec_options *opts, const char *home,
+           struct strv *env, ocip_error_t *err)
+{
+  char **p;
+  int r;
+
+  /* The image's entries verbatim, duplicates included: conversion.md copies Env as is.  */
+  for (p = config->env; p && *p; p++)
+    {
+      if ((r = check_assignment (*p, "image Env entry", err)) < 0)
+        return r;
+      strv_push (env, xstrdup (*p));
+    }
+  if (env_find (env, "PATH", 4) < 0)
+    strv_push (env, xstrdup (OCIP_SPEC_DEFAULT_PATH));
+  env_default (env, "HOME", home);
+  if (opts->tty)
+    env_default (env, "TERM", "xterm");
+  for (p = opts->env; p && *p; p++)
+    {
+      if ((r = check_assignment (*p, "environment variable", err)) < 0)
+        return r;
+      env_set (env, *p);
+    }
+  return 0;
+}
+
+static int
+build_args (const struct ocip_image_config *config, const struct ocip_spec_options *opts, struct strv *args,
+            ocip_error_t *err)
+{
+  char **p;
+
+  if (opts->args)
+    for (p = opts->args; *p; p++)
+      strv_push (args, xstrdup (*p));
+  else
+    {
+      for (p = config->entrypoint; p && *p; p++)
+        strv_push (args, xstrdup (*p));
+      for (p = config->cmd; p && *p; p++)
+        strv_push (args, xstrdup (*p));
+    }
+  if (args->n == 0)
+    return ocip_error_set (err, EINVAL, "image has no command: set Entrypoint/Cmd or pass one");
+  return 0;
+}
+
+/* PATH made canonical ("/a/./b//" is "/a/b"); WHAT names it in messages.  A relative path
+   would be resolved against whatever the runtime's cwd is; a ".." above "/" is a path
+   that only makes sense as an escape attempt.  */
+static int
+clean_absolute (const char *path, const char *what, char **ret, ocip_error_t *err)
+{
+  cleanup_free char *clean = NULL;
+
+  if (path[0] != '/')
+    return ocip_error_set (err, EINVAL, "%s '%s' is not an absolute path", what, path);
+  clean = ocip_fsroot_clean_path (path);
+  if (clean == NULL)
+    return ocip_error_set (err, EINVAL, "%s '%s' climbs above '/'", what, path);
+  *ret = xasprintf ("/%s", clean);
+  return 0;
+}
+
+static bool
+has_dotdot (const char *path)
+{
+  const char *p = path;
+
+  while ((p = strstr (p, "..")) != NULL)
+    {
+      if ((p == path || p[-1] == '/') && (p[2] == '\0' || p[2] == '/'))
+        return true;
+      p += 2;
+    }
+  return false;
+}
+
+/* The image's Volumes as clean absolute paths, sorted so that a parent is mounted
+   before what lies under it, without duplicates.  */
+static int
+build_volumes (const struct ocip_image_config *config, struct strv *ret, ocip_error_t *err)
+{
+  size_t i, j;
+  char **p;
+  int r;
+
+  for (p = config->volumes; p && *p; p++)
+    {
+      char *clean = NULL;
+      if (has_dotdot (*p))
+        return ocip_error_set (err, EINVAL, "volume '%s' has a '..' component", *p);
+      if ((r = clean_absolute (*p, "volume", &clean, err)) < 0)
+        return r;
+      strv_push (ret, clean);
+      if (strcmp (clean, "/") == 0)
+        return ocip_error_set (err, EINVAL, "volume '%s' would hide the whole rootfs", *p);
+      for (j = 0; reserved_paths[j]; j++)
+        {
+          size_t len = strlen (reserved_paths[j]);
+          if (strncmp (clean, reserved_paths[j], len) == 0 && (clean[len] == '\0' || clean[len] == '/'))
+            return ocip_error_set (err, EINVAL, "volume '%s' is in '%s', which the runtime mounts", *p,
+                                   reserved_paths[j]);
+        }
+    }
+  if (ret->n == 0)
+    return 0;
+  qsort (ret->v, ret->n, sizeof (char *), compare_strings);
+  for (i = 1; i < ret->n;)
+    if (strcmp (ret->v[i - 1], ret->v[i]) == 0)
+      strv_remove (ret, i);
+    else
+      i++;
+  return 0;
+}
+
+static void
+build_annotations (const struct ocip_image_config *config, struct kv *kv)
+{
+  cleanup_free char *features = join (config->os_features, false);
+  cleanup_free char *ports = join (config->exposed_ports, true);
+  size_t i;
+
+#define SET(key, value) kv_set (kv, key, strlen (key), value)
+  SET (ANNOTATION ("os"), config->platform.os);
+  SET (ANNOTATION ("architecture"), config->platform.architecture);
+  SET (ANNOTATION ("variant"), config->platform.variant);
+  SET (ANNOTATION ("os.version"), config->os_version);
+  SET (ANNOTATION ("os.features"), features);
+  SET (ANNOTATION ("author"), config->author);
+  SET (ANNOTATION ("created"), config->created);
+  SET (ANNOTATION ("stopSignal"), config->stop_signal);
+  SET (ANNOTATION ("exposedPorts"), ports);
+#undef SET
+  /* conversion.md: Labels are copied last and win over the implicit annotations.  */
+  for (i = 0; config->labels && config->labels[i]; i += 2)
+    kv_set (kv, config->labels[i], strlen (config->labels[i]), config->labels[i + 1]);
+}
+
+/* Copy the parsed tree NODE into GEN.  Its depth is bounded by the parser's limit.  */
+static int
+gen_tree (struct ocip_json_gen *gen, const struct ocip_json_node *node, ocip_error_t *err)
+{
+  size_t i;
+  int64_t v;
+  int r;
+
+  switch (ocip_json_type (node))
+    {
+    case OCIP_JSON_NULL:
+      ocip_json_gen_null (gen);
+      return 0;
+    case OCIP_JSON_BOOL:
+      /* json.h gives no access to a boolean's value, and no runtime-spec seccomp field
+         is a boolean.  */
+      return ocip_error_set (err, EINVAL, "boolean values are not supported");
+    case OCIP_JSON_NUMBER:
+      if ((r = ocip_json_int64 (node, &v, err)) < 0)
+        return r;
+      ocip_json_gen_int64 (gen, v);
+      return 0;
+    case OCIP_JSON_STRING:
+      ocip_json_gen_string (gen, ocip_json_string (node));
+      return 0;
+    case OCIP_JSON_ARRAY:
+      ocip_json_gen_array_open (gen);
+      for (i = 0; i < ocip_json_array_len (node); i++)
+        if ((r = gen_tree (gen, ocip_json_array_at (node, i), err)) < 0)
+          return ocip_error_wrap (err, "[%zu]", i);
+      ocip_json_gen_array_close (gen);
+      return 0;
+    case OCIP_JSON_OBJECT:
+      ocip_json_gen_map_open (gen);
+      for (i = 0; i < ocip_json_object_len (node); i++)
+        {
+          ocip_json_gen_string (gen, ocip_json_object_key_at (node, i));
+          if ((r = gen_tree (gen, ocip_json_object_value_at (node, i), err)) < 0)
+            return ocip_error_wrap (err, "'%s'", ocip_json_object_key_at (node, i));
+        }
+      ocip_json_gen_map_close (gen);
+      return 0;
+    }
+  return ocip_error_set (err, EINVAL, "unknown JSON node type");
+}
+
+static void
+gen_kv_cstrv (struct ocip_json_gen *gen, const char *key, const char *const *v)
+{
+  ocip_json_gen_kv_strv (gen, key, (char *const *) v);
+}
+
+static void
+gen_mount (struct ocip_json_gen *gen, const char *destination, const char *type, const char *source,
+           const char *const *options)
+{
+  ocip_json_gen_map_open (gen);
+  ocip_json_gen_kv_string (gen, "destination", destination);
+  ocip_json_gen_kv_string (gen, "type", type);
+  ocip_json_gen_kv_string (gen, "source", source);
+  gen_kv_cstrv (gen, "options", options);
+  ocip_json_gen_map_close (gen);
+}
+
+static void
+gen_process (struct ocip_json_gen *gen, const struct ocip_spec_options *opts, const struct ocip_user *user,
+             const struct strv *args, const struct strv *env, const char *cwd, char **caps)
+{
+  size_t i;
+
+  ocip_json_gen_string (gen, "process");
+  ocip_json_gen_map_open (gen);
+  ocip_json_gen_kv_bool (gen, "terminal", opts->tty);
+  ocip_json_gen_string (gen, "user");
+  ocip_json_gen_map_open (gen);
+  ocip_json_gen_kv_int64 (gen, "uid", user->uid);
+  ocip_json_gen_kv_int64 (gen, "gid", user->gid);
+  if (user->n_additional_gids > 0)
+    {
+      ocip_json_gen_string (gen, "additionalGids");
+      ocip_json_gen_array_open (gen);
+      for (i = 0; i < user->n_additional_gids; i++)
+        ocip_json_gen_int64 (gen, user->additional_gids[i]);
+      ocip_json_gen_array_close (gen);
+    }
+  ocip_json_gen_map_close (gen);
+  ocip_json_gen_kv_strv (gen, "args", args->v);
+  ocip_json_gen_kv_strv (gen, "env", env->v);
+  ocip_json_gen_kv_string (gen, "cwd", cwd);
+  /* Like podman: no inheritable or ambient set, so an exec'd program gains nothing.  */
+  ocip_json_gen_string (gen, "capabilities");
+  ocip_json_gen_map_open (gen);
+  ocip_json_gen_kv_strv (gen, "bounding", caps);
+  ocip_json_gen_kv_strv (gen, "effective", caps);
+  ocip_json_gen_kv_strv (gen, "permitted", caps);
+  ocip_json_gen_map_close (gen);
+  ocip_json_gen_string (gen, "rlimits");
+  ocip_json_gen_array_open (gen);
+  ocip_json_gen_map_open (gen);
+  ocip_json_gen_kv_string (gen, "type", "RLIMIT_NOFILE");
+  ocip_json_gen_kv_int64 (gen, "hard", RLIMIT_NOFILE_DEFAULT);
+  ocip_json_gen_kv_int64 (gen, "soft", RLIMIT_NOFILE_DEFAULT);
+  ocip_json_gen_map_close (gen);
+  ocip_json_gen_array_close (gen);
+  ocip_json_gen_kv_bool (gen, "noNewPrivileges", true);
+  ocip_json_gen_map_close (gen);
+}
+
+static void
+gen_default_seccomp (struct ocip_json_gen *gen, const struct ocip_seccomp_profile *profile)
+{
+  ocip_json_gen_map_open (gen);
+  ocip_json_gen_kv_string (gen, "defaultAction", OCIP_SECCOMP_DEFAULT_ACTION);
+  ocip_json_gen_kv_int64 (gen, "defaultErrnoRet", OCIP_SECCOMP_DEFAULT_ERRNO);
+  ocip_json_gen_kv_strv (gen, "architectures", profile->architectures);
+  ocip_json_gen_string (gen, "syscalls");
+  ocip_json_gen_array_open (gen);
+  ocip_json_gen_map_open (gen);
+  ocip_json_gen_kv_strv (gen, "names", profile->syscalls);
+  ocip_json_gen_kv_string (gen, "action", "SCMP_ACT_ALLOW");
+  ocip_json_gen_map_close (gen);
+  ocip_json_gen_array_close (gen);
+  ocip_json_gen_map_close (gen);
+}
+
+int
+ocip_spec_generate (const struct ocip_image_config *config, int rootfd, const struct ocip_spec_options *opts,
+                    char **ret_json, ocip_error_t *err)
+{
+  static const struct ocip_spec_options no_options;
+  cleanup_user struct ocip_user user = { 0 };
+  cleanup_strv_buf struct strv args = { 0 };
+  cleanup_strv_buf struct strv env = { 0 };
+  cleanup_strv_buf struct strv volumes = { 0 };
+  cleanup_strv char **caps = NULL;
+  cleanup_kv struct kv annotations = { 0 };
+  cleanup_free char *cwd = NULL;
+  cleanup_json struct ocip_json *seccomp_file = NULL;
+  cleanup_seccomp_profile struct ocip_seccomp_profile seccomp = { 0 };
+  cleanup_json_gen struct ocip_json_gen *gen = NULL;
+  const char *hostname, *root_path, *seccomp_mode;
+  char **p;
+  size_t i;
+  int r;
+
+  if (opts == NULL)
+    opts = &no_options;
+  hostname = opts->hostname ? opts->hostname : OCIP_SPEC_DEFAULT_HOSTNAME;
+  root_path = opts->root_path ? opts->root_path : OCIP_SPEC_DEFAULT_ROOT_PATH;
+  seccomp_mode = opts->seccomp ? opts->seccomp : "default";
+
+  if (*hostname == '\0' || strlen (hostname) > HOSTNAME_MAX)
+    return ocip_error_set (err, EINVAL, "invalid hostname '%s': expected 1 to %d bytes", hostname, HOSTNAME_MAX);
+  if (*root_path == '\0')
+    return ocip_error_set (err, EINVAL, "empty root path");
+  if (*seccomp_mode == '\0')
+    return ocip_error_set (err, EINVAL, "empty seccomp profile: expected default, unconfined or a file");
+
+  if ((r = build_args (config, opts, &args, err)) < 0)
+    return r;
+  if ((r = clean_absolute (opts->cwd ? opts->cwd : config->working_dir ? config->working_dir : "/",
+                           "working directory", &cwd, err))
+      < 0)
+    return r;
+  if ((r = ocip_user_resolve (rootfd, opts->user ? opts->user : config->user, &user, err)) < 0)
+    return r;
+  if ((r = build_env (config, opts, user.home, &env, err)) < 0)
+    return r;
+  if ((r = build_volumes (config, &volumes, err)) < 0)
+    return r;
+  if ((r = ocip_caps_compute (opts->cap_add, opts->cap_drop, &caps, err)) < 0)
+    return r;
+  build_annotations (config, &annotations);
+  for (p = opts->annotations; p && *p; p++)
+    {
+      if ((r = check_assignment (*p, "annotation", err)) < 0)
+        return r;
+      kv_set (&annotations, *p, strchr (*p, '=') - *p, strchr (*p, '=') + 1);
+    }
+  if (strcmp (seccomp_mode, "default") == 0)
+    {
+      if ((r = ocip_seccomp_default (&seccomp, err)) < 0)
+        return r;
+    }
+  else if (strcmp (seccomp_mode, "unconfined") != 0)
+    {
+      if ((r = ocip_seccomp_load_file (seccomp_mode, &seccomp_file, err)) < 0)
+        return r;
+    }
+
+  gen = ocip_json_gen_new (true);
+  ocip_json_gen_map_open (gen);
+  ocip_json_gen_kv_string (gen, "ociVersion", OCIP_SPEC_OCI_VERSION);
+  gen_process (gen, opts, &user, &args, &env, cwd, caps);
+
+  ocip_json_gen_string (gen, "root");
+  ocip_json_gen_map_open (gen);
+  ocip_json_gen_kv_string (gen, "path", root_path);
+  ocip_json_gen_kv_bool (gen, "readonly", opts->read_only);
+  ocip_json_gen_map_close (gen);
+  ocip_json_gen_kv_string (gen, "hostname", hostname);
+
+  ocip_json_gen_string (gen, "mounts");
+  ocip_json_gen_array_open (gen);
+  for (i = 0; i < sizeof default_mounts / sizeof default_mounts[0]; i++)
+    gen_mount (gen, default_mounts[i].destination, default_mounts[i].type, default_mounts[i].source,
+               default_mounts[i].options);
+  for (i = 0; i < volumes.n; i++)
+    gen_mount (gen, volumes.v[i], "tmpfs", "tmpfs", volume_options);
+  ocip_json_gen_array_close (gen);
+
+  ocip_json_gen_string (gen, "annotations");
+  ocip_json_gen_map_open (gen);
+  for (i = 0; i < annotations.n; i++)
+    ocip_json_gen_kv_string (gen, annotations.keys[i], annotations.values[i]);
+  ocip_json_gen_map_close (gen);
+
+  ocip_json_gen_string (gen, "linux");
+  ocip_json_gen_map_open (gen);
+  /* Deny every device; the runtime adds back the standard ones (null, zero, tty...).  */
+  ocip_json_gen_string (gen, "resources");
+  ocip_json_gen_map_open (gen);
+  ocip_json_gen_string (gen, "devices");
+  ocip_json_gen_array_open (gen);
+  ocip_json_gen_map_open (gen);
+  ocip_json_gen_kv_bool (gen, "allow", false);
+  ocip_json_gen_kv_string (gen, "access", "rwm");
+  ocip_json_gen_map_close (gen);
+  ocip_json_gen_array_close (gen);
+  ocip_json_gen_map_close (gen);
+  ocip_json_gen_string (gen, "namespaces");
+  ocip_json_gen_array_open (gen);
+  for (i = 0; namespaces[i]; i++)
+    {
+      ocip_json_gen_map_open (gen);
+      ocip_json_gen_kv_string (gen, "type", namespaces[i]);
+      ocip_json_gen_map_close (gen);
+    }
+  ocip_json_gen_array_close (gen);
+  if (seccomp.syscalls)
+    {
+      ocip_json_gen_string (gen, "seccomp");
+      gen_default_seccomp (gen, &seccomp);
+    }
+  else if (seccomp_file)
+    {
+      ocip_json_gen_string (gen, "seccomp");
+      if ((r = gen_tree (gen, ocip_json_root (seccomp_file), err)) < 0)
+        return ocip_error_wrap (err, "seccomp profile '%s'", seccomp_mode);
+    }
+  gen_kv_cstrv (gen, "maskedPaths", masked_paths);
+  gen_kv_cstrv (gen, "readonlyPaths", readonly_paths);
+  ocip_json_gen_map_close (gen);
+
+  ocip_json_gen_map_close (gen);
+  return ocip_json_gen_finish (gen, ret_json, NULL, err);
+}
