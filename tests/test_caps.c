@@ -11,6 +11,8 @@
 #include <oci-prep/caps.h>
 #include <oci-prep/cleanup.h>
 
+#include "fixture.h"
+
 #define V(...) ((char *const[]){ __VA_ARGS__, NULL })
 
 static size_t
@@ -209,4 +211,19 @@ Test (caps, added_and_dropped_is_refused)
 {
   compute_fails (V ("net_admin"), V ("CAP_NET_ADMIN"), "'CAP_NET_ADMIN'");
   compute_fails (V ("all"), V ("ALL"), "all capabilities");
+}
+
+Test (caps, process_has)
+{
+  /* Bit CAP_SYS_RESOURCE of CapEff in /proc/self/status says the same.  */
+  cleanup_free char *status = fx_read_file ("/proc/self/status", NULL);
+  const char *eff = strstr (status, "CapEff:\t");
+  unsigned long long mask;
+
+  cr_assert_not_null (eff);
+  mask = strtoull (eff + 8, NULL, 16);
+  cr_assert_eq (ocip_caps_process_has ("sys_resource"), (mask >> 24) & 1);
+  cr_assert_eq (ocip_caps_process_has ("CAP_CHOWN"), mask & 1);
+  cr_assert_not (ocip_caps_process_has ("bogus"));
+  cr_assert_not (ocip_caps_process_has ("all"));
 }

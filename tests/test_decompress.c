@@ -505,8 +505,9 @@ Test (decompress, zstd_trailing_garbage_and_zeros)
   in.len -= 7;
   bytes_add (&in, zeros, sizeof zeros);
   expect_fail (OCIP_COMPRESSION_ZSTD, &in, EBADMSG, "zstd: trailing data after the end of the stream");
+  /* One stray byte: libzstd before 1.5 only sees a short, truncated frame header.  */
   in.len -= sizeof zeros - 1;
-  expect_fail (OCIP_COMPRESSION_ZSTD, &in, EBADMSG, "zstd: trailing data after the end of the stream");
+  expect_fail (OCIP_COMPRESSION_ZSTD, &in, EBADMSG, NULL);
   free (in.p);
 }
 
@@ -847,9 +848,23 @@ run (struct bytes *out, const char *fmt, ...)
   cr_assert_eq (pclose (p), 0, "%s failed", cmd);
 }
 
-Test (decompress, streams_from_command_line_tools)
+static char tool_dir[] = "/tmp/test-decompress-XXXXXX";
+
+/* Runs after a failed assertion too (not after a skip: the directory is made after the
+   skip check).  */
+static void
+tool_dir_teardown (void)
 {
-  char dir[] = "/tmp/test-decompress-XXXXXX";
+  cleanup_free char *path = xasprintf ("%s/data", tool_dir);
+
+  if (strstr (tool_dir, "XXXXXX"))
+    return;
+  unlink (path);
+  rmdir (tool_dir);
+}
+
+Test (decompress, streams_from_command_line_tools, .fini = tool_dir_teardown)
+{
   cleanup_free unsigned char *data = sample (500000);
   cleanup_free char *path = NULL;
   struct bytes in = { 0 }, twice = { 0 };
@@ -860,8 +875,8 @@ Test (decompress, streams_from_command_line_tools)
       cr_assert_null (getenv ("CI"), "gzip(1) and zstd(1) are needed in CI");
       cr_skip_test ("gzip(1) or zstd(1) missing");
     }
-  cr_assert_not_null (mkdtemp (dir));
-  path = xasprintf ("%s/data", dir);
+  cr_assert_not_null (mkdtemp (tool_dir));
+  path = xasprintf ("%s/data", tool_dir);
   f = fopen (path, "we");
   cr_assert_not_null (f);
   cr_assert_eq (fwrite (data, 1, 500000, f), 500000);
@@ -883,9 +898,6 @@ Test (decompress, streams_from_command_line_tools)
   in.len = 0;
   run (&in, "zstd -q --no-check -c < '%s'", path);
   expect_ok (OCIP_COMPRESSION_ZSTD, &in, data, 500000);
-
-  cr_assert_eq (unlink (path), 0);
-  cr_assert_eq (rmdir (dir), 0);
   free (in.p);
   free (twice.p);
 }

@@ -5,6 +5,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include <oci-prep/cleanup.h>
+#include <oci-prep/fsroot.h>
 #include <oci-prep/limits.h>
 #include <oci-prep/user.h>
 
@@ -79,6 +81,38 @@ teardown (void)
 }
 
 TestSuite (user, .init = setup, .fini = teardown);
+
+/* Make openat2 fail with ENOSYS in this test's process, so fsroot takes its
+   component-by-component fallback.  */
+static void
+disable_openat2 (void)
+{
+  scmp_filter_ctx ctx = seccomp_init (SCMP_ACT_ALLOW);
+
+  cr_assert_not_null (ctx);
+  cr_assert_eq (seccomp_rule_add (ctx, SCMP_ACT_ERRNO (ENOSYS), SCMP_SYS (openat2), 0), 0);
+  cr_assert_eq (seccomp_load (ctx), 0);
+  seccomp_release (ctx);
+}
+
+/* The rootfs-confinement checks run through openat2 and through fsroot's fallback.  */
+#define ROOTFS_TEST(name)                                                                                              \
+  static void check_##name (void);                                                                                     \
+  Test (user, name, .timeout = 10)                                                                                     \
+  {                                                                                                                    \
+    check_##name ();                                                                                                   \
+  }                                                                                                                    \
+  Test (user_fallback, name, .init = setup, .fini = teardown, .timeout = 10)                                           \
+  {                                                                                                                    \
+    disable_openat2 ();                                                                                                \
+    check_##name ();                                                                                                   \
+    cr_assert_not (ocip_fsroot_have_openat2 (), "the fallback was not used");                                          \
+  }
+
+ROOTFS_TEST (passwd_symlink_to_host_path_stays_in_rootfs)
+ROOTFS_TEST (passwd_symlink_absolute_resolves_to_rootfs_copy)
+ROOTFS_TEST (passwd_symlink_to_etc_passwd_is_a_loop)
+ROOTFS_TEST (group_fifo_is_refused_without_blocking)
 
 static void
 resolve_ok_at (int fd, const char *spec, struct ocip_user *u)
@@ -393,7 +427,8 @@ Test (user, empty_home_field_is_slash)
 
 /* /etc/passwd a symlink to a host path, absolute: it is resolved inside the rootfs, so
    the host file planted at BASE/host/passwd is never read.  */
-Test (user, passwd_symlink_to_host_path_stays_in_rootfs)
+static void
+check_passwd_symlink_to_host_path_stays_in_rootfs (void)
 {
   cleanup_user struct ocip_user u = { 0 };
   cleanup_free char *host_passwd = path_in ("host/passwd");
@@ -410,7 +445,8 @@ Test (user, passwd_symlink_to_host_path_stays_in_rootfs)
 }
 
 /* Same link, but the rootfs has a file at that path: that one is read.  */
-Test (user, passwd_symlink_absolute_resolves_to_rootfs_copy)
+static void
+check_passwd_symlink_absolute_resolves_to_rootfs_copy (void)
 {
   cleanup_user struct ocip_user u = { 0 };
   cleanup_free char *host_passwd = path_in ("host/passwd");
@@ -434,7 +470,8 @@ Test (user, passwd_symlink_absolute_resolves_to_rootfs_copy)
 
 /* "/etc/passwd" -> "/etc/passwd": inside the rootfs that is a loop, never the host's
    file (which would resolve "root").  */
-Test (user, passwd_symlink_to_etc_passwd_is_a_loop)
+static void
+check_passwd_symlink_to_etc_passwd_is_a_loop (void)
 {
   cleanup_free char *link = path_in ("rootfs/etc/passwd");
 
@@ -443,7 +480,8 @@ Test (user, passwd_symlink_to_etc_passwd_is_a_loop)
   resolve_fails ("root", ELOOP, "/etc/passwd");
 }
 
-Test (user, group_fifo_is_refused_without_blocking, .timeout = 10)
+static void
+check_group_fifo_is_refused_without_blocking (void)
 {
   cleanup_free char *p = path_in ("rootfs/etc/group");
 

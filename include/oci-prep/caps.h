@@ -3,6 +3,8 @@
 #ifndef OCIP_CAPS_H
 #define OCIP_CAPS_H
 
+#include <stdbool.h>
+
 #include <oci-prep/error.h>
 
 /* The default set (podman's), as "CAP_X" names, sorted, NULL-terminated.  */
@@ -20,5 +22,9 @@ int ocip_caps_normalize (const char *name, char **ret, ocip_error_t *err);
    dropped (or "ALL" in both) is EINVAL.  *RET is a new sorted NULL-terminated vector of
    "CAP_X" names, owned by the caller (ocip_strv_free()).  */
 int ocip_caps_compute (char *const *add, char *const *drop, char ***ret, ocip_error_t *err);
+
+/* Whether this process has the capability NAME (any spelling ocip_caps_normalize()
+   accepts) in its effective set; false for an unknown name.  */
+bool ocip_caps_process_has (const char *name);
 
 #endif

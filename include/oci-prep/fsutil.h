@@ -11,8 +11,9 @@
    Errors: negative errno with *ERR set, naming NAME.  */
 int ocip_rmtree_at (int dirfd, const char *name, ocip_error_t *err);
 
-/* Write LEN bytes at DATA to NAME under DIRFD atomically: a temporary file in the same
-   directory, fsync'd, then renamed over NAME.  MODE for the new file.  */
+/* Write LEN bytes at DATA to NAME (a relative path, trusted) under DIRFD atomically: a
+   temporary file in the same directory, fsync'd, then renamed over NAME.  MODE for the
+   new file.  */
 int ocip_write_file_at (int dirfd, const char *name, const void *data, size_t len, mode_t mode, ocip_error_t *err);
 
 #endif

@@ -52,7 +52,8 @@ struct ocip_spec_options
      "/" or lie in /proc, /sys or /dev (EINVAL).
    Defaults: namespaces pid, network, ipc, uts, mount, cgroup; /proc, /dev, /dev/pts,
    /dev/shm, /dev/mqueue, /sys, /sys/fs/cgroup mounts; masked and read-only paths;
-   noNewPrivileges; RLIMIT_NOFILE 1048576; the capabilities of ocip_caps_compute() in
+   noNewPrivileges; RLIMIT_NOFILE 1048576 (lowered to fs.nr_open, and to this process's
+   hard limit when it lacks CAP_SYS_RESOURCE to raise it, as podman does); the capabilities of ocip_caps_compute() in
    bounding, effective and permitted; the seccomp profile of ocip_seccomp_default()
    (OPTS->seccomp "unconfined": none; a path: that file's object, re-emitted).
    On success *RET_JSON is the pretty-printed document, NUL-terminated and ending in a

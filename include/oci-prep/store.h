@@ -13,6 +13,8 @@
      layers/<alg>-<hex>/diff/       one extracted layer, overlay format
      layers/<alg>-<hex>/meta.json   what was recorded when it was committed
      locks/<alg>-<hex>              per-layer lock files (flock)
+     l/<id> -> ../layers/<alg>-<hex>/diff   short names for mount(2) options
+     bundles/<id>.json              the layers a live bundle pins (GC roots)
      tmp/<alg>-<hex>.<random>/      extractions in progress
      lock                           store-wide lock file
    A directory under layers/ exists only once its content was completely extracted,
@@ -23,6 +25,7 @@ struct ocip_store
   int layers_fd;
   int locks_fd;
   int tmp_fd;
+  int bundles_fd;
   char *path;   /* for messages */
 };
 
@@ -71,6 +74,16 @@ int ocip_store_sync (struct ocip_store *store, ocip_error_t *err);
    is there already (the work area is then discarded).  */
 int ocip_store_commit_layer (struct ocip_store *store, const char *work_name, const struct ocip_digest *diff_id,
                              ocip_error_t *err);
+
+/* A short name for the committed layer DIFF_ID's diff/ directory, for mount options
+   that must fit in a page: the symlink l/<id> -> ../layers/<alg>-<hex>/diff, created
+   if missing.  *RET (owned by the caller) is "l/<id>", relative to the store.  */
+int ocip_store_short_link (struct ocip_store *store, const struct ocip_digest *diff_id, char **ret,
+                           ocip_error_t *err);
+
+/* Record (atomically) or drop the pin record bundles/<ID>.json.  ID is [0-9a-f]+.  */
+int ocip_store_pin (struct ocip_store *store, const char *id, const char *record_json, ocip_error_t *err);
+int ocip_store_unpin (struct ocip_store *store, const char *id, ocip_error_t *err);
 
 /* Remove a work area (after a failure).  */
 int ocip_store_discard (struct ocip_store *store, const char *work_name, ocip_error_t *err);

@@ -9,6 +9,7 @@
 #include <oci-prep/error.h>
 #include <oci-prep/image.h>
 #include <oci-prep/json.h>
+#include <oci-prep/spec.h>
 
 /* A handler's return for a usage error it already reported: exit status 2.  */
 #define CLI_USAGE 2
@@ -23,7 +24,10 @@ struct cli_globals
 /* Returns 0, CLI_USAGE, or a negative errno with *ERR set (printed once by main).  */
 typedef int (*cli_handler) (const struct cli_globals *g, int argc, char **argv, ocip_error_t *err);
 
+int cmd_bundle (const struct cli_globals *g, int argc, char **argv, ocip_error_t *err);
+int cmd_config (const struct cli_globals *g, int argc, char **argv, ocip_error_t *err);
 int cmd_inspect (const struct cli_globals *g, int argc, char **argv, ocip_error_t *err);
+int cmd_rm (const struct cli_globals *g, int argc, char **argv, ocip_error_t *err);
 int cmd_load (const struct cli_globals *g, int argc, char **argv, ocip_error_t *err);
 int cmd_verify (const struct cli_globals *g, int argc, char **argv, ocip_error_t *err);
 
@@ -33,6 +37,35 @@ struct cli_image_options
   bool have_platform;
   struct ocip_platform platform; /* owned: ocip_platform_clear */
 };
+
+/* The config.json options of bundle and config: add CLI_SPEC_OPTIONS to a command's
+   option table and hand every option code to cli_spec_option().  */
+enum
+{
+  CLI_OPT_TTY = 1000,
+  CLI_OPT_HOSTNAME,
+  CLI_OPT_READ_ONLY,
+  CLI_OPT_CAP_ADD,
+  CLI_OPT_CAP_DROP,
+  CLI_OPT_SECCOMP,
+  CLI_OPT_ENV,
+  CLI_OPT_ANNOTATION,
+  CLI_OPT_CWD,
+  CLI_OPT_USER,
+};
+
+#define CLI_SPEC_OPTIONS                                                                                               \
+  { "tty", no_argument, NULL, CLI_OPT_TTY }, { "hostname", required_argument, NULL, CLI_OPT_HOSTNAME },                \
+      { "read-only", no_argument, NULL, CLI_OPT_READ_ONLY }, { "cap-add", required_argument, NULL, CLI_OPT_CAP_ADD },  \
+      { "cap-drop", required_argument, NULL, CLI_OPT_CAP_DROP }, { "seccomp", required_argument, NULL, CLI_OPT_SECCOMP }, \
+      { "env", required_argument, NULL, CLI_OPT_ENV }, { "annotation", required_argument, NULL, CLI_OPT_ANNOTATION },  \
+      { "cwd", required_argument, NULL, CLI_OPT_CWD }, { "user", required_argument, NULL, CLI_OPT_USER }
+
+/* Returns 1 when CODE was a spec option (stored in *SPEC, vectors owned by it), 0 if
+   not, CLI_USAGE on a bad value.  */
+int cli_spec_option (const char *command, int code, const char *value, struct ocip_spec_options *spec);
+/* Free the vectors cli_spec_option() built.  */
+void cli_spec_options_clear (struct ocip_spec_options *spec);
 
 /* Option value parsers: 0 on success, else CLI_USAGE after printing the problem.  */
 int cli_parse_platform (const char *command, const char *value, struct cli_image_options *io);

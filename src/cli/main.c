@@ -18,8 +18,11 @@ static const struct
   cli_handler handler;
   const char *summary;
 } commands[] = {
+  { "bundle", cmd_bundle, "write BUNDLE/config.json and BUNDLE/rootfs for IMAGE (overlay; --flat: a copy)" },
+  { "config", cmd_config, "print the runtime config.json of IMAGE" },
   { "inspect", cmd_inspect, "show what IMAGE resolves to: manifest, config, layers, platform" },
   { "load", cmd_load, "extract the layers of each IMAGE into the store" },
+  { "rm", cmd_rm, "unmount and remove BUNDLE, releasing its layers" },
   { "verify", cmd_verify, "check digest and size of every blob reachable from LAYOUT or IMAGE" },
 };
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <oci-prep/cleanup.h>
 #include <oci-prep/limits.h>
 
 #include "cli.h"
@@ -68,4 +69,68 @@ cli_parse_size (const char *command, const char *option, const char *value, uint
     }
   *ret = v;
   return 0;
+}
+
+static void
+strv_push (char ***v, const char *s)
+{
+  size_t n = 0;
+
+  while (*v && (*v)[n])
+    n++;
+  *v = xreallocarray (*v, n + 2, sizeof **v);
+  (*v)[n] = xstrdup (s);
+  (*v)[n + 1] = NULL;
+}
+
+int
+cli_spec_option (const char *command, int code, const char *value, struct ocip_spec_options *spec)
+{
+  switch (code)
+    {
+    case CLI_OPT_TTY:
+      spec->tty = true;
+      return 1;
+    case CLI_OPT_HOSTNAME:
+      spec->hostname = value;
+      return 1;
+    case CLI_OPT_READ_ONLY:
+      spec->read_only = true;
+      return 1;
+    case CLI_OPT_CAP_ADD:
+      strv_push (&spec->cap_add, value);
+      return 1;
+    case CLI_OPT_CAP_DROP:
+      strv_push (&spec->cap_drop, value);
+      return 1;
+    case CLI_OPT_SECCOMP:
+      spec->seccomp = value;
+      return 1;
+    case CLI_OPT_ENV:
+    case CLI_OPT_ANNOTATION:
+      if (strchr (value, '=') == NULL || *value == '=')
+        return cli_usage_error (command, "--%s takes KEY=VALUE, not '%s'",
+                                code == CLI_OPT_ENV ? "env" : "annotation", value);
+      strv_push (code == CLI_OPT_ENV ? &spec->env : &spec->annotations, value);
+      return 1;
+    case CLI_OPT_CWD:
+      spec->cwd = value;
+      return 1;
+    case CLI_OPT_USER:
+      spec->user = value;
+      return 1;
+    default:
+      return 0;
+    }
+}
+
+void
+cli_spec_options_clear (struct ocip_spec_options *spec)
+{
+  ocip_strv_free (spec->cap_add);
+  ocip_strv_free (spec->cap_drop);
+  ocip_strv_free (spec->env);
+  ocip_strv_free (spec->annotations);
+  ocip_strv_free (spec->args);
+  spec->cap_add = spec->cap_drop = spec->env = spec->annotations = spec->args = NULL;
 }

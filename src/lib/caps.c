@@ -181,3 +181,30 @@ ocip_caps_compute (char *const *add, char *const *drop, char ***ret, ocip_error_
   *ret = steal_pointer (&caps);
   return 0;
 }
+
+bool
+ocip_caps_process_has (const char *name)
+{
+  ocip_error_t err = NULL;
+  cleanup_free char *canonical = NULL;
+  cleanup_free char *lookup = NULL;
+  cap_flag_value_t value = CAP_CLEAR;
+  cap_value_t v;
+  cap_t caps;
+  char *p;
+
+  if (ocip_caps_normalize (name, &canonical, &err) < 0 || strcmp (canonical, ALL) == 0)
+    {
+      ocip_error_release (&err);
+      return false;
+    }
+  lookup = xstrdup (canonical);
+  for (p = lookup; *p; p++)
+    *p = tolower ((unsigned char) *p);
+  if (cap_from_name (lookup, &v) < 0 || (caps = cap_get_proc ()) == NULL)
+    return false;
+  if (cap_get_flag (caps, v, CAP_EFFECTIVE, &value) < 0)
+    value = CAP_CLEAR;
+  cap_free (caps);
+  return value == CAP_SET;
+}

@@ -66,7 +66,9 @@ ocip_rmtree_at (int dirfd, const char *name, ocip_error_t *err)
 int
 ocip_write_file_at (int dirfd, const char *name, const void *data, size_t len, mode_t mode, ocip_error_t *err)
 {
-  cleanup_free char *tmp = xasprintf (".%s.tmp.%d", name, (int) getpid ());
+  const char *slash = strrchr (name, '/');
+  const char *base = slash ? slash + 1 : name;
+  cleanup_free char *tmp = xasprintf ("%.*s.%s.tmp.%d", (int) (base - name), name, base, (int) getpid ());
   cleanup_close int fd = -1;
   const char *p = data;
   ssize_t n;

@@ -3,8 +3,10 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include <oci-prep/caps.h>
 #include <oci-prep/cleanup.h>
@@ -57,6 +59,26 @@ static const char *const volume_options[] = { "nosuid", "nodev", "mode=755", NUL
 static const char *const reserved_paths[] = { "/proc", "/sys", "/dev", NULL };
 
 #define RLIMIT_NOFILE_DEFAULT 1048576
+
+/* RLIMIT_NOFILE as podman sets it, lowered to what a runtime started from here can set:
+   no limit may exceed fs.nr_open, and raising a hard limit takes CAP_SYS_RESOURCE (which
+   podman's rootless mode and a confined root lack).  A higher value makes the runtime
+   fail at start with EPERM.  */
+static int64_t
+nofile_limit (void)
+{
+  cleanup_file FILE *f = fopen ("/proc/sys/fs/nr_open", "re");
+  unsigned long long nr_open;
+  int64_t limit = RLIMIT_NOFILE_DEFAULT;
+  struct rlimit rl;
+
+  if (f && fscanf (f, "%llu", &nr_open) == 1 && nr_open < (unsigned long long) limit)
+    limit = (int64_t) nr_open;
+  if (getrlimit (RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY && rl.rlim_max < (rlim_t) limit
+      && ! ocip_caps_process_has ("CAP_SYS_RESOURCE"))
+    limit = (int64_t) rl.rlim_max;
+  return limit;
+}
 
 /* A growable NULL-terminated string vector.  */
 struct strv
@@ -432,6 +454,7 @@ static void
 gen_process (struct ocip_json_gen *gen, const struct ocip_spec_options *opts, const struct ocip_user *user,
              const struct strv *args, const struct strv *env, const char *cwd, char **caps)
 {
+  int64_t nofile = nofile_limit ();
   size_t i;
 
   ocip_json_gen_string (gen, "process");
@@ -464,8 +487,8 @@ gen_process (struct ocip_json_gen *gen, const struct ocip_spec_options *opts, co
   ocip_json_gen_array_open (gen);
   ocip_json_gen_map_open (gen);
   ocip_json_gen_kv_string (gen, "type", "RLIMIT_NOFILE");
-  ocip_json_gen_kv_int64 (gen, "hard", RLIMIT_NOFILE_DEFAULT);
-  ocip_json_gen_kv_int64 (gen, "soft", RLIMIT_NOFILE_DEFAULT);
+  ocip_json_gen_kv_int64 (gen, "hard", nofile);
+  ocip_json_gen_kv_int64 (gen, "soft", nofile);
   ocip_json_gen_map_close (gen);
   ocip_json_gen_array_close (gen);
   ocip_json_gen_kv_bool (gen, "noNewPrivileges", true);

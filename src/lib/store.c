@@ -126,7 +126,7 @@ ocip_store_open (const char *path, struct ocip_store **ret, ocip_error_t *err)
   if ((r = make_store_dir (path, err)) < 0)
     return r;
   store = xzalloc (sizeof *store);
-  store->layers_fd = store->locks_fd = store->tmp_fd = -1;
+  store->layers_fd = store->locks_fd = store->tmp_fd = store->bundles_fd = -1;
   store->path = xstrdup (path);
   store->dirfd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (store->dirfd < 0)
@@ -146,7 +146,8 @@ ocip_store_open (const char *path, struct ocip_store **ret, ocip_error_t *err)
     }
   if ((store->layers_fd = r = open_subdir (store, "layers", err)) < 0
       || (store->locks_fd = r = open_subdir (store, "locks", err)) < 0
-      || (store->tmp_fd = r = open_subdir (store, "tmp", err)) < 0 || (r = clean_stale_work (store, err)) < 0)
+      || (store->tmp_fd = r = open_subdir (store, "tmp", err)) < 0
+      || (store->bundles_fd = r = open_subdir (store, "bundles", err)) < 0 || (r = clean_stale_work (store, err)) < 0)
     goto fail;
   *ret = store;
   return 0;
@@ -165,6 +166,7 @@ ocip_store_free (struct ocip_store *store)
   ocip_closep (&store->layers_fd);
   ocip_closep (&store->locks_fd);
   ocip_closep (&store->tmp_fd);
+  ocip_closep (&store->bundles_fd);
   free (store->path);
   free (store);
 }
@@ -285,6 +287,60 @@ ocip_store_commit_layer (struct ocip_store *store, const char *work_name, const 
       ocip_error_release (&ignored);
       return ocip_error_set (err, saved, "layer '%s': commit into '%s/layers'", diff_id->str, store->path);
     }
+  return 0;
+}
+
+int
+ocip_store_short_link (struct ocip_store *store, const struct ocip_digest *diff_id, char **ret, ocip_error_t *err)
+{
+  static const size_t lengths[] = { 12, 24, 0 };
+  cleanup_free char *layer = ocip_store_layer_name (diff_id);
+  cleanup_free char *target = xasprintf ("../layers/%s/diff", layer);
+  const char *hex = ocip_digest_hex (diff_id);
+  size_t i;
+
+  if (mkdirat (store->dirfd, "l", 0700) < 0 && errno != EEXIST)
+    return ocip_error_set (err, errno, "store '%s': create 'l'", store->path);
+  /* The id is a prefix of the diffID; two layers sharing one take a longer prefix.  */
+  for (i = 0; i < sizeof lengths / sizeof lengths[0]; i++)
+    {
+      cleanup_free char *name = xasprintf ("l/%.*s", (int) (lengths[i] ? lengths[i] : strlen (hex)), hex);
+      char existing[256];
+      ssize_t n;
+
+      if (symlinkat (target, store->dirfd, name) == 0)
+        {
+          *ret = steal_pointer (&name);
+          return 0;
+        }
+      if (errno != EEXIST)
+        return ocip_error_set (err, errno, "layer '%s': create short link", diff_id->str);
+      n = readlinkat (store->dirfd, name, existing, sizeof existing - 1);
+      if (n > 0 && (size_t) n == strlen (target) && memcmp (existing, target, n) == 0)
+        {
+          *ret = steal_pointer (&name);
+          return 0;
+        }
+    }
+  return ocip_error_set (err, EEXIST, "layer '%s': its short links are taken by other layers", diff_id->str);
+}
+
+int
+ocip_store_pin (struct ocip_store *store, const char *id, const char *record_json, ocip_error_t *err)
+{
+  cleanup_free char *name = xasprintf ("%s.json", id);
+  int r = ocip_write_file_at (store->bundles_fd, name, record_json, strlen (record_json), 0600, err);
+
+  return r < 0 ? ocip_error_wrap (err, "store '%s': pin bundle", store->path) : 0;
+}
+
+int
+ocip_store_unpin (struct ocip_store *store, const char *id, ocip_error_t *err)
+{
+  cleanup_free char *name = xasprintf ("%s.json", id);
+
+  if (unlinkat (store->bundles_fd, name, 0) < 0 && errno != ENOENT)
+    return ocip_error_set (err, errno, "store '%s': unpin bundle '%s'", store->path, id);
   return 0;
 }
 

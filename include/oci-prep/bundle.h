@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* A runtime bundle from an image: the whole pipeline, and its undoing. */
+#ifndef OCIP_BUNDLE_H
+#define OCIP_BUNDLE_H
+
+#include <stdbool.h>
+
+#include <oci-prep/error.h>
+#include <oci-prep/image.h>
+#include <oci-prep/load.h>
+#include <oci-prep/spec.h>
+
+/* BUNDLE/.oci-prep/ holds what oci-prep owns in a bundle: state.json, and for an
+   overlay rootfs its upper and work directories.  */
+#define OCIP_BUNDLE_STATE_DIR ".oci-prep"
+
+struct ocip_bundle_options
+{
+  const struct ocip_platform *platform; /* NULL: the host's */
+  const char *store;                    /* NULL: the default store */
+  bool flat;                            /* a standalone copy instead of an overlay */
+  bool force;                           /* replace a bundle oci-prep made */
+  struct ocip_load_options load;
+  struct ocip_spec_options spec;        /* root_path is ignored: always "rootfs" */
+};
+
+struct ocip_bundle_result
+{
+  char *id;             /* the bundle's id (pin name), owned */
+  size_t n_layers;
+  size_t n_extracted;   /* layers this call extracted into the store */
+};
+
+/* Write BUNDLE/config.json and BUNDLE/rootfs for IMAGE.  BUNDLE must not exist or be
+   an empty directory; one that oci-prep made is replaced only with OPTS->force, and
+   anything else is never touched (EEXIST).  The layers are loaded into the store
+   (ocip_load), the bundle is pinned there, and rootfs is an overlay of them (upper and
+   work under BUNDLE/.oci-prep) or, with OPTS->flat, a copy (ocip_flatten; nothing
+   pinned).  config.json comes from ocip_spec_generate with the rootfs for user lookup,
+   written atomically, last.  On failure everything done is undone: nothing stays
+   mounted, pinned or written, and a BUNDLE that existed is empty again.
+   RET (optional) is filled on success; free with ocip_bundle_result_clear.  */
+int ocip_bundle_create (const char *image, const char *bundle, const struct ocip_bundle_options *opts,
+                        struct ocip_bundle_result *ret, ocip_error_t *err);
+void ocip_bundle_result_clear (struct ocip_bundle_result *r);
+
+/* Unmount BUNDLE's rootfs, release its pins and remove it.  A directory without
+   BUNDLE/.oci-prep/state.json is refused (EINVAL: not made by oci-prep).  A busy mount is
+   EBUSY; with LAZY it is detached instead.  The store is the one recorded in the
+   bundle's state.  */
+int ocip_bundle_remove (const char *bundle, bool lazy, ocip_error_t *err);
+
+#endif

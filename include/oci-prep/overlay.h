@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Mounting a stack of store layers as one overlayfs, and unmounting it. */
+#ifndef OCIP_OVERLAY_H
+#define OCIP_OVERLAY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <oci-prep/error.h>
+
+/* overlayfs refuses more lower layers than this.  */
+#define OCIP_OVERLAY_MAX_LAYERS 500
+
+/* Mount an overlay on TARGET_FD (a directory) with LOWER_FDS[0..N) as lower layers,
+   TOP FIRST, and UPPER_FD / WORK_FD as upper and work directories (same filesystem,
+   empty work directory).  All fds are directories owned by the caller.  With the new
+   mount API every layer is added on its own (fsconfig "lowerdir+": no option-length
+   limit; by fd where the kernel allows it, Linux >= 6.12, else by /proc/self/fd path,
+   Linux >= 6.8); older kernels get mount(2) with one lowerdir= option built from
+   SHORT_NAMES[i] (paths relative to the directory SHORT_BASE_FD, e.g. "l/ABC"), which
+   must fit in one page (else E2BIG).  N must be at least 1 (an image without layers
+   gets one empty directory from the caller); more than OCIP_OVERLAY_MAX_LAYERS is
+   E2BIG, with a hint to use --flat.  */
+int ocip_overlay_mount (int target_fd, const int *lower_fds, const char *const *short_names, size_t n,
+                        int short_base_fd, int upper_fd, int work_fd, ocip_error_t *err);
+
+/* Unmount what is mounted at NAME under DIRFD (not following a symlink at NAME).
+   EBUSY is reported as such; with LAZY the mount is detached (MNT_DETACH) instead.
+   Not mounted (EINVAL from umount2) is success.  */
+int ocip_overlay_unmount (int dirfd, const char *name, bool lazy, ocip_error_t *err);
+
+/* Whether the directory NAME under DIRFD is a mount point (a different mount than its
+   parent).  */
+bool ocip_overlay_is_mounted (int dirfd, const char *name);
+
+#endif

@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* oci-prep bundle: config.json and rootfs for runc or crun. */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <oci-prep/bundle.h>
+#include <oci-prep/cleanup.h>
+
+#include "cli.h"
+
+/* "-- ARGS...": the command line replaces the image's Entrypoint and Cmd.  */
+static char **
+copy_args (int argc, char **argv)
+{
+  char **v = xcalloc (argc + 1, sizeof *v);
+  int i;
+
+  for (i = 0; i < argc; i++)
+    v[i] = xstrdup (argv[i]);
+  return v;
+}
+
+static int
+print_json (const char *bundle, const struct ocip_bundle_result *res, bool flat, ocip_error_t *err)
+{
+  cleanup_json_gen struct ocip_json_gen *gen = ocip_json_gen_new (true);
+
+  ocip_json_gen_map_open (gen);
+  ocip_json_gen_kv_string (gen, "bundle", bundle);
+  ocip_json_gen_kv_string (gen, "id", res->id);
+  ocip_json_gen_kv_string (gen, "rootfs", flat ? "flat" : "overlay");
+  ocip_json_gen_kv_int64 (gen, "layers", (int64_t) res->n_layers);
+  ocip_json_gen_kv_int64 (gen, "extracted", (int64_t) res->n_extracted);
+  ocip_json_gen_map_close (gen);
+  return cli_print_json (gen, err);
+}
+
+int
+cmd_bundle (const struct cli_globals *g, int argc, char **argv, ocip_error_t *err)
+{
+  static const struct option options[] = {
+    { "platform", required_argument, NULL, 'p' },
+    { "flat", no_argument, NULL, 'F' },
+    { "force", no_argument, NULL, 'f' },
+    { "jobs", required_argument, NULL, 'J' },
+    { "json", no_argument, NULL, 'j' },
+    CLI_SPEC_OPTIONS,
+    { NULL, 0, NULL, 0 },
+  };
+  struct ocip_bundle_options opts = { .store = g->store };
+  struct ocip_bundle_result res = { 0 };
+  struct cli_image_options io = { 0 };
+  bool json = g->json;
+  int c, r;
+
+  ocip_extract_limits_default (&opts.load.limits);
+  while ((c = getopt_long (argc, argv, "+te:u:", options, NULL)) != -1)
+    {
+      if (c == 't')
+        c = CLI_OPT_TTY;
+      else if (c == 'e')
+        c = CLI_OPT_ENV;
+      else if (c == 'u')
+        c = CLI_OPT_USER;
+      if ((r = cli_spec_option ("bundle", c, optarg, &opts.spec)) != 0)
+        {
+          if (r == CLI_USAGE)
+            goto out;
+          continue;
+        }
+      switch (c)
+        {
+        case 'p':
+          if ((r = cli_parse_platform ("bundle", optarg, &io)) != 0)
+            goto out;
+          break;
+        case 'F':
+          opts.flat = true;
+          break;
+        case 'f':
+          opts.force = true;
+          break;
+        case 'J':
+          if ((r = cli_parse_jobs ("bundle", optarg, &opts.load.jobs)) != 0)
+            goto out;
+          break;
+        case 'j':
+          json = true;
+          break;
+        default:
+          r = cli_usage_error ("bundle", "unknown option");
+          goto out;
+        }
+    }
+  if (argc - optind < 2)
+    {
+      r = cli_usage_error ("bundle", "expected IMAGE BUNDLE [-- ARGS...]");
+      goto out;
+    }
+  if (argc - optind > 2)
+    {
+      if (strcmp (argv[optind + 2], "--") != 0 && strcmp (argv[optind - 1], "--") != 0)
+        {
+          r = cli_usage_error ("bundle", "unexpected argument '%s' (a command goes after --)", argv[optind + 2]);
+          goto out;
+        }
+      opts.spec.args = copy_args (argc - optind - 2 - (strcmp (argv[optind + 2], "--") == 0),
+                                  argv + optind + 2 + (strcmp (argv[optind + 2], "--") == 0));
+    }
+  opts.platform = io.have_platform ? &io.platform : NULL;
+
+  r = ocip_bundle_create (argv[optind], argv[optind + 1], &opts, &res, err);
+  if (r == 0 && json)
+    r = print_json (argv[optind + 1], &res, opts.flat, err);
+  else if (r == 0 && g->verbosity >= 0)
+    printf ("bundle %s: %zu layers (%zu extracted), %s rootfs\n", argv[optind + 1], res.n_layers, res.n_extracted,
+            opts.flat ? "flat" : "overlay");
+  ocip_bundle_result_clear (&res);
+
+out:
+  cli_spec_options_clear (&opts.spec);
+  ocip_platform_clear (&io.platform);
+  return r;
+}

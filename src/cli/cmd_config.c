@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* oci-prep config: the runtime config.json of an image, printed. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <oci-prep/cleanup.h>
+#include <oci-prep/plan.h>
+
+#include "cli.h"
+
+int
+cmd_config (const struct cli_globals *g, int argc, char **argv, ocip_error_t *err)
+{
+  static const struct option options[] = {
+    { "platform", required_argument, NULL, 'p' },
+    { "rootfs", required_argument, NULL, 'r' },
+    CLI_SPEC_OPTIONS,
+    { NULL, 0, NULL, 0 },
+  };
+  struct ocip_spec_options spec = { 0 };
+  struct cli_image_options io = { 0 };
+  cleanup_plan struct ocip_plan *plan = NULL;
+  cleanup_free char *json = NULL;
+  cleanup_close int rootfd = -1;
+  const char *rootfs = NULL;
+  int c, r;
+
+  while ((c = getopt_long (argc, argv, "+te:u:", options, NULL)) != -1)
+    {
+      if (c == 't')
+        c = CLI_OPT_TTY;
+      else if (c == 'e')
+        c = CLI_OPT_ENV;
+      else if (c == 'u')
+        c = CLI_OPT_USER;
+      if ((r = cli_spec_option ("config", c, optarg, &spec)) != 0)
+        {
+          if (r == CLI_USAGE)
+            goto out;
+          continue;
+        }
+      switch (c)
+        {
+        case 'p':
+          if ((r = cli_parse_platform ("config", optarg, &io)) != 0)
+            goto out;
+          break;
+        case 'r':
+          rootfs = optarg;
+          break;
+        default:
+          r = cli_usage_error ("config", "unknown option");
+          goto out;
+        }
+    }
+  if (argc - optind != 1)
+    {
+      r = cli_usage_error ("config", "expected one IMAGE");
+      goto out;
+    }
+  if (rootfs && (rootfd = open (rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+    {
+      r = ocip_error_set (err, errno, "open rootfs '%s'", rootfs);
+      goto out;
+    }
+  if ((r = ocip_plan_new (argv[optind], io.have_platform ? &io.platform : NULL, &plan, err)) < 0
+      || (r = ocip_spec_generate (plan->config, rootfd, &spec, &json, err)) < 0)
+    goto out;
+  if (fputs (json, stdout) == EOF)
+    r = ocip_error_set (err, errno, "write to stdout");
+
+out:
+  cli_spec_options_clear (&spec);
+  ocip_platform_clear (&io.platform);
+  return r;
+}

@@ -1,0 +1,479 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* bundle: plan, load, assemble the rootfs, write config.json; and remove it again. */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <oci-prep/bundle.h>
+#include <oci-prep/cleanup.h>
+#include <oci-prep/flatten.h>
+#include <oci-prep/fsutil.h>
+#include <oci-prep/json.h>
+#include <oci-prep/limits.h>
+#include <oci-prep/overlay.h>
+#include <oci-prep/plan.h>
+#include <oci-prep/store.h>
+
+#define STATE_FILE OCIP_BUNDLE_STATE_DIR "/state.json"
+#define ROOTFS "rootfs"
+
+/* What a bundle being built has done so far, so a failure can undo exactly that.  */
+struct build
+{
+  const char *path;
+  int parent_fd;
+  char *name;
+  int dirfd;
+  bool created;
+  bool mounted;
+  bool pinned;
+  struct ocip_store *store;
+  char id[33];
+};
+
+static int
+split_path (const char *path, int *ret_parent_fd, char **ret_name, ocip_error_t *err)
+{
+  cleanup_free char *copy = xstrdup (path);
+  cleanup_free char *copy2 = xstrdup (path);
+  const char *base = basename (copy);
+  const char *dir = dirname (copy2);
+  int fd;
+
+  if (strcmp (base, "/") == 0 || strcmp (base, ".") == 0 || strcmp (base, "..") == 0)
+    return ocip_error_set (err, EINVAL, "bundle '%s': not a usable directory name", path);
+  fd = open (dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return ocip_error_set (err, errno, "bundle '%s': open parent directory", path);
+  *ret_parent_fd = fd;
+  *ret_name = xstrdup (base);
+  return 0;
+}
+
+static bool
+dir_is_empty (int dirfd)
+{
+  int fd = openat (dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  cleanup_dir DIR *dir = fd >= 0 ? fdopendir (fd) : NULL;
+  struct dirent *de;
+
+  if (dir == NULL)
+    {
+      if (fd >= 0)
+        close (fd);
+      return false;
+    }
+  while ((de = readdir (dir)) != NULL)
+    if (strcmp (de->d_name, ".") && strcmp (de->d_name, ".."))
+      return false;
+  return true;
+}
+
+static bool
+made_by_us (int dirfd)
+{
+  struct stat st;
+  return fstatat (dirfd, STATE_FILE, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG (st.st_mode);
+}
+
+/* BUNDLE exists as an empty directory or is created; an oci-prep bundle is replaced
+   only when forced; anything else is left alone.  */
+static int
+prepare_dir (struct build *b, bool force, ocip_error_t *err)
+{
+  struct stat st;
+  int r;
+
+  if ((r = split_path (b->path, &b->parent_fd, &b->name, err)) < 0)
+    return r;
+  if (fstatat (b->parent_fd, b->name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+    {
+      if (! S_ISDIR (st.st_mode))
+        return ocip_error_set (err, EEXIST, "bundle '%s' exists and is not a directory", b->path);
+      b->dirfd = openat (b->parent_fd, b->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (b->dirfd < 0)
+        return ocip_error_set (err, errno, "open bundle '%s'", b->path);
+      if (dir_is_empty (b->dirfd))
+        return 0;
+      if (! made_by_us (b->dirfd))
+        return ocip_error_set (err, EEXIST, "bundle '%s' is not empty (and was not made by oci-prep)", b->path);
+      if (! force)
+        return ocip_error_set (err, EEXIST, "bundle '%s' exists: use --force to replace it", b->path);
+      ocip_closep (&b->dirfd);
+      if ((r = ocip_bundle_remove (b->path, false, err)) < 0)
+        return r;
+    }
+  else if (errno != ENOENT)
+    return ocip_error_set (err, errno, "bundle '%s': stat", b->path);
+  if (mkdirat (b->parent_fd, b->name, 0700) < 0)
+    return ocip_error_set (err, errno, "create bundle '%s'", b->path);
+  b->created = true;
+  b->dirfd = openat (b->parent_fd, b->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (b->dirfd < 0)
+    return ocip_error_set (err, errno, "open bundle '%s'", b->path);
+  return 0;
+}
+
+static void
+undo (struct build *b)
+{
+  ocip_error_t ignored = NULL;
+
+  if (b->mounted && ocip_overlay_unmount (b->dirfd, ROOTFS, true, &ignored) < 0)
+    ocip_error_release (&ignored);
+  if (b->pinned && ocip_store_unpin (b->store, b->id, &ignored) < 0)
+    ocip_error_release (&ignored);
+  if (b->dirfd < 0 || ocip_overlay_is_mounted (b->dirfd, ROOTFS))
+    return; /* never remove through a mount that is still there */
+  if (b->created)
+    ocip_rmtree_at (b->parent_fd, b->name, &ignored);
+  else
+    {
+      ocip_rmtree_at (b->dirfd, ROOTFS, &ignored);
+      ocip_error_release (&ignored);
+      ocip_rmtree_at (b->dirfd, OCIP_BUNDLE_STATE_DIR, &ignored);
+      ocip_error_release (&ignored);
+      ocip_rmtree_at (b->dirfd, "config.json", &ignored);
+    }
+  ocip_error_release (&ignored);
+}
+
+static void
+new_id (char id[33])
+{
+  static const char hex[] = "0123456789abcdef";
+  unsigned char bytes[16];
+  size_t i;
+
+  if (getrandom (bytes, sizeof bytes, 0) != sizeof bytes)
+    abort ();
+  for (i = 0; i < sizeof bytes; i++)
+    {
+      id[2 * i] = hex[bytes[i] >> 4];
+      id[2 * i + 1] = hex[bytes[i] & 15];
+    }
+  id[32] = '\0';
+}
+
+static char *
+absolute (const char *path)
+{
+  char buf[PATH_MAX];
+  return xstrdup (realpath (path, buf) ? buf : path);
+}
+
+/* The state of the bundle (and, as a pin, of the store): which store and layers.  */
+static char *
+state_json (const struct build *b, const struct ocip_plan *plan, bool flat)
+{
+  cleanup_json_gen struct ocip_json_gen *gen = ocip_json_gen_new (true);
+  cleanup_free char *bundle = absolute (b->path);
+  cleanup_free char *store = absolute (b->store->path);
+  ocip_error_t err = NULL;
+  char *text = NULL;
+  size_t i;
+
+  ocip_json_gen_map_open (gen);
+  ocip_json_gen_kv_string (gen, "id", b->id);
+  ocip_json_gen_kv_string (gen, "bundle", bundle);
+  ocip_json_gen_kv_string (gen, "store", store);
+  ocip_json_gen_kv_string (gen, "image", plan->image);
+  ocip_json_gen_kv_string (gen, "manifest", plan->manifest_desc.digest.str);
+  ocip_json_gen_kv_string (gen, "rootfs", flat ? "flat" : "overlay");
+  ocip_json_gen_kv_int64 (gen, "created", (int64_t) time (NULL));
+  ocip_json_gen_string (gen, "layers");
+  ocip_json_gen_array_open (gen);
+  for (i = 0; i < plan->n_layers && ! flat; i++)
+    ocip_json_gen_string (gen, plan->layers[i].diff_id.str);
+  ocip_json_gen_array_close (gen);
+  ocip_json_gen_map_close (gen);
+  if (ocip_json_gen_finish (gen, &text, NULL, &err) < 0)
+    {
+      /* Only paths can fail here (not UTF-8): keep them out rather than fail.  */
+      ocip_error_release (&err);
+      text = xstrdup ("{}\n");
+    }
+  return text;
+}
+
+static int
+load_layers (struct build *b, struct ocip_plan *plan, const struct ocip_bundle_options *opts,
+             struct ocip_bundle_result *ret, ocip_error_t *err)
+{
+  struct ocip_load_report *report = NULL;
+  size_t i;
+  int r;
+
+  if ((r = ocip_load (b->store, &plan, 1, &opts->load, &report, err)) < 0)
+    return r;
+  for (i = 0; i < report->n_layers; i++)
+    {
+      if (report->layers[i].state == OCIP_LOAD_EXTRACTED)
+        ret->n_extracted++;
+      if (report->layers[i].error && r == 0)
+        r = ocip_error_set (err, EBADMSG, "%s", report->layers[i].error);
+    }
+  ocip_load_report_free (report);
+  return r;
+}
+
+/* Open the layers' diff/ directories, bottom first.  */
+static int
+open_layers (struct build *b, const struct ocip_plan *plan, int *fds, ocip_error_t *err)
+{
+  size_t i;
+
+  for (i = 0; i < plan->n_layers; i++)
+    {
+      cleanup_close int path_fd = ocip_store_open_layer (b->store, &plan->layers[i].diff_id, err);
+      if (path_fd < 0)
+        return path_fd;
+      fds[i] = openat (path_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (fds[i] < 0)
+        return ocip_error_set (err, errno, "layer '%s': open", plan->layers[i].diff_id.str);
+    }
+  return 0;
+}
+
+static int
+mkdir_in (int dirfd, const char *name, mode_t mode, ocip_error_t *err)
+{
+  cleanup_close int fd = -1;
+
+  if (mkdirat (dirfd, name, mode) < 0)
+    return ocip_error_set (err, errno, "create '%s'", name);
+  fd = openat (dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return ocip_error_set (err, errno, "open '%s'", name);
+  return steal_fd (&fd);
+}
+
+/* The rootfs as one overlay: lower layers top first, upper and work in .oci-prep.  */
+static int
+assemble_overlay (struct build *b, const struct ocip_plan *plan, const int *layer_fds, ocip_error_t *err)
+{
+  size_t n = plan->n_layers ? plan->n_layers : 1, i;
+  cleanup_free int *lowers = xcalloc (n, sizeof *lowers);
+  cleanup_strv char **names = xcalloc (n + 1, sizeof *names);
+  cleanup_close int upper = -1;
+  cleanup_close int work = -1;
+  cleanup_close int empty = -1;
+  cleanup_close int target = -1;
+  int base_fd = b->store->dirfd, r;
+  struct stat top;
+
+  if ((upper = r = mkdir_in (b->dirfd, OCIP_BUNDLE_STATE_DIR "/upper", 0755, err)) < 0
+      || (work = r = mkdir_in (b->dirfd, OCIP_BUNDLE_STATE_DIR "/work", 0700, err)) < 0)
+    return r;
+  if (plan->n_layers == 0)
+    {
+      if ((empty = r = mkdir_in (b->dirfd, OCIP_BUNDLE_STATE_DIR "/empty", 0755, err)) < 0)
+        return r;
+      lowers[0] = empty;
+      names[0] = xstrdup (OCIP_BUNDLE_STATE_DIR "/empty");
+      base_fd = b->dirfd;
+    }
+  for (i = 0; i < plan->n_layers; i++)
+    {
+      lowers[i] = layer_fds[plan->n_layers - 1 - i];
+      if ((r = ocip_store_short_link (b->store, &plan->layers[plan->n_layers - 1 - i].diff_id, &names[i], err)) < 0)
+        return r;
+    }
+  /* overlayfs shows the upper directory's attributes for "/": give it the top layer's.  */
+  if (fstat (lowers[0], &top) < 0 || fchown (upper, top.st_uid, top.st_gid) < 0
+      || fchmod (upper, top.st_mode & 07777) < 0 || futimens (upper, (struct timespec[]){ top.st_atim, top.st_mtim }) < 0)
+    return ocip_error_set (err, errno, "bundle '%s': prepare the upper directory", b->path);
+  target = openat (b->dirfd, ROOTFS, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (target < 0)
+    return ocip_error_set (err, errno, "bundle '%s': open rootfs", b->path);
+  if ((r = ocip_overlay_mount (target, lowers, (const char *const *) names, n, base_fd, upper, work, err)) < 0)
+    return r;
+  b->mounted = true;
+  return 0;
+}
+
+static int
+assemble_flat (struct build *b, const struct ocip_plan *plan, const int *layer_fds, ocip_error_t *err)
+{
+  cleanup_close int target = openat (b->dirfd, ROOTFS, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+  if (target < 0)
+    return ocip_error_set (err, errno, "bundle '%s': open rootfs", b->path);
+  return ocip_flatten (target, layer_fds, plan->n_layers, err);
+}
+
+static int
+write_config (struct build *b, const struct ocip_plan *plan, const struct ocip_bundle_options *opts,
+              ocip_error_t *err)
+{
+  struct ocip_spec_options spec = opts->spec;
+  cleanup_close int rootfd = openat (b->dirfd, ROOTFS, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  cleanup_free char *json = NULL;
+  int r;
+
+  if (rootfd < 0)
+    return ocip_error_set (err, errno, "bundle '%s': open rootfs", b->path);
+  spec.root_path = ROOTFS;
+  if ((r = ocip_spec_generate (plan->config, rootfd, &spec, &json, err)) < 0)
+    return r;
+  return ocip_write_file_at (b->dirfd, "config.json", json, strlen (json), 0600, err);
+}
+
+static int
+build (struct build *b, const char *image, const struct ocip_bundle_options *opts, struct ocip_bundle_result *ret,
+       ocip_error_t *err)
+{
+  cleanup_plan struct ocip_plan *plan = NULL;
+  cleanup_free int *layer_fds = NULL;
+  cleanup_free char *state = NULL;
+  size_t i;
+  int r;
+
+  if ((r = ocip_plan_new (image, opts->platform, &plan, err)) < 0)
+    return r;
+  if ((r = prepare_dir (b, opts->force, err)) < 0)
+    return r;
+  if (mkdirat (b->dirfd, OCIP_BUNDLE_STATE_DIR, 0700) < 0 || mkdirat (b->dirfd, ROOTFS, 0755) < 0)
+    return ocip_error_set (err, errno, "bundle '%s': create its directories", b->path);
+  if ((r = ocip_store_open (opts->store, &b->store, err)) < 0 || (r = load_layers (b, plan, opts, ret, err)) < 0)
+    return r;
+  ret->n_layers = plan->n_layers;
+  new_id (b->id);
+  state = state_json (b, plan, opts->flat);
+
+  layer_fds = xcalloc (plan->n_layers + 1, sizeof *layer_fds);
+  for (i = 0; i <= plan->n_layers; i++)
+    layer_fds[i] = -1;
+  r = open_layers (b, plan, layer_fds, err);
+  if (r == 0 && ! opts->flat)
+    {
+      if ((r = ocip_store_pin (b->store, b->id, state, err)) == 0)
+        {
+          b->pinned = true;
+          r = assemble_overlay (b, plan, layer_fds, err);
+        }
+    }
+  else if (r == 0)
+    r = assemble_flat (b, plan, layer_fds, err);
+  for (i = 0; i < plan->n_layers; i++)
+    ocip_closep (&layer_fds[i]);
+  if (r < 0)
+    return r;
+
+  if ((r = ocip_write_file_at (b->dirfd, STATE_FILE, state, strlen (state), 0600, err)) < 0
+      || (r = write_config (b, plan, opts, err)) < 0)
+    return r;
+  ret->id = xstrdup (b->id);
+  return 0;
+}
+
+int
+ocip_bundle_create (const char *image, const char *bundle, const struct ocip_bundle_options *opts,
+                    struct ocip_bundle_result *ret, ocip_error_t *err)
+{
+  struct build b = { .path = bundle, .parent_fd = -1, .dirfd = -1 };
+  struct ocip_bundle_result result = { 0 };
+  int r;
+
+  r = build (&b, image, opts, &result, err);
+  if (r < 0)
+    {
+      undo (&b);
+      ocip_bundle_result_clear (&result);
+      ocip_error_wrap (err, "bundle '%s'", bundle);
+    }
+  else if (ret)
+    *ret = result;
+  else
+    ocip_bundle_result_clear (&result);
+  ocip_store_free (b.store);
+  ocip_closep (&b.dirfd);
+  ocip_closep (&b.parent_fd);
+  free (b.name);
+  return r;
+}
+
+void
+ocip_bundle_result_clear (struct ocip_bundle_result *r)
+{
+  free (r->id);
+  r->id = NULL;
+}
+
+/* The id and store recorded in BUNDLE's state.  */
+static int
+read_state (int dirfd, const char *path, char **ret_id, char **ret_store, bool *ret_flat, ocip_error_t *err)
+{
+  cleanup_close int fd = openat (dirfd, STATE_FILE, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  cleanup_json struct ocip_json *doc = NULL;
+  char buf[8192];
+  const char *id = NULL, *store = NULL, *rootfs = NULL;
+  struct stat st;
+  ssize_t n;
+  int r;
+
+  if (fd < 0)
+    return ocip_error_set (err, errno == ENOENT ? EINVAL : errno, "'%s' was not made by oci-prep (no %s)", path,
+                           STATE_FILE);
+  if (fstat (fd, &st) < 0 || ! S_ISREG (st.st_mode))
+    return ocip_error_set (err, EINVAL, "'%s': %s is not a regular file", path, STATE_FILE);
+  n = read (fd, buf, sizeof buf);
+  if (n < 0)
+    return ocip_error_set (err, errno, "'%s': read %s", path, STATE_FILE);
+  if ((r = ocip_json_parse (buf, n, sizeof buf - 1, &doc, err)) < 0
+      || (r = ocip_json_get_string (ocip_json_root (doc), "id", true, &id, err)) < 0
+      || (r = ocip_json_get_string (ocip_json_root (doc), "store", true, &store, err)) < 0
+      || (r = ocip_json_get_string (ocip_json_root (doc), "rootfs", true, &rootfs, err)) < 0)
+    return ocip_error_wrap (err, "'%s': %s", path, STATE_FILE);
+  if (strspn (id, "0123456789abcdef") != strlen (id) || *id == '\0')
+    return ocip_error_set (err, EINVAL, "'%s': %s has an invalid id", path, STATE_FILE);
+  *ret_id = xstrdup (id);
+  *ret_store = xstrdup (store);
+  *ret_flat = strcmp (rootfs, "flat") == 0;
+  return 0;
+}
+
+int
+ocip_bundle_remove (const char *bundle, bool lazy, ocip_error_t *err)
+{
+  cleanup_close int parent = -1;
+  cleanup_close int dirfd = -1;
+  cleanup_free char *name = NULL;
+  cleanup_free char *id = NULL;
+  cleanup_free char *store_path = NULL;
+  cleanup_store struct ocip_store *store = NULL;
+  bool flat = false;
+  int r;
+
+  if ((r = split_path (bundle, &parent, &name, err)) < 0)
+    return r;
+  dirfd = openat (parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (dirfd < 0)
+    return ocip_error_set (err, errno, "open bundle '%s'", bundle);
+  if ((r = read_state (dirfd, bundle, &id, &store_path, &flat, err)) < 0)
+    return r;
+  if (! flat && (r = ocip_overlay_unmount (dirfd, ROOTFS, lazy, err)) < 0)
+    return ocip_error_wrap (err, "bundle '%s'", bundle);
+  if (ocip_overlay_is_mounted (dirfd, ROOTFS))
+    return ocip_error_set (err, EBUSY, "bundle '%s': rootfs is still mounted", bundle);
+  if (! flat)
+    {
+      /* The store may be gone; the bundle can still be removed.  */
+      if (access (store_path, F_OK) == 0
+          && ((r = ocip_store_open (store_path, &store, err)) < 0 || (r = ocip_store_unpin (store, id, err)) < 0))
+        return ocip_error_wrap (err, "bundle '%s'", bundle);
+    }
+  if ((r = ocip_rmtree_at (parent, name, err)) < 0)
+    return ocip_error_wrap (err, "bundle '%s'", bundle);
+  return 0;
+}
