@@ -216,8 +216,11 @@ array_has (const struct ocip_json_node *node, const char *s)
   size_t i;
 
   for (i = 0; i < ocip_json_array_len (node); i++)
-    if (ocip_json_string (ocip_json_array_at (node, i)) && strcmp (ocip_json_string (ocip_json_array_at (node, i)), s) == 0)
-      return true;
+    {
+      const char *item = ocip_json_string (ocip_json_array_at (node, i));
+      if (item && strcmp (item, s) == 0)
+        return true;
+    }
   return false;
 }
 
@@ -264,7 +267,8 @@ Test (spec, defaults)
   cleanup_free char *text = NULL;
   cleanup_doc struct ocip_json *doc = generate_at (rootfd, c, NULL, &text);
   const struct ocip_json_node *root = ROOT (doc), *ns, *rl, *seccomp;
-  static char *const mounts[] = { "/proc", "/dev", "/dev/pts", "/dev/shm", "/dev/mqueue", "/sys", "/sys/fs/cgroup", NULL };
+  static char *const mounts[]
+      = { "/proc", "/dev", "/dev/pts", "/dev/shm", "/dev/mqueue", "/sys", "/sys/fs/cgroup", NULL };
   size_t i;
 
   cr_assert_str_eq (str (get (root, "ociVersion", NULL)), "1.0.2");
@@ -463,7 +467,8 @@ Test (spec, no_command_is_an_error)
 
 Test (spec, working_dir)
 {
-  cleanup_image struct ocip_image_config *messy = image ("", "{\"Cmd\":[\"x\"],\"WorkingDir\":\"/srv/./app//../web/\"}");
+  cleanup_image struct ocip_image_config *messy
+      = image ("", "{\"Cmd\":[\"x\"],\"WorkingDir\":\"/srv/./app//../web/\"}");
   cleanup_image struct ocip_image_config *c = simple_image ();
   struct ocip_spec_options o = { .cwd = "/opt/x/" };
   cleanup_doc struct ocip_json *d1 = generate (messy, NULL);
@@ -728,7 +733,9 @@ Test (spec, hostname_root_and_read_only)
 {
   cleanup_image struct ocip_image_config *c = simple_image ();
   struct ocip_spec_options o = { .hostname = "box", .root_path = "/abs/rootfs", .read_only = true };
-  struct ocip_spec_options long_name = { .hostname = "0123456789012345678901234567890123456789012345678901234567890123456789" };
+  /* 65 bytes: one more than the kernel takes.  */
+  struct ocip_spec_options long_name
+      = { .hostname = "01234567890123456789012345678901234567890123456789012345678901234" };
   struct ocip_spec_options empty = { .hostname = "" };
   cleanup_free char *text = NULL;
   cleanup_doc struct ocip_json *doc = generate_at (rootfd, c, &o, &text);
@@ -794,7 +801,8 @@ run_in_runtime (const char *runtime, const char *command)
   cleanup_doc struct ocip_json *doc = NULL;
   size_t len = 0;
   struct tu_result r;
-  static const char *const masked[] = { "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/timer_list", "/sys/firmware" };
+  static const char *const masked[]
+      = { "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/timer_list", "/sys/firmware" };
   static const char *const dirs[] = { "bin", "etc", "home/alice", "proc", "sys", "dev", "tmp", "data", NULL };
   int bundle_rootfd;
   size_t i;

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -99,8 +100,12 @@ make_parents (struct extraction *x, const char *path, ocip_error_t *err)
           parent = ocip_fsroot_open_parent (x->rootfd, prefix, &name, err);
           if (parent < 0)
             return parent;
+          /* An implied parent is 0755 whatever the umask: a layer in the store must not
+             depend on who extracted it.  */
           if (mkdirat (parent, name, 0755) < 0 && errno != EEXIST)
             return ocip_error_set (err, errno, "create directory '%s'", prefix);
+          if (fchmodat (parent, name, 0755, AT_SYMLINK_NOFOLLOW) < 0 && errno != EOPNOTSUPP)
+            return ocip_error_set (err, errno, "create directory '%s': chmod", prefix);
         }
       else if (fd < 0)
         {
@@ -158,17 +163,26 @@ static bool
 xattr_allowed (const char *name)
 {
   /* security.selinux labels belong to the host's policy, not the image's; an image's
-     own trusted.overlay.* would change how overlayfs reads this layer (opaque
-     directories, redirects, metacopy), so only our whiteout conversion may set them.  */
-  return strcmp (name, "security.selinux") != 0 && strncmp (name, "trusted.overlay.", 16) != 0;
+     own trusted.overlay.* (user.overlay.* with userxattr) would change how overlayfs
+     reads this layer (opaque directories, redirects, metacopy), so only our whiteout
+     conversion may set them.  */
+  return strcmp (name, "security.selinux") != 0 && strncmp (name, "trusted.overlay.", 16) != 0
+         && strncmp (name, "user.overlay.", 13) != 0;
 }
 
+/* Set the entry's xattrs through FD, or, when FD is negative, on NAME in the directory
+   PARENT_FD without following it (symlinks, devices and FIFOs are never opened).  */
 static int
-apply_xattrs (int fd, struct archive_entry *entry, const char *path, ocip_error_t *err)
+apply_xattrs (int fd, int parent_fd, const char *entry_name, struct archive_entry *entry, const char *path,
+              ocip_error_t *err)
 {
   const char *name;
   const void *value;
   size_t size;
+  char at[PATH_MAX];
+
+  if (fd < 0)
+    snprintf (at, sizeof at, "/proc/self/fd/%d/%s", parent_fd, entry_name);
 
   archive_entry_xattr_reset (entry);
   while (archive_entry_xattr_next (entry, &name, &value, &size) == ARCHIVE_OK)
@@ -177,7 +191,7 @@ apply_xattrs (int fd, struct archive_entry *entry, const char *path, ocip_error_
         continue;
       if (strlen (name) > OCIP_LIMIT_XATTR_NAME || size > OCIP_LIMIT_XATTR_VALUE)
         return ocip_error_set (err, E2BIG, "entry '%s': xattr '%.64s' is over the size limit", path, name);
-      if (fsetxattr (fd, name, value, size, 0) < 0)
+      if ((fd >= 0 ? fsetxattr (fd, name, value, size, 0) : lsetxattr (at, name, value, size, 0)) < 0)
         return ocip_error_set (err, errno, "entry '%s': set xattr '%.64s'", path, name);
     }
   return 0;
@@ -225,7 +239,7 @@ apply_metadata (int fd, struct archive_entry *entry, const char *path, ocip_erro
     return ocip_error_set (err, errno, "entry '%s': chown", path);
   if (fchmod (fd, archive_entry_perm (entry) & 07777) < 0)
     return ocip_error_set (err, errno, "entry '%s': chmod", path);
-  return apply_xattrs (fd, entry, path, err);
+  return apply_xattrs (fd, -1, NULL, entry, path, err);
 }
 
 static int
@@ -341,6 +355,8 @@ create_symlink (int parent, const char *name, struct archive_entry *entry, const
     return ocip_error_set (err, errno, "entry '%s': symlink", path);
   if (fchownat (parent, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
     return ocip_error_set (err, errno, "entry '%s': chown", path);
+  if ((r = apply_xattrs (-1, parent, name, entry, path, err)) < 0)
+    return r;
   entry_times (entry, ts);
   if (utimensat (parent, name, ts, AT_SYMLINK_NOFOLLOW) < 0)
     return ocip_error_set (err, errno, "entry '%s': set times", path);
@@ -367,6 +383,8 @@ create_node (int parent, const char *name, mode_t type, dev_t dev, struct archiv
     return ocip_error_set (err, errno, "entry '%s': chown", path);
   if (fchmodat (parent, name, archive_entry_perm (entry) & 07777, 0) < 0)
     return ocip_error_set (err, errno, "entry '%s': chmod", path);
+  if ((r = apply_xattrs (-1, parent, name, entry, path, err)) < 0)
+    return r;
   entry_times (entry, ts);
   if (utimensat (parent, name, ts, AT_SYMLINK_NOFOLLOW) < 0)
     return ocip_error_set (err, errno, "entry '%s': set times", path);
@@ -487,6 +505,10 @@ apply_entry (struct extraction *x, struct archive *a, struct archive_entry *entr
   if (*path == '\0')
     return apply_root_entry (x, entry, raw, err);
 
+  /* AUFS keeps its metadata (.wh..wh.plnk/, .wh..wh.aufs) at the root: none of it,
+     nor anything below it, is content.  */
+  if (strncmp (path, META_PREFIX, strlen (META_PREFIX)) == 0 && strcmp (path, OPAQUE_MARKER) != 0)
+    return 0;
   base = base_name (path);
   if (strncmp (base, WHITEOUT_PREFIX, strlen (WHITEOUT_PREFIX)) == 0)
     {
@@ -540,14 +562,15 @@ apply_entry (struct extraction *x, struct archive *a, struct archive_entry *entr
     }
 }
 
-/* Directory mtimes last: creating children changed them.  A directory replaced by
-   something else later in the layer is skipped.  */
+/* Directory mtimes last: creating children changed them.  In entry order, so that a
+   directory listed twice keeps the last entry's time.  A directory replaced by something
+   else later in the layer is skipped.  */
 static int
 fix_dir_times (struct extraction *x, ocip_error_t *err)
 {
   size_t i;
 
-  for (i = x->n_dirs; i-- > 0;)
+  for (i = 0; i < x->n_dirs; i++)
     {
       cleanup_close int fd = -1;
       struct timespec ts[2] = { x->dirs[i].mtime, x->dirs[i].mtime };
@@ -590,7 +613,9 @@ ocip_extract_tar (int rootfd, ocip_extract_read_fn source, void *source_ctx,
     }
   while ((ar = archive_read_next_header (a, &entry)) != ARCHIVE_EOF)
     {
-      if (ar < ARCHIVE_WARN)
+      /* ARCHIVE_RETRY (a damaged header) comes with an empty entry: it is as fatal as
+         ARCHIVE_FATAL here, never something to resynchronise past.  */
+      if (ar != ARCHIVE_OK && ar != ARCHIVE_WARN)
         {
           r = x.source_err ? ocip_error_set (err, x.source_err->status, "%s", x.source_err->msg)
                            : ocip_error_set (err, EBADMSG, "bad tar stream after %llu entries: %s",

@@ -237,6 +237,13 @@ ocip_store_begin_layer (struct ocip_store *store, const struct ocip_digest *diff
   diff = openat (work, "diff", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (diff < 0)
     return ocip_error_set (err, errno, "layer '%s': open work area", diff_id->str);
+  /* The layer root is 0755 unless the layer says otherwise, whatever the umask.  */
+  if (fchmod (diff, 0755) < 0)
+    {
+      int saved = errno;
+      close (diff);
+      return ocip_error_set (err, saved, "layer '%s': chmod work area", diff_id->str);
+    }
   *ret_name = steal_pointer (&name);
   *ret_diff_fd = diff;
   return 0;

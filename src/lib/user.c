@@ -164,9 +164,9 @@ split_fields (char *line, char **fields, size_t n)
   return i == n;
 }
 
-/* Call PARSE_LINE on every line of BUF (modified in place).  Lines with a NUL byte (BUF
-   is a C string, so they end early) and empty lines are left to the line parser to
-   reject.  */
+/* Call PARSE_LINE on every line of BUF (modified in place).  BUF is a C string: a NUL
+   byte ends it, and what follows is never looked at.  Empty lines are left to the line
+   parser to reject.  */
 static void
 for_each_line (char *buf, void (*parse_line) (char *line, struct db *db), struct db *db)
 {
