@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Tests for fsroot: every scenario runs with openat2 and again with openat2 disabled. */
+/* Tests for fsroot: each scenario runs with openat2, without it, and with it always busy. */
 #include "config.h"
 
 #include <errno.h>
@@ -22,6 +22,9 @@
 
 #include <criterion/criterion.h>
 #include <seccomp.h>
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/lsan_interface.h>
+#endif
 
 #include <oci-prep/cleanup.h>
 #include <oci-prep/error.h>
@@ -34,6 +37,7 @@ static char base[64];
 static int basefd = -1;
 static int rootfd = -1;
 static bool proc_mounted;
+static int fds_at_start;
 /* Set by the variants that resolve through the walk rather than openat2.  */
 static bool via_walk;
 
@@ -68,7 +72,7 @@ write_at (int dirfd, const char *path, const char *content)
   size_t len = strlen (content);
 
   cr_assert_geq (fd, 0, "create %s: %s", path, strerror (errno));
-  cr_assert_eq (write (fd, content, len), (ssize_t) len);
+  cr_assert_eq (write (fd, content, len), (ssize_t)len);
   close (fd);
 }
 
@@ -85,7 +89,7 @@ mkdirs (const char *path)
   char buf[PATH_MAX];
 
   snprintf (buf, sizeof buf, "%s", path);
-  for (char *p = buf + 1; ; p++)
+  for (char *p = buf + 1;; p++)
     if (*p == '/' || *p == '\0')
       {
         char c = *p;
@@ -104,6 +108,29 @@ mklink (const char *target, const char *path)
   cr_assert_eq (symlinkat (target, rootfd, path), 0, "symlink %s: %s", path, strerror (errno));
 }
 
+static int
+count_fds (void)
+{
+  cleanup_dir DIR *d = opendir ("/proc/self/fd");
+  int n = 0;
+
+  cr_assert_not_null (d);
+  while (readdir (d))
+    n++;
+  return n;
+}
+
+/* Every fd the resolver opened is closed again or handed to us (and we closed it), and,
+   in a sanitizer build, nothing it allocated is lost.  */
+static void
+expect_no_leaks (void)
+{
+  cr_assert_eq (count_fds (), fds_at_start, "file descriptors leaked");
+#ifdef __SANITIZE_ADDRESS__
+  cr_assert_eq (__lsan_do_recoverable_leak_check (), 0, "memory leaked");
+#endif
+}
+
 static void
 setup (void)
 {
@@ -117,6 +144,7 @@ setup (void)
   rootfd = openat (basefd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
   cr_assert_geq (rootfd, 0);
   write_at (basefd, "sentinel", "SENTINEL");
+  fds_at_start = count_fds ();
 }
 
 static bool
@@ -165,9 +193,10 @@ starve_openat2 (void)
   Test (fsroot, name, .fini = teardown)                                                                                \
   {                                                                                                                    \
     setup ();                                                                                                          \
-    via_walk = ! kernel_has_openat2 ();                                                                                \
+    via_walk = !kernel_has_openat2 ();                                                                                 \
     check_##name ();                                                                                                   \
-    cr_assert_eq (ocip_fsroot_have_openat2 (), ! via_walk);                                                            \
+    expect_no_leaks ();                                                                                                \
+    cr_assert_eq (ocip_fsroot_have_openat2 (), !via_walk);                                                             \
   }                                                                                                                    \
   Test (fsroot_fallback, name, .fini = teardown)                                                                       \
   {                                                                                                                    \
@@ -176,16 +205,18 @@ starve_openat2 (void)
     via_walk = true;                                                                                                   \
     cr_assert (ocip_fsroot_have_openat2 ());                                                                           \
     check_##name ();                                                                                                   \
+    expect_no_leaks ();                                                                                                \
     cr_assert_not (ocip_fsroot_have_openat2 ());                                                                       \
   }                                                                                                                    \
   Test (fsroot_eagain, name, .fini = teardown)                                                                         \
   {                                                                                                                    \
     setup ();                                                                                                          \
-    if (! kernel_has_openat2 ())                                                                                       \
+    if (!kernel_has_openat2 ())                                                                                        \
       cr_skip_test ("the kernel has no openat2");                                                                      \
     starve_openat2 ();                                                                                                 \
     via_walk = true;                                                                                                   \
     check_##name ();                                                                                                   \
+    expect_no_leaks ();                                                                                                \
     cr_assert (ocip_fsroot_have_openat2 ());                                                                           \
   }
 
@@ -197,6 +228,7 @@ open_ok (const char *path, int flags, unsigned resolve)
 
   cr_assert_geq (fd, 0, "%s: open '%.100s': %.300s", strerror (err ? err->status : 0), path, err ? err->msg : "?");
   cr_assert_null (err);
+  cr_assert (fcntl (fd, F_GETFD) & FD_CLOEXEC);
   return fd;
 }
 
@@ -303,6 +335,18 @@ check_nested_open (void)
     close (fd);
     open_fails ("a/b/c/file", O_PATH | O_DIRECTORY, 0, ENOTDIR);
     open_fails ("a/b/c/file", O_PATH | O_RDWR, 0, EINVAL);
+  }
+
+  /* An ordinary (not O_PATH) root fd works as well.  */
+  {
+    ocip_error_t err = NULL;
+    int dfd = openat (basefd, "root", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int fd = ocip_fsroot_open (dfd, "../a/b/c/file", O_RDONLY, 0, 0, &err);
+
+    cr_assert_geq (fd, 0);
+    expect_content (fd, "nested");
+    close (fd);
+    close (dfd);
   }
 
   /* Writing through a returned fd writes the file in the root.  */
@@ -513,6 +557,15 @@ check_nofollow_final_symlink (void)
   expect_file ("dirlink/file", OCIP_FSROOT_NOFOLLOW, "data");
   expect_file ("dir/file", OCIP_FSROOT_NOFOLLOW, "data");
   expect_file ("link", 0, "data");
+  /* A trailing slash makes the link an intermediate component: followed, as the kernel does.  */
+  expect_dir ("dirlink/", "dir");
+  {
+    int fd = open_ok ("dirlink/", O_PATH | O_NOFOLLOW, 0);
+
+    expect_same (fd, rootfd, "dir");
+    close (fd);
+  }
+  open_fails ("link/", O_RDONLY, OCIP_FSROOT_NOFOLLOW, ENOTDIR);
   /* Unknown resolve flags are refused.  */
   open_fails ("dir/file", O_RDONLY, 1u << 7, EINVAL);
 }
@@ -635,7 +688,7 @@ static void
 parent_fails (const char *path, int errnum)
 {
   ocip_error_t err = NULL;
-  char *name = (char *) "untouched";
+  char *name = (char *)"untouched";
   int r = ocip_fsroot_open_parent (rootfd, path, &name, &err);
 
   if (r >= 0)
@@ -826,10 +879,10 @@ static atomic_bool race_stop;
 static void *
 race_attacker (void *arg)
 {
-  int outfd = *(int *) arg;
+  int outfd = *(int *)arg;
   unsigned long i = 0;
 
-  while (! atomic_load (&race_stop))
+  while (!atomic_load (&race_stop))
     {
       renameat2 (rootfd, "d", rootfd, "dswap", RENAME_EXCHANGE);
       if (i++ % 2)

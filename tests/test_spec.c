@@ -408,7 +408,7 @@ Test (spec, seccomp_file_is_embedded)
   cr_assert_eq (ocip_json_array_len (get (s, "x-unknown", "nested", NULL)), 2);
 }
 
-Test (spec, seccomp_file_errors, .timeout = 10)
+Test (spec, seccomp_file_errors_and_booleans, .timeout = 10)
 {
   cleanup_image struct ocip_image_config *c = simple_image ();
   cleanup_free char *array = path_in ("array.json");
@@ -423,7 +423,13 @@ Test (spec, seccomp_file_errors, .timeout = 10)
   o.seccomp = array;
   generate_fails (c, &o, EINVAL, "not a JSON object");
   o.seccomp = boolean;
-  generate_fails (c, &o, EINVAL, "boolean");
+  {
+    /* Booleans and numbers are re-emitted as written.  */
+    cleanup_doc struct ocip_json *d = generate (c, &o);
+    const struct ocip_json_node *sec
+        = ocip_json_object_get (ocip_json_object_get (ocip_json_root (d), "linux"), "seccomp");
+    cr_assert (ocip_json_bool (ocip_json_object_get (sec, "x")), "the boolean was not kept");
+  }
   o.seccomp = fifo;
   generate_fails (c, &o, EINVAL, "not a regular file");
   o.seccomp = missing;

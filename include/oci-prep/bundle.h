@@ -8,6 +8,7 @@
 #include <oci-prep/error.h>
 #include <oci-prep/image.h>
 #include <oci-prep/load.h>
+#include <oci-prep/plan.h>
 #include <oci-prep/spec.h>
 
 /* BUNDLE/.oci-prep/ holds what oci-prep owns in a bundle: state.json, and for an
@@ -49,5 +50,22 @@ void ocip_bundle_result_clear (struct ocip_bundle_result *r);
    EBUSY; with LAZY it is detached instead.  The store is the one recorded in the
    bundle's state.  */
 int ocip_bundle_remove (const char *bundle, bool lazy, ocip_error_t *err);
+
+/* For a runtime hook: mount IMAGE's overlay rootfs at ROOTFS (absolute, or relative to
+   BUNDLE; created if missing, else it must be an empty directory) for the existing
+   directory BUNDLE, keeping upper, work and state in BUNDLE/.oci-prep (EEXIST if that
+   exists: prepared already).  The layers are loaded and pinned as for a bundle; no
+   config.json is written.  *RET_PLAN (owned by the caller) is the image's plan, and
+   *RET_ROOTFD (owned by the caller) an O_PATH fd of the mounted rootfs, for building
+   the process fields.  On failure nothing stays mounted, pinned or created.  */
+int ocip_bundle_prepare_rootfs (const char *image, const char *bundle, const char *rootfs,
+                                const struct ocip_bundle_options *opts, struct ocip_plan **ret_plan,
+                                int *ret_rootfd, ocip_error_t *err);
+
+/* Undo ocip_bundle_prepare_rootfs: unmount the recorded rootfs (LAZY: detach a busy
+   one), release the pins and remove BUNDLE/.oci-prep, leaving the rootfs directory and
+   the rest of BUNDLE alone.  Idempotent: a BUNDLE without state (never prepared, or
+   released already) is success with nothing done.  */
+int ocip_bundle_release (const char *bundle, bool lazy, ocip_error_t *err);
 
 #endif

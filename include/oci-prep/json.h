@@ -45,6 +45,10 @@ const struct ocip_json_node *ocip_json_object_value_at (const struct ocip_json_n
 /* The value of KEY in the object NODE, or NULL if absent (or NODE is no object).  */
 const struct ocip_json_node *ocip_json_object_get (const struct ocip_json_node *node, const char *key);
 
+/* A boolean's value (false for anything else), a number's text as written.  */
+bool ocip_json_bool (const struct ocip_json_node *node);
+const char *ocip_json_number_text (const struct ocip_json_node *node);
+
 /* Integer from the number's own text: only "-?[0-9]+" in int64 range, else EINVAL/ERANGE.  */
 int ocip_json_int64 (const struct ocip_json_node *node, int64_t *ret, ocip_error_t *err);
 
@@ -81,6 +85,8 @@ void ocip_json_gen_string (struct ocip_json_gen *gen, const char *s);
 void ocip_json_gen_int64 (struct ocip_json_gen *gen, int64_t v);
 void ocip_json_gen_bool (struct ocip_json_gen *gen, bool v);
 void ocip_json_gen_null (struct ocip_json_gen *gen);
+/* NODE (of any document) and everything below it, as parsed: numbers keep their text.  */
+void ocip_json_gen_node (struct ocip_json_gen *gen, const struct ocip_json_node *node);
 /* Key then value, in an open map.  A NULL string value writes nothing at all.  */
 void ocip_json_gen_kv_string (struct ocip_json_gen *gen, const char *key, const char *value);
 void ocip_json_gen_kv_int64 (struct ocip_json_gen *gen, const char *key, int64_t value);

@@ -26,6 +26,7 @@ typedef int (*cli_handler) (const struct cli_globals *g, int argc, char **argv, 
 
 int cmd_bundle (const struct cli_globals *g, int argc, char **argv, ocip_error_t *err);
 int cmd_config (const struct cli_globals *g, int argc, char **argv, ocip_error_t *err);
+int cmd_hook (const struct cli_globals *g, int argc, char **argv, ocip_error_t *err);
 int cmd_inspect (const struct cli_globals *g, int argc, char **argv, ocip_error_t *err);
 int cmd_rm (const struct cli_globals *g, int argc, char **argv, ocip_error_t *err);
 int cmd_load (const struct cli_globals *g, int argc, char **argv, ocip_error_t *err);

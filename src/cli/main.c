@@ -20,6 +20,7 @@ static const struct
 } commands[] = {
   { "bundle", cmd_bundle, "write BUNDLE/config.json and BUNDLE/rootfs for IMAGE (overlay; --flat: a copy)" },
   { "config", cmd_config, "print the runtime config.json of IMAGE" },
+  { "hook", cmd_hook, "runtime hook modes: precreate (stdin config -> stdout), poststop (stdin state)" },
   { "inspect", cmd_inspect, "show what IMAGE resolves to: manifest, config, layers, platform" },
   { "load", cmd_load, "extract the layers of each IMAGE into the store" },
   { "rm", cmd_rm, "unmount and remove BUNDLE, releasing its layers" },

@@ -34,7 +34,12 @@ struct build
   int parent_fd;
   char *name;
   int dirfd;
-  bool created;
+  bool created;      /* BUNDLE itself */
+  bool state_dir;    /* BUNDLE/.oci-prep */
+  char *rootfs_path; /* absolute, for the state */
+  int rootfs_parent_fd;
+  char *rootfs_name;
+  bool rootfs_created;
   bool mounted;
   bool pinned;
   struct ocip_store *store;
@@ -99,28 +104,28 @@ prepare_dir (struct build *b, bool force, ocip_error_t *err)
   if (fstatat (b->parent_fd, b->name, &st, AT_SYMLINK_NOFOLLOW) == 0)
     {
       if (! S_ISDIR (st.st_mode))
-        return ocip_error_set (err, EEXIST, "bundle '%s' exists and is not a directory", b->path);
+        return ocip_error_set (err, EEXIST, "it exists and is not a directory");
       b->dirfd = openat (b->parent_fd, b->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
       if (b->dirfd < 0)
-        return ocip_error_set (err, errno, "open bundle '%s'", b->path);
+        return ocip_error_set (err, errno, "open the directory");
       if (dir_is_empty (b->dirfd))
         return 0;
       if (! made_by_us (b->dirfd))
-        return ocip_error_set (err, EEXIST, "bundle '%s' is not empty (and was not made by oci-prep)", b->path);
+        return ocip_error_set (err, EEXIST, "it is not empty (and was not made by oci-prep)");
       if (! force)
-        return ocip_error_set (err, EEXIST, "bundle '%s' exists: use --force to replace it", b->path);
+        return ocip_error_set (err, EEXIST, "it exists: use --force to replace it");
       ocip_closep (&b->dirfd);
       if ((r = ocip_bundle_remove (b->path, false, err)) < 0)
         return r;
     }
   else if (errno != ENOENT)
-    return ocip_error_set (err, errno, "bundle '%s': stat", b->path);
+    return ocip_error_set (err, errno, "stat");
   if (mkdirat (b->parent_fd, b->name, 0700) < 0)
-    return ocip_error_set (err, errno, "create bundle '%s'", b->path);
+    return ocip_error_set (err, errno, "create the directory");
   b->created = true;
   b->dirfd = openat (b->parent_fd, b->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (b->dirfd < 0)
-    return ocip_error_set (err, errno, "open bundle '%s'", b->path);
+    return ocip_error_set (err, errno, "open the directory");
   return 0;
 }
 
@@ -129,23 +134,35 @@ undo (struct build *b)
 {
   ocip_error_t ignored = NULL;
 
-  if (b->mounted && ocip_overlay_unmount (b->dirfd, ROOTFS, true, &ignored) < 0)
+  if (b->mounted && ocip_overlay_unmount (b->rootfs_parent_fd, b->rootfs_name, true, &ignored) < 0)
     ocip_error_release (&ignored);
   if (b->pinned && ocip_store_unpin (b->store, b->id, &ignored) < 0)
     ocip_error_release (&ignored);
-  if (b->dirfd < 0 || ocip_overlay_is_mounted (b->dirfd, ROOTFS))
+  if (b->dirfd < 0 || (b->rootfs_name && ocip_overlay_is_mounted (b->rootfs_parent_fd, b->rootfs_name)))
     return; /* never remove through a mount that is still there */
   if (b->created)
     ocip_rmtree_at (b->parent_fd, b->name, &ignored);
   else
     {
-      ocip_rmtree_at (b->dirfd, ROOTFS, &ignored);
+      if (b->rootfs_created)
+        ocip_rmtree_at (b->rootfs_parent_fd, b->rootfs_name, &ignored);
       ocip_error_release (&ignored);
-      ocip_rmtree_at (b->dirfd, OCIP_BUNDLE_STATE_DIR, &ignored);
-      ocip_error_release (&ignored);
-      ocip_rmtree_at (b->dirfd, "config.json", &ignored);
+      if (b->state_dir)
+        ocip_rmtree_at (b->dirfd, OCIP_BUNDLE_STATE_DIR, &ignored);
     }
   ocip_error_release (&ignored);
+}
+
+static void
+build_clear (struct build *b)
+{
+  ocip_store_free (b->store);
+  ocip_closep (&b->dirfd);
+  ocip_closep (&b->parent_fd);
+  ocip_closep (&b->rootfs_parent_fd);
+  free (b->name);
+  free (b->rootfs_name);
+  free (b->rootfs_path);
 }
 
 static void
@@ -190,6 +207,7 @@ state_json (const struct build *b, const struct ocip_plan *plan, bool flat)
   ocip_json_gen_kv_string (gen, "image", plan->image);
   ocip_json_gen_kv_string (gen, "manifest", plan->manifest_desc.digest.str);
   ocip_json_gen_kv_string (gen, "rootfs", flat ? "flat" : "overlay");
+  ocip_json_gen_kv_string (gen, "rootfsPath", b->rootfs_path);
   ocip_json_gen_kv_int64 (gen, "created", (int64_t) time (NULL));
   ocip_json_gen_string (gen, "layers");
   ocip_json_gen_array_open (gen);
@@ -292,10 +310,10 @@ assemble_overlay (struct build *b, const struct ocip_plan *plan, const int *laye
   /* overlayfs shows the upper directory's attributes for "/": give it the top layer's.  */
   if (fstat (lowers[0], &top) < 0 || fchown (upper, top.st_uid, top.st_gid) < 0
       || fchmod (upper, top.st_mode & 07777) < 0 || futimens (upper, (struct timespec[]){ top.st_atim, top.st_mtim }) < 0)
-    return ocip_error_set (err, errno, "bundle '%s': prepare the upper directory", b->path);
-  target = openat (b->dirfd, ROOTFS, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    return ocip_error_set (err, errno, "prepare the upper directory");
+  target = openat (b->rootfs_parent_fd, b->rootfs_name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (target < 0)
-    return ocip_error_set (err, errno, "bundle '%s': open rootfs", b->path);
+    return ocip_error_set (err, errno, "open rootfs '%s'", b->rootfs_path);
   if ((r = ocip_overlay_mount (target, lowers, (const char *const *) names, n, base_fd, upper, work, err)) < 0)
     return r;
   b->mounted = true;
@@ -305,10 +323,11 @@ assemble_overlay (struct build *b, const struct ocip_plan *plan, const int *laye
 static int
 assemble_flat (struct build *b, const struct ocip_plan *plan, const int *layer_fds, ocip_error_t *err)
 {
-  cleanup_close int target = openat (b->dirfd, ROOTFS, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  cleanup_close int target
+      = openat (b->rootfs_parent_fd, b->rootfs_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
   if (target < 0)
-    return ocip_error_set (err, errno, "bundle '%s': open rootfs", b->path);
+    return ocip_error_set (err, errno, "open rootfs '%s'", b->rootfs_path);
   return ocip_flatten (target, layer_fds, plan->n_layers, err);
 }
 
@@ -317,34 +336,32 @@ write_config (struct build *b, const struct ocip_plan *plan, const struct ocip_b
               ocip_error_t *err)
 {
   struct ocip_spec_options spec = opts->spec;
-  cleanup_close int rootfd = openat (b->dirfd, ROOTFS, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  cleanup_close int rootfd
+      = openat (b->rootfs_parent_fd, b->rootfs_name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   cleanup_free char *json = NULL;
   int r;
 
   if (rootfd < 0)
-    return ocip_error_set (err, errno, "bundle '%s': open rootfs", b->path);
+    return ocip_error_set (err, errno, "open rootfs '%s'", b->rootfs_path);
   spec.root_path = ROOTFS;
   if ((r = ocip_spec_generate (plan->config, rootfd, &spec, &json, err)) < 0)
     return r;
   return ocip_write_file_at (b->dirfd, "config.json", json, strlen (json), 0600, err);
 }
 
+/* Load, pin and mount (or copy) PLAN at the build's rootfs; record the state.  */
 static int
-build (struct build *b, const char *image, const struct ocip_bundle_options *opts, struct ocip_bundle_result *ret,
-       ocip_error_t *err)
+assemble (struct build *b, struct ocip_plan *plan, const struct ocip_bundle_options *opts,
+          struct ocip_bundle_result *ret, ocip_error_t *err)
 {
-  cleanup_plan struct ocip_plan *plan = NULL;
   cleanup_free int *layer_fds = NULL;
   cleanup_free char *state = NULL;
   size_t i;
   int r;
 
-  if ((r = ocip_plan_new (image, opts->platform, &plan, err)) < 0)
-    return r;
-  if ((r = prepare_dir (b, opts->force, err)) < 0)
-    return r;
-  if (mkdirat (b->dirfd, OCIP_BUNDLE_STATE_DIR, 0700) < 0 || mkdirat (b->dirfd, ROOTFS, 0755) < 0)
-    return ocip_error_set (err, errno, "bundle '%s': create its directories", b->path);
+  if (mkdirat (b->dirfd, OCIP_BUNDLE_STATE_DIR, 0700) < 0)
+    return ocip_error_set (err, errno, "create '%s'", OCIP_BUNDLE_STATE_DIR);
+  b->state_dir = true;
   if ((r = ocip_store_open (opts->store, &b->store, err)) < 0 || (r = load_layers (b, plan, opts, ret, err)) < 0)
     return r;
   ret->n_layers = plan->n_layers;
@@ -369,11 +386,38 @@ build (struct build *b, const char *image, const struct ocip_bundle_options *opt
     ocip_closep (&layer_fds[i]);
   if (r < 0)
     return r;
-
-  if ((r = ocip_write_file_at (b->dirfd, STATE_FILE, state, strlen (state), 0600, err)) < 0
-      || (r = write_config (b, plan, opts, err)) < 0)
+  if ((r = ocip_write_file_at (b->dirfd, STATE_FILE, state, strlen (state), 0600, err)) < 0)
     return r;
   ret->id = xstrdup (b->id);
+  return 0;
+}
+
+/* ROOTFS (relative to the bundle, or absolute) as the build's rootfs: created if
+   missing, else it must be an empty directory.  */
+static int
+set_rootfs (struct build *b, const char *rootfs, ocip_error_t *err)
+{
+  cleanup_free char *bundle = absolute (b->path);
+  struct stat st;
+  int r;
+
+  b->rootfs_path = rootfs[0] == '/' ? xstrdup (rootfs) : xasprintf ("%s/%s", bundle, rootfs);
+  if ((r = split_path (b->rootfs_path, &b->rootfs_parent_fd, &b->rootfs_name, err)) < 0)
+    return r;
+  if (fstatat (b->rootfs_parent_fd, b->rootfs_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+    {
+      if (errno != ENOENT || mkdirat (b->rootfs_parent_fd, b->rootfs_name, 0755) < 0)
+        return ocip_error_set (err, errno, "create rootfs '%s'", b->rootfs_path);
+      b->rootfs_created = true;
+      return 0;
+    }
+  if (! S_ISDIR (st.st_mode))
+    return ocip_error_set (err, ENOTDIR, "rootfs '%s' is not a directory", b->rootfs_path);
+  {
+    cleanup_close int fd = openat (b->rootfs_parent_fd, b->rootfs_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 || ! dir_is_empty (fd))
+      return ocip_error_set (err, fd < 0 ? errno : EEXIST, "rootfs '%s' is not an empty directory", b->rootfs_path);
+  }
   return 0;
 }
 
@@ -381,11 +425,14 @@ int
 ocip_bundle_create (const char *image, const char *bundle, const struct ocip_bundle_options *opts,
                     struct ocip_bundle_result *ret, ocip_error_t *err)
 {
-  struct build b = { .path = bundle, .parent_fd = -1, .dirfd = -1 };
+  struct build b = { .path = bundle, .parent_fd = -1, .dirfd = -1, .rootfs_parent_fd = -1 };
   struct ocip_bundle_result result = { 0 };
+  cleanup_plan struct ocip_plan *plan = NULL;
   int r;
 
-  r = build (&b, image, opts, &result, err);
+  if ((r = ocip_plan_new (image, opts->platform, &plan, err)) == 0 && (r = prepare_dir (&b, opts->force, err)) == 0
+      && (r = set_rootfs (&b, ROOTFS, err)) == 0 && (r = assemble (&b, plan, opts, &result, err)) == 0)
+    r = write_config (&b, plan, opts, err);
   if (r < 0)
     {
       undo (&b);
@@ -396,12 +443,47 @@ ocip_bundle_create (const char *image, const char *bundle, const struct ocip_bun
     *ret = result;
   else
     ocip_bundle_result_clear (&result);
-  ocip_store_free (b.store);
-  ocip_closep (&b.dirfd);
-  ocip_closep (&b.parent_fd);
-  free (b.name);
+  build_clear (&b);
   return r;
 }
+
+int
+ocip_bundle_prepare_rootfs (const char *image, const char *bundle, const char *rootfs,
+                            const struct ocip_bundle_options *opts, struct ocip_plan **ret_plan, int *ret_rootfd,
+                            ocip_error_t *err)
+{
+  struct build b = { .path = bundle, .parent_fd = -1, .dirfd = -1, .rootfs_parent_fd = -1 };
+  struct ocip_bundle_result result = { 0 };
+  struct ocip_bundle_options overlay = *opts;
+  cleanup_plan struct ocip_plan *plan = NULL;
+  int r, rootfd = -1;
+
+  overlay.flat = false;
+  b.dirfd = open (bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (b.dirfd < 0)
+    r = ocip_error_set (err, errno, "open the directory");
+  else if ((r = ocip_plan_new (image, opts->platform, &plan, err)) == 0 && (r = set_rootfs (&b, rootfs, err)) == 0
+           && (r = assemble (&b, plan, &overlay, &result, err)) == 0)
+    {
+      rootfd = openat (b.rootfs_parent_fd, b.rootfs_name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (rootfd < 0)
+        r = ocip_error_set (err, errno, "open rootfs '%s'", b.rootfs_path);
+    }
+  if (r < 0)
+    {
+      undo (&b);
+      ocip_error_wrap (err, "bundle '%s'", bundle);
+    }
+  else
+    {
+      *ret_plan = steal_pointer (&plan);
+      *ret_rootfd = rootfd;
+    }
+  ocip_bundle_result_clear (&result);
+  build_clear (&b);
+  return r;
+}
+
 
 void
 ocip_bundle_result_clear (struct ocip_bundle_result *r)
@@ -410,37 +492,104 @@ ocip_bundle_result_clear (struct ocip_bundle_result *r)
   r->id = NULL;
 }
 
-/* The id and store recorded in BUNDLE's state.  */
+/* What BUNDLE's state records.  */
+struct state
+{
+  char *id, *store, *rootfs_path;
+  bool flat;
+};
+
+static void
+state_clear (struct state *st)
+{
+  free (st->id);
+  free (st->store);
+  free (st->rootfs_path);
+}
+
+/* Read BUNDLE's state: 0, or ENOENT when there is none, or another error.  */
 static int
-read_state (int dirfd, const char *path, char **ret_id, char **ret_store, bool *ret_flat, ocip_error_t *err)
+read_state (int dirfd, const char *path, struct state *ret, ocip_error_t *err)
 {
   cleanup_close int fd = openat (dirfd, STATE_FILE, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
   cleanup_json struct ocip_json *doc = NULL;
-  char buf[8192];
-  const char *id = NULL, *store = NULL, *rootfs = NULL;
+  const struct ocip_json_node *root;
+  const char *id = NULL, *store = NULL, *rootfs = NULL, *rootfs_path = NULL;
+  char buf[16384];
   struct stat st;
   ssize_t n;
   int r;
 
   if (fd < 0)
-    return ocip_error_set (err, errno == ENOENT ? EINVAL : errno, "'%s' was not made by oci-prep (no %s)", path,
-                           STATE_FILE);
+    return ocip_error_set (err, errno, "bundle '%s': open %s", path, STATE_FILE);
   if (fstat (fd, &st) < 0 || ! S_ISREG (st.st_mode))
-    return ocip_error_set (err, EINVAL, "'%s': %s is not a regular file", path, STATE_FILE);
+    return ocip_error_set (err, EINVAL, "bundle '%s': %s is not a regular file", path, STATE_FILE);
   n = read (fd, buf, sizeof buf);
   if (n < 0)
-    return ocip_error_set (err, errno, "'%s': read %s", path, STATE_FILE);
-  if ((r = ocip_json_parse (buf, n, sizeof buf - 1, &doc, err)) < 0
-      || (r = ocip_json_get_string (ocip_json_root (doc), "id", true, &id, err)) < 0
-      || (r = ocip_json_get_string (ocip_json_root (doc), "store", true, &store, err)) < 0
-      || (r = ocip_json_get_string (ocip_json_root (doc), "rootfs", true, &rootfs, err)) < 0)
-    return ocip_error_wrap (err, "'%s': %s", path, STATE_FILE);
-  if (strspn (id, "0123456789abcdef") != strlen (id) || *id == '\0')
-    return ocip_error_set (err, EINVAL, "'%s': %s has an invalid id", path, STATE_FILE);
-  *ret_id = xstrdup (id);
-  *ret_store = xstrdup (store);
-  *ret_flat = strcmp (rootfs, "flat") == 0;
+    return ocip_error_set (err, errno, "bundle '%s': read %s", path, STATE_FILE);
+  if ((r = ocip_json_parse (buf, n, sizeof buf - 1, &doc, err)) < 0)
+    return ocip_error_wrap (err, "bundle '%s': %s", path, STATE_FILE);
+  root = ocip_json_root (doc);
+  if ((r = ocip_json_get_string (root, "id", true, &id, err)) < 0
+      || (r = ocip_json_get_string (root, "store", true, &store, err)) < 0
+      || (r = ocip_json_get_string (root, "rootfs", true, &rootfs, err)) < 0
+      || (r = ocip_json_get_string (root, "rootfsPath", true, &rootfs_path, err)) < 0)
+    return ocip_error_wrap (err, "bundle '%s': %s", path, STATE_FILE);
+  if (*id == '\0' || strspn (id, "0123456789abcdef") != strlen (id) || rootfs_path[0] != '/')
+    return ocip_error_set (err, EINVAL, "bundle '%s': %s is damaged", path, STATE_FILE);
+  ret->id = xstrdup (id);
+  ret->store = xstrdup (store);
+  ret->rootfs_path = xstrdup (rootfs_path);
+  ret->flat = strcmp (rootfs, "flat") == 0;
   return 0;
+}
+
+/* Unmount the recorded rootfs, unpin, remove the state directory.  */
+static int
+release (int dirfd, const char *path, const struct state *st, bool lazy, ocip_error_t *err)
+{
+  cleanup_store struct ocip_store *store = NULL;
+  cleanup_free char *rootfs_name = NULL;
+  cleanup_close int rootfs_parent = -1;
+  int r;
+
+  if (! st->flat)
+    {
+      if ((r = split_path (st->rootfs_path, &rootfs_parent, &rootfs_name, err)) < 0)
+        return r;
+      if ((r = ocip_overlay_unmount (rootfs_parent, rootfs_name, lazy, err)) < 0)
+        return ocip_error_wrap (err, "bundle '%s'", path);
+      if (ocip_overlay_is_mounted (rootfs_parent, rootfs_name))
+        return ocip_error_set (err, EBUSY, "bundle '%s': rootfs '%s' is still mounted", path, st->rootfs_path);
+      /* The store may be gone; the bundle can still be released.  */
+      if (access (st->store, F_OK) == 0
+          && ((r = ocip_store_open (st->store, &store, err)) < 0 || (r = ocip_store_unpin (store, st->id, err)) < 0))
+        return ocip_error_wrap (err, "bundle '%s'", path);
+    }
+  if ((r = ocip_rmtree_at (dirfd, OCIP_BUNDLE_STATE_DIR, err)) < 0)
+    return ocip_error_wrap (err, "bundle '%s'", path);
+  return 0;
+}
+
+int
+ocip_bundle_release (const char *bundle, bool lazy, ocip_error_t *err)
+{
+  cleanup_close int dirfd = open (bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  struct state st = { 0 };
+  int r;
+
+  if (dirfd < 0)
+    return errno == ENOENT ? 0 : ocip_error_set (err, errno, "open bundle '%s'", bundle);
+  if ((r = read_state (dirfd, bundle, &st, err)) < 0)
+    {
+      if ((*err)->status != ENOENT)
+        return r;
+      ocip_error_release (err);
+      return 0;
+    }
+  r = release (dirfd, bundle, &st, lazy, err);
+  state_clear (&st);
+  return r;
 }
 
 int
@@ -449,10 +598,7 @@ ocip_bundle_remove (const char *bundle, bool lazy, ocip_error_t *err)
   cleanup_close int parent = -1;
   cleanup_close int dirfd = -1;
   cleanup_free char *name = NULL;
-  cleanup_free char *id = NULL;
-  cleanup_free char *store_path = NULL;
-  cleanup_store struct ocip_store *store = NULL;
-  bool flat = false;
+  struct state st = { 0 };
   int r;
 
   if ((r = split_path (bundle, &parent, &name, err)) < 0)
@@ -460,19 +606,19 @@ ocip_bundle_remove (const char *bundle, bool lazy, ocip_error_t *err)
   dirfd = openat (parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (dirfd < 0)
     return ocip_error_set (err, errno, "open bundle '%s'", bundle);
-  if ((r = read_state (dirfd, bundle, &id, &store_path, &flat, err)) < 0)
-    return r;
-  if (! flat && (r = ocip_overlay_unmount (dirfd, ROOTFS, lazy, err)) < 0)
-    return ocip_error_wrap (err, "bundle '%s'", bundle);
-  if (ocip_overlay_is_mounted (dirfd, ROOTFS))
-    return ocip_error_set (err, EBUSY, "bundle '%s': rootfs is still mounted", bundle);
-  if (! flat)
+  if ((r = read_state (dirfd, bundle, &st, err)) < 0)
     {
-      /* The store may be gone; the bundle can still be removed.  */
-      if (access (store_path, F_OK) == 0
-          && ((r = ocip_store_open (store_path, &store, err)) < 0 || (r = ocip_store_unpin (store, id, err)) < 0))
-        return ocip_error_wrap (err, "bundle '%s'", bundle);
+      if ((*err)->status == ENOENT)
+        {
+          ocip_error_release (err);
+          return ocip_error_set (err, EINVAL, "'%s' was not made by oci-prep (no %s)", bundle, STATE_FILE);
+        }
+      return r;
     }
+  r = release (dirfd, bundle, &st, lazy, err);
+  state_clear (&st);
+  if (r < 0)
+    return r;
   if ((r = ocip_rmtree_at (parent, name, err)) < 0)
     return ocip_error_wrap (err, "bundle '%s'", bundle);
   return 0;

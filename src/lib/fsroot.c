@@ -59,9 +59,9 @@ struct walk
 {
   int rootfd;
   struct level *v;
-  size_t n;     /* levels in use, >= 1 */
+  size_t n; /* levels in use, >= 1 */
   size_t alloc;
-  size_t lo;    /* v[i].fd is open exactly for lo <= i < n (and for the root) */
+  size_t lo;       /* v[i].fd is open exactly for lo <= i < n (and for the root) */
   const char *why; /* detail for a synthetic error, for the message */
 };
 
@@ -128,7 +128,7 @@ walk_init (struct walk *w, int rootfd)
 
   if (fstat (rootfd, &st) < 0)
     return -errno;
-  if (! S_ISDIR (st.st_mode))
+  if (!S_ISDIR (st.st_mode))
     return -ENOTDIR;
   r = check_not_procfs (w, rootfd);
   if (r < 0)
@@ -198,7 +198,7 @@ walk_reopen (struct walk *w)
       r = step_open (w, dirfd, dev, w->v[i].name, &fd, &st);
       if (r < 0)
         return r;
-      if (! S_ISDIR (st.st_mode))
+      if (!S_ISDIR (st.st_mode))
         {
           close (fd);
           return -ENOTDIR;
@@ -340,15 +340,15 @@ walk_open (struct walk *w, int rootfd, const char *path, int flags, mode_t mode,
           tlen = readlinkat (fd, "", target, sizeof target);
           if (tlen < 0)
             return -errno;
-          if ((size_t) tlen >= sizeof target)
+          if ((size_t)tlen >= sizeof target)
             return -ENAMETOOLONG;
           if (tlen == 0)
             return -ENOENT;
           if (target[0] == '/')
             walk_reset (w);
           restlen = strlen (rest);
-          spliced = xmalloc ((size_t) tlen + restlen + 1);
-          memcpy (spliced, target, (size_t) tlen);
+          spliced = xmalloc ((size_t)tlen + restlen + 1);
+          memcpy (spliced, target, (size_t)tlen);
           memcpy (spliced + tlen, rest, restlen + 1);
           free (buf);
           buf = spliced;
@@ -360,7 +360,7 @@ walk_open (struct walk *w, int rootfd, const char *path, int flags, mode_t mode,
         {
           if (flags & O_PATH)
             {
-              if ((flags & O_DIRECTORY) && ! S_ISDIR (st.st_mode))
+              if ((flags & O_DIRECTORY) && !S_ISDIR (st.st_mode))
                 return -ENOTDIR;
               return steal_fd (&fd);
             }
@@ -372,7 +372,7 @@ walk_open (struct walk *w, int rootfd, const char *path, int flags, mode_t mode,
           return r;
         }
 
-      if (! S_ISDIR (st.st_mode))
+      if (!S_ISDIR (st.st_mode))
         return -ENOTDIR;
       walk_push (w, steal_fd (&fd), st.st_dev, name);
     }
@@ -393,7 +393,7 @@ openat2_open (int rootfd, const char *path, int flags, mode_t mode, bool nofollo
 {
 #ifdef SYS_openat2
   struct open_how how = {
-    .flags = (unsigned) flags | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0),
+    .flags = (unsigned)flags | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0),
     .mode = ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE) ? mode : 0,
     .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
   };
@@ -434,7 +434,7 @@ resolve_in_root (int rootfd, const char *path, int flags, mode_t mode, bool nofo
   cleanup_walk struct walk w = { 0 };
   int r;
 
-  if (! atomic_load_explicit (&openat2_missing, memory_order_relaxed))
+  if (!atomic_load_explicit (&openat2_missing, memory_order_relaxed))
     {
       r = openat2_open (rootfd, path, flags, mode, nofollow);
       if (r != -ENOSYS && r != -EAGAIN)
@@ -453,8 +453,9 @@ static int
 path_error (ocip_error_t *err, int errnum, const char *action, const char *path, const char *why)
 {
   /* The path comes from the image: do not let it make a message of any length.  */
-  int shown = strlen (path) > 256 ? 256 : (int) strlen (path);
-  const char *more = strlen (path) > 256 ? "..." : "";
+  size_t len = strlen (path);
+  int shown = len > 256 ? 256 : (int)len;
+  const char *more = len > 256 ? "..." : "";
 
   if (why)
     return ocip_error_set (err, errnum, "%s '%.*s%s': %s", action, shown, path, more, why);
@@ -474,9 +475,9 @@ ocip_fsroot_open (int rootfd, const char *path, int flags, mode_t mode, unsigned
   len = strlen (path);
   if (len >= OCIP_LIMIT_PATH_LENGTH)
     return path_error (err, ENAMETOOLONG, "open", path, "path too long");
-  if (resolve & ~(unsigned) OCIP_FSROOT_NOFOLLOW)
+  if (resolve & ~(unsigned)OCIP_FSROOT_NOFOLLOW)
     return path_error (err, EINVAL, "open", path, "unknown resolve flags");
-  if ((flags & O_CREAT) && ! (flags & O_EXCL))
+  if ((flags & O_CREAT) && !(flags & O_EXCL))
     return path_error (err, EINVAL, "open", path, "O_CREAT without O_EXCL");
   if ((flags & O_PATH) && (flags & ~O_PATH_FLAGS))
     return path_error (err, EINVAL, "open", path, "O_PATH with other open flags");
@@ -551,7 +552,7 @@ ocip_fsroot_clean_path (const char *path)
             return NULL;
           out[n] = '\0';
           slash = strrchr (out, '/');
-          n = slash ? (size_t) (slash - out) : 0;
+          n = slash ? (size_t)(slash - out) : 0;
         }
       else
         {

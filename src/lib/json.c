@@ -488,6 +488,18 @@ ocip_json_object_get (const struct ocip_json_node *node, const char *key)
   return NULL;
 }
 
+bool
+ocip_json_bool (const struct ocip_json_node *node)
+{
+  return node && node->type == OCIP_JSON_BOOL && node->u.boolean;
+}
+
+const char *
+ocip_json_number_text (const struct ocip_json_node *node)
+{
+  return node && node->type == OCIP_JSON_NUMBER ? node->u.text : NULL;
+}
+
 int
 ocip_json_int64 (const struct ocip_json_node *node, int64_t *ret, ocip_error_t *err)
 {
@@ -792,6 +804,47 @@ ocip_json_gen_null (struct ocip_json_gen *g)
     return;
   keep (g, yajl_gen_null (g->gen));
   end_value (g);
+}
+
+void
+ocip_json_gen_node (struct ocip_json_gen *g, const struct ocip_json_node *node)
+{
+  size_t i;
+
+  switch (node->type)
+    {
+    case OCIP_JSON_NULL:
+      ocip_json_gen_null (g);
+      break;
+    case OCIP_JSON_BOOL:
+      ocip_json_gen_bool (g, node->u.boolean);
+      break;
+    case OCIP_JSON_NUMBER:
+      if (begin_value (g))
+        {
+          keep (g, yajl_gen_number (g->gen, node->u.text, strlen (node->u.text)));
+          end_value (g);
+        }
+      break;
+    case OCIP_JSON_STRING:
+      ocip_json_gen_string (g, node->u.text);
+      break;
+    case OCIP_JSON_ARRAY:
+      ocip_json_gen_array_open (g);
+      for (i = 0; i < node->u.array.n; i++)
+        ocip_json_gen_node (g, node->u.array.items[i]);
+      ocip_json_gen_array_close (g);
+      break;
+    case OCIP_JSON_OBJECT:
+      ocip_json_gen_map_open (g);
+      for (i = 0; i < node->u.object.n; i++)
+        {
+          ocip_json_gen_string (g, node->u.object.keys[i]);
+          ocip_json_gen_node (g, node->u.object.values[i]);
+        }
+      ocip_json_gen_map_close (g);
+      break;
+    }
 }
 
 void

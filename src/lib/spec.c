@@ -389,52 +389,6 @@ build_annotations (const struct ocip_image_config *config, struct kv *kv)
     kv_set (kv, config->labels[i], strlen (config->labels[i]), config->labels[i + 1]);
 }
 
-/* Copy the parsed tree NODE into GEN.  Its depth is bounded by the parser's limit.  */
-static int
-gen_tree (struct ocip_json_gen *gen, const struct ocip_json_node *node, ocip_error_t *err)
-{
-  size_t i;
-  int64_t v;
-  int r;
-
-  switch (ocip_json_type (node))
-    {
-    case OCIP_JSON_NULL:
-      ocip_json_gen_null (gen);
-      return 0;
-    case OCIP_JSON_BOOL:
-      /* json.h gives no access to a boolean's value, and no runtime-spec seccomp field
-         is a boolean.  */
-      return ocip_error_set (err, EINVAL, "boolean values are not supported");
-    case OCIP_JSON_NUMBER:
-      if ((r = ocip_json_int64 (node, &v, err)) < 0)
-        return r;
-      ocip_json_gen_int64 (gen, v);
-      return 0;
-    case OCIP_JSON_STRING:
-      ocip_json_gen_string (gen, ocip_json_string (node));
-      return 0;
-    case OCIP_JSON_ARRAY:
-      ocip_json_gen_array_open (gen);
-      for (i = 0; i < ocip_json_array_len (node); i++)
-        if ((r = gen_tree (gen, ocip_json_array_at (node, i), err)) < 0)
-          return ocip_error_wrap (err, "[%zu]", i);
-      ocip_json_gen_array_close (gen);
-      return 0;
-    case OCIP_JSON_OBJECT:
-      ocip_json_gen_map_open (gen);
-      for (i = 0; i < ocip_json_object_len (node); i++)
-        {
-          ocip_json_gen_string (gen, ocip_json_object_key_at (node, i));
-          if ((r = gen_tree (gen, ocip_json_object_value_at (node, i), err)) < 0)
-            return ocip_error_wrap (err, "'%s'", ocip_json_object_key_at (node, i));
-        }
-      ocip_json_gen_map_close (gen);
-      return 0;
-    }
-  return ocip_error_set (err, EINVAL, "unknown JSON node type");
-}
-
 static void
 gen_kv_cstrv (struct ocip_json_gen *gen, const char *key, const char *const *v)
 {
@@ -637,8 +591,7 @@ ocip_spec_generate (const struct ocip_image_config *config, int rootfd, const st
   else if (seccomp_file)
     {
       ocip_json_gen_string (gen, "seccomp");
-      if ((r = gen_tree (gen, ocip_json_root (seccomp_file), err)) < 0)
-        return ocip_error_wrap (err, "seccomp profile '%s'", seccomp_mode);
+      ocip_json_gen_node (gen, ocip_json_root (seccomp_file));
     }
   gen_kv_cstrv (gen, "maskedPaths", masked_paths);
   gen_kv_cstrv (gen, "readonlyPaths", readonly_paths);

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Runtime hook modes: an oci-hooks(5) precreate filter and a poststop cleanup. */
+#ifndef OCIP_HOOK_H
+#define OCIP_HOOK_H
+
+#include <stddef.h>
+
+#include <oci-prep/error.h>
+
+/* The annotation that asks for an image: its value is an IMAGE string.  */
+#define OCIP_HOOK_ANNOTATION "io.oci-prep.image"
+
+/* precreate: CONFIG (LEN bytes) is the runtime config an engine proposes for the bundle
+   BUNDLE (the hook's working directory).  Without the annotation OCIP_HOOK_ANNOTATION,
+   *RET is a copy of CONFIG, byte for byte.  With it, the image's overlay rootfs is
+   mounted at root.path (relative to BUNDLE) as ocip_bundle_prepare_rootfs() does, and
+   *RET is the config with, from the image: process.args when empty, process.env
+   variables the config lacks, process.cwd when empty or "/", process.user when absent
+   or root without groups, and the image's annotations the config lacks.  STORE: NULL
+   for the default.  *RET (*RET_LEN bytes) is owned by the caller.  On failure nothing
+   stays mounted and *ERR says why (invalid JSON, unknown image, mount failure...).  */
+int ocip_hook_precreate (const char *config, size_t len, const char *bundle, const char *store, char **ret,
+                         size_t *ret_len, ocip_error_t *err);
+
+/* poststop: STATE (LEN bytes) is the runtime-spec container state; what precreate
+   prepared for its "bundle" is unmounted and released.  Success with nothing done for
+   a bundle oci-prep never touched, or already released.  */
+int ocip_hook_poststop (const char *state, size_t len, ocip_error_t *err);
+
+#endif

@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Hooks: fill an engine's runtime config from an image, and undo it after the container. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <oci-prep/bundle.h>
+#include <oci-prep/cleanup.h>
+#include <oci-prep/hook.h>
+#include <oci-prep/json.h>
+#include <oci-prep/limits.h>
+#include <oci-prep/plan.h>
+#include <oci-prep/spec.h>
+
+/* A runtime config carries the engine's seccomp profile and mounts: larger than an
+   image document may be.  */
+#define CONFIG_SIZE_LIMIT (16u * 1024 * 1024)
+
+static bool
+env_has (const struct ocip_json_node *env, const char *entry)
+{
+  size_t key_len = strcspn (entry, "="), i;
+
+  for (i = 0; i < ocip_json_array_len (env); i++)
+    {
+      const char *e = ocip_json_string (ocip_json_array_at (env, i));
+      if (e && strncmp (e, entry, key_len) == 0 && e[key_len] == '=')
+        return true;
+    }
+  return false;
+}
+
+/* The engine's variables, then the image's that the engine did not set.  */
+static void
+gen_env (struct ocip_json_gen *gen, const struct ocip_json_node *mine, const struct ocip_json_node *image)
+{
+  size_t i;
+
+  ocip_json_gen_array_open (gen);
+  for (i = 0; i < ocip_json_array_len (mine); i++)
+    ocip_json_gen_node (gen, ocip_json_array_at (mine, i));
+  for (i = 0; i < ocip_json_array_len (image); i++)
+    {
+      const char *e = ocip_json_string (ocip_json_array_at (image, i));
+      if (e && ! env_has (mine, e))
+        ocip_json_gen_string (gen, e);
+    }
+  ocip_json_gen_array_close (gen);
+}
+
+/* Root with no supplementary groups is what engines write when nobody chose a user.  */
+static bool
+user_is_default (const struct ocip_json_node *user)
+{
+  const struct ocip_json_node *gids = ocip_json_object_get (user, "additionalGids");
+  const char *uid = ocip_json_number_text (ocip_json_object_get (user, "uid"));
+  const char *gid = ocip_json_number_text (ocip_json_object_get (user, "gid"));
+
+  return user == NULL
+         || ((uid == NULL || strcmp (uid, "0") == 0) && (gid == NULL || strcmp (gid, "0") == 0)
+             && ocip_json_array_len (gids) == 0 && ocip_json_object_get (user, "username") == NULL);
+}
+
+static void
+gen_process (struct ocip_json_gen *gen, const struct ocip_json_node *mine, const struct ocip_json_node *image)
+{
+  static const char *const filled[] = { "args", "env", "cwd", "user" };
+  size_t i, k;
+
+  ocip_json_gen_map_open (gen);
+  for (i = 0; i < ocip_json_object_len (mine); i++)
+    {
+      const char *key = ocip_json_object_key_at (mine, i);
+      const struct ocip_json_node *value = ocip_json_object_value_at (mine, i);
+      const char *cwd = ocip_json_string (value);
+
+      ocip_json_gen_string (gen, key);
+      if (strcmp (key, "args") == 0 && ocip_json_array_len (value) == 0)
+        ocip_json_gen_node (gen, ocip_json_object_get (image, "args"));
+      else if (strcmp (key, "env") == 0)
+        gen_env (gen, value, ocip_json_object_get (image, "env"));
+      else if (strcmp (key, "cwd") == 0 && (cwd == NULL || *cwd == '\0' || strcmp (cwd, "/") == 0))
+        ocip_json_gen_node (gen, ocip_json_object_get (image, "cwd"));
+      else if (strcmp (key, "user") == 0 && user_is_default (value))
+        ocip_json_gen_node (gen, ocip_json_object_get (image, "user"));
+      else
+        ocip_json_gen_node (gen, value);
+    }
+  for (k = 0; k < sizeof filled / sizeof filled[0]; k++)
+    if (ocip_json_object_get (mine, filled[k]) == NULL)
+      {
+        ocip_json_gen_string (gen, filled[k]);
+        ocip_json_gen_node (gen, ocip_json_object_get (image, filled[k]));
+      }
+  ocip_json_gen_map_close (gen);
+}
+
+/* The engine's annotations, then the image's it lacks.  */
+static void
+gen_annotations (struct ocip_json_gen *gen, const struct ocip_json_node *mine, const struct ocip_json_node *image)
+{
+  size_t i;
+
+  ocip_json_gen_map_open (gen);
+  for (i = 0; i < ocip_json_object_len (mine); i++)
+    {
+      ocip_json_gen_string (gen, ocip_json_object_key_at (mine, i));
+      ocip_json_gen_node (gen, ocip_json_object_value_at (mine, i));
+    }
+  for (i = 0; i < ocip_json_object_len (image); i++)
+    if (ocip_json_object_get (mine, ocip_json_object_key_at (image, i)) == NULL)
+      {
+        ocip_json_gen_string (gen, ocip_json_object_key_at (image, i));
+        ocip_json_gen_node (gen, ocip_json_object_value_at (image, i));
+      }
+  ocip_json_gen_map_close (gen);
+}
+
+static int
+merge (const struct ocip_json_node *mine, const struct ocip_json_node *image, char **ret, size_t *ret_len,
+       ocip_error_t *err)
+{
+  cleanup_json_gen struct ocip_json_gen *gen = ocip_json_gen_new (true);
+  const struct ocip_json_node *image_process = ocip_json_object_get (image, "process");
+  const struct ocip_json_node *image_annotations = ocip_json_object_get (image, "annotations");
+  size_t i;
+
+  ocip_json_gen_map_open (gen);
+  for (i = 0; i < ocip_json_object_len (mine); i++)
+    {
+      const char *key = ocip_json_object_key_at (mine, i);
+      const struct ocip_json_node *value = ocip_json_object_value_at (mine, i);
+
+      ocip_json_gen_string (gen, key);
+      if (strcmp (key, "process") == 0)
+        gen_process (gen, value, image_process);
+      else if (strcmp (key, "annotations") == 0)
+        gen_annotations (gen, value, image_annotations);
+      else
+        ocip_json_gen_node (gen, value);
+    }
+  if (ocip_json_object_get (mine, "process") == NULL)
+    {
+      ocip_json_gen_string (gen, "process");
+      gen_process (gen, NULL, image_process);
+    }
+  ocip_json_gen_map_close (gen);
+  return ocip_json_gen_finish (gen, ret, ret_len, err);
+}
+
+int
+ocip_hook_precreate (const char *config, size_t len, const char *bundle, const char *store, char **ret,
+                     size_t *ret_len, ocip_error_t *err)
+{
+  cleanup_json struct ocip_json *doc = NULL;
+  cleanup_json struct ocip_json *from_image = NULL;
+  cleanup_plan struct ocip_plan *plan = NULL;
+  cleanup_free char *image_json = NULL;
+  cleanup_close int rootfd = -1;
+  struct ocip_bundle_options opts = { .store = store };
+  const struct ocip_json_node *root, *annotations = NULL, *rootobj = NULL;
+  const char *image = NULL, *root_path = NULL;
+  int r;
+
+  if ((r = ocip_json_parse (config, len, CONFIG_SIZE_LIMIT, &doc, err)) < 0)
+    return ocip_error_wrap (err, "precreate: runtime config");
+  root = ocip_json_root (doc);
+  if (ocip_json_type (root) != OCIP_JSON_OBJECT)
+    return ocip_error_set (err, EINVAL, "precreate: the runtime config is not a JSON object");
+  if ((r = ocip_json_get_object (root, "annotations", false, &annotations, err)) < 0
+      || (annotations && (r = ocip_json_get_string (annotations, OCIP_HOOK_ANNOTATION, false, &image, err)) < 0))
+    return ocip_error_wrap (err, "precreate: runtime config");
+  if (image == NULL)
+    {
+      /* Not ours: pass through untouched, byte for byte.  */
+      *ret = xmalloc (len + 1);
+      memcpy (*ret, config, len);
+      (*ret)[len] = '\0';
+      *ret_len = len;
+      return 0;
+    }
+  if ((r = ocip_json_get_object (root, "root", true, &rootobj, err)) < 0
+      || (r = ocip_json_get_string (rootobj, "path", true, &root_path, err)) < 0)
+    return ocip_error_wrap (err, "precreate: runtime config");
+
+  ocip_extract_limits_default (&opts.load.limits);
+  if ((r = ocip_bundle_prepare_rootfs (image, bundle, root_path, &opts, &plan, &rootfd, err)) < 0)
+    return ocip_error_wrap (err, "precreate: image '%s'", image);
+  /* The image's side, by the same conversion rules as a bundle's config.json.  */
+  if ((r = ocip_spec_generate (plan->config, rootfd, NULL, &image_json, err)) < 0
+      || (r = ocip_json_parse (image_json, strlen (image_json), CONFIG_SIZE_LIMIT, &from_image, err)) < 0
+      || (r = merge (root, ocip_json_root (from_image), ret, ret_len, err)) < 0)
+    {
+      ocip_error_t ignored = NULL;
+      ocip_closep (&rootfd);
+      if (ocip_bundle_release (bundle, true, &ignored) < 0)
+        ocip_error_release (&ignored);
+      return ocip_error_wrap (err, "precreate: image '%s'", image);
+    }
+  return 0;
+}
+
+int
+ocip_hook_poststop (const char *state, size_t len, ocip_error_t *err)
+{
+  cleanup_json struct ocip_json *doc = NULL;
+  const char *bundle = NULL;
+  int r;
+
+  if ((r = ocip_json_parse (state, len, CONFIG_SIZE_LIMIT, &doc, err)) < 0
+      || (r = ocip_json_get_string (ocip_json_root (doc), "bundle", true, &bundle, err)) < 0)
+    return ocip_error_wrap (err, "poststop: container state");
+  /* The container is gone; a mount still busy is detached rather than left behind.  */
+  return ocip_bundle_release (bundle, true, err);
+}

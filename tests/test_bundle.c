@@ -1,0 +1,1477 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* oci-prep bundle end to end: bundles run by runc and crun, options, --flat, many layers, bad input, rm, pins. */
+#include "config.h"
+
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <archive_entry.h>
+#include <seccomp.h>
+#include <yajl/yajl_tree.h>
+
+#include "fixture.h"
+#include "testutil.h"
+
+static char *tmp, *layout, *store;
+
+/* Containers and background processes a test started, for teardown to end.  */
+static char *containers[32];
+static size_t n_containers;
+static pid_t background[8];
+static size_t n_background;
+
+static char *fmt (const char *f, ...) __attribute__ ((format (printf, 1, 2)));
+
+static char *
+fmt (const char *f, ...)
+{
+  va_list ap;
+  char *s;
+  int r;
+
+  va_start (ap, f);
+  r = vasprintf (&s, f, ap);
+  va_end (ap);
+  FX_CHECK (r >= 0);
+  return s;
+}
+
+/* Mount points at or under PATH, deepest last as listed by the kernel.  */
+static size_t
+mount_points_under (const char *path, char ***ret)
+{
+  FILE *f = fopen ("/proc/self/mountinfo", "re");
+  size_t len = strlen (path), n = 0, cap = 0;
+  char *line = NULL;
+  char **v = NULL;
+
+  FX_CHECK (f != NULL);
+  while (getline (&line, &cap, f) > 0)
+    {
+      char mp[4096];
+
+      if (sscanf (line, "%*s %*s %*s %*s %4095s", mp) != 1)
+        continue;
+      if (strncmp (mp, path, len) == 0 && (mp[len] == '\0' || mp[len] == '/'))
+        {
+          if (ret)
+            {
+              v = realloc (v, (n + 1) * sizeof *v);
+              FX_CHECK (v != NULL);
+              v[n] = strdup (mp);
+            }
+          n++;
+        }
+    }
+  free (line);
+  fclose (f);
+  if (ret)
+    *ret = v;
+  return n;
+}
+
+/* The super options of the mount at exactly PATH (the last one listed), or NULL.  */
+static char *
+mount_options (const char *path)
+{
+  FILE *f = fopen ("/proc/self/mountinfo", "re");
+  char *line = NULL, *found = NULL;
+  size_t cap = 0;
+
+  FX_CHECK (f != NULL);
+  while (getline (&line, &cap, f) > 0)
+    {
+      char mp[4096];
+      char *sep, *opts;
+
+      if (sscanf (line, "%*s %*s %*s %*s %4095s", mp) != 1 || strcmp (mp, path) != 0)
+        continue;
+      /* "... - fstype source superoptions" */
+      sep = strstr (line, " - ");
+      if (sep == NULL)
+        continue;
+      opts = strchr (sep + 3, ' ');
+      opts = opts ? strchr (opts + 1, ' ') : NULL;
+      if (opts == NULL)
+        continue;
+      free (found);
+      found = strdup (opts + 1);
+      found[strcspn (found, "\n")] = '\0';
+    }
+  free (line);
+  fclose (f);
+  return found;
+}
+
+static void
+setup (void)
+{
+  tmp = fx_mkdtemp ();
+  layout = fmt ("%s/img", tmp);
+  store = fmt ("%s/store", tmp);
+  n_containers = n_background = 0;
+}
+
+/* Undo whatever a test left, even when it failed half-way: containers, processes,
+   mounts (detached, so that removing TMP never reaches into a layer store).  */
+static void
+teardown (void)
+{
+  struct tu_result r;
+  size_t i, n;
+  char **mps;
+
+  if (tmp == NULL)
+    return;
+  for (i = 0; i < n_background; i++)
+    {
+      kill (background[i], SIGKILL);
+      waitpid (background[i], NULL, 0);
+    }
+  for (i = 0; i < n_containers; i++)
+    {
+      tu_sh (&r, "runc delete -f %s; crun delete -f %s", containers[i], containers[i]);
+      tu_result_free (&r);
+      free (containers[i]);
+    }
+  n_containers = n_background = 0;
+  while ((n = mount_points_under (tmp, &mps)) > 0)
+    {
+      for (i = n; i-- > 0;)
+        {
+          umount2 (mps[i], MNT_DETACH);
+          free (mps[i]);
+        }
+      free (mps);
+    }
+  fx_rm_rf (tmp);
+  free (tmp);
+  free (layout);
+  free (store);
+  tmp = layout = store = NULL;
+}
+
+TestSuite (bundle, .init = setup, .fini = teardown, .timeout = 120);
+
+/* Runtimes are required in CI; a developer machine without them skips.  */
+static void
+need (const char *prog)
+{
+  if (tu_have (prog))
+    return;
+  cr_assert (! tu_in_ci (), "%s is missing in CI: scripts/deps installs it", prog);
+  /* A skipped test does not reach .fini.  */
+  teardown ();
+  cr_skip_test ("%s is not installed", prog);
+}
+
+/* ---- images ---- */
+
+static const char *const applets[] = { "sh",    "id",   "cat",   "ls",       "env",   "pwd",   "stat",
+                                       "mount", "grep", "test",  "echo",     "sleep", "sort",  "wc",
+                                       "sed",   "head", "touch", "hostname", "chown", "true",  NULL };
+
+#define PASSWD                                                                                                         \
+  "root:x:0:0:root:/root:/bin/sh\n"                                                                                    \
+  "alice:x:1000:1000:Alice:/home/alice:/bin/sh\n"                                                                      \
+  "2000:x:3000:3000:a user named 2000:/home/n2000:/bin/sh\n"                                                           \
+  "nobody:x:65534:65534:nobody:/nonexistent:/bin/false\n"
+#define GROUP                                                                                                          \
+  "root:x:0:\n"                                                                                                        \
+  "alice:x:1000:\n"                                                                                                    \
+  "staff:x:50:alice\n"                                                                                                 \
+  "wheel:x:10:alice\n"                                                                                                 \
+  "grp:x:60:\n"
+
+/* The source of the probe: OCIP_SRCDIR (the top source directory) when the build
+   defines it, else next to this file.  */
+static char *
+probe_source (void)
+{
+#ifdef OCIP_SRCDIR
+  return fmt ("%s/tests/probe.c", OCIP_SRCDIR);
+#else
+  char *copy = strdup (__FILE__);
+  char *p = fmt ("%s/probe.c", dirname (copy));
+  free (copy);
+  return p;
+#endif
+}
+
+/* tests/probe.c built static (the image has no libc), read whole.  */
+static char *
+build_probe (size_t *len)
+{
+  struct tu_result r;
+  char *src = probe_source (), *bin = fmt ("%s/probe", tmp), *data;
+
+  tu_sh (&r, "cc -static -O2 -o '%s' '%s'", bin, src);
+  cr_assert_eq (r.status, 0, "cannot build the probe from %s: %s%s", src, r.out, r.err);
+  tu_result_free (&r);
+  data = fx_read_file (bin, len);
+  free (src);
+  free (bin);
+  return data;
+}
+
+/* bin/busybox (the host's static one) and its applet links.  */
+static void
+tar_busybox (struct fx_tar *t)
+{
+  size_t len, i;
+  char *bb = fx_read_file ("/bin/busybox", &len);
+
+  fx_tar_dir (t, "bin", 0755);
+  fx_tar_file_ex (t, "bin/busybox", 0755, 0, 0, FX_MTIME, bb, len);
+  for (i = 0; applets[i]; i++)
+    {
+      char *p = fmt ("bin/%s", applets[i]);
+      fx_tar_symlink (t, p, "busybox");
+      free (p);
+    }
+  free (bb);
+}
+
+/* Layer 1: busybox, the probe (when WITH_PROBE), passwd and group, etc/victim,
+   opq/{old1,old2}, home/alice, work/, tmp/.  */
+static void
+base_layer (bool with_probe, void **tar, size_t *len)
+{
+  struct fx_tar *t = fx_tar_new ();
+
+  tar_busybox (t);
+  if (with_probe)
+    {
+      size_t plen;
+      char *probe = build_probe (&plen);
+      fx_tar_file_ex (t, "bin/probe", 0755, 0, 0, FX_MTIME, probe, plen);
+      free (probe);
+    }
+  fx_tar_dir (t, "etc", 0755);
+  fx_tar_file (t, "etc/passwd", 0644, PASSWD);
+  fx_tar_file (t, "etc/group", 0644, GROUP);
+  fx_tar_file (t, "etc/victim", 0644, "whited out by layer 2\n");
+  fx_tar_dir (t, "opq", 0755);
+  fx_tar_file (t, "opq/old1", 0644, "old1\n");
+  fx_tar_file (t, "opq/old2", 0644, "old2\n");
+  fx_tar_dir (t, "home", 0755);
+  {
+    struct archive_entry *e = fx_entry_new ("home/alice", AE_IFDIR, 0750);
+    archive_entry_set_uid (e, 1000);
+    archive_entry_set_gid (e, 1000);
+    fx_tar_raw (t, e, NULL, 0);
+    archive_entry_free (e);
+  }
+  fx_tar_dir (t, "work", 0755);
+  fx_tar_dir (t, "tmp", 01777);
+  fx_tar_finish (t, tar, len);
+}
+
+/* Layer 2: deletes etc/victim, makes opq/ opaque with one new entry, adds etc/top.  */
+static void
+top_layer (void **tar, size_t *len)
+{
+  struct fx_tar *t = fx_tar_new ();
+
+  fx_tar_whiteout (t, "etc/victim");
+  fx_tar_opaque (t, "opq");
+  fx_tar_file (t, "opq/new", 0644, "new\n");
+  fx_tar_file (t, "etc/top", 0644, "top\n");
+  fx_tar_finish (t, tar, len);
+}
+
+/* What the main image's command prints, one fact per line.  */
+#define MAIN_SCRIPT                                                                                                    \
+  "echo ARGS $0 $1; echo CWD $(pwd); id; env | sed 's/^/ENV /'; "                                                      \
+  "test -e /etc/victim && echo VICTIM present || echo VICTIM absent; "                                                 \
+  "echo OPQ $(ls -A /opq); cat /etc/top; grep ' /data ' /proc/mounts | sed 's/^/MNT /'; /bin/probe"
+
+/* One config per ref over the same two layers.  */
+static const struct
+{
+  const char *ref, *config;
+} busybox_configs[] = {
+  { "main", "{\"Entrypoint\":[\"/bin/sh\",\"-c\"],\"Cmd\":[\"" MAIN_SCRIPT "\",\"a0\",\"a1\"],"
+            "\"Env\":[\"FOO=bar\",\"EMPTY=\"],\"WorkingDir\":\"/work\",\"User\":\"alice\","
+            "\"Volumes\":{\"/data\":{}},\"Labels\":{\"org.example.label\":\"v\"}}" },
+  { "num", "{\"Entrypoint\":[\"/bin/sh\",\"-c\",\"id; echo HOME=$HOME; echo PATH=$PATH; env | grep -c ^PATH=\"],"
+           "\"Env\":[\"PATH=/bin:/custom\"],\"User\":\"2000\"}" },
+  { "grp", "{\"Cmd\":[\"/bin/sh\",\"-c\",\"id; echo HOME=$HOME\"],\"User\":\"alice:grp\"}" },
+  { "root", "{\"Cmd\":[\"/bin/sh\",\"-c\",\"id\"]}" },
+};
+
+/* The busybox image in LAYOUT under the refs of busybox_configs.  */
+static void
+busybox_image (bool with_probe)
+{
+  struct fx_index_entry entries[sizeof busybox_configs / sizeof busybox_configs[0]] = { { { { 0 } } } };
+  struct fx_layer layers[2] = { { 0 } };
+  void *t1, *t2;
+  size_t l1, l2, i;
+
+  base_layer (with_probe, &t1, &l1);
+  top_layer (&t2, &l2);
+  layers[0] = (struct fx_layer){ .tar = t1, .tar_len = l1, .compression = "gzip" };
+  layers[1] = (struct fx_layer){ .tar = t2, .tar_len = l2, .compression = "none" };
+  fx_layout_init (layout);
+  for (i = 0; i < sizeof busybox_configs / sizeof busybox_configs[0]; i++)
+    {
+      struct fx_image img = { .dir = layout, .layers = layers, .n_layers = 2, .config = busybox_configs[i].config };
+      fx_image_write (&img, &entries[i].desc);
+      entries[i].ref = busybox_configs[i].ref;
+    }
+  fx_index_write (layout, entries, i);
+  free (t1);
+  free (t2);
+}
+
+/* An image of the busybox layer and one more layer, TAR, with CONFIG, as LAYOUT:REF.  */
+static void
+busybox_plus (const char *ref, const void *tar, size_t len, const char *config)
+{
+  struct fx_index_entry entry = { .ref = ref };
+  struct fx_layer layers[2] = { { 0 } };
+  void *t1;
+  size_t l1;
+
+  base_layer (false, &t1, &l1);
+  layers[0] = (struct fx_layer){ .tar = t1, .tar_len = l1 };
+  layers[1] = (struct fx_layer){ .tar = tar, .tar_len = len };
+  fx_layout_init (layout);
+  {
+    struct fx_image img = { .dir = layout, .layers = layers, .n_layers = 2, .config = config };
+    fx_image_write (&img, &entry.desc);
+  }
+  fx_index_write (layout, &entry, 1);
+  free (t1);
+}
+
+static char *
+image (const char *ref)
+{
+  return fmt ("%s:%s", layout, ref);
+}
+
+static char *
+path_in (const char *rel)
+{
+  return fmt ("%s/%s", tmp, rel);
+}
+
+/* ---- running things ---- */
+
+/* oci-prep --store STORE ARGS...  */
+static void
+prep (struct tu_result *r, const char *const *args)
+{
+  const char *argv[64] = { "--store", store };
+  size_t i;
+
+  for (i = 0; args[i]; i++)
+    {
+      FX_CHECK (i + 3 < sizeof argv / sizeof argv[0]);
+      argv[i + 2] = args[i];
+    }
+  tu_prep (r, argv);
+}
+#define PREP(r, ...) prep ((r), (const char *const[]){ __VA_ARGS__, NULL })
+
+/* Bundle (must succeed) and return stdout.  */
+static void
+bundle_ok_args (const char *const *args)
+{
+  struct tu_result r;
+
+  prep (&r, args);
+  cr_assert_eq (r.status, 0, "oci-prep bundle failed (%d): %s", r.status, r.err);
+  tu_result_free (&r);
+}
+#define BUNDLE_OK(...) bundle_ok_args ((const char *const[]){ "bundle", __VA_ARGS__, NULL })
+
+static char *
+new_container_id (void)
+{
+  char *id;
+
+  FX_CHECK (n_containers < sizeof containers / sizeof containers[0]);
+  id = fmt ("ocip-test-%d-%zu", (int) getpid (), n_containers);
+  containers[n_containers++] = id;
+  return id;
+}
+
+static void
+run_runc (struct tu_result *r, const char *bundle)
+{
+  const char *id = new_container_id ();
+  tu_sh (r, "cd '%s' && exec timeout 60 runc run --bundle . %s", bundle, id);
+}
+
+/* crun wants a pure cgroup2 hierarchy: give it one in a private mount namespace.  */
+static void
+run_crun (struct tu_result *r, const char *bundle)
+{
+  const char *id = new_container_id ();
+  tu_sh (r,
+         "exec timeout 60 unshare -m sh -c 'umount -l /sys/fs/cgroup && mount -t cgroup2 none /sys/fs/cgroup && "
+         "exec crun --cgroup-manager=disabled run --bundle \"%s\" %s'",
+         bundle, id);
+}
+
+typedef void (*runner) (struct tu_result *r, const char *bundle);
+
+static const struct
+{
+  const char *name;
+  runner run;
+} runtimes[] = { { "runc", run_runc }, { "crun", run_crun } };
+
+/* Whether TEXT has LINE as one whole line.  */
+static bool
+has_line (const char *text, const char *line)
+{
+  size_t len = strlen (line);
+  const char *p = text;
+
+  while ((p = strstr (p, line)) != NULL)
+    {
+      if ((p == text || p[-1] == '\n') && (p[len] == '\n' || p[len] == '\0'))
+        return true;
+      p++;
+    }
+  return false;
+}
+
+static int
+count_lines_starting (const char *text, const char *prefix)
+{
+  int n = 0;
+  size_t len = strlen (prefix);
+
+  for (const char *p = text; p && *p; p = strchr (p, '\n') ? strchr (p, '\n') + 1 : NULL)
+    if (strncmp (p, prefix, len) == 0)
+      n++;
+  return n;
+}
+
+/* The "groups=" part of busybox id's output, up to the end of the line.  */
+static char *
+groups_of (const char *out)
+{
+  const char *g = strstr (out, "groups=");
+  return g ? strndup (g + 7, strcspn (g + 7, "\n")) : strdup ("");
+}
+
+/* ---- config.json, read with yajl directly (not oci-prep's json module) ---- */
+
+static void
+render (FILE *f, yajl_val v)
+{
+  size_t i;
+
+  if (v == NULL)
+    fputs ("(absent)", f);
+  else if (YAJL_IS_STRING (v))
+    fprintf (f, "\"%s\"", v->u.string);
+  else if (YAJL_IS_INTEGER (v))
+    fprintf (f, "%lld", YAJL_GET_INTEGER (v));
+  else if (YAJL_IS_TRUE (v))
+    fputs ("true", f);
+  else if (YAJL_IS_FALSE (v))
+    fputs ("false", f);
+  else if (YAJL_IS_NULL (v))
+    fputs ("null", f);
+  else if (YAJL_IS_ARRAY (v))
+    {
+      fputc ('[', f);
+      for (i = 0; i < v->u.array.len; i++)
+        {
+          if (i)
+            fputc (',', f);
+          render (f, v->u.array.values[i]);
+        }
+      fputc (']', f);
+    }
+  else if (YAJL_IS_OBJECT (v))
+    {
+      fputc ('{', f);
+      for (i = 0; i < v->u.object.len; i++)
+        {
+          fprintf (f, "%s\"%s\":", i ? "," : "", v->u.object.keys[i]);
+          render (f, v->u.object.values[i]);
+        }
+      fputc ('}', f);
+    }
+  else
+    fputs ("(number)", f);
+}
+
+/* The member at PATH ("a/b/c": keys may contain dots) of the JSON file FILE, rendered
+   compactly.  */
+static char *
+json_at (const char *file, const char *path)
+{
+  char *text = fx_read_file (file, NULL), errbuf[256];
+  yajl_val root = yajl_tree_parse (text, errbuf, sizeof errbuf), v;
+  char *copy = strdup (path), *save = NULL, *out = NULL;
+  const char *parts[16] = { 0 };
+  size_t n = 0, len;
+  FILE *f;
+
+  cr_assert (root != NULL, "%s: %s", file, errbuf);
+  for (char *p = strtok_r (copy, "/", &save); p; p = strtok_r (NULL, "/", &save))
+    parts[n++] = p;
+  v = yajl_tree_get (root, parts, yajl_t_any);
+  f = open_memstream (&out, &len);
+  render (f, v);
+  fclose (f);
+  yajl_tree_free (root);
+  free (copy);
+  free (text);
+  return out;
+}
+
+/* ---- failures ---- */
+
+/* R is the one-line error of a failed command: exit 1, "oci-prep: ...", NEEDLE in it.  */
+static void
+assert_error (const struct tu_result *r, const char *needle)
+{
+  cr_assert_eq (r->status, 1, "expected exit 1, got %d\nstdout: %s\nstderr: %s", r->status, r->out, r->err);
+  cr_assert (strncmp (r->err, "oci-prep: ", 10) == 0, "error does not start with 'oci-prep: ': %s", r->err);
+  cr_assert (strchr (r->err, '\n') == r->err + strlen (r->err) - 1, "error is not one line: %s", r->err);
+  if (needle)
+    cr_assert (strstr (r->err, needle) != NULL, "error lacks '%s': %s", needle, r->err);
+}
+
+static void
+assert_nothing_mounted (void)
+{
+  char **mps = NULL;
+  size_t n = mount_points_under (tmp, &mps);
+
+  cr_assert_eq (n, 0, "%zu mounts left under %s, first: %s", n, tmp, n ? mps[0] : "");
+  free (mps);
+}
+
+static int
+count_pins (void)
+{
+  char *dir = fmt ("%s/bundles", store);
+  DIR *d = opendir (dir);
+  struct dirent *de;
+  int n = 0;
+
+  free (dir);
+  if (d == NULL)
+    return 0;
+  while ((de = readdir (d)) != NULL)
+    if (de->d_name[0] != '.')
+      n++;
+  closedir (d);
+  return n;
+}
+
+/* Everything about the tree at PATH (names, types, modes, owners, sizes, link targets,
+   contents, mtimes of all but directories), or "ABSENT".  */
+static char *
+snapshot (const char *path)
+{
+  struct tu_result r;
+  char *out;
+
+  tu_sh (&r,
+         "cd '%s' 2>/dev/null || { echo ABSENT; exit 0; }; "
+         "{ find . -printf '%%p %%y %%m %%U:%%G %%s %%l\\n'; find . ! -type d -printf '%%p %%T@\\n'; "
+         "find . -type f -exec sha256sum {} +; } | LC_ALL=C sort",
+         path);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  out = r.out;
+  free (r.err);
+  return out;
+}
+
+/* Expect two snapshots (or manifests) to be equal; on a difference, show the first
+   lines that differ.  */
+static void
+expect_same (const char *before, const char *after, const char *what)
+{
+  const char *a = before, *b = after;
+
+  while (*a && *b)
+    {
+      size_t la = strcspn (a, "\n"), lb = strcspn (b, "\n");
+      if (la != lb || memcmp (a, b, la) != 0)
+        break;
+      a += la + (a[la] != '\0');
+      b += lb + (b[lb] != '\0');
+    }
+  cr_expect (*a == '\0' && *b == '\0', "%s\n  before: %.*s\n  after:  %.*s", what, (int) strcspn (a, "\n"), *a ? a : "(end)",
+             (int) strcspn (b, "\n"), *b ? b : "(end)");
+}
+
+/* ---- 1. the image run by both runtimes ---- */
+
+static void
+check_main_output (const char *rt, const char *out)
+{
+  char *groups = groups_of (out);
+
+  /* process.args = Entrypoint ++ Cmd.  */
+  cr_expect (has_line (out, "ARGS a0 a1"), "%s: args: %s", rt, out);
+  cr_expect (has_line (out, "CWD /work"), "%s: WorkingDir: %s", rt, out);
+  cr_expect (strstr (out, "uid=1000(alice) gid=1000(alice) groups=") != NULL, "%s: user: %s", rt, out);
+  cr_expect (strstr (groups, "10(wheel)") && strstr (groups, "50(staff)") && strstr (groups, "1000(alice)"),
+             "%s: supplementary groups: %s", rt, groups);
+  {
+    int commas = 0;
+    for (const char *p = groups; *p; p++)
+      commas += *p == ',';
+    cr_expect_eq (commas, 2, "%s: exactly three groups expected: %s", rt, groups);
+  }
+  cr_expect (has_line (out, "ENV FOO=bar"), "%s: image Env: %s", rt, out);
+  cr_expect (has_line (out, "ENV EMPTY="), "%s: empty value kept: %s", rt, out);
+  cr_expect (has_line (out, "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"), "%s: default PATH: %s", rt, out);
+  cr_expect_eq (count_lines_starting (out, "ENV PATH="), 1, "%s: one PATH: %s", rt, out);
+  cr_expect (has_line (out, "ENV HOME=/home/alice"), "%s: HOME from passwd: %s", rt, out);
+  cr_expect (has_line (out, "VICTIM absent"), "%s: whiteout: %s", rt, out);
+  cr_expect (has_line (out, "OPQ new"), "%s: opaque directory: %s", rt, out);
+  cr_expect (has_line (out, "top"), "%s: top layer file: %s", rt, out);
+  cr_expect (strstr (out, "MNT tmpfs /data tmpfs ") != NULL, "%s: volume as tmpfs: %s", rt, out);
+  /* The default profile: outside the allow-list is EPERM (errno 1).  */
+  cr_expect (has_line (out, "unshare ret=-1 errno=1"), "%s: seccomp unshare: %s", rt, out);
+  cr_expect (has_line (out, "personality ret=-1 errno=1"), "%s: seccomp personality: %s", rt, out);
+  cr_expect (has_line (out, "keyctl ret=-1 errno=1"), "%s: seccomp keyctl: %s", rt, out);
+  cr_expect (has_line (out, "bpf ret=-1 errno=1"), "%s: seccomp bpf: %s", rt, out);
+  cr_expect (has_line (out, "getppid ret=0 errno=0"), "%s: probe did not run: %s", rt, out);
+  free (groups);
+}
+
+/* RUNTIME index I: run the main image, then the numeric-user and user:group images.  */
+static void
+run_busybox_images (size_t i)
+{
+  struct tu_result r;
+  char *b_main = path_in ("main"), *b_num = path_in ("num"), *b_grp = path_in ("grp");
+  char *i_main = image ("main"), *i_num = image ("num"), *i_grp = image ("grp");
+  const char *rt = runtimes[i].name;
+
+  need (rt);
+  busybox_image (true);
+  BUNDLE_OK (i_main, b_main);
+  runtimes[i].run (&r, b_main);
+  cr_assert_eq (r.status, 0, "%s run failed (%d): %s%s", rt, r.status, r.out, r.err);
+  check_main_output (rt, r.out);
+  tu_result_free (&r);
+
+  /* "2000" is a uid even though a user is named "2000" (uid 3000): numbers are never
+     looked up as names.  No passwd entry for uid 2000: gid 0, HOME "/".  */
+  BUNDLE_OK (i_num, b_num);
+  runtimes[i].run (&r, b_num);
+  cr_assert_eq (r.status, 0, "%s run failed (%d): %s%s", rt, r.status, r.out, r.err);
+  cr_expect (strstr (r.out, "uid=2000 gid=0(root)") != NULL, "%s: numeric user: %s", rt, r.out);
+  cr_expect (strstr (r.out, "3000") == NULL, "%s: the user named 2000 was looked up: %s", rt, r.out);
+  cr_expect (has_line (r.out, "HOME=/"), "%s: HOME without a passwd entry: %s", rt, r.out);
+  /* The image's PATH is kept, and no second PATH is added.  */
+  cr_expect (has_line (r.out, "PATH=/bin:/custom"), "%s: image PATH: %s", rt, r.out);
+  cr_expect (has_line (r.out, "1"), "%s: PATH count: %s", rt, r.out);
+  tu_result_free (&r);
+
+  /* "alice:grp": that group only, no supplementary groups from /etc/group.  */
+  BUNDLE_OK (i_grp, b_grp);
+  runtimes[i].run (&r, b_grp);
+  cr_assert_eq (r.status, 0, "%s run failed (%d): %s%s", rt, r.status, r.out, r.err);
+  cr_expect (strstr (r.out, "uid=1000(alice) gid=60(grp)") != NULL, "%s: user:group: %s", rt, r.out);
+  {
+    char *groups = groups_of (r.out);
+    cr_expect (strcmp (groups, "60(grp)") == 0 || strcmp (groups, "") == 0,
+               "%s: alice:grp must have no group but 60: groups=%s", rt, groups);
+    free (groups);
+  }
+  cr_expect (has_line (r.out, "HOME=/home/alice"), "%s: HOME: %s", rt, r.out);
+  tu_result_free (&r);
+
+  free (b_main);
+  free (b_num);
+  free (b_grp);
+  free (i_main);
+  free (i_num);
+  free (i_grp);
+}
+
+Test (bundle, runc_runs_the_image_as_converted)
+{
+  run_busybox_images (0);
+}
+
+Test (bundle, crun_runs_the_image_as_converted)
+{
+  run_busybox_images (1);
+}
+
+/* --seccomp unconfined installs no filter; --seccomp FILE installs that profile.  */
+Test (bundle, seccomp_unconfined_and_profile_file)
+{
+  struct tu_result r;
+  char *img = image ("main"), *b_unc = path_in ("unconfined"), *b_file = path_in ("file");
+  char *profile = path_in ("profile.json");
+  static const char profile_json[] = "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"unshare\"],"
+                                     "\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":38}]}";
+  size_t i;
+
+  need ("runc");
+  need ("crun");
+  busybox_image (true);
+  fx_write_file (profile, profile_json, strlen (profile_json));
+  BUNDLE_OK ("--seccomp", "unconfined", img, b_unc, "--", "/bin/probe");
+  BUNDLE_OK ("--seccomp", profile, img, b_file, "--", "/bin/probe");
+  for (i = 0; i < 2; i++)
+    {
+      const char *rt = runtimes[i].name;
+
+      runtimes[i].run (&r, b_unc);
+      cr_assert_eq (r.status, 0, "%s: %s%s", rt, r.out, r.err);
+      cr_expect (has_line (r.out, "unshare ret=0 errno=0"), "%s unconfined: %s", rt, r.out);
+      cr_expect (has_line (r.out, "personality ret=0 errno=0"), "%s unconfined: %s", rt, r.out);
+      cr_expect (strstr (r.out, "keyctl ret=-1 errno=1\n") == NULL, "%s unconfined: %s", rt, r.out);
+      tu_result_free (&r);
+
+      runtimes[i].run (&r, b_file);
+      cr_assert_eq (r.status, 0, "%s: %s%s", rt, r.out, r.err);
+      cr_expect (has_line (r.out, "unshare ret=-1 errno=38"), "%s profile file: %s", rt, r.out);
+      cr_expect (has_line (r.out, "personality ret=0 errno=0"), "%s profile file: %s", rt, r.out);
+      tu_result_free (&r);
+    }
+  free (img);
+  free (b_unc);
+  free (b_file);
+  free (profile);
+}
+
+/* ---- 2. options ---- */
+
+Test (bundle, options_replace_command_env_cwd_user)
+{
+  struct tu_result r;
+  char *img = image ("main"), *b = path_in ("b"), *cfg;
+
+  need ("runc");
+  busybox_image (false);
+  BUNDLE_OK ("--env", "FOO=override", "-e", "NEW=1", "--cwd", "/tmp/../etc", "--user", "2000:50", "--hostname",
+             "testhost", "--read-only", "--annotation", "org.example.label=cli", img, b, "--", "/bin/sh", "-c",
+             "echo ARGS $0 $#; env | sed 's/^/ENV /'; pwd; id; hostname; touch /x 2>/dev/null && echo RW || echo RO",
+             "x0");
+  cfg = fmt ("%s/config.json", b);
+  {
+    char *args = json_at (cfg, "process/args"), *ann = json_at (cfg, "annotations/org.example.label");
+    cr_expect_str_eq (args, "[\"/bin/sh\",\"-c\",\"echo ARGS $0 $#; env | sed 's/^/ENV /'; pwd; id; hostname; "
+                            "touch /x 2>/dev/null && echo RW || echo RO\",\"x0\"]");
+    /* --annotation replaces a label of the same key.  */
+    cr_expect_str_eq (ann, "\"cli\"");
+    free (ann);
+    free (args);
+  }
+  run_runc (&r, b);
+  cr_assert_eq (r.status, 0, "%s%s", r.out, r.err);
+  cr_expect (has_line (r.out, "ARGS x0 0"), "-- ARGS replaces Entrypoint and Cmd: %s", r.out);
+  cr_expect (has_line (r.out, "ENV FOO=override"), "%s", r.out);
+  cr_expect_eq (count_lines_starting (r.out, "ENV FOO="), 1, "%s", r.out);
+  cr_expect (has_line (r.out, "ENV NEW=1"), "%s", r.out);
+  cr_expect (has_line (r.out, "/etc"), "--cwd, cleaned: %s", r.out);
+  cr_expect (strstr (r.out, "uid=2000 gid=50(staff)") != NULL, "--user: %s", r.out);
+  cr_expect (has_line (r.out, "testhost"), "--hostname: %s", r.out);
+  cr_expect (has_line (r.out, "RO"), "--read-only: %s", r.out);
+  cr_expect (has_line (r.out, "ENV HOME=/"), "no passwd entry for 2000: %s", r.out);
+  tu_result_free (&r);
+  free (cfg);
+  free (img);
+  free (b);
+}
+
+Test (bundle, capabilities_added_and_dropped)
+{
+  struct tu_result r;
+  char *img = image ("main"), *b = path_in ("b");
+
+  need ("runc");
+  busybox_image (false);
+  BUNDLE_OK ("--user", "0", "--cap-drop", "chown", "--cap-add", "CAP_SYS_ADMIN", img, b, "--", "/bin/sh", "-c",
+             "touch /f; chown 5 /f 2>/dev/null && echo CHOWN yes || echo CHOWN no; grep CapEff /proc/self/status");
+  run_runc (&r, b);
+  cr_assert_eq (r.status, 0, "%s%s", r.out, r.err);
+  cr_expect (has_line (r.out, "CHOWN no"), "--cap-drop chown: %s", r.out);
+  {
+    unsigned long long eff = 0;
+    const char *p = strstr (r.out, "CapEff:");
+    cr_assert (p != NULL && sscanf (p, "CapEff: %llx", &eff) == 1, "%s", r.out);
+    cr_expect_eq (eff & (1ull << 0), 0, "CAP_CHOWN still effective: %llx", eff);
+    cr_expect_neq (eff & (1ull << 21), 0, "CAP_SYS_ADMIN not added: %llx", eff);
+    cr_expect_neq (eff & (1ull << 5), 0, "CAP_KILL (default) missing: %llx", eff);
+  }
+  tu_result_free (&r);
+  free (img);
+  free (b);
+}
+
+/* ---- 3. --flat ---- */
+
+Test (bundle, flat_runs_mounts_nothing_and_rm_removes_it)
+{
+  struct tu_result r;
+  char *img = image ("main"), *b = path_in ("flat"), *rootfs;
+  struct stat st;
+
+  need ("runc");
+  busybox_image (true);
+  BUNDLE_OK ("--flat", img, b);
+  rootfs = fmt ("%s/rootfs", b);
+  cr_expect_eq (mount_points_under (b, NULL), 0, "--flat mounted something under %s", b);
+  cr_expect_eq (count_pins (), 0, "--flat pins nothing");
+  /* The whiteout and the opaque marker are applied, not stored as overlay metadata.  */
+  {
+    char *victim = fmt ("%s/etc/victim", rootfs), *old = fmt ("%s/opq/old1", rootfs);
+    cr_expect (lstat (victim, &st) < 0 && errno == ENOENT, "whited-out file in the flat rootfs");
+    cr_expect (lstat (old, &st) < 0 && errno == ENOENT, "opaque directory kept a lower entry");
+    free (victim);
+    free (old);
+  }
+  run_runc (&r, b);
+  cr_assert_eq (r.status, 0, "%s%s", r.out, r.err);
+  check_main_output ("runc --flat", r.out);
+  tu_result_free (&r);
+  cr_expect_eq (mount_points_under (b, NULL), 0);
+
+  PREP (&r, "rm", b);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  tu_result_free (&r);
+  cr_expect (lstat (b, &st) < 0 && errno == ENOENT, "rm left %s", b);
+  free (rootfs);
+  free (img);
+  free (b);
+}
+
+/* ---- 4. many layers, and the mount(2) fallback ---- */
+
+#define N_FILE_LAYERS 100
+
+/* The busybox layer, then N_FILE_LAYERS layers adding fNNN; the one adding f051 also
+   whites out f050.  */
+static void
+many_layers_image (void)
+{
+  struct fx_layer layers[N_FILE_LAYERS + 1] = { { 0 } };
+  void *tars[N_FILE_LAYERS + 1];
+  struct fx_index_entry entry = { .ref = "latest" };
+  struct fx_image img = { 0 };
+  size_t lens[N_FILE_LAYERS + 1], i;
+
+  base_layer (false, &tars[0], &lens[0]);
+  for (i = 1; i <= N_FILE_LAYERS; i++)
+    {
+      struct fx_tar *t = fx_tar_new ();
+      char name[16], content[16];
+
+      snprintf (name, sizeof name, "f%03zu", i);
+      snprintf (content, sizeof content, "%zu\n", i);
+      fx_tar_file (t, name, 0644, content);
+      if (i == 51)
+        fx_tar_whiteout (t, "f050");
+      fx_tar_finish (t, &tars[i], &lens[i]);
+    }
+  for (i = 0; i <= N_FILE_LAYERS; i++)
+    layers[i] = (struct fx_layer){ .tar = tars[i], .tar_len = lens[i], .compression = i ? "none" : "gzip" };
+  fx_layout_init (layout);
+  img.dir = layout;
+  img.layers = layers;
+  img.n_layers = N_FILE_LAYERS + 1;
+  img.config = "{\"Cmd\":[\"/bin/sh\",\"-c\",\"cat /f001 /f049 /f051 /f100; "
+               "test -e /f050 && echo F050 present || echo F050 absent; ls / | grep -c '^f[0-9]'\"]}";
+  fx_image_write (&img, &entry.desc);
+  fx_index_write (layout, &entry, 1);
+  for (i = 0; i <= N_FILE_LAYERS; i++)
+    free (tars[i]);
+}
+
+static void
+check_many_layers_run (const char *bundle)
+{
+  struct tu_result r;
+
+  run_runc (&r, bundle);
+  cr_assert_eq (r.status, 0, "%s%s", r.out, r.err);
+  cr_expect_str_eq (r.out, "1\n49\n51\n100\nF050 absent\n99\n");
+  tu_result_free (&r);
+}
+
+static int
+count_substrings (const char *haystack, const char *needle)
+{
+  int n = 0;
+
+  for (const char *p = haystack; (p = strstr (p, needle)) != NULL; p++)
+    n++;
+  return n;
+}
+
+Test (bundle, hundred_layers_in_one_overlay)
+{
+  struct tu_result r;
+  char *b = path_in ("b"), *rootfs = fmt ("%s/rootfs", b), *opts;
+
+  need ("runc");
+  many_layers_image ();
+  PREP (&r, "--json", "bundle", layout, b);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  cr_expect (strstr (r.out, "\"layers\": 101") != NULL || strstr (r.out, "\"layers\":101") != NULL, "%s", r.out);
+  tu_result_free (&r);
+  opts = mount_options (rootfs); fprintf (stderr, "OPTS %s\n", strstr(opts, "upperdir"));
+  cr_assert (opts != NULL, "%s is not a mount point", rootfs);
+  /* One overlay, every layer in it (new mount API: added one by one).  */
+  cr_expect_eq (mount_points_under (b, NULL), 1);
+  check_many_layers_run (b);
+  PREP (&r, "rm", b);
+  cr_expect_eq (r.status, 0, "%s", r.err);
+  tu_result_free (&r);
+  assert_nothing_mounted ();
+  free (opts);
+  free (rootfs);
+  free (b);
+}
+
+/* Run oci-prep with fsopen(2) failing with ENOSYS (a kernel without the new mount
+   API), through a seccomp filter installed in the child before exec.  */
+static void
+prep_without_new_mount_api (struct tu_result *r, const char *const *args)
+{
+  char *out_path = path_in ("legacy.out"), *err_path = path_in ("legacy.err");
+  const char *argv[64] = { OCIP_BINARY, "--store", store };
+  int status;
+  size_t i;
+  pid_t pid;
+
+  for (i = 0; args[i]; i++)
+    argv[i + 3] = args[i];
+  pid = fork ();
+  FX_CHECK (pid >= 0);
+  if (pid == 0)
+    {
+      scmp_filter_ctx ctx = seccomp_init (SCMP_ACT_ALLOW);
+      int fd_out = open (out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      int fd_err = open (err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+      if (ctx == NULL || fd_out < 0 || fd_err < 0 || dup2 (fd_out, 1) < 0 || dup2 (fd_err, 2) < 0
+          || seccomp_rule_add (ctx, SCMP_ACT_ERRNO (ENOSYS), SCMP_SYS (fsopen), 0) < 0 || seccomp_load (ctx) < 0)
+        _exit (127);
+      execv (OCIP_BINARY, (char *const *) argv);
+      _exit (127);
+    }
+  FX_CHECK (waitpid (pid, &status, 0) == pid);
+  r->status = WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
+  r->out = fx_read_file (out_path, NULL);
+  r->err = fx_read_file (err_path, NULL);
+  free (out_path);
+  free (err_path);
+}
+
+Test (bundle, mount2_fallback_without_new_mount_api)
+{
+  struct tu_result r;
+  char *b = path_in ("b"), *rootfs = fmt ("%s/rootfs", b), *opts, *lower;
+
+  need ("runc");
+  many_layers_image ();
+  prep_without_new_mount_api (&r, (const char *const[]){ "bundle", layout, b, NULL });
+  cr_assert_eq (r.status, 0, "bundle without the new mount API failed (%d): %s", r.status, r.err);
+  tu_result_free (&r);
+  opts = mount_options (rootfs); fprintf (stderr, "OPTS %s\n", strstr(opts, "upperdir"));
+  cr_assert (opts != NULL, "%s is not a mount point", rootfs);
+  /* mount(2) with short names relative to the store: "lowerdir=l/<id>:l/<id>:..."  */
+  lower = strstr (opts, "lowerdir=l/");
+  cr_assert (lower != NULL, "not the legacy mount(2) path: %s", opts);
+  {
+    char *list = strndup (lower + 9, strcspn (lower + 9, ","));
+    cr_expect_eq (count_substrings (list, "l/"), N_FILE_LAYERS + 1, "lowerdir=%s", list);
+    cr_expect (strstr (opts, "lowerdir+") == NULL, "%s", opts);
+    free (list);
+  }
+  check_many_layers_run (b);
+  PREP (&r, "rm", b);
+  cr_expect_eq (r.status, 0, "%s", r.err);
+  tu_result_free (&r);
+  assert_nothing_mounted ();
+  free (opts);
+  free (rootfs);
+  free (b);
+}
+
+/* ---- 5. lifecycle and bad input ---- */
+
+Test (bundle, refuses_a_non_empty_directory_and_leaves_it_alone)
+{
+  struct tu_result r;
+  char *img = image ("main"), *b = path_in ("b"), *before, *after;
+
+  busybox_image (false);
+  /* What a bundle of another tool looks like: config.json, rootfs/, and a note.  */
+  fx_mkdir_p (b);
+  {
+    char *note = fmt ("%s/note", b), *cfg = fmt ("%s/config.json", b), *rootfs = fmt ("%s/rootfs/bin", b);
+    char *keep = fmt ("%s/rootfs/bin/keep", b), *state = fmt ("%s/.oci-prep", b);
+    fx_write_file (note, "mine\n", 5);
+    fx_write_file (cfg, "{}\n", 3);
+    fx_mkdir_p (rootfs);
+    fx_write_file (keep, "keep\n", 5);
+    fx_mkdir_p (state);
+    free (note);
+    free (cfg);
+    free (rootfs);
+    free (keep);
+    free (state);
+  }
+  before = snapshot (b);
+  PREP (&r, "bundle", img, b);
+  assert_error (&r, "not empty");
+  tu_result_free (&r);
+  after = snapshot (b);
+  expect_same (before, after, "a directory oci-prep did not make was changed");
+  assert_nothing_mounted ();
+  cr_expect_eq (count_pins (), 0);
+  free (before);
+  free (after);
+  free (img);
+  free (b);
+}
+
+/* A bundle oci-prep made is replaced only with --force.  */
+static void
+existing_bundle (bool flat)
+{
+  struct tu_result r;
+  char *img = image ("main"), *other = image ("root"), *b = path_in ("b"), *before, *after, *cfg, *args;
+  const char *flat_arg = flat ? "--flat" : "--jobs=2";
+
+  busybox_image (false);
+  BUNDLE_OK (flat_arg, img, b);
+  before = snapshot (b);
+  PREP (&r, "bundle", flat_arg, other, b);
+  assert_error (&r, "--force");
+  tu_result_free (&r);
+  after = snapshot (b);
+  expect_same (before, after, "the existing bundle was changed by a refused bundle");
+  cr_expect_eq (count_pins (), flat ? 0 : 1);
+  cr_expect_eq (mount_points_under (b, NULL), flat ? 0 : 1);
+  free (after);
+
+  PREP (&r, "bundle", "--force", flat_arg, other, b);
+  cr_assert_eq (r.status, 0, "--force: %s", r.err);
+  tu_result_free (&r);
+  cfg = fmt ("%s/config.json", b);
+  args = json_at (cfg, "process/args");
+  cr_expect_str_eq (args, "[\"/bin/sh\",\"-c\",\"id\"]", "not replaced");
+  cr_expect_eq (count_pins (), flat ? 0 : 1, "the old bundle's pin must go");
+  cr_expect_eq (mount_points_under (b, NULL), flat ? 0 : 1, "one rootfs mount, not two");
+  PREP (&r, "rm", b);
+  cr_expect_eq (r.status, 0, "%s", r.err);
+  tu_result_free (&r);
+  assert_nothing_mounted ();
+  cr_expect_eq (count_pins (), 0);
+  free (args);
+  free (cfg);
+  free (before);
+  free (img);
+  free (other);
+  free (b);
+}
+
+Test (bundle, existing_overlay_bundle_needs_force)
+{
+  existing_bundle (false);
+}
+
+Test (bundle, existing_flat_bundle_needs_force)
+{
+  existing_bundle (true);
+}
+
+/* A failure after the rootfs was mounted undoes everything: IMAGE_REF bundled into a
+   pre-existing empty directory (and into a new one) fails with NEEDLE.  */
+static void
+fails_cleanly (const char *image_ref, const char *needle, const char *const *extra)
+{
+  struct tu_result r;
+  char *img = image (image_ref), *b = path_in ("empty"), *nb = path_in ("new"), *before;
+  const char *args[32] = { "bundle" };
+  size_t n = 1, i, j;
+  struct stat st;
+
+  fx_mkdir_p (b);
+  before = snapshot (b);
+  for (j = 0; j < 2; j++)
+    {
+      n = 1;
+      for (i = 0; extra && extra[i]; i++)
+        args[n++] = extra[i];
+      args[n++] = img;
+      args[n++] = j == 0 ? b : nb;
+      args[n] = NULL;
+      prep (&r, args);
+      assert_error (&r, needle);
+      tu_result_free (&r);
+      assert_nothing_mounted ();
+      cr_expect_eq (count_pins (), 0, "a failed bundle left its pin");
+    }
+  {
+    char *after = snapshot (b);
+    expect_same (before, after, "the empty bundle directory is not empty again");
+    free (after);
+  }
+  cr_expect (lstat (nb, &st) < 0 && errno == ENOENT, "a failed bundle left the directory it created");
+  free (before);
+  free (img);
+  free (b);
+  free (nb);
+}
+
+Test (bundle, unknown_user_fails_cleanly)
+{
+  busybox_image (false);
+  fails_cleanly ("main", "unknown user 'mallory'", (const char *const[]){ "--user", "mallory", NULL });
+}
+
+Test (bundle, relative_working_dir_fails_cleanly)
+{
+  void *tar;
+  size_t len;
+  struct fx_tar *t = fx_tar_new ();
+
+  fx_tar_file (t, "x", 0644, "x\n");
+  fx_tar_finish (t, &tar, &len);
+  busybox_plus ("wd", tar, len, "{\"Cmd\":[\"/bin/true\"],\"WorkingDir\":\"../../x\"}");
+  fails_cleanly ("wd", "'../../x'", NULL);
+  free (tar);
+}
+
+Test (bundle, env_without_equals_fails_cleanly)
+{
+  void *tar;
+  size_t len;
+  struct fx_tar *t = fx_tar_new ();
+
+  fx_tar_file (t, "x", 0644, "x\n");
+  fx_tar_finish (t, &tar, &len);
+  busybox_plus ("env", tar, len, "{\"Cmd\":[\"/bin/true\"],\"Env\":[\"GOOD=1\",\"NOEQUALS\"]}");
+  fails_cleanly ("env", "'NOEQUALS'", NULL);
+  free (tar);
+}
+
+#define HOSTONLY "hostonlyuser:x:4242:4242::/hostonly:/bin/sh\n"
+
+/* /etc/passwd is a symlink to an absolute path: it is resolved inside the rootfs, never
+   on the host.  */
+Test (bundle, passwd_symlink_never_reads_the_host)
+{
+  struct tu_result r;
+  char *hostdir = path_in ("hostside"), *hostfile = fmt ("%s/passwd", hostdir);
+  char *b = path_in ("b"), *img, *cfg, *uid, *env;
+  struct fx_tar *t = fx_tar_new ();
+  void *tar;
+  size_t len;
+
+  /* On the host, outside the rootfs: a user only the host file knows.  */
+  fx_mkdir_p (hostdir);
+  fx_write_file (hostfile, HOSTONLY, strlen (HOSTONLY));
+  /* In the image: /etc/passwd -> HOSTFILE, and at HOSTFILE inside the rootfs another
+     file with a user only the image knows.  */
+  fx_tar_symlink (t, "etc/passwd", hostfile);
+  {
+    char *in_root = strdup (hostfile + 1), *p;
+    for (p = strchr (in_root, '/'); p; p = strchr (p + 1, '/'))
+      {
+        *p = '\0';
+        fx_tar_dir (t, in_root, 0755);
+        *p = '/';
+      }
+    fx_tar_file (t, in_root, 0644, "imageuser:x:777:778::/imagehome:/bin/sh\n");
+    free (in_root);
+  }
+  fx_tar_finish (t, &tar, &len);
+  busybox_plus ("abs", tar, len, "{\"Cmd\":[\"/bin/id\"],\"User\":\"root\"}");
+  free (tar);
+  img = image ("abs");
+
+  fails_cleanly ("abs", "unknown user 'hostonlyuser'", (const char *const[]){ "--user", "hostonlyuser", NULL });
+  /* The image's own "root" is gone (passwd replaced by the link); the link leads to
+     the rootfs' file, which has no root either.  */
+  PREP (&r, "bundle", img, b);
+  assert_error (&r, "unknown user 'root'");
+  tu_result_free (&r);
+  BUNDLE_OK ("--user", "imageuser", img, b);
+  cfg = fmt ("%s/config.json", b);
+  uid = json_at (cfg, "process/user");
+  env = json_at (cfg, "process/env");
+  cr_expect (strncmp (uid, "{\"uid\":777,\"gid\":778", 20) == 0, "the rootfs' own file is read: %s", uid);
+  cr_expect (strstr (env, "HOME=/imagehome") != NULL, "%s", env);
+  PREP (&r, "rm", b);
+  cr_expect_eq (r.status, 0, "%s", r.err);
+  tu_result_free (&r);
+  free (uid);
+  free (env);
+  free (cfg);
+  free (img);
+  free (b);
+  free (hostdir);
+  free (hostfile);
+}
+
+/* The same with a link to the host's very own /etc/passwd (inside the rootfs: a loop).  */
+Test (bundle, passwd_link_to_host_passwd_is_an_error)
+{
+  struct tu_result r;
+  struct fx_tar *t = fx_tar_new ();
+  char *img, *b = path_in ("b"), *cfg, *env;
+  void *tar;
+  size_t len;
+
+  fx_tar_symlink (t, "etc/passwd", "/etc/passwd");
+  fx_tar_finish (t, &tar, &len);
+  busybox_plus ("self", tar, len, "{\"Cmd\":[\"/bin/id\"],\"User\":\"root\"}");
+  free (tar);
+  img = image ("self");
+  PREP (&r, "bundle", img, b);
+  if (r.status == 0)
+    {
+      /* Reading the host's file would give root the host's home.  */
+      cfg = fmt ("%s/config.json", b);
+      env = json_at (cfg, "process/env");
+      cr_expect (strstr (env, "HOME=/root") == NULL, "the host's /etc/passwd was read: %s", env);
+      free (env);
+      free (cfg);
+    }
+  else
+    assert_error (&r, "passwd");
+  tu_result_free (&r);
+  free (img);
+  free (b);
+}
+
+Test (bundle, fifo_group_is_an_error_not_a_hang, .timeout = 30)
+{
+  struct fx_tar *t = fx_tar_new ();
+  void *tar;
+  size_t len;
+
+  fx_tar_device (t, "etc/group", 'p', 0, 0);
+  fx_tar_finish (t, &tar, &len);
+  busybox_plus ("fifo", tar, len, "{\"Cmd\":[\"/bin/id\"],\"User\":\"alice\"}");
+  free (tar);
+  fails_cleanly ("fifo", "not a regular file", NULL);
+}
+
+Test (bundle, rm_refuses_a_directory_oci_prep_did_not_make)
+{
+  struct tu_result r;
+  char *d = path_in ("d"), *f = fmt ("%s/rootfs", d), *before, *after;
+
+  fx_mkdir_p (f);
+  free (f);
+  f = fmt ("%s/config.json", d);
+  fx_write_file (f, "{}\n", 3);
+  before = snapshot (d);
+  PREP (&r, "rm", d);
+  assert_error (&r, "not made by oci-prep");
+  tu_result_free (&r);
+  PREP (&r, "rm", "--force", d);
+  assert_error (&r, "not made by oci-prep");
+  tu_result_free (&r);
+  after = snapshot (d);
+  expect_same (before, after, "rm changed a directory it refused");
+  free (before);
+  free (after);
+  free (f);
+  free (d);
+}
+
+Test (bundle, rm_of_a_busy_rootfs_is_ebusy_and_force_detaches)
+{
+  struct tu_result r;
+  char *img = image ("main"), *b = path_in ("b"), *rootfs, *before, *after;
+  struct stat st;
+  pid_t pid;
+
+  busybox_image (false);
+  BUNDLE_OK (img, b);
+  rootfs = fmt ("%s/rootfs/work", b);
+  /* A process whose cwd is in the rootfs keeps the mount busy.  */
+  pid = fork ();
+  FX_CHECK (pid >= 0);
+  if (pid == 0)
+    {
+      if (chdir (rootfs) < 0)
+        _exit (1);
+      execl ("/bin/sleep", "sleep", "60", (char *) NULL);
+      _exit (1);
+    }
+  background[n_background++] = pid;
+  {
+    /* Wait until the child is in there.  */
+    char *cwd = fmt ("/proc/%d/cwd", (int) pid), target[4096];
+    int tries;
+    for (tries = 0; tries < 200; tries++)
+      {
+        ssize_t n = readlink (cwd, target, sizeof target - 1);
+        if (n > 0 && (target[n] = '\0', strcmp (target, rootfs) == 0))
+          break;
+        usleep (10000);
+      }
+    free (cwd);
+  }
+  before = snapshot (b);
+  PREP (&r, "rm", b);
+  assert_error (&r, "in use");
+  tu_result_free (&r);
+  after = snapshot (b);
+  expect_same (before, after, "a refused rm changed the bundle");
+  cr_expect_eq (count_pins (), 1, "a refused rm dropped the pin");
+  cr_expect_eq (mount_points_under (b, NULL), 1);
+
+  PREP (&r, "rm", "--force", b);
+  cr_expect_eq (r.status, 0, "rm --force: %s", r.err);
+  tu_result_free (&r);
+  cr_expect (lstat (b, &st) < 0 && errno == ENOENT, "rm --force left %s", b);
+  assert_nothing_mounted ();
+  cr_expect_eq (count_pins (), 0);
+  free (before);
+  free (after);
+  free (rootfs);
+  free (img);
+  free (b);
+}
+
+Test (bundle, rm_twice_names_the_bundle)
+{
+  struct tu_result r;
+  char *img = image ("main"), *b = path_in ("b");
+
+  busybox_image (false);
+  BUNDLE_OK (img, b);
+  PREP (&r, "rm", b);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  tu_result_free (&r);
+  PREP (&r, "rm", b);
+  assert_error (&r, b);
+  tu_result_free (&r);
+  free (img);
+  free (b);
+}
+
+/* ---- 6. pins ---- */
+
+/* The value of the first "KEY": "VALUE" in TEXT.  */
+static char *
+json_string_field (const char *text, const char *key)
+{
+  char *pattern = fmt ("\"%s\"", key);
+  const char *p = strstr (text, pattern), *q;
+
+  free (pattern);
+  if (p == NULL || (p = strchr (p + strlen (key) + 2, '"')) == NULL || (q = strchr (p + 1, '"')) == NULL)
+    return NULL;
+  return strndup (p + 1, q - p - 1);
+}
+
+Test (bundle, pins_follow_the_bundle)
+{
+  struct tu_result r;
+  char *img = image ("main"), *b = path_in ("b"), *flat = path_in ("flat"), *id, *pin, *text;
+  struct fx_image_result res;
+  struct stat st;
+
+  busybox_image (false);
+  PREP (&r, "--json", "bundle", img, b);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  id = json_string_field (r.out, "id");
+  cr_assert (id != NULL, "%s", r.out);
+  tu_result_free (&r);
+  pin = fmt ("%s/bundles/%s.json", store, id);
+  cr_assert_eq (stat (pin, &st), 0, "no pin %s", pin);
+  cr_expect_eq (count_pins (), 1);
+  text = fx_read_file (pin, NULL);
+  {
+    /* Both layers (the same bytes as the image's, so the same diffIDs) are pinned.  */
+    void *t1, *t2;
+    size_t l1, l2;
+    struct fx_layer layers[2];
+    char *dir2 = path_in ("img2");
+    struct fx_image im = { .dir = dir2, .layers = layers, .n_layers = 2 };
+
+    base_layer (false, &t1, &l1);
+    top_layer (&t2, &l2);
+    layers[0] = (struct fx_layer){ .tar = t1, .tar_len = l1 };
+    layers[1] = (struct fx_layer){ .tar = t2, .tar_len = l2 };
+    fx_layout_init (dir2);
+    fx_image_write_full (&im, &res);
+    for (size_t i = 0; i < 2; i++)
+      cr_expect (strstr (text, res.diff_ids[i]) != NULL, "layer %zu (%s) not pinned: %s", i, res.diff_ids[i], text);
+    fx_image_result_free (&res);
+    free (t1);
+    free (t2);
+    free (dir2);
+  }
+  /* --flat pins nothing.  */
+  BUNDLE_OK ("--flat", img, flat);
+  cr_expect_eq (count_pins (), 1, "--flat added a pin");
+  PREP (&r, "rm", b);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  tu_result_free (&r);
+  cr_expect (stat (pin, &st) < 0 && errno == ENOENT, "rm left the pin %s", pin);
+  cr_expect_eq (count_pins (), 0);
+  PREP (&r, "rm", flat);
+  cr_expect_eq (r.status, 0, "%s", r.err);
+  tu_result_free (&r);
+  free (text);
+  free (pin);
+  free (id);
+  free (img);
+  free (b);
+  free (flat);
+}
+
+/* oci-prep config IMAGE --rootfs DIR writes the same document as bundle does.  */
+Test (bundle, config_command_agrees_with_bundle)
+{
+  struct tu_result r;
+  char *img = image ("main"), *b = path_in ("b"), *rootfs, *cfg, *text;
+
+  busybox_image (false);
+  BUNDLE_OK ("-e", "X=1", img, b);
+  rootfs = fmt ("%s/rootfs", b);
+  cfg = fmt ("%s/config.json", b);
+  PREP (&r, "config", "-e", "X=1", "--rootfs", rootfs, img);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  text = fx_read_file (cfg, NULL);
+  cr_expect_str_eq (r.out, text);
+  tu_result_free (&r);
+  /* Without a rootfs a user name cannot be resolved.  */
+  PREP (&r, "config", img);
+  assert_error (&r, "alice");
+  tu_result_free (&r);
+  PREP (&r, "rm", b);
+  cr_expect_eq (r.status, 0, "%s", r.err);
+  tu_result_free (&r);
+  free (text);
+  free (cfg);
+  free (rootfs);
+  free (img);
+  free (b);
+}
