@@ -866,10 +866,11 @@ Test (bundle, flat_runs_mounts_nothing_and_rm_removes_it)
 #define N_FILE_LAYERS 100
 
 /* The busybox layer, then N_FILE_LAYERS layers adding fNNN; the one adding f051 also
-   whites out f050.  */
+   whites out f050.  TOP and BOTTOM get the diffIDs of the top and bottom layers.  */
 static void
-many_layers_image (void)
+many_layers_image (char top[200], char bottom[200])
 {
+  struct fx_image_result res;
   struct fx_layer layers[N_FILE_LAYERS + 1] = { { 0 } };
   void *tars[N_FILE_LAYERS + 1];
   struct fx_index_entry entry = { .ref = "latest" };
@@ -897,7 +898,11 @@ many_layers_image (void)
   img.n_layers = N_FILE_LAYERS + 1;
   img.config = "{\"Cmd\":[\"/bin/sh\",\"-c\",\"cat /f001 /f049 /f051 /f100; "
                "test -e /f050 && echo F050 present || echo F050 absent; ls / | grep -c '^f[0-9]'\"]}";
-  fx_image_write (&img, &entry.desc);
+  fx_image_write_full (&img, &res);
+  entry.desc = res.manifest;
+  strcpy (top, res.diff_ids[N_FILE_LAYERS]);
+  strcpy (bottom, res.diff_ids[0]);
+  fx_image_result_free (&res);
   fx_index_write (layout, &entry, 1);
   for (i = 0; i <= N_FILE_LAYERS; i++)
     free (tars[i]);
@@ -929,16 +934,28 @@ Test (bundle, hundred_layers_in_one_overlay)
   struct tu_result r;
   char *b = path_in ("b"), *rootfs = fmt ("%s/rootfs", b), *opts;
 
+  char top[200], bottom[200], *first, *last;
+
   need ("runc");
-  many_layers_image ();
+  many_layers_image (top, bottom);
   PREP (&r, "--json", "bundle", layout, b);
   cr_assert_eq (r.status, 0, "%s", r.err);
   cr_expect (strstr (r.out, "\"layers\": 101") != NULL || strstr (r.out, "\"layers\":101") != NULL, "%s", r.out);
   tu_result_free (&r);
-  opts = mount_options (rootfs); fprintf (stderr, "OPTS %s\n", strstr(opts, "upperdir"));
+  opts = mount_options (rootfs);
   cr_assert (opts != NULL, "%s is not a mount point", rootfs);
-  /* One overlay, every layer in it (new mount API: added one by one).  */
+  /* One overlay, every layer in it: the new mount API adds them one by one, top first.  */
   cr_expect_eq (mount_points_under (b, NULL), 1);
+  cr_expect_eq (count_substrings (opts, "lowerdir+="), N_FILE_LAYERS + 1, "%s", opts);
+  first = strstr (opts, "lowerdir+=");
+  last = first;
+  while (last && strstr (last + 1, "lowerdir+="))
+    last = strstr (last + 1, "lowerdir+=");
+  cr_expect (first && strncmp (strstr (first, "/layers/") ?: "", "/layers/sha256-", 15) == 0
+                 && strncmp (strstr (first, "/layers/") + 15, top + 7, 64) == 0,
+             "the first lower layer is not the top one (%s): %.200s", top, first);
+  cr_expect (last && strstr (last, "/layers/") && strncmp (strstr (last, "/layers/") + 15, bottom + 7, 64) == 0,
+             "the last lower layer is not the bottom one (%s): %.200s", bottom, last);
   check_many_layers_run (b);
   PREP (&r, "rm", b);
   cr_expect_eq (r.status, 0, "%s", r.err);
@@ -989,12 +1006,14 @@ Test (bundle, mount2_fallback_without_new_mount_api)
   struct tu_result r;
   char *b = path_in ("b"), *rootfs = fmt ("%s/rootfs", b), *opts, *lower;
 
+  char top[200], bottom[200];
+
   need ("runc");
-  many_layers_image ();
+  many_layers_image (top, bottom);
   prep_without_new_mount_api (&r, (const char *const[]){ "bundle", layout, b, NULL });
   cr_assert_eq (r.status, 0, "bundle without the new mount API failed (%d): %s", r.status, r.err);
   tu_result_free (&r);
-  opts = mount_options (rootfs); fprintf (stderr, "OPTS %s\n", strstr(opts, "upperdir"));
+  opts = mount_options (rootfs);
   cr_assert (opts != NULL, "%s is not a mount point", rootfs);
   /* mount(2) with short names relative to the store: "lowerdir=l/<id>:l/<id>:..."  */
   lower = strstr (opts, "lowerdir=l/");
@@ -1002,6 +1021,11 @@ Test (bundle, mount2_fallback_without_new_mount_api)
   {
     char *list = strndup (lower + 9, strcspn (lower + 9, ","));
     cr_expect_eq (count_substrings (list, "l/"), N_FILE_LAYERS + 1, "lowerdir=%s", list);
+    /* Short names are diffID prefixes, top layer first.  */
+    cr_expect (strncmp (list + 2, top + 7, 12) == 0, "the first lower layer is not the top one (%s): %.40s", top,
+               list);
+    cr_expect (strncmp (strrchr (list, ':') + 3, bottom + 7, 12) == 0,
+               "the last lower layer is not the bottom one (%s): %s", bottom, strrchr (list, ':'));
     cr_expect (strstr (opts, "lowerdir+") == NULL, "%s", opts);
     free (list);
   }
@@ -1012,6 +1036,79 @@ Test (bundle, mount2_fallback_without_new_mount_api)
   assert_nothing_mounted ();
   free (opts);
   free (rootfs);
+  free (b);
+}
+
+/* A layer whose entry "private/y" implies its parent (no entry for "private" itself)
+   leaves the lower layer's directory as it was: 0700, 1000:50.  Docker, containerd and
+   umoci create a missing parent, never reset an existing one; a private directory must
+   not become world-readable because a later layer added a file to it.  */
+Test (bundle, implied_parent_keeps_the_lower_directory)
+{
+  struct fx_tar *t = fx_tar_new ();
+  char *img, *flat = path_in ("flat"), *ovl = path_in ("ovl");
+  void *tar;
+  size_t len, i;
+  struct tu_result r;
+
+  fx_tar_file_ex (t, "home/alice/new", 0600, 1000, 1000, FX_MTIME + 5, "new\n", 4);
+  fx_tar_finish (t, &tar, &len);
+  busybox_plus ("implied", tar, len, "{\"Cmd\":[\"/bin/true\"]}");
+  free (tar);
+  img = image ("implied");
+  BUNDLE_OK ("--flat", img, flat);
+  BUNDLE_OK (img, ovl);
+  for (i = 0; i < 2; i++)
+    {
+      char *dir = fmt ("%s/rootfs/home/alice", i ? ovl : flat);
+      struct stat st;
+
+      cr_assert_eq (lstat (dir, &st), 0, "%s", dir);
+      cr_expect_eq (st.st_mode & 07777, 0750, "%s: mode %o, the lower layer says 0750", i ? "overlay" : "flat",
+                    st.st_mode & 07777);
+      cr_expect (st.st_uid == 1000 && st.st_gid == 1000, "%s: owner %u:%u, the lower layer says 1000:1000",
+                 i ? "overlay" : "flat", st.st_uid, st.st_gid);
+      cr_expect_eq (st.st_mtim.tv_sec, FX_MTIME, "%s: mtime %lld, the lower layer says %lld", i ? "overlay" : "flat",
+                    (long long) st.st_mtim.tv_sec, (long long) FX_MTIME);
+      free (dir);
+    }
+  PREP (&r, "rm", ovl);
+  cr_expect_eq (r.status, 0, "%s", r.err);
+  tu_result_free (&r);
+  free (img);
+  free (flat);
+  free (ovl);
+}
+
+/* conversion.md: WorkingDir is copied to process.cwd verbatim.  Cleaning it lexically is
+   not the same directory when ".." follows a symlink: "/link/../data" with
+   /link -> /srv/app is /srv/data to the kernel (and to runc), "/data" once cleaned.  */
+Test (bundle, working_dir_with_dotdot_after_a_symlink)
+{
+  struct fx_tar *t = fx_tar_new ();
+  char *img, *b = path_in ("b");
+  void *tar;
+  size_t len;
+  struct tu_result r;
+
+  need ("runc");
+  fx_tar_dir (t, "srv", 0755);
+  fx_tar_dir (t, "srv/app", 0755);
+  fx_tar_dir (t, "srv/data", 0755);
+  fx_tar_symlink (t, "link", "/srv/app");
+  fx_tar_finish (t, &tar, &len);
+  busybox_plus ("wdlink", tar, len, "{\"Cmd\":[\"/bin/sh\",\"-c\",\"pwd -P\"],\"WorkingDir\":\"/link/../data\"}");
+  free (tar);
+  img = image ("wdlink");
+  BUNDLE_OK (img, b);
+  run_runc (&r, b);
+  cr_assert_eq (r.status, 0, "%s%s", r.out, r.err);
+  cr_expect_str_eq (r.out, "/srv/data\n", "WorkingDir /link/../data (link -> /srv/app) ran in %s", r.out);
+  tu_result_free (&r);
+  PREP (&r, "rm", b);
+  cr_expect_eq (r.status, 0, "%s", r.err);
+  tu_result_free (&r);
+  free (img);
   free (b);
 }
 

@@ -63,7 +63,17 @@ teardown (void)
   ocip_closep (&basefd);
   if (base[0])
     nftw (base, rm_entry, 64, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+  base[0] = '\0';
 }
+
+/* Criterion does not run .fini for a skipped test.  */
+#define skip_test(...)                                                                                                 \
+  do                                                                                                                   \
+    {                                                                                                                  \
+      teardown ();                                                                                                     \
+      cr_skip_test (__VA_ARGS__);                                                                                      \
+    }                                                                                                                  \
+  while (0)
 
 static void
 write_at (int dirfd, const char *path, const char *content)
@@ -210,9 +220,9 @@ starve_openat2 (void)
   }                                                                                                                    \
   Test (fsroot_eagain, name, .fini = teardown)                                                                         \
   {                                                                                                                    \
-    setup ();                                                                                                          \
     if (!kernel_has_openat2 ())                                                                                        \
       cr_skip_test ("the kernel has no openat2");                                                                      \
+    setup ();                                                                                                          \
     starve_openat2 ();                                                                                                 \
     via_walk = true;                                                                                                   \
     check_##name ();                                                                                                   \
@@ -847,7 +857,11 @@ check_magic_links (void)
   snprintf (proc, sizeof proc, "%s/root/proc", base);
   if (unshare (CLONE_NEWNS) < 0 || mount ("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0
       || mount ("proc", proc, "proc", 0, NULL) < 0)
-    cr_skip_test ("cannot mount procfs in a private mount namespace: %s", strerror (errno));
+    {
+      const char *why = strerror (errno);
+
+      skip_test ("cannot mount procfs in a private mount namespace: %s", why);
+    }
   proc_mounted = true;
   /* The fds opened before unshare() point into the old namespace's mounts, where
      nothing is mounted on root/proc.  */

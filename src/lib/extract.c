@@ -248,7 +248,7 @@ write_data (struct extraction *x, struct archive *a, int fd, struct archive_entr
 {
   const void *block;
   size_t size;
-  la_int64_t offset;
+  la_int64_t offset, end = 0;
   int r;
 
   while ((r = archive_read_data_block (a, &block, &size, &offset)) == ARCHIVE_OK)
@@ -267,6 +267,8 @@ write_data (struct extraction *x, struct archive *a, int fd, struct archive_entr
           offset += n;
           size -= n;
         }
+      if (offset > end)
+        end = offset;
     }
   if (r != ARCHIVE_EOF)
     {
@@ -275,7 +277,8 @@ write_data (struct extraction *x, struct archive *a, int fd, struct archive_entr
       return ocip_error_set (err, EBADMSG, "entry '%s': %s", path, archive_error_string (a));
     }
   /* A sparse file may end in a hole.  */
-  if (archive_entry_size_is_set (entry) && ftruncate (fd, archive_entry_size (entry)) < 0)
+  if (archive_entry_size_is_set (entry) && archive_entry_size (entry) != end
+      && ftruncate (fd, archive_entry_size (entry)) < 0)
     return ocip_error_set (err, errno, "entry '%s': truncate", path);
   return 0;
 }
@@ -288,9 +291,15 @@ create_regular (struct extraction *x, struct archive *a, int parent, const char 
   struct timespec ts[2];
   int r;
 
-  if ((r = make_room (parent, name, false, path, err)) < 0)
-    return r;
+  /* Most names are new: try to create first, clear the way only when something is
+     there (O_EXCL never writes through an existing entry, a symlink included).  */
   fd = openat (parent, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0 && errno == EEXIST)
+    {
+      if ((r = make_room (parent, name, false, path, err)) < 0)
+        return r;
+      fd = openat (parent, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    }
   if (fd < 0)
     return ocip_error_set (err, errno, "entry '%s': create", path);
   if ((r = write_data (x, a, fd, entry, path, err)) < 0 || (r = apply_metadata (fd, entry, path, err)) < 0)

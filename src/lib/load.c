@@ -14,6 +14,7 @@
 #include <oci-prep/json.h>
 #include <oci-prep/load.h>
 #include <oci-prep/pool.h>
+#include <oci-prep/readahead.h>
 
 #define DRAIN_BUFFER (128 * 1024)
 
@@ -66,6 +67,12 @@ read_uncompressed (void *ctx, void *buf, size_t len, ocip_error_t *err)
   return n;
 }
 
+static ssize_t
+read_ahead (void *ctx, void *buf, size_t len, ocip_error_t *err)
+{
+  return ocip_readahead_read (ctx, buf, len, err);
+}
+
 static char *
 meta_json (const struct job *job, const struct ocip_extract_stats *stats)
 {
@@ -94,6 +101,7 @@ extract_layer (struct batch *b, struct job *job, ocip_error_t *err)
   const struct ocip_plan_layer *layer = job->layer;
   struct layer_stream s = { .max_bytes = b->opts->limits.max_bytes };
   struct ocip_extract_stats stats = { 0 };
+  struct ocip_readahead *ra = NULL;
   struct ocip_digest actual;
   cleanup_close int diff_fd = -1;
   cleanup_free char *buf = NULL;
@@ -108,18 +116,30 @@ extract_layer (struct batch *b, struct job *job, ocip_error_t *err)
   if ((r = ocip_decompress_new (layer->compression, read_blob, s.blob, &s.decompress, err)) < 0)
     goto out;
   s.hasher = ocip_hasher_new (layer->diff_id.alg);
-  if ((r = ocip_extract_tar (diff_fd, read_uncompressed, &s, &b->opts->limits, &stats, err)) < 0)
+  /* Reading, decompressing and hashing run on their own thread, ahead of the tar reader
+     and the file writes.  */
+  if ((r = ocip_readahead_start (read_uncompressed, &s, &ra, err)) < 0)
     goto out;
-  /* What follows the end-of-archive marker is part of the diffID too, and reading to
-     the end is what verifies the compressed blob's size and digest.  */
-  buf = xmalloc (DRAIN_BUFFER);
-  while ((n = read_uncompressed (&s, buf, DRAIN_BUFFER, err)) > 0)
-    ;
-  if (n < 0)
+  r = ocip_extract_tar (diff_fd, read_ahead, ra, &b->opts->limits, &stats, err);
+  if (r == 0)
     {
+      /* What follows the end-of-archive marker is part of the diffID too, and reading
+         to the end is what verifies the compressed blob's size and digest.  */
+      buf = xmalloc (DRAIN_BUFFER);
+      while ((n = ocip_readahead_read (ra, buf, DRAIN_BUFFER, err)) > 0)
+        ;
       r = (int) n;
-      goto out;
     }
+  if (r == 0)
+    r = ocip_readahead_finish (ra, err);
+  else
+    {
+      ocip_error_t ignored = NULL;
+      ocip_readahead_finish (ra, &ignored);
+      ocip_error_release (&ignored);
+    }
+  if (r < 0)
+    goto out;
   ocip_hasher_final (s.hasher, &actual);
   if (! ocip_digest_equal (&actual, &layer->diff_id))
     {
@@ -132,6 +152,7 @@ extract_layer (struct batch *b, struct job *job, ocip_error_t *err)
   r = ocip_store_write_meta (b->store, job->work_name, meta, err);
 
 out:
+  ocip_readahead_free (ra);
   ocip_hasher_free (s.hasher);
   ocip_decompress_free (s.decompress);
   ocip_blob_close (s.blob);
