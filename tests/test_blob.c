@@ -88,8 +88,8 @@ Test (blob, empty_and_sha512)
   struct ocip_descriptor s = put ("sha512", "x", 1, &fx);
   ocip_error_t err = NULL;
 
-  cr_assert_eq (ocip_blob_verify (dirfd, &e, &err), 0);
-  cr_assert_eq (ocip_blob_verify (dirfd, &s, &err), 0, "%s", err ? err->msg : "");
+  cr_assert_eq (ocip_blob_verify (dirfd, &e, NULL, NULL, &err), 0);
+  cr_assert_eq (ocip_blob_verify (dirfd, &s, NULL, NULL, &err), 0, "%s", err ? err->msg : "");
 }
 
 Test (blob, longer_shorter_and_mismatch)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The decompressor: round trips, multi-member and multi-frame streams, hostile streams, bounded memory. */
+/* The decompressor: round trips, multi-member and multi-frame streams, hostile streams, bounded memory,
+   gzip through each inflater. */
 #include "config.h"
 
 #include <criterion/criterion.h>
@@ -21,6 +22,40 @@
 
 #define MIB (1024u * 1024)
 #define LARGE_CHUNK (64u * 1024 + 7)
+/* Bytes after every output buffer that no read may touch (ISA-L writes from assembly,
+   where the sanitizers do not look).  */
+#define GUARD 64
+
+/* Every test with gzip in it runs twice: with the default inflater (ISA-L where it is
+   built in) and as NAME_zlib with OCI_PREP_INFLATE=zlib, so that one build covers both.
+   Criterion runs each test in its own process, so the variable stays in that test.  */
+static void
+force_zlib (void)
+{
+  cr_assert_eq (setenv ("OCI_PREP_INFLATE", "zlib", 1), 0);
+}
+
+#define GZIP_TEST(name, ...)                                                                                    \
+  static void gzip_test_##name (void);                                                                          \
+  Test (decompress, name, ##__VA_ARGS__) { gzip_test_##name (); }                                                \
+  Test (decompress, name##_zlib, .init = force_zlib, ##__VA_ARGS__) { gzip_test_##name (); }                    \
+  static void gzip_test_##name (void)
+
+/* Whether ISA-L inflates gzip in this test.  Messages that differ between the inflaters are
+   chosen with it, so that they also prove which one ran.  */
+static bool
+isal_inflates (void)
+{
+#ifdef HAVE_ISAL
+  const char *inflater = getenv ("OCI_PREP_INFLATE");
+
+  return inflater == NULL || strcmp (inflater, "zlib") != 0;
+#else
+  return false;
+#endif
+}
+
+#define GZIP_MSG(zlib_msg, isal_msg) (isal_inflates () ? (isal_msg) : (zlib_msg))
 
 /* A source reading from memory at most CHUNK bytes at a time, failing with FAIL_ERRNO once
    FAIL_AT bytes were returned (when FAIL_ERRNO is set).  */
@@ -104,15 +139,15 @@ sample (size_t len)
   return p;
 }
 
-/* One gzip member of DATA, as zlib writes it.  */
+/* One gzip member of DATA, as zlib writes it at LEVEL.  */
 static void
-gz_member (struct bytes *out, const void *data, size_t len)
+gz_member_level (struct bytes *out, const void *data, size_t len, int level)
 {
   unsigned char buf[16384];
   z_stream z = { 0 };
   int r;
 
-  cr_assert_eq (deflateInit2 (&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+  cr_assert_eq (deflateInit2 (&z, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
   z.next_in = (unsigned char *) data;
   z.avail_in = len;
   do
@@ -125,6 +160,12 @@ gz_member (struct bytes *out, const void *data, size_t len)
     }
   while (r != Z_STREAM_END);
   deflateEnd (&z);
+}
+
+static void
+gz_member (struct bytes *out, const void *data, size_t len)
+{
+  gz_member_level (out, data, len, 6);
 }
 
 /* One zstd frame of DATA (with a content checksum).  */
@@ -176,17 +217,22 @@ decode (enum ocip_compression compression, const void *in, size_t in_len, size_t
 {
   struct mem_source src = { .data = in, .len = in_len, .chunk = chunk };
   cleanup_decompress struct ocip_decompress *d = NULL;
-  cleanup_free unsigned char *buf = xmalloc (out_chunk);
+  cleanup_free unsigned char *buf = xmalloc (out_chunk + GUARD);
+  unsigned char guard[GUARD];
   ssize_t n;
   int r;
 
+  memset (guard, 0xa5, GUARD);
+  memset (buf + out_chunk, 0xa5, GUARD);
   r = ocip_decompress_new (compression, mem_read, &src, &d, err);
   cr_assert_eq (r, 0, "new: %s", *err ? (*err)->msg : "?");
   while ((n = ocip_decompress_read (d, buf, out_chunk, err)) > 0)
     {
       cr_assert_leq ((size_t) n, out_chunk);
+      cr_assert (memcmp (buf + out_chunk, guard, GUARD) == 0, "a read of %zu bytes wrote past them", out_chunk);
       bytes_add (out, buf, n);
     }
+  cr_assert (memcmp (buf + out_chunk, guard, GUARD) == 0, "a read of %zu bytes wrote past them", out_chunk);
   if (n == 0)
     {
       cr_assert (src.ended, "end of stream reported before the source ended");
@@ -276,7 +322,7 @@ Test (decompress, round_trip_none)
   round_trip (OCIP_COMPRESSION_NONE);
 }
 
-Test (decompress, round_trip_gzip)
+GZIP_TEST (round_trip_gzip)
 {
   round_trip (OCIP_COMPRESSION_GZIP);
 }
@@ -296,7 +342,7 @@ Test (decompress, none_passes_compressed_bytes_through)
   free (in.p);
 }
 
-Test (decompress, gzip_multi_member)
+GZIP_TEST (gzip_multi_member)
 {
   cleanup_free unsigned char *data = sample (300000);
   struct bytes in = { 0 };
@@ -312,7 +358,7 @@ Test (decompress, gzip_multi_member)
   free (in.p);
 }
 
-Test (decompress, gzip_only_empty_members)
+GZIP_TEST (gzip_only_empty_members)
 {
   struct bytes in = { 0 };
 
@@ -322,7 +368,7 @@ Test (decompress, gzip_only_empty_members)
   free (in.p);
 }
 
-Test (decompress, gzip_trailing_garbage)
+GZIP_TEST (gzip_trailing_garbage)
 {
   struct bytes in = { 0 };
 
@@ -333,7 +379,7 @@ Test (decompress, gzip_trailing_garbage)
 }
 
 /* The gzip magic's first byte alone is accepted, the second checked on its own read.  */
-Test (decompress, gzip_trailing_half_magic)
+GZIP_TEST (gzip_trailing_half_magic)
 {
   struct bytes in = { 0 };
 
@@ -343,7 +389,7 @@ Test (decompress, gzip_trailing_half_magic)
   free (in.p);
 }
 
-Test (decompress, gzip_trailing_zeros)
+GZIP_TEST (gzip_trailing_zeros)
 {
   static const unsigned char zeros[512];
   struct bytes in = { 0 };
@@ -357,7 +403,7 @@ Test (decompress, gzip_trailing_zeros)
 }
 
 /* Every proper prefix of a valid stream is refused as truncated.  */
-Test (decompress, gzip_truncated_anywhere)
+GZIP_TEST (gzip_truncated_anywhere)
 {
   cleanup_free unsigned char *data = sample (20000);
   struct bytes in = { 0 };
@@ -389,14 +435,14 @@ Test (decompress, gzip_truncated_anywhere)
   free (in.p);
 }
 
-Test (decompress, gzip_empty_input)
+GZIP_TEST (gzip_empty_input)
 {
   struct bytes in = { 0 };
 
   expect_fail (OCIP_COMPRESSION_GZIP, &in, EBADMSG, "gzip: empty input, not a gzip stream");
 }
 
-Test (decompress, gzip_corrupt_crc_and_length)
+GZIP_TEST (gzip_corrupt_crc_and_length)
 {
   cleanup_free unsigned char *data = sample (10000);
   struct bytes in = { 0 };
@@ -413,18 +459,19 @@ Test (decompress, gzip_corrupt_crc_and_length)
   free (in.p);
 }
 
-Test (decompress, gzip_corrupt_data)
+GZIP_TEST (gzip_corrupt_data)
 {
   struct bytes in = { 0 };
 
   gz_member (&in, "hello", 5);
-  /* Right after the 10-byte header: BFINAL=1, BTYPE=11 is reserved.  */
+  /* Right after the 10-byte header: BFINAL=1, BTYPE=11 is reserved.  ISA-L has one code
+     for every bad block.  */
   in.p[10] = 0x07;
-  expect_fail (OCIP_COMPRESSION_GZIP, &in, EBADMSG, "gzip: invalid block type");
+  expect_fail (OCIP_COMPRESSION_GZIP, &in, EBADMSG, GZIP_MSG ("gzip: invalid block type", "gzip: invalid deflate block"));
   free (in.p);
 }
 
-Test (decompress, gzip_corrupt_second_member)
+GZIP_TEST (gzip_corrupt_second_member)
 {
   struct bytes in = { 0 };
 
@@ -435,8 +482,198 @@ Test (decompress, gzip_corrupt_second_member)
   free (in.p);
 }
 
+/* Stored blocks (level 0, copied rather than decoded), and the fastest and best levels.  */
+GZIP_TEST (gzip_levels_and_stored_blocks)
+{
+  static const int levels[] = { 0, 1, 9 };
+  cleanup_free unsigned char *data = sample (370000);
+  size_t i;
+
+  for (i = 0; i < sizeof levels / sizeof levels[0]; i++)
+    {
+      struct bytes in = { 0 };
+
+      gz_member_level (&in, data, 300000, levels[i]);
+      gz_member_level (&in, data + 300000, 70000, levels[i]);
+      expect_ok (OCIP_COMPRESSION_GZIP, &in, data, 300000 + 70000);
+      free (in.p);
+    }
+}
+
+/* A member of DATA whose header has every optional field (RFC 1952 2.3.1): FEXTRA, FNAME,
+   FCOMMENT and FHCRC.  Returns the header's length.  */
+static size_t
+gz_member_full_header (struct bytes *out, const void *data, size_t len)
+{
+  static const unsigned char base[] = { 0x1f, 0x8b, 8, 0x02 | 0x04 | 0x08 | 0x10, 1, 2, 3, 4, 0, 3 };
+  static const unsigned char extra[] = { 7, 0, 'A', 'p', 3, 0, 'x', 'y', 'z' }; /* XLEN, one subfield */
+  struct bytes member = { 0 };
+  size_t start = out->len;
+  uLong crc;
+
+  gz_member (&member, data, len);
+  bytes_add (out, base, sizeof base);
+  bytes_add (out, extra, sizeof extra);
+  bytes_add (out, "layer.tar", 10);
+  bytes_add (out, "a comment long enough to be cut in many places", 47);
+  crc = crc32 (0, out->p + start, out->len - start);
+  bytes_add (out, (unsigned char[]){ crc & 0xff, (crc >> 8) & 0xff }, 2);
+  /* The deflate data and the trailer, after zlib's own 10-byte header.  */
+  bytes_add (out, member.p + 10, member.len - 10);
+  free (member.p);
+  return sizeof base + sizeof extra + 10 + 47 + 2;
+}
+
+/* A header cut anywhere, even one byte at a time, must be resumed where it stopped: ISA-L's
+   own isal_inflate loses the flags of a header cut after them.  */
+GZIP_TEST (gzip_header_with_every_field)
+{
+  cleanup_free unsigned char *data = sample (50000);
+  struct bytes in = { 0 };
+  size_t first, header, cut;
+
+  gz_member (&in, data, 1000);
+  first = in.len;
+  header = gz_member_full_header (&in, data + 1000, 49000);
+  expect_ok (OCIP_COMPRESSION_GZIP, &in, data, 50000);
+
+  for (cut = first + 1; cut <= first + header; cut++)
+    {
+      struct bytes out = { 0 };
+      ocip_error_t err = NULL;
+      ssize_t n = decode (OCIP_COMPRESSION_GZIP, in.p, cut, cut % 2 ? 1 : LARGE_CHUNK, 4096, &out, &err);
+
+      cr_assert_eq (n, -EBADMSG, "cut %zu: %zd", cut, n);
+      cr_assert_str_eq (err->msg, "gzip: truncated stream", "cut %zu", cut);
+      ocip_error_release (&err);
+      free (out.p);
+    }
+
+  /* A bit flipped in the extra field, the name, the header CRC itself.  */
+  in.p[first + 12] ^= 0x20;
+  expect_fail (OCIP_COMPRESSION_GZIP, &in, EBADMSG, "gzip: header crc mismatch");
+  in.p[first + 12] ^= 0x20;
+  in.p[first + 20] ^= 0x20;
+  expect_fail (OCIP_COMPRESSION_GZIP, &in, EBADMSG, "gzip: header crc mismatch");
+  in.p[first + 20] ^= 0x20;
+  in.p[first + header - 1] ^= 0x01;
+  expect_fail (OCIP_COMPRESSION_GZIP, &in, EBADMSG, "gzip: header crc mismatch");
+  in.p[first + header - 1] ^= 0x01;
+  expect_ok (OCIP_COMPRESSION_GZIP, &in, data, 50000);
+
+  /* CM 7 is not deflate.  */
+  in.p[first + 2] = 7;
+  expect_fail (OCIP_COMPRESSION_GZIP, &in, EBADMSG, "gzip: unknown compression method");
+  free (in.p);
+}
+
+/* Deflate data written bit by bit (RFC 1951 3.1.1: fields from the least significant bit,
+   Huffman codes from their most significant one).  */
+struct bit_writer
+{
+  struct bytes *out;
+  uint32_t acc;
+  unsigned count;
+};
+
+static void
+put_bits (struct bit_writer *w, uint32_t value, unsigned count)
+{
+  w->acc |= value << w->count;
+  w->count += count;
+  while (w->count >= 8)
+    {
+      unsigned char byte = w->acc & 0xff;
+
+      bytes_add (w->out, &byte, 1);
+      w->acc >>= 8;
+      w->count -= 8;
+    }
+}
+
+static void
+put_code (struct bit_writer *w, uint32_t code, unsigned len)
+{
+  unsigned i;
+
+  for (i = len; i > 0; i--)
+    put_bits (w, (code >> (i - 1)) & 1, 1);
+}
+
+/* A literal/length symbol in the fixed Huffman code (RFC 1951 3.2.6).  */
+static void
+put_fixed_symbol (struct bit_writer *w, unsigned symbol)
+{
+  if (symbol < 144)
+    put_code (w, 0x30 + symbol, 8);
+  else if (symbol < 256)
+    put_code (w, 0x190 + symbol - 144, 9);
+  else if (symbol < 280)
+    put_code (w, symbol - 256, 7);
+  else
+    put_code (w, 0xc0 + symbol - 280, 8);
+}
+
+/* A gzip member with one final fixed-Huffman block of SYMBOLS (a literal/length symbol,
+   or a distance code after a length), then an end of block and a trailer of zeros.  */
+static void
+gz_fixed_member (struct bytes *out, const unsigned *symbols, size_t count)
+{
+  static const unsigned char header[] = { 0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3 };
+  static const unsigned char trailer[8];
+  struct bit_writer w = { .out = out };
+  bool distance = false;
+  size_t i;
+
+  bytes_add (out, header, sizeof header);
+  put_bits (&w, 1, 1); /* BFINAL */
+  put_bits (&w, 1, 2); /* BTYPE 01: fixed Huffman codes */
+  for (i = 0; i < count; i++)
+    {
+      if (distance)
+        put_code (&w, symbols[i], 5);
+      else
+        put_fixed_symbol (&w, symbols[i]);
+      distance = ! distance && symbols[i] > 256;
+    }
+  put_fixed_symbol (&w, 256);
+  if (w.count)
+    put_bits (&w, 0, 8 - w.count);
+  bytes_add (out, trailer, sizeof trailer);
+}
+
+/* A match reaching before the first byte of output.  */
+GZIP_TEST (gzip_distance_too_far_back)
+{
+  /* 'a', then length 3 (symbol 257) at distance 2 (code 1): only 1 byte precedes.  */
+  static const unsigned symbols[] = { 'a', 257, 1 };
+  static const unsigned fine[] = { 'a', 257, 0 };
+  struct bytes in = { 0 };
+
+  gz_fixed_member (&in, symbols, 3);
+  expect_fail (OCIP_COMPRESSION_GZIP, &in, EBADMSG, "gzip: invalid distance too far back");
+
+  /* At distance 1 the same block is valid: "aaaa", refused only for its zero trailer.  */
+  in.len = 0;
+  gz_fixed_member (&in, fine, 3);
+  expect_fail (OCIP_COMPRESSION_GZIP, &in, EBADMSG, "gzip: incorrect data check");
+  free (in.p);
+}
+
+/* Literal/length symbols 286 and 287 have a fixed code but no meaning.  */
+GZIP_TEST (gzip_invalid_symbol)
+{
+  static const unsigned symbols[] = { 'a', 286 };
+  struct bytes in = { 0 };
+
+  gz_fixed_member (&in, symbols, 2);
+  expect_fail (OCIP_COMPRESSION_GZIP, &in, EBADMSG,
+               GZIP_MSG ("gzip: invalid literal/length code", "gzip: invalid literal/length or distance code"));
+  free (in.p);
+}
+
 /* A zlib stream is deflate too, but not what the media type says.  */
-Test (decompress, gzip_refuses_zlib_and_plain)
+GZIP_TEST (gzip_refuses_zlib_and_plain)
 {
   unsigned char z[64];
   uLongf zlen = sizeof z;
@@ -451,7 +688,7 @@ Test (decompress, gzip_refuses_zlib_and_plain)
   free (in.p);
 }
 
-Test (decompress, zstd_as_gzip)
+GZIP_TEST (zstd_as_gzip)
 {
   struct bytes in = { 0 };
 
@@ -664,7 +901,7 @@ expect_bomb_bounded (enum ocip_compression compression, const struct bytes *in)
   cr_assert_lt (max_rss_kib () - before, 64 * 1024, "decoding grew the process by %ld KiB", max_rss_kib () - before);
 }
 
-Test (decompress, gzip_bomb_bounded_memory)
+GZIP_TEST (gzip_bomb_bounded_memory)
 {
   cleanup_free unsigned char *zeros = xzalloc (64 * 1024);
   unsigned char buf[65536];
@@ -752,7 +989,7 @@ expect_source_error (enum ocip_compression compression, const struct bytes *in, 
   ocip_error_release (&err);
 }
 
-Test (decompress, source_error_passes_through)
+GZIP_TEST (source_error_passes_through)
 {
   cleanup_free unsigned char *data = sample (100000);
   struct bytes plain = { 0 }, gz = { 0 }, zs = { 0 };
@@ -773,7 +1010,7 @@ Test (decompress, source_error_passes_through)
   free (zs.p);
 }
 
-Test (decompress, failure_is_sticky)
+GZIP_TEST (failure_is_sticky)
 {
   struct bytes in = { 0 };
   struct mem_source src;
@@ -863,7 +1100,7 @@ tool_dir_teardown (void)
   rmdir (tool_dir);
 }
 
-Test (decompress, streams_from_command_line_tools, .fini = tool_dir_teardown)
+GZIP_TEST (streams_from_command_line_tools, .fini = tool_dir_teardown)
 {
   cleanup_free unsigned char *data = sample (500000);
   cleanup_free char *path = NULL;

@@ -75,6 +75,9 @@ run (struct tu_result *r, const char *path, char *const *argv)
 void
 tu_prep (struct tu_result *r, const char *const *args)
 {
+  /* Tests name their store with --store; one that forgets must not touch the machine's
+     default store (and verify finds no store, so no cache, unless it is given one).  */
+  setenv ("OCI_PREP_STORE", "/nonexistent/oci-prep-test-store", 0);
   const char *argv[64] = { OCIP_BINARY };
   size_t i;
 

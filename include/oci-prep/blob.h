@@ -3,8 +3,12 @@
 #ifndef OCIP_BLOB_H
 #define OCIP_BLOB_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
+
+#include <oci-prep/cache.h>
 
 #include <oci-prep/error.h>
 #include <oci-prep/image.h>
@@ -26,13 +30,21 @@ int ocip_blob_open (int layout_dirfd, const struct ocip_descriptor *desc, struct
 ssize_t ocip_blob_read (struct ocip_blob *b, void *buf, size_t len, ocip_error_t *err);
 void ocip_blob_close (struct ocip_blob *b);
 
+/* fstat of the open blob.  */
+int ocip_blob_fstat (struct ocip_blob *b, struct stat *ret, ocip_error_t *err);
+
 /* Read and verify a whole blob into memory.  A declared size over MAX is E2BIG before
-   anything is read.  *RET (NUL-terminated, *RET_LEN bytes) is owned by the caller.  */
+   anything is read.  A document verified before in this process comes from the
+   in-process cache (ocip_cache_document_get).  *RET (NUL-terminated, *RET_LEN bytes) is
+   owned by the caller.  */
 int ocip_blob_read_all (int layout_dirfd, const struct ocip_descriptor *desc, size_t max, char **ret,
                         size_t *ret_len, ocip_error_t *err);
 
-/* Read a whole blob and check its size and digest.  */
-int ocip_blob_verify (int layout_dirfd, const struct ocip_descriptor *desc, ocip_error_t *err);
+/* Read a whole blob and check its size and digest, unless CACHE (may be NULL) knows it
+   verified and unchanged since (*RET_CACHED, optional, says so); a verified blob is
+   added to CACHE.  */
+int ocip_blob_verify (int layout_dirfd, const struct ocip_descriptor *desc, struct ocip_verified_cache *cache,
+                      bool *ret_cached, ocip_error_t *err);
 
 static inline void
 ocip_blob_closep (struct ocip_blob **b)

@@ -16,9 +16,17 @@
      l/<id> -> ../layers/<alg>-<hex>/diff   short names for mount(2) options
      bundles/<id>.json              the layers a live bundle pins (GC roots)
      tmp/<alg>-<hex>.<random>/      extractions in progress
+     tmp/<alg>-<hex>.gc-<random>    a layer being removed
      lock                           store-wide lock file
    A directory under layers/ exists only once its content was completely extracted,
-   its diffID verified and the filesystem synced: it is renamed there from tmp/.  */
+   its diffID verified and the filesystem synced: it is renamed there from tmp/.
+   The last use of a layer is the mtime of its meta.json.
+
+   The store-wide lock keeps garbage collection away from bundles being made: a bundle
+   holds it shared from the moment it looks for its layers until it is pinned (and its
+   state written), and gc or fsck hold it exclusive while they decide and remove.  So
+   under the exclusive lock every pin whose bundle has no state belongs to a creation
+   that was interrupted.  */
 struct ocip_store
 {
   int dirfd;    /* the store directory */
@@ -26,6 +34,7 @@ struct ocip_store
   int locks_fd;
   int tmp_fd;
   int bundles_fd;
+  int lock_fd;  /* the store-wide lock while this handle holds it, else -1 */
   char *path;   /* for messages */
 };
 
@@ -44,6 +53,10 @@ void ocip_store_free (struct ocip_store *store);
 /* The directory name of a layer: "<alg>-<hex>" (a new string).  */
 char *ocip_store_layer_name (const struct ocip_digest *diff_id);
 
+/* The diffID a directory name under layers/ stands for: false if NAME is not of the
+   form "<alg>-<hex>" of a valid digest.  */
+bool ocip_store_layer_from_name (const char *name, struct ocip_digest *ret);
+
 /* Whether the layer DIFF_ID is committed.  */
 bool ocip_store_has_layer (struct ocip_store *store, const struct ocip_digest *diff_id);
 
@@ -52,9 +65,40 @@ bool ocip_store_has_layer (struct ocip_store *store, const struct ocip_digest *d
 int ocip_store_open_layer (struct ocip_store *store, const struct ocip_digest *diff_id, ocip_error_t *err);
 
 /* Take the lock of layer DIFF_ID: blocking when WAIT, else EWOULDBLOCK when another
-   process holds it.  Returns the lock fd (closing it releases the lock).  */
+   process holds it.  Returns the lock fd (closing it releases the lock).  A lock file
+   removed by its holder (with its layer) is never trusted: the lock is taken again on
+   the file now at that name.  */
 int ocip_store_lock_layer (struct ocip_store *store, const struct ocip_digest *diff_id, bool wait,
                            ocip_error_t *err);
+
+/* Take the store-wide lock (the file STORE/lock, flock) shared, waiting for it: for a
+   bundle from before it looks for its layers until its pin and state are written.  */
+int ocip_store_lock_shared (struct ocip_store *store, ocip_error_t *err);
+/* Take the store-wide lock exclusive: blocking when WAIT, else EWOULDBLOCK.  For gc and
+   fsck, while they decide what to remove and remove it.  */
+int ocip_store_lock_exclusive (struct ocip_store *store, bool wait, ocip_error_t *err);
+/* Release the store-wide lock (a no-op when not held).  ocip_store_free releases it too.  */
+void ocip_store_unlock (struct ocip_store *store);
+
+/* Record that layer DIFF_ID was used now (the mtime of its meta.json), for gc's least
+   recently used order.  Best effort: a layer that is absent or cannot be touched keeps
+   its old time.  */
+void ocip_store_touch_layer (struct ocip_store *store, const struct ocip_digest *diff_id);
+
+/* Remove the committed layer DIFF_ID, crash-safe: layers/<alg>-<hex> is renamed to
+   tmp/<alg>-<hex>.gc-<random> (it disappears at once and for good; a crash leaves a
+   work area that the next ocip_store_open removes), then deleted, and its lock file
+   removed.  The caller holds the layer's lock and, so that no bundle can be relying on
+   it, the store-wide lock exclusive.  An absent layer is success.  */
+int ocip_store_remove_layer (struct ocip_store *store, const struct ocip_digest *diff_id, ocip_error_t *err);
+
+/* The same for NAME, an entry of layers/ that is not a layer (a foreign or damaged
+   entry).  The caller holds the store-wide lock exclusive.  */
+int ocip_store_remove_junk (struct ocip_store *store, const char *name, ocip_error_t *err);
+
+/* Remove work areas of tmp/ whose owner died (their layer lock is free), as
+   ocip_store_open does.  *RET_REMOVED (optional) counts them.  */
+int ocip_store_clean_tmp (struct ocip_store *store, size_t *ret_removed, ocip_error_t *err);
 
 /* A work area for extracting DIFF_ID: tmp/<alg>-<hex>.XXXXXX with an empty diff/
    inside.  The caller must hold the layer lock.  *RET_NAME (owned by the caller) is

@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 
+#include <oci-prep/cache.h>
 #include <oci-prep/error.h>
 #include <oci-prep/image.h>
 #include <oci-prep/layout.h>
@@ -21,6 +22,7 @@ struct ocip_verify_report
   size_t n_blobs;
   size_t n_failed;
   int64_t bytes; /* declared bytes of all blobs checked */
+  size_t n_cached; /* blobs the verified-blob cache vouched for, not read */
 };
 
 /* Check the size and digest of every blob reachable from ROOTS (e.g. index.json's
@@ -28,9 +30,10 @@ struct ocip_verify_report
    manifests while walking the graph (a bad one is reported and not descended into),
    configs and layers afterwards on JOBS threads.  Failures of single blobs are
    collected in the report, not returned; the return is negative only when the walk
-   itself fails (a cycle, a limit).  *RET is owned by the caller.  */
+   itself fails (a cycle, a limit).  CACHE (may be NULL) spares re-hashing leaves that
+   are unchanged since they last verified.  *RET is owned by the caller.  */
 int ocip_verify (struct ocip_layout *layout, const struct ocip_descriptor *roots, size_t n_roots, unsigned jobs,
-                 struct ocip_verify_report **ret, ocip_error_t *err);
+                 struct ocip_verified_cache *cache, struct ocip_verify_report **ret, ocip_error_t *err);
 void ocip_verify_report_free (struct ocip_verify_report *report);
 
 #endif

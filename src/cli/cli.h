@@ -77,6 +77,9 @@ int cli_parse_size (const char *command, const char *option, const char *value, 
 /* Print a usage error for COMMAND and return CLI_USAGE.  */
 int cli_usage_error (const char *command, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
 
+/* One error line on stderr: "oci-prep: MSG[: strerror (STATUS)]", control bytes escaped.  */
+void cli_print_error (const char *msg, int status);
+
 /* Write GEN's document to stdout.  */
 int cli_print_json (struct ocip_json_gen *gen, ocip_error_t *err);
 

@@ -6,10 +6,13 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
+#include <oci-prep/cache.h>
 #include <oci-prep/cleanup.h>
 #include <oci-prep/layout.h>
 #include <oci-prep/pool.h>
+#include <oci-prep/store.h>
 #include <oci-prep/verify.h>
 
 #include "cli.h"
@@ -23,6 +26,7 @@ print_json (const struct ocip_verify_report *report, ocip_error_t *err)
   ocip_json_gen_map_open (gen);
   ocip_json_gen_kv_int64 (gen, "blobs", (int64_t) report->n_blobs);
   ocip_json_gen_kv_int64 (gen, "bytes", report->bytes);
+  ocip_json_gen_kv_int64 (gen, "cached", (int64_t) report->n_cached);
   ocip_json_gen_string (gen, "failures");
   ocip_json_gen_array_open (gen);
   for (i = 0; i < report->n_blobs; i++)
@@ -51,6 +55,8 @@ cmd_verify (const struct cli_globals *g, int argc, char **argv, ocip_error_t *er
   struct ocip_verify_report *report = NULL;
   struct ocip_descriptor *entries = NULL;
   struct ocip_image_ref ref = { 0 };
+  struct ocip_verified_cache *cache = NULL;
+  cleanup_store struct ocip_store *store = NULL;
   unsigned jobs = ocip_pool_default_jobs ();
   bool json = g->json;
   size_t n_entries = 0, i;
@@ -79,25 +85,43 @@ cmd_verify (const struct cli_globals *g, int argc, char **argv, ocip_error_t *er
   /* A bare layout means all of it; a ref or digest, what it names (every platform).  */
   if (ref.ref || ref.has_digest)
     r = ocip_layout_select (layout, &ref, &entries, &n_entries, err);
+  /* The verified-blob cache lives in the store; verify uses an existing store but never
+     creates one.  Without it (or with --no-cache) everything is hashed.  */
+  if (r == 0 && ocip_cache_enabled ())
+    {
+      cleanup_free char *path = g->store ? xstrdup (g->store) : ocip_store_default_path ();
+      ocip_error_t ignored = NULL;
+      if (access (path, F_OK) == 0
+          && (ocip_store_open (path, &store, &ignored) < 0
+              || ocip_verified_cache_open (store->dirfd, &cache, &ignored) < 0))
+        ocip_error_release (&ignored);
+    }
   if (r == 0)
     r = ocip_verify (layout, entries ? entries : layout->index->manifests,
-                     entries ? n_entries : layout->index->n_manifests, jobs, &report, err);
+                     entries ? n_entries : layout->index->n_manifests, jobs, cache, &report, err);
   if (r < 0)
     goto out;
+  {
+    ocip_error_t ignored = NULL;
+    if (ocip_verified_cache_save (cache, &ignored) < 0)
+      ocip_error_release (&ignored);
+  }
 
   if (json)
     r = print_json (report, err);
   else if (g->verbosity >= 0 && report->n_failed == 0)
-    printf ("verified %zu blobs, %lld bytes\n", report->n_blobs, (long long) report->bytes);
+    printf ("verified %zu blobs, %lld bytes (%zu unchanged since verified before)\n", report->n_blobs,
+            (long long) report->bytes, report->n_cached);
   if (r == 0 && ! json)
     for (i = 0; i < report->n_blobs; i++)
       if (report->blobs[i].failure)
-        fprintf (stderr, "oci-prep: %s\n", report->blobs[i].failure);
+        cli_print_error (report->blobs[i].failure, 0);
   if (r == 0 && report->n_failed)
     r = ocip_error_set (err, EBADMSG, "'%s': %zu of %zu blobs failed verification", argv[optind], report->n_failed,
                         report->n_blobs);
 
 out:
+  ocip_verified_cache_free (cache);
   ocip_verify_report_free (report);
   ocip_descriptors_free (entries, n_entries);
   ocip_layout_free (layout);

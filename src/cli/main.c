@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <oci-prep/cache.h>
 #include <oci-prep/cleanup.h>
 
 #include "cli.h"
@@ -32,7 +33,7 @@ usage (FILE *out)
 {
   size_t i;
 
-  fprintf (out, "Usage: oci-prep [--store DIR] [--json] [-q|-v] COMMAND [ARGS]\n\n"
+  fprintf (out, "Usage: oci-prep [--store DIR] [--json] [--no-cache] [-q|-v] COMMAND [ARGS]\n\n"
                 "IMAGE := [oci:]LAYOUT_DIR[:REF] | [oci:]LAYOUT_DIR@sha256:HEX\n\nCommands:\n");
   for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
     fprintf (out, "  %-10s %s\n", commands[i].name, commands[i].summary);
@@ -50,6 +51,31 @@ cli_usage_error (const char *command, const char *fmt, ...)
   va_end (ap);
   fprintf (stderr, "\nTry 'oci-prep --help'.\n");
   return CLI_USAGE;
+}
+
+/* Messages carry names from the image: control bytes (terminal escapes, newlines that
+   would break the one-line rule) are printed as \xNN.  */
+static void
+print_escaped (FILE *out, const char *s)
+{
+  for (; *s; s++)
+    {
+      unsigned char c = (unsigned char) *s;
+      if (c < 0x20 || c == 0x7f)
+        fprintf (out, "\\x%02x", c);
+      else
+        fputc (c, out);
+    }
+}
+
+void
+cli_print_error (const char *msg, int status)
+{
+  fputs ("oci-prep: ", stderr);
+  print_escaped (stderr, msg);
+  if (status)
+    fprintf (stderr, ": %s", strerror (status));
+  fputc ('\n', stderr);
 }
 
 int
@@ -74,6 +100,7 @@ main (int argc, char **argv)
     { "json", no_argument, NULL, 'j' },
     { "quiet", no_argument, NULL, 'q' },
     { "verbose", no_argument, NULL, 'v' },
+    { "no-cache", no_argument, NULL, 'N' },
     { "help", no_argument, NULL, 'h' },
     { "version", no_argument, NULL, 'V' },
     { NULL, 0, NULL, 0 },
@@ -97,6 +124,9 @@ main (int argc, char **argv)
         break;
       case 'v':
         g.verbosity = 1;
+        break;
+      case 'N':
+        ocip_cache_set_enabled (false);
         break;
       case 'h':
         usage (stdout);
@@ -131,7 +161,7 @@ main (int argc, char **argv)
     return CLI_USAGE;
   if (r < 0)
     {
-      fprintf (stderr, "oci-prep: %s: %s\n", err->msg, strerror (err->status));
+      cli_print_error (err->msg, err->status);
       ocip_error_release (&err);
       return 1;
     }

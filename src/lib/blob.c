@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <oci-prep/blob.h>
+#include <oci-prep/cache.h>
 #include <oci-prep/cleanup.h>
 #include <oci-prep/fsroot.h>
 
@@ -138,6 +139,12 @@ ocip_blob_read_all (int layout_dirfd, const struct ocip_descriptor *desc, size_t
   if (desc->size > (int64_t) max)
     return ocip_error_set (err, E2BIG, "blob '%s': size %lld is over the limit of %zu bytes", desc->digest.str,
                            (long long) desc->size, max);
+  if (ocip_cache_document_get (&desc->digest, ret, ret_len))
+    {
+      if ((int64_t) *ret_len == desc->size)
+        return 0;
+      free (*ret);
+    }
   if ((r = ocip_blob_open (layout_dirfd, desc, &b, err)) < 0)
     return r;
   buf = xmalloc (desc->size + 1);
@@ -146,22 +153,45 @@ ocip_blob_read_all (int layout_dirfd, const struct ocip_descriptor *desc, size_t
   if (n < 0)
     return n;
   buf[len] = '\0';
+  ocip_cache_document_put (&desc->digest, buf, len);
   *ret = steal_pointer (&buf);
   *ret_len = len;
   return 0;
 }
 
 int
-ocip_blob_verify (int layout_dirfd, const struct ocip_descriptor *desc, ocip_error_t *err)
+ocip_blob_fstat (struct ocip_blob *b, struct stat *ret, ocip_error_t *err)
+{
+  if (fstat (b->fd, ret) < 0)
+    return ocip_error_set (err, errno, "blob '%s': stat", b->expected.str);
+  return 0;
+}
+
+int
+ocip_blob_verify (int layout_dirfd, const struct ocip_descriptor *desc, struct ocip_verified_cache *cache,
+                  bool *ret_cached, ocip_error_t *err)
 {
   cleanup_blob struct ocip_blob *b = NULL;
-  cleanup_free char *buf = xmalloc (1 << 20);
+  cleanup_free char *buf = NULL;
+  struct stat st;
   ssize_t n;
   int r;
 
-  if ((r = ocip_blob_open (layout_dirfd, desc, &b, err)) < 0)
+  if (ret_cached)
+    *ret_cached = false;
+  if ((r = ocip_blob_open (layout_dirfd, desc, &b, err)) < 0 || (r = ocip_blob_fstat (b, &st, err)) < 0)
     return r;
+  if (st.st_size == desc->size && ocip_verified_cache_hit (cache, &desc->digest, &st))
+    {
+      if (ret_cached)
+        *ret_cached = true;
+      return 0;
+    }
+  buf = xmalloc (1 << 20);
   while ((n = ocip_blob_read (b, buf, 1 << 20, err)) > 0)
     ;
-  return n < 0 ? (int) n : 0;
+  if (n < 0)
+    return (int) n;
+  ocip_verified_cache_add (cache, &desc->digest, &st);
+  return 0;
 }

@@ -216,6 +216,174 @@ gzip_read (struct ocip_decompress *d, void *buf, size_t len, ocip_error_t *err)
     }
 }
 
+#ifdef HAVE_ISAL
+/* Unless OCIP_DECOMPRESS_INFLATE_ENV says "zlib", ISA-L inflates gzip layers.  */
+static bool
+gzip_use_isal (void)
+{
+  const char *inflater = getenv (OCIP_DECOMPRESS_INFLATE_ENV);
+
+  return inflater == NULL || strcmp (inflater, "zlib") != 0;
+}
+
+/* Get ready for a member's header: after isal_inflate_init or isal_inflate_reset (which
+   keeps crc_flag).  The header is zeroed first: isal_gzip_header_init leaves its flags
+   unset, and a header cut after its flags byte resumes from them.  */
+static void
+isal_member_start (struct ocip_decompress *d)
+{
+  memset (&d->gz.header, 0, sizeof d->gz.header);
+  isal_gzip_header_init (&d->gz.header);
+  d->gz.header_done = false;
+  d->gz.member_in = 0;
+  d->gz.magic = 0;
+}
+
+/* ISA-L consumed the N bytes at FROM: count them and keep the last 8.  */
+static void
+isal_consumed (struct ocip_decompress *d, const unsigned char *from, size_t n)
+{
+  size_t keep;
+
+  if (n >= sizeof d->gz.tail)
+    memcpy (d->gz.tail, from + n - sizeof d->gz.tail, sizeof d->gz.tail);
+  else if (n > 0)
+    {
+      keep = sizeof d->gz.tail - n;
+      memmove (d->gz.tail, d->gz.tail + n, keep);
+      memcpy (d->gz.tail + keep, from, n);
+    }
+  d->gz.member_in += n;
+}
+
+static uint32_t
+load_le32 (const unsigned char *p)
+{
+  return p[0] | (uint32_t) p[1] << 8 | (uint32_t) p[2] << 16 | (uint32_t) p[3] << 24;
+}
+
+static int
+isal_error (struct ocip_decompress *d, int r, ocip_error_t *err)
+{
+  const struct inflate_state *s = d->gz.isal;
+
+  switch (r)
+    {
+    case ISAL_INVALID_BLOCK:
+      return ocip_error_set (err, EBADMSG, "gzip: invalid deflate block");
+    case ISAL_INVALID_SYMBOL:
+      return ocip_error_set (err, EBADMSG, "gzip: invalid literal/length or distance code");
+    case ISAL_INVALID_LOOKBACK:
+      return ocip_error_set (err, EBADMSG, "gzip: invalid distance too far back");
+    case ISAL_INVALID_WRAPPER:
+      return ocip_error_set (err, EBADMSG, "gzip: incorrect header check");
+    case ISAL_UNSUPPORTED_METHOD:
+      return ocip_error_set (err, EBADMSG, "gzip: unknown compression method");
+    case ISAL_INCORRECT_CHECKSUM:
+      if (! d->gz.header_done)
+        return ocip_error_set (err, EBADMSG, "gzip: header crc mismatch");
+      /* isal_inflate checked the member's trailer, the last 8 bytes it consumed: say which
+         half is wrong, as zlib does.  */
+      if (load_le32 (d->gz.tail) == s->crc && load_le32 (d->gz.tail + 4) != s->total_out)
+        return ocip_error_set (err, EBADMSG, "gzip: incorrect length check");
+      return ocip_error_set (err, EBADMSG, "gzip: incorrect data check");
+    default:
+      return ocip_error_set (err, EIO, "gzip: isal_inflate failed with status %d", r);
+    }
+}
+
+static ssize_t
+isal_fill (struct ocip_decompress *d, ocip_error_t *err)
+{
+  ssize_t n = fill (d, err);
+
+  if (n >= 0)
+    {
+      d->gz.isal->next_in = d->in;
+      d->gz.isal->avail_in = n;
+    }
+  return n;
+}
+
+/* The same contract as gzip_read, with ISA-L.  Unlike zlib, ISA-L buffers input (up to 8
+   bytes of bits, a cut header or trailer) and output (up to 64 KiB): with no input left it
+   may still have output to give, and the end of the input is a truncation only once a
+   call gave nothing.  */
+static ssize_t
+isal_gzip_read (struct ocip_decompress *d, void *buf, size_t len, ocip_error_t *err)
+{
+  struct inflate_state *s = d->gz.isal;
+  unsigned char *before;
+  ssize_t n;
+  int r;
+
+  if (len > UINT32_MAX)
+    len = UINT32_MAX;
+  s->next_out = buf;
+  s->avail_out = len;
+  for (;;)
+    {
+      if (d->gz.member_end)
+        {
+          if (s->avail_in == 0)
+            {
+              if ((n = isal_fill (d, err)) < 0)
+                return n;
+              /* The source ended right after a member: the proper end.  */
+              if (n == 0)
+                return 0;
+            }
+          /* Concatenated members are one valid gzip stream (RFC 1952 2.2, pigz, docker).
+             isal_inflate_reset keeps the crc_flag.  */
+          isal_inflate_reset (s);
+          isal_member_start (d);
+          d->gz.member_end = false;
+          d->gz.later = true;
+        }
+      if ((r = gzip_check_magic (d, s->next_in, s->avail_in, d->gz.member_in, err)) < 0)
+        return r;
+
+      before = s->next_in;
+      if (! d->gz.header_done)
+        {
+          r = isal_read_gzip_header (s, &d->gz.header);
+          isal_consumed (d, before, s->next_in - before);
+          if (r == ISAL_DECOMP_OK)
+            d->gz.header_done = true; /* and wrapper_flag is set: isal_inflate skips it */
+          else if (r != ISAL_END_INPUT)
+            return isal_error (d, r, err);
+          before = s->next_in;
+        }
+      if (d->gz.header_done)
+        {
+          r = isal_inflate (s);
+          isal_consumed (d, before, s->next_in - before);
+          if (r != ISAL_DECOMP_OK)
+            return isal_error (d, r, err);
+          if (s->avail_out < len)
+            return len - s->avail_out;
+          if (s->block_state == ISAL_BLOCK_FINISH)
+            {
+              d->gz.member_end = true;
+              continue;
+            }
+        }
+
+      /* Nothing came out: ISA-L took all it was given and waits for more.  */
+      if (s->avail_in != 0)
+        return ocip_error_set (err, EIO, "gzip: isal_inflate stopped with %u bytes of input left", s->avail_in);
+      if ((n = isal_fill (d, err)) < 0)
+        return n;
+      if (n == 0)
+        {
+          if (d->total_in == 0)
+            return ocip_error_set (err, EBADMSG, "gzip: empty input, not a gzip stream");
+          return ocip_error_set (err, EBADMSG, "gzip: truncated stream");
+        }
+    }
+}
+#endif
+
 static int
 zstd_error (size_t r, bool at_frame_boundary, ocip_error_t *err)
 {
@@ -292,6 +460,17 @@ ocip_decompress_new (enum ocip_compression compression, ocip_read_fn source, voi
     {
     case OCIP_COMPRESSION_GZIP:
       d->in = xmalloc (OCIP_DECOMPRESS_BUFFER);
+#ifdef HAVE_ISAL
+      if (gzip_use_isal ())
+        {
+          d->gz.isal = xmalloc (sizeof *d->gz.isal);
+          isal_inflate_init (d->gz.isal);
+          /* Parse each member's header, check its CRC-32 and ISIZE.  */
+          d->gz.isal->crc_flag = ISAL_GZIP;
+          isal_member_start (d);
+          break;
+        }
+#endif
       r = inflateInit2 (&d->gz.z, OCIP_DECOMPRESS_GZIP_WINDOW_BITS);
       if (r == Z_MEM_ERROR)
         abort ();
@@ -335,6 +514,13 @@ ocip_decompress_read (struct ocip_decompress *d, void *buf, size_t len, ocip_err
   switch (d->compression)
     {
     case OCIP_COMPRESSION_GZIP:
+#ifdef HAVE_ISAL
+      if (d->gz.isal)
+        {
+          n = isal_gzip_read (d, buf, len, err);
+          break;
+        }
+#endif
       n = gzip_read (d, buf, len, err);
       break;
     case OCIP_COMPRESSION_ZSTD:
@@ -358,6 +544,9 @@ ocip_decompress_free (struct ocip_decompress *d)
     return;
   if (d->gz.ready)
     inflateEnd (&d->gz.z);
+#ifdef HAVE_ISAL
+  free (d->gz.isal);
+#endif
   ZSTD_freeDCtx (d->zs.dctx);
   free (d->in);
   free (d);

@@ -70,13 +70,46 @@ open_subdir (struct ocip_store *store, const char *name, ocip_error_t *err)
   return fd;
 }
 
-/* tmp/<alg>-<hex>.<random>: the owner holds locks/<alg>-<hex> while it works.  A work
-   area whose lock can be taken belongs to a process that died.  */
+/* Open and lock locks/NAME.  A holder may remove its lock file (with the layer): a
+   lock taken on a file that is no longer at NAME guards nothing, so it is taken again
+   on the file that is there now.  */
 static int
-clean_stale_work (struct ocip_store *store, ocip_error_t *err)
+lock_name (struct ocip_store *store, const char *name, bool wait, ocip_error_t *err)
+{
+  for (;;)
+    {
+      cleanup_close int fd = openat (store->locks_fd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+      struct stat held, now;
+      int r;
+
+      if (fd < 0)
+        return ocip_error_set (err, errno, "open lock '%s'", name);
+      do
+        r = flock (fd, LOCK_EX | (wait ? 0 : LOCK_NB));
+      while (r < 0 && errno == EINTR);
+      if (r < 0)
+        return ocip_error_set (err, errno, "lock '%s'", name);
+      if (fstat (fd, &held) < 0)
+        return ocip_error_set (err, errno, "lock '%s': stat", name);
+      if (fstatat (store->locks_fd, name, &now, AT_SYMLINK_NOFOLLOW) == 0)
+        {
+          if (now.st_ino == held.st_ino && now.st_dev == held.st_dev)
+            return steal_fd (&fd);
+        }
+      else if (errno != ENOENT)
+        return ocip_error_set (err, errno, "lock '%s': stat", name);
+    }
+}
+
+/* tmp/<alg>-<hex>.<random> (and tmp/<alg>-<hex>.gc-<random>, a layer being removed):
+   the owner holds locks/<alg>-<hex> while it works.  A work area whose lock can be
+   taken belongs to a process that died.  */
+int
+ocip_store_clean_tmp (struct ocip_store *store, size_t *ret_removed, ocip_error_t *err)
 {
   cleanup_dir DIR *dir = NULL;
   struct dirent *de;
+  size_t removed = 0;
   int fd, r;
 
   fd = openat (store->tmp_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -90,6 +123,7 @@ clean_stale_work (struct ocip_store *store, ocip_error_t *err)
     {
       cleanup_free char *layer = NULL;
       cleanup_close int lock = -1;
+      ocip_error_t lock_err = NULL;
       char *dot;
 
       if (de->d_name[0] == '.')
@@ -98,18 +132,23 @@ clean_stale_work (struct ocip_store *store, ocip_error_t *err)
       dot = strrchr (layer, '.');
       if (dot)
         *dot = '\0';
-      lock = openat (store->locks_fd, layer, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+      lock = lock_name (store, layer, false, &lock_err);
       if (lock < 0)
-        return ocip_error_set (err, errno, "store '%s': open lock '%s'", store->path, layer);
-      if (flock (lock, LOCK_EX | LOCK_NB) < 0)
         {
-          if (errno == EWOULDBLOCK)
-            continue; /* in progress */
-          return ocip_error_set (err, errno, "store '%s': lock '%s'", store->path, layer);
+          if (lock_err->status == EWOULDBLOCK)
+            {
+              ocip_error_release (&lock_err);
+              continue; /* in progress */
+            }
+          *err = lock_err;
+          return ocip_error_wrap (err, "store '%s'", store->path);
         }
       if ((r = ocip_rmtree_at (store->tmp_fd, de->d_name, err)) < 0)
         return ocip_error_wrap (err, "store '%s': clean 'tmp'", store->path);
+      removed++;
     }
+  if (ret_removed)
+    *ret_removed = removed;
   return 0;
 }
 
@@ -126,7 +165,7 @@ ocip_store_open (const char *path, struct ocip_store **ret, ocip_error_t *err)
   if ((r = make_store_dir (path, err)) < 0)
     return r;
   store = xzalloc (sizeof *store);
-  store->layers_fd = store->locks_fd = store->tmp_fd = store->bundles_fd = -1;
+  store->layers_fd = store->locks_fd = store->tmp_fd = store->bundles_fd = store->lock_fd = -1;
   store->path = xstrdup (path);
   store->dirfd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (store->dirfd < 0)
@@ -147,7 +186,8 @@ ocip_store_open (const char *path, struct ocip_store **ret, ocip_error_t *err)
   if ((store->layers_fd = r = open_subdir (store, "layers", err)) < 0
       || (store->locks_fd = r = open_subdir (store, "locks", err)) < 0
       || (store->tmp_fd = r = open_subdir (store, "tmp", err)) < 0
-      || (store->bundles_fd = r = open_subdir (store, "bundles", err)) < 0 || (r = clean_stale_work (store, err)) < 0)
+      || (store->bundles_fd = r = open_subdir (store, "bundles", err)) < 0
+      || (r = ocip_store_clean_tmp (store, NULL, err)) < 0)
     goto fail;
   *ret = store;
   return 0;
@@ -167,8 +207,27 @@ ocip_store_free (struct ocip_store *store)
   ocip_closep (&store->locks_fd);
   ocip_closep (&store->tmp_fd);
   ocip_closep (&store->bundles_fd);
+  ocip_closep (&store->lock_fd);
   free (store->path);
   free (store);
+}
+
+bool
+ocip_store_layer_from_name (const char *name, struct ocip_digest *ret)
+{
+  const char *dash = strchr (name, '-');
+  cleanup_free char *text = NULL;
+  ocip_error_t err = NULL;
+
+  if (dash == NULL)
+    return false;
+  text = xasprintf ("%.*s:%s", (int) (dash - name), name, dash + 1);
+  if (ocip_digest_parse (text, ret, &err) < 0)
+    {
+      ocip_error_release (&err);
+      return false;
+    }
+  return true;
 }
 
 bool
@@ -196,17 +255,105 @@ int
 ocip_store_lock_layer (struct ocip_store *store, const struct ocip_digest *diff_id, bool wait, ocip_error_t *err)
 {
   cleanup_free char *name = ocip_store_layer_name (diff_id);
-  cleanup_close int fd = openat (store->locks_fd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+  int fd = lock_name (store, name, wait, err);
+
+  return fd < 0 ? ocip_error_wrap (err, "layer '%s'", diff_id->str) : fd;
+}
+
+static int
+lock_store (struct ocip_store *store, int how, ocip_error_t *err)
+{
   int r;
 
-  if (fd < 0)
-    return ocip_error_set (err, errno, "layer '%s': open lock", diff_id->str);
+  if (store->lock_fd < 0)
+    {
+      store->lock_fd = openat (store->dirfd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+      if (store->lock_fd < 0)
+        return ocip_error_set (err, errno, "store '%s': open 'lock'", store->path);
+    }
   do
-    r = flock (fd, LOCK_EX | (wait ? 0 : LOCK_NB));
+    r = flock (store->lock_fd, how);
   while (r < 0 && errno == EINTR);
   if (r < 0)
-    return ocip_error_set (err, errno, "layer '%s': lock", diff_id->str);
-  return steal_fd (&fd);
+    return ocip_error_set (err, errno, "store '%s': lock", store->path);
+  return 0;
+}
+
+int
+ocip_store_lock_shared (struct ocip_store *store, ocip_error_t *err)
+{
+  return lock_store (store, LOCK_SH, err);
+}
+
+int
+ocip_store_lock_exclusive (struct ocip_store *store, bool wait, ocip_error_t *err)
+{
+  return lock_store (store, LOCK_EX | (wait ? 0 : LOCK_NB), err);
+}
+
+void
+ocip_store_unlock (struct ocip_store *store)
+{
+  ocip_closep (&store->lock_fd);
+}
+
+void
+ocip_store_touch_layer (struct ocip_store *store, const struct ocip_digest *diff_id)
+{
+  cleanup_free char *name = ocip_store_layer_name (diff_id);
+  cleanup_free char *meta = xasprintf ("%s/meta.json", name);
+
+  utimensat (store->layers_fd, meta, NULL, AT_SYMLINK_NOFOLLOW);
+}
+
+/* Rename layers/NAME to tmp/<PREFIX>.gc-<random>, then delete it.  The rename is the
+   removal: a crash afterwards leaves only a work area in tmp/, which is removed once
+   the lock PREFIX (held by the caller meanwhile) is free.  */
+static int
+remove_entry (struct ocip_store *store, const char *name, const char *prefix, ocip_error_t *err)
+{
+  cleanup_free char *work = NULL;
+  int attempt;
+
+  for (attempt = 0;; attempt++)
+    {
+      free (work);
+      work = xasprintf ("%s.gc-%08lx", prefix, (unsigned long) random () ^ (unsigned long) getpid () << 8);
+      if (renameat2 (store->layers_fd, name, store->tmp_fd, work, RENAME_NOREPLACE) == 0)
+        break;
+      if (errno == ENOENT)
+        return 0;
+      if (errno != EEXIST || attempt == 100)
+        return ocip_error_set (err, errno, "store '%s': move 'layers/%s' to 'tmp'", store->path, name);
+    }
+  if (ocip_rmtree_at (store->tmp_fd, work, err) < 0)
+    return ocip_error_wrap (err, "store '%s': remove 'layers/%s'", store->path, name);
+  return 0;
+}
+
+int
+ocip_store_remove_layer (struct ocip_store *store, const struct ocip_digest *diff_id, ocip_error_t *err)
+{
+  cleanup_free char *name = ocip_store_layer_name (diff_id);
+  int r;
+
+  if ((r = remove_entry (store, name, name, err)) < 0)
+    return r;
+  /* Still holding the lock: whoever waits on this file will find it gone and lock the
+     new one (lock_name).  */
+  if (unlinkat (store->locks_fd, name, 0) < 0 && errno != ENOENT)
+    return ocip_error_set (err, errno, "store '%s': remove lock '%s'", store->path, name);
+  return 0;
+}
+
+int
+ocip_store_remove_junk (struct ocip_store *store, const char *name, ocip_error_t *err)
+{
+  cleanup_close int lock = lock_name (store, "gc", true, err);
+
+  if (lock < 0)
+    return ocip_error_wrap (err, "store '%s'", store->path);
+  return remove_entry (store, name, "gc", err);
 }
 
 int

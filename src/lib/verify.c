@@ -82,7 +82,9 @@ verify_children (void *opaque, const struct ocip_descriptor *node, struct ocip_d
 struct leaf_ctx
 {
   struct ocip_layout *layout;
+  struct ocip_verified_cache *cache;
   struct ocip_verify_blob *blobs;
+  bool *cached;
 };
 
 static void
@@ -102,7 +104,7 @@ verify_leaf (void *opaque, size_t i)
     default:
       break;
     }
-  if (ocip_blob_verify (ctx->layout->dirfd, &b->desc, &err) < 0)
+  if (ocip_blob_verify (ctx->layout->dirfd, &b->desc, ctx->cache, &ctx->cached[i], &err) < 0)
     {
       b->failure = steal_pointer (&err->msg);
       ocip_error_release (&err);
@@ -111,7 +113,7 @@ verify_leaf (void *opaque, size_t i)
 
 int
 ocip_verify (struct ocip_layout *layout, const struct ocip_descriptor *roots, size_t n_roots, unsigned jobs,
-             struct ocip_verify_report **ret, ocip_error_t *err)
+             struct ocip_verified_cache *cache, struct ocip_verify_report **ret, ocip_error_t *err)
 {
   struct walk_ctx wctx = { .layout = layout };
   struct ocip_graph *g = NULL;
@@ -140,11 +142,16 @@ ocip_verify (struct ocip_layout *layout, const struct ocip_descriptor *roots, si
   g->n_nodes = 0;
 
   lctx.layout = layout;
+  lctx.cache = cache;
   lctx.blobs = report->blobs;
+  lctx.cached = xcalloc (report->n_blobs + 1, sizeof *lctx.cached);
   ocip_pool_run (jobs, report->n_blobs, verify_leaf, &lctx);
   for (i = 0; i < report->n_blobs; i++)
-    if (report->blobs[i].failure)
-      report->n_failed++;
+    {
+      report->n_failed += report->blobs[i].failure != NULL;
+      report->n_cached += lctx.cached[i];
+    }
+  free (lctx.cached);
   *ret = report;
 
 out:
