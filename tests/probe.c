@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Run inside test containers (built static at test time): tries syscalls a seccomp profile may deny, prints each result. */
+/* Test containers run this (built static at test time): syscalls a seccomp profile may deny, and what they return. */
 #include <errno.h>
 #include <stdio.h>
 #include <sys/syscall.h>

@@ -617,8 +617,8 @@ expect_same (const char *before, const char *after, const char *what)
       a += la + (a[la] != '\0');
       b += lb + (b[lb] != '\0');
     }
-  cr_expect (*a == '\0' && *b == '\0', "%s\n  before: %.*s\n  after:  %.*s", what, (int) strcspn (a, "\n"), *a ? a : "(end)",
-             (int) strcspn (b, "\n"), *b ? b : "(end)");
+  cr_expect (*a == '\0' && *b == '\0', "%s\n  before: %.*s\n  after:  %.*s", what, (int) strcspn (a, "\n"),
+             *a ? a : "(end)", (int) strcspn (b, "\n"), *b ? b : "(end)");
 }
 
 /* ---- 1. the image run by both runtimes ---- */
@@ -642,7 +642,8 @@ check_main_output (const char *rt, const char *out)
   }
   cr_expect (has_line (out, "ENV FOO=bar"), "%s: image Env: %s", rt, out);
   cr_expect (has_line (out, "ENV EMPTY="), "%s: empty value kept: %s", rt, out);
-  cr_expect (has_line (out, "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"), "%s: default PATH: %s", rt, out);
+  cr_expect (has_line (out, "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"),
+             "%s: default PATH: %s", rt, out);
   cr_expect_eq (count_lines_starting (out, "ENV PATH="), 1, "%s: one PATH: %s", rt, out);
   cr_expect (has_line (out, "ENV HOME=/home/alice"), "%s: HOME from passwd: %s", rt, out);
   cr_expect (has_line (out, "VICTIM absent"), "%s: whiteout: %s", rt, out);
@@ -1204,7 +1205,8 @@ Test (bundle, platform_tty_jobs_json_and_usage)
   tu_result_free (&r);
   cfg = fmt ("%s/config.json", b2);
   {
-    char *args = json_at (cfg, "process/args"), *arch = json_at (cfg, "annotations/org.opencontainers.image.architecture");
+    char *args = json_at (cfg, "process/args");
+    char *arch = json_at (cfg, "annotations/org.opencontainers.image.architecture");
     cr_expect_str_eq (args, "[\"s390x\"]", "--platform linux/s390x");
     cr_expect_str_eq (arch, "\"s390x\"");
     free (args);

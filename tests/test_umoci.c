@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Conformance with umoci: the same images unpacked by umoci and by oci-prep (flat and overlay) give the same trees and configs. */
+/* Conformance with umoci: umoci unpack and oci-prep bundle (flat, overlay) give the same rootfs and config. */
 #include "config.h"
 
 #include <criterion/criterion.h>

@@ -123,7 +123,6 @@ ocip_store_clean_tmp (struct ocip_store *store, size_t *ret_removed, ocip_error_
     {
       cleanup_free char *layer = NULL;
       cleanup_close int lock = -1;
-      ocip_error_t lock_err = NULL;
       char *dot;
 
       if (de->d_name[0] == '.')
@@ -132,16 +131,13 @@ ocip_store_clean_tmp (struct ocip_store *store, size_t *ret_removed, ocip_error_
       dot = strrchr (layer, '.');
       if (dot)
         *dot = '\0';
-      lock = lock_name (store, layer, false, &lock_err);
+      lock = lock_name (store, layer, false, err);
       if (lock < 0)
         {
-          if (lock_err->status == EWOULDBLOCK)
-            {
-              ocip_error_release (&lock_err);
-              continue; /* in progress */
-            }
-          *err = lock_err;
-          return ocip_error_wrap (err, "store '%s'", store->path);
+          if ((*err)->status != EWOULDBLOCK)
+            return ocip_error_wrap (err, "store '%s'", store->path);
+          ocip_error_release (err);
+          continue; /* in progress */
         }
       if ((r = ocip_rmtree_at (store->tmp_fd, de->d_name, err)) < 0)
         return ocip_error_wrap (err, "store '%s': clean 'tmp'", store->path);
