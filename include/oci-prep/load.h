@@ -10,8 +10,17 @@
 #include <oci-prep/plan.h>
 #include <oci-prep/store.h>
 
+/* Counters a caller may watch while ocip_load runs (from another thread): compressed
+   bytes read and layers finished, of those this call extracts.  */
+struct ocip_load_progress
+{
+  _Atomic uint64_t done_bytes, total_bytes;
+  _Atomic uint32_t done_layers, total_layers;
+};
+
 struct ocip_load_options
 {
+  struct ocip_load_progress *progress; /* NULL: not counted */
   unsigned jobs;                      /* 0: ocip_pool_default_jobs () */
   struct ocip_extract_limits limits;  /* max_bytes also bounds the uncompressed stream */
 };

@@ -9,6 +9,7 @@
 #include <oci-prep/error.h>
 #include <oci-prep/image.h>
 #include <oci-prep/json.h>
+#include <oci-prep/load.h>
 #include <oci-prep/spec.h>
 
 /* A handler's return for a usage error it already reported: exit status 2.  */
@@ -29,6 +30,7 @@ int cmd_config (const struct cli_globals *g, int argc, char **argv, ocip_error_t
 int cmd_hook (const struct cli_globals *g, int argc, char **argv, ocip_error_t *err);
 int cmd_inspect (const struct cli_globals *g, int argc, char **argv, ocip_error_t *err);
 int cmd_rm (const struct cli_globals *g, int argc, char **argv, ocip_error_t *err);
+int cmd_store (const struct cli_globals *g, int argc, char **argv, ocip_error_t *err);
 int cmd_load (const struct cli_globals *g, int argc, char **argv, ocip_error_t *err);
 int cmd_verify (const struct cli_globals *g, int argc, char **argv, ocip_error_t *err);
 
@@ -76,6 +78,11 @@ int cli_parse_size (const char *command, const char *option, const char *value, 
 
 /* Print a usage error for COMMAND and return CLI_USAGE.  */
 int cli_usage_error (const char *command, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+
+/* Draw P as a progress bar on stderr after half a second, until stopped; nothing when
+   stderr is not a terminal or with -q.  One bar at a time.  */
+void cli_progress_start (const struct cli_globals *g, struct ocip_load_progress *p);
+void cli_progress_stop (void);
 
 /* One error line on stderr: "oci-prep: MSG[: strerror (STATUS)]", control bytes escaped.  */
 void cli_print_error (const char *msg, int status);

@@ -51,7 +51,8 @@ cmd_bundle (const struct cli_globals *g, int argc, char **argv, ocip_error_t *er
     CLI_SPEC_OPTIONS,
     { NULL, 0, NULL, 0 },
   };
-  struct ocip_bundle_options opts = { .store = g->store };
+  struct ocip_load_progress progress = { 0 };
+  struct ocip_bundle_options opts = { .store = g->store, .load.progress = &progress };
   struct ocip_bundle_result res = { 0 };
   struct cli_image_options io = { 0 };
   bool json = g->json;
@@ -113,7 +114,9 @@ cmd_bundle (const struct cli_globals *g, int argc, char **argv, ocip_error_t *er
     }
   opts.platform = io.have_platform ? &io.platform : NULL;
 
+  cli_progress_start (g, &progress);
   r = ocip_bundle_create (argv[optind], argv[optind + 1], &opts, &res, err);
+  cli_progress_stop ();
   if (r == 0 && json)
     r = print_json (argv[optind + 1], &res, opts.flat, err);
   else if (r == 0 && g->verbosity >= 0)

@@ -75,7 +75,8 @@ cmd_load (const struct cli_globals *g, int argc, char **argv, ocip_error_t *err)
     { "max-entries", required_argument, NULL, 'E' },
     { NULL, 0, NULL, 0 },
   };
-  struct ocip_load_options opts = { 0 };
+  struct ocip_load_progress progress = { 0 };
+  struct ocip_load_options opts = { .progress = &progress };
   struct cli_image_options io = { 0 };
   struct ocip_load_report *report = NULL;
   cleanup_store struct ocip_store *store = NULL;
@@ -117,7 +118,12 @@ cmd_load (const struct cli_globals *g, int argc, char **argv, ocip_error_t *err)
   for (i = optind; i < (size_t) argc; i++)
     if ((r = ocip_plan_new (argv[i], io.have_platform ? &io.platform : NULL, &plans[n_plans++], err)) < 0)
       goto out;
-  if ((r = ocip_store_open (g->store, &store, err)) < 0 || (r = ocip_load (store, plans, n_plans, &opts, &report, err)) < 0)
+  if ((r = ocip_store_open (g->store, &store, err)) < 0)
+    goto out;
+  cli_progress_start (g, &progress);
+  r = ocip_load (store, plans, n_plans, &opts, &report, err);
+  cli_progress_stop ();
+  if (r < 0)
     goto out;
 
   if (json)
