@@ -429,6 +429,7 @@ run_source (struct mem_source *s, const struct ocip_extract_limits *limits)
       limits = &def;
     }
   ocip_error_release (&err);
+  ocip_extract_stats_clear (&stats);
   memset (&stats, 0, sizeof stats);
   return ocip_extract_tar (rootfd, mem_read, s, limits, &stats, &err);
 }

@@ -542,7 +542,7 @@ struct accepted
   const char *image; /* "busybox", "special", "busybox:num"... */
   const char *view;  /* "flat", "overlay" (rootfs trees) or "config" */
   const char *path;  /* a path in the rootfs, or a config field */
-  const char *field; /* "mtime", "value", "(presence)"... */
+  const char *field; /* "mtime", "mode", "value"...; a path on one side only has "(absent)" fields */
   const char *umoci, *ours;
   const char *reason;
 };
@@ -550,7 +550,7 @@ struct accepted
 static const struct accepted accepted[] = {
   { "*", "flat", ".", "mtime", "0.000000000", NULL,
     "no layer has an entry for the root directory; umoci 0.4.7 sets the rootfs directory's times to the Unix "
-    "epoch, oci-prep leaves the time it created it (flat) " },
+    "epoch, oci-prep leaves the time it created it (flat)" },
   { "*", "overlay", ".", "mtime", "0.000000000", NULL,
     "as for flat; the overlay root shows the upper directory, which oci-prep gives the top layer's root times (its "
     "extraction time, as no layer has an entry for '/')" },
@@ -955,6 +955,6 @@ Test (umoci, config_fields_match)
       free (ub);
       free (ob);
     }
-  /* The table is documentation as much as code: it must stay referenced.  */
-  cr_expect_gt (sizeof not_compared / sizeof not_compared[0], 0);
+  for (size_t i = 0; i < sizeof not_compared / sizeof not_compared[0]; i++)
+    cr_log_info ("not compared: %s: %s", not_compared[i].what, not_compared[i].reason);
 }

@@ -20,10 +20,15 @@ struct ocip_decompress;
    the caller takes from the layer's media type: the content is never sniffed, and no
    external program is ever run.  The decoder keeps SOURCE and SOURCE_CTX, which must
    outlive it; it does not own SOURCE_CTX.  Memory does not depend on the stream's length:
-   a 128 KiB input buffer, plus zlib's 32 KiB window for gzip, plus for zstd the window each
-   frame declares, refused over 128 MiB.  Returns 0 and a decoder owned by the caller (free
-   it with ocip_decompress_free), or -EINVAL for an unknown COMPRESSION, or -EIO if the
-   compression library cannot be set up, with *ERR set.  */
+   a 128 KiB input buffer, plus for gzip ISA-L's 85 KiB inflate state (zlib's 32 KiB window
+   where ISA-L is not used), plus for zstd the window each frame declares, refused over
+   128 MiB.  Gzip is inflated by ISA-L's igzip when oci-prep was built with it (configure
+   --with-isal, the default when libisal is found), else by zlib; the environment variable
+   OCI_PREP_INFLATE=zlib, read here, forces zlib (the tests run every gzip test both ways).
+   Both follow the contract below; only the wording of some corrupt-data messages differs.
+   Returns 0 and a decoder owned by the caller (free it with ocip_decompress_free), or
+   -EINVAL for an unknown COMPRESSION, or -EIO if the compression library cannot be set up,
+   with *ERR set.  */
 int ocip_decompress_new (enum ocip_compression compression, ocip_read_fn source, void *source_ctx,
                          struct ocip_decompress **ret, ocip_error_t *err);
 

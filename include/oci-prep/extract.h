@@ -24,7 +24,14 @@ struct ocip_extract_stats
 {
   uint64_t entries;
   uint64_t bytes; /* declared sizes of regular files */
+  /* Directories the layer needed but never listed (a file "a/b/f" without "a/" or
+     "a/b/" entries), created 0755 root:root.  Their metadata really belongs to the
+     layers below, which a bundle restores.  Sorted, NULL-terminated, owned: free with
+     ocip_extract_stats_clear.  */
+  char **implied_dirs;
 };
+
+void ocip_extract_stats_clear (struct ocip_extract_stats *stats);
 
 /* Read a tar stream from SOURCE and apply it under ROOTFD (which must be an empty
    directory owned by the caller, opened O_RDONLY|O_DIRECTORY), as the layer's own
@@ -41,7 +48,8 @@ struct ocip_extract_stats
    hardlinks, devices and FIFOs keep owner, mode (setuid bits applied after the chown),
    mtime (directories after their children) and xattrs.
    Reading stops at the tar end-of-archive marker: the caller reads (and hashes) what
-   follows.  On error the tree under ROOTFD is incomplete: discard it.  Errors name the
+   follows.  RET_STATS (may be NULL) gets counts and the implied directories.  On error
+   the tree under ROOTFD is incomplete: discard it.  Errors name the
    entry: EXDEV escape, EINVAL malformed, E2BIG over LIMITS, EBADMSG bad tar stream,
    errno of the failing call otherwise.  */
 int ocip_extract_tar (int rootfd, ocip_extract_read_fn source, void *source_ctx,

@@ -17,7 +17,10 @@
    write (a directory over a symlink replaces it, as overlayfs shows it).  Hardlinked
    files stay hardlinked.  Content is reflinked (FICLONE) where the filesystem allows,
    else copied with copy_file_range, holes kept.  Owner, mode, xattrs (not
-   trusted.overlay.*) and times are kept.  Errors name the path inside the rootfs.  */
-int ocip_flatten (int target_fd, const int *layer_fds, size_t n, ocip_error_t *err);
+   trusted.overlay.*) and times are kept, except for the directories IMPLIED[i] (sorted,
+   NULL-terminated; IMPLIED or an entry may be NULL) lists for layer i: those the layer
+   only needed as parents keep the metadata the layers below gave them.  Errors name
+   the path inside the rootfs.  */
+int ocip_flatten (int target_fd, const int *layer_fds, char *const *const *implied, size_t n, ocip_error_t *err);
 
 #endif

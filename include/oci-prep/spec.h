@@ -37,8 +37,8 @@ struct ocip_spec_options
    ocip_user_resolve()); OPTS->seccomp, a caller's file, is read by path.
    Conversion (image-spec conversion.md):
    - process.args = Entrypoint ++ Cmd (or OPTS->args); empty is EINVAL.
-   - process.cwd = WorkingDir (or OPTS->cwd; default "/"), cleaned; EINVAL when it is
-     relative or a ".." climbs above "/".
+   - process.cwd = WorkingDir (or OPTS->cwd; default "/") verbatim; EINVAL when it is
+     relative or a ".." climbs above "/" even lexically.
    - process.env = the image's Env (every entry KEY=VALUE, else EINVAL), then PATH,
      HOME (the user's home, "/" without a passwd entry) and, with a tty, TERM=xterm,
      each only when absent; then OPTS->env.

@@ -6,7 +6,7 @@
 #include <oci-prep/digest.h>
 #include <oci-prep/error.h>
 
-/* The digest (ALG) of the tree under the directory DIRFD (borrowed, not closed): what
+/* The digest (ALG) of the tree under DIRFD (a directory opened O_RDONLY, borrowed): what
    a layer's content was when it was committed, so that it can be checked later
    without the image (re-creating its tar is not byte-identical).
    The walk is canonical: parents before children, the entries of each directory in

@@ -25,6 +25,7 @@ static const struct
   { "inspect", cmd_inspect, "show what IMAGE resolves to: manifest, config, layers, platform" },
   { "load", cmd_load, "extract the layers of each IMAGE into the store" },
   { "rm", cmd_rm, "unmount and remove BUNDLE, releasing its layers" },
+  { "store", cmd_store, "manage the shared layer store: ls, du, gc [--max-size SIZE] [--older-than AGE], fsck" },
   { "verify", cmd_verify, "check digest and size of every blob reachable from LAYOUT or IMAGE" },
 };
 

@@ -11,12 +11,14 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <oci-prep/bundle.h>
 #include <oci-prep/cleanup.h>
 #include <oci-prep/flatten.h>
+#include <oci-prep/fsroot.h>
 #include <oci-prep/fsutil.h>
 #include <oci-prep/json.h>
 #include <oci-prep/limits.h>
@@ -263,6 +265,200 @@ open_layers (struct build *b, const struct ocip_plan *plan, int *fds, ocip_error
   return 0;
 }
 
+/* The directories each layer only implied (from its meta.json), bottom first: an array
+   of N sorted, NULL-terminated vectors (NULL for none), owned by the caller.  */
+static int
+read_implied (struct build *b, const struct ocip_plan *plan, char ****ret, ocip_error_t *err)
+{
+  char ***implied = xcalloc (plan->n_layers + 1, sizeof *implied);
+  size_t i;
+  int r = 0;
+
+  for (i = 0; i < plan->n_layers && r == 0; i++)
+    {
+      cleanup_free char *layer = ocip_store_layer_name (&plan->layers[i].diff_id);
+      cleanup_free char *meta = xasprintf ("%s/meta.json", layer);
+      cleanup_close int fd = openat (b->store->layers_fd, meta, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+      cleanup_json struct ocip_json *doc = NULL;
+      cleanup_free char *buf = NULL;
+      struct stat st;
+      ssize_t n;
+
+      if (fd < 0 || fstat (fd, &st) < 0)
+        r = ocip_error_set (err, errno, "layer '%s': read its meta.json", plan->layers[i].diff_id.str);
+      else if (st.st_size > (off_t) OCIP_LIMIT_JSON_DOCUMENT_SIZE)
+        r = ocip_error_set (err, E2BIG, "layer '%s': meta.json is too large", plan->layers[i].diff_id.str);
+      else
+        {
+          buf = xmalloc (st.st_size + 1);
+          n = read (fd, buf, st.st_size);
+          if (n != st.st_size)
+            r = ocip_error_set (err, n < 0 ? errno : EIO, "layer '%s': read meta.json", plan->layers[i].diff_id.str);
+          else if ((r = ocip_json_parse (buf, n, OCIP_LIMIT_JSON_DOCUMENT_SIZE, &doc, err)) == 0)
+            r = ocip_json_get_strv (ocip_json_root (doc), "impliedDirs", false, &implied[i], err);
+        }
+    }
+  if (r < 0)
+    {
+      for (i = 0; i < plan->n_layers; i++)
+        ocip_strv_free (implied[i]);
+      free (implied);
+      return r;
+    }
+  *ret = implied;
+  return 0;
+}
+
+static void
+free_implied (char ***implied, size_t n)
+{
+  size_t i;
+
+  if (implied == NULL)
+    return;
+  for (i = 0; i < n; i++)
+    ocip_strv_free (implied[i]);
+  free (implied);
+}
+
+static int
+compare_strings (const void *a, const void *b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+static bool
+listed (char *const *sorted, const char *s)
+{
+  size_t n = 0;
+
+  while (sorted && sorted[n])
+    n++;
+  return n && bsearch (&s, sorted, n, sizeof *sorted, compare_strings);
+}
+
+static bool
+is_whiteout (const struct stat *st)
+{
+  return S_ISCHR (st->st_mode) && st->st_rdev == 0;
+}
+
+static bool
+opaque_at (int layer_fd, const char *path)
+{
+  cleanup_close int fd = openat (layer_fd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  char v;
+
+  return fd >= 0 && fgetxattr (fd, "trusted.overlay.opaque", &v, 1) == 1 && v == 'y';
+}
+
+/* Whether an ancestor of PATH in this layer hides the layers below it (a whiteout, a
+   non-directory, an opaque directory).  */
+static bool
+ancestor_hides (int layer_fd, const char *path)
+{
+  cleanup_free char *prefix = xstrdup (path);
+  char *slash = prefix;
+  struct stat st;
+
+  while ((slash = strchr (slash, '/')) != NULL)
+    {
+      *slash = '\0';
+      if (fstatat (layer_fd, prefix, &st, AT_SYMLINK_NOFOLLOW) == 0
+          && (! S_ISDIR (st.st_mode) || opaque_at (layer_fd, prefix)))
+        return true;
+      *slash++ = '/';
+    }
+  return false;
+}
+
+/* The real directory PATH below layer K (one that a layer listed): its stat in *RET.  */
+static bool
+lower_directory (const int *layer_fds, char ***implied, size_t k, const char *path, struct stat *ret)
+{
+  size_t j;
+
+  for (j = k; j-- > 0;)
+    {
+      if (fstatat (layer_fds[j], path, ret, AT_SYMLINK_NOFOLLOW) == 0)
+        {
+          if (! S_ISDIR (ret->st_mode) || is_whiteout (ret))
+            return false;
+          if (! listed (implied[j], path))
+            return true;
+        }
+      if (ancestor_hides (layer_fds[j], path))
+        return false;
+    }
+  return false;
+}
+
+struct fixup
+{
+  char *path;
+  struct stat st;
+};
+
+static int
+compare_fixups_deepest_first (const void *a, const void *b)
+{
+  return -strcmp (((const struct fixup *) a)->path, ((const struct fixup *) b)->path);
+}
+
+/* overlayfs shows a directory's attributes from the topmost layer holding it; where
+   that layer only implied the directory, give the merged directory the attributes of
+   the real one below (through the mount: the upper directory takes them).  Children
+   first, so that fixing one never disturbs a parent's times.  */
+static int
+fix_implied_dirs (const struct build *b, const struct ocip_plan *plan, const int *layer_fds, char ***implied,
+                  ocip_error_t *err)
+{
+  cleanup_close int rootfd = -1;
+  struct fixup *fix = NULL;
+  size_t n_fix = 0, k, i, j, m;
+  int r = 0;
+
+  for (k = plan->n_layers; k-- > 0;)
+    for (i = 0; implied[k] && implied[k][i]; i++)
+      {
+        const char *path = implied[k][i];
+        struct stat st;
+        bool above = false;
+
+        for (j = k + 1; j < plan->n_layers && ! above; j++)
+          above = fstatat (layer_fds[j], path, &st, AT_SYMLINK_NOFOLLOW) == 0 || ancestor_hides (layer_fds[j], path);
+        if (above || ! lower_directory (layer_fds, implied, k, path, &st))
+          continue;
+        fix = xreallocarray (fix, n_fix + 1, sizeof *fix);
+        fix[n_fix++] = (struct fixup){ xstrdup (path), st };
+      }
+  if (n_fix == 0)
+    return 0;
+  qsort (fix, n_fix, sizeof *fix, compare_fixups_deepest_first);
+  rootfd = openat (b->rootfs_parent_fd, b->rootfs_name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (rootfd < 0)
+    r = ocip_error_set (err, errno, "open rootfs '%s'", b->rootfs_path);
+  for (m = 0; m < n_fix && r == 0; m++)
+    {
+      struct timespec ts[2] = { fix[m].st.st_atim, fix[m].st.st_mtim };
+      cleanup_close int fd = ocip_fsroot_open (rootfd, fix[m].path, O_RDONLY | O_DIRECTORY, 0, OCIP_FSROOT_NOFOLLOW,
+                                               err);
+      if (fd < 0)
+        {
+          /* Hidden in the merged view after all: nothing to fix.  */
+          ocip_error_release (err);
+          continue;
+        }
+      if (fchown (fd, fix[m].st.st_uid, fix[m].st.st_gid) < 0 || fchmod (fd, fix[m].st.st_mode & 07777) < 0
+          || futimens (fd, ts) < 0)
+        r = ocip_error_set (err, errno, "rootfs '%s': restore the metadata of '%s'", b->rootfs_path, fix[m].path);
+    }
+  for (m = 0; m < n_fix; m++)
+    free (fix[m].path);
+  free (fix);
+  return r;
+}
+
 static int
 mkdir_in (int dirfd, const char *name, mode_t mode, ocip_error_t *err)
 {
@@ -321,14 +517,15 @@ assemble_overlay (struct build *b, const struct ocip_plan *plan, const int *laye
 }
 
 static int
-assemble_flat (struct build *b, const struct ocip_plan *plan, const int *layer_fds, ocip_error_t *err)
+assemble_flat (struct build *b, const struct ocip_plan *plan, const int *layer_fds, char ***implied,
+               ocip_error_t *err)
 {
   cleanup_close int target
       = openat (b->rootfs_parent_fd, b->rootfs_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
   if (target < 0)
     return ocip_error_set (err, errno, "open rootfs '%s'", b->rootfs_path);
-  return ocip_flatten (target, layer_fds, plan->n_layers, err);
+  return ocip_flatten (target, layer_fds, (char *const *const *) implied, plan->n_layers, err);
 }
 
 static int
@@ -356,13 +553,17 @@ assemble (struct build *b, struct ocip_plan *plan, const struct ocip_bundle_opti
 {
   cleanup_free int *layer_fds = NULL;
   cleanup_free char *state = NULL;
+  char ***implied = NULL;
   size_t i;
   int r;
 
   if (mkdirat (b->dirfd, OCIP_BUNDLE_STATE_DIR, 0700) < 0)
     return ocip_error_set (err, errno, "create '%s'", OCIP_BUNDLE_STATE_DIR);
   b->state_dir = true;
-  if ((r = ocip_store_open (opts->store, &b->store, err)) < 0 || (r = load_layers (b, plan, opts, ret, err)) < 0)
+  /* Shared store lock from before the layers are looked for until the pin and the
+     state are written: store gc cannot remove a layer this bundle is about to pin.  */
+  if ((r = ocip_store_open (opts->store, &b->store, err)) < 0 || (r = ocip_store_lock_shared (b->store, err)) < 0
+      || (r = load_layers (b, plan, opts, ret, err)) < 0)
     return r;
   ret->n_layers = plan->n_layers;
   new_id (b->id);
@@ -372,22 +573,27 @@ assemble (struct build *b, struct ocip_plan *plan, const struct ocip_bundle_opti
   for (i = 0; i <= plan->n_layers; i++)
     layer_fds[i] = -1;
   r = open_layers (b, plan, layer_fds, err);
+  if (r == 0)
+    r = read_implied (b, plan, &implied, err);
   if (r == 0 && ! opts->flat)
     {
       if ((r = ocip_store_pin (b->store, b->id, state, err)) == 0)
         {
           b->pinned = true;
-          r = assemble_overlay (b, plan, layer_fds, err);
+          if ((r = assemble_overlay (b, plan, layer_fds, err)) == 0)
+            r = fix_implied_dirs (b, plan, layer_fds, implied, err);
         }
     }
   else if (r == 0)
-    r = assemble_flat (b, plan, layer_fds, err);
+    r = assemble_flat (b, plan, layer_fds, implied, err);
+  free_implied (implied, plan->n_layers);
   for (i = 0; i < plan->n_layers; i++)
     ocip_closep (&layer_fds[i]);
   if (r < 0)
     return r;
   if ((r = ocip_write_file_at (b->dirfd, STATE_FILE, state, strlen (state), 0600, err)) < 0)
     return r;
+  ocip_store_unlock (b->store);
   ret->id = xstrdup (b->id);
   return 0;
 }
@@ -515,7 +721,8 @@ read_state (int dirfd, const char *path, struct state *ret, ocip_error_t *err)
   cleanup_json struct ocip_json *doc = NULL;
   const struct ocip_json_node *root;
   const char *id = NULL, *store = NULL, *rootfs = NULL, *rootfs_path = NULL;
-  char buf[16384];
+  cleanup_free char *buf = NULL;
+  size_t len = 0;
   struct stat st;
   ssize_t n;
   int r;
@@ -524,10 +731,14 @@ read_state (int dirfd, const char *path, struct state *ret, ocip_error_t *err)
     return ocip_error_set (err, errno, "bundle '%s': open %s", path, STATE_FILE);
   if (fstat (fd, &st) < 0 || ! S_ISREG (st.st_mode))
     return ocip_error_set (err, EINVAL, "bundle '%s': %s is not a regular file", path, STATE_FILE);
-  n = read (fd, buf, sizeof buf);
-  if (n < 0)
-    return ocip_error_set (err, errno, "bundle '%s': read %s", path, STATE_FILE);
-  if ((r = ocip_json_parse (buf, n, sizeof buf - 1, &doc, err)) < 0)
+  if (st.st_size > (off_t) OCIP_LIMIT_JSON_DOCUMENT_SIZE)
+    return ocip_error_set (err, E2BIG, "bundle '%s': %s is too large", path, STATE_FILE);
+  buf = xmalloc (st.st_size + 1);
+  while (len < (size_t) st.st_size && (n = read (fd, buf + len, st.st_size - len)) > 0)
+    len += n;
+  if (len != (size_t) st.st_size)
+    return ocip_error_set (err, errno ? errno : EIO, "bundle '%s': read %s", path, STATE_FILE);
+  if ((r = ocip_json_parse (buf, len, OCIP_LIMIT_JSON_DOCUMENT_SIZE, &doc, err)) < 0)
     return ocip_error_wrap (err, "bundle '%s': %s", path, STATE_FILE);
   root = ocip_json_root (doc);
   if ((r = ocip_json_get_string (root, "id", true, &id, err)) < 0

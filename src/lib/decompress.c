@@ -13,7 +13,7 @@
 #include <zstd.h>
 #include <zstd_errors.h>
 #ifdef HAVE_ISAL
-# include <isa-l/igzip_lib.h>
+#include <isa-l/igzip_lib.h>
 #endif
 
 #include <oci-prep/cleanup.h>
@@ -467,6 +467,8 @@ ocip_decompress_new (enum ocip_compression compression, ocip_read_fn source, voi
           isal_inflate_init (d->gz.isal);
           /* Parse each member's header, check its CRC-32 and ISIZE.  */
           d->gz.isal->crc_flag = ISAL_GZIP;
+          /* Never NULL, even with nothing read yet: ISA-L copies from it.  */
+          d->gz.isal->next_in = d->in;
           isal_member_start (d);
           break;
         }

@@ -46,6 +46,8 @@ struct extraction
   char *buf;
   struct dir_time *dirs;
   size_t n_dirs;
+  char **implied; /* directories created because an entry needed them */
+  size_t n_implied;
 };
 
 void
@@ -106,6 +108,8 @@ make_parents (struct extraction *x, const char *path, ocip_error_t *err)
             return ocip_error_set (err, errno, "create directory '%s'", prefix);
           if (fchmodat (parent, name, 0755, AT_SYMLINK_NOFOLLOW) < 0 && errno != EOPNOTSUPP)
             return ocip_error_set (err, errno, "create directory '%s': chmod", prefix);
+          x->implied = xreallocarray (x->implied, x->n_implied + 1, sizeof *x->implied);
+          x->implied[x->n_implied++] = xstrdup (prefix);
         }
       else if (fd < 0)
         {
@@ -597,6 +601,42 @@ fix_dir_times (struct extraction *x, ocip_error_t *err)
   return 0;
 }
 
+static int
+compare_strings (const void *a, const void *b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+/* The implied directories that no entry of the layer listed after all, sorted.  */
+static char **
+implied_dirs (struct extraction *x)
+{
+  cleanup_free char **listed = xcalloc (x->n_dirs + 1, sizeof *listed);
+  char **out = xcalloc (x->n_implied + 1, sizeof *out);
+  size_t i, n = 0;
+
+  for (i = 0; i < x->n_dirs; i++)
+    listed[i] = x->dirs[i].path;
+  qsort (listed, x->n_dirs, sizeof *listed, compare_strings);
+  qsort (x->implied, x->n_implied, sizeof *x->implied, compare_strings);
+  for (i = 0; i < x->n_implied; i++)
+    {
+      if (n > 0 && strcmp (out[n - 1], x->implied[i]) == 0)
+        continue;
+      if (x->n_dirs && bsearch (&x->implied[i], listed, x->n_dirs, sizeof *listed, compare_strings))
+        continue;
+      out[n++] = xstrdup (x->implied[i]);
+    }
+  return out;
+}
+
+void
+ocip_extract_stats_clear (struct ocip_extract_stats *stats)
+{
+  ocip_strv_free (stats->implied_dirs);
+  stats->implied_dirs = NULL;
+}
+
 int
 ocip_extract_tar (int rootfd, ocip_extract_read_fn source, void *source_ctx,
                   const struct ocip_extract_limits *limits, struct ocip_extract_stats *ret_stats,
@@ -636,13 +676,19 @@ ocip_extract_tar (int rootfd, ocip_extract_read_fn source, void *source_ctx,
     }
   r = fix_dir_times (&x, err);
   if (r == 0 && ret_stats)
-    *ret_stats = x.stats;
+    {
+      *ret_stats = x.stats;
+      ret_stats->implied_dirs = implied_dirs (&x);
+    }
 
 out:
   archive_read_free (a);
   for (i = 0; i < x.n_dirs; i++)
     free (x.dirs[i].path);
   free (x.dirs);
+  for (i = 0; i < x.n_implied; i++)
+    free (x.implied[i]);
+  free (x.implied);
   free (x.buf);
   ocip_error_release (&x.source_err);
   return r;

@@ -35,6 +35,8 @@ struct link_seen
 struct flat
 {
   int root_fd; /* the target */
+  char *const *implied; /* the current layer's implied directories, sorted */
+  size_t n_implied;
   struct link_seen *links;
   size_t n_links;
   char *buf; /* read/write fallback */
@@ -277,6 +279,18 @@ copy_special (int src_dir, int dst, const char *name, const struct stat *st, con
 
 static int apply_dir (struct flat *f, int src, int dst, const char *path, ocip_error_t *err);
 
+static int
+compare_strings (const void *a, const void *b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+static bool
+is_implied (const struct flat *f, const char *path)
+{
+  return f->n_implied && bsearch (&path, f->implied, f->n_implied, sizeof *f->implied, compare_strings);
+}
+
 /* The directory NAME of the layer over whatever the target has there: merged into an
    existing directory, unless the layer marks it opaque or the target has something
    else there (then it replaces it, as overlayfs would show it).  */
@@ -286,11 +300,16 @@ apply_subdir (struct flat *f, int src_dir, int dst, const char *name, const char
   cleanup_close int src = openat (src_dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   cleanup_close int sub = -1;
   struct stat st, src_st;
+  bool existed, keep_lower;
   int r;
 
   if (src < 0 || fstat (src, &src_st) < 0)
     return ocip_error_set (err, errno, "'%s': open in the store", path);
-  if (fstatat (dst, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && (! S_ISDIR (st.st_mode) || is_opaque (src)))
+  existed = fstatat (dst, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+  /* A directory the layer only implied keeps what the layers below gave it, as
+     applying the layer over them would.  */
+  keep_lower = existed && S_ISDIR (st.st_mode) && is_implied (f, path);
+  if (existed && (! S_ISDIR (st.st_mode) || is_opaque (src)))
     {
       if ((r = ocip_rmtree_at (dst, name, err)) < 0)
         return r;
@@ -302,6 +321,13 @@ apply_subdir (struct flat *f, int src_dir, int dst, const char *name, const char
     return ocip_error_set (err, errno, "'%s': open", path);
   if ((r = apply_dir (f, src, sub, path, err)) < 0)
     return r;
+  if (keep_lower)
+    {
+      struct timespec ts[2] = { st.st_atim, st.st_mtim };
+      if (fchown (sub, st.st_uid, st.st_gid) < 0 || fchmod (sub, st.st_mode & 07777) < 0 || futimens (sub, ts) < 0)
+        return ocip_error_set (err, errno, "'%s': keep the lower directory's metadata", path);
+      return 0;
+    }
   /* The upper directory's attributes are what overlayfs shows; times go last.  */
   return copy_metadata (src, sub, &src_st, path, err);
 }
@@ -353,7 +379,7 @@ apply_dir (struct flat *f, int src, int dst, const char *path, ocip_error_t *err
 }
 
 int
-ocip_flatten (int target_fd, const int *layer_fds, size_t n, ocip_error_t *err)
+ocip_flatten (int target_fd, const int *layer_fds, char *const *const *implied, size_t n, ocip_error_t *err)
 {
   struct flat f = { .root_fd = target_fd };
   size_t i;
@@ -365,6 +391,9 @@ ocip_flatten (int target_fd, const int *layer_fds, size_t n, ocip_error_t *err)
       struct stat st;
       cleanup_close int src = openat (layer_fds[i], ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
+      f.implied = implied ? implied[i] : NULL;
+      for (f.n_implied = 0; f.implied && f.implied[f.n_implied]; f.n_implied++)
+        ;
       if (src < 0 || fstat (src, &st) < 0)
         r = ocip_error_set (err, errno, "layer %zu: open in the store", i + 1);
       else if ((r = apply_dir (&f, src, target_fd, "", err)) == 0)

@@ -14,6 +14,7 @@
 #include <oci-prep/json.h>
 #include <oci-prep/load.h>
 #include <oci-prep/pool.h>
+#include <oci-prep/treehash.h>
 #include <oci-prep/readahead.h>
 
 #define DRAIN_BUFFER (128 * 1024)
@@ -39,6 +40,7 @@ struct batch
 /* blob -> decompressor -> (diffID hasher, byte count) -> the tar reader.  */
 struct layer_stream
 {
+  struct ocip_load_progress *progress;
   struct ocip_blob *blob;
   struct ocip_decompress *decompress;
   struct ocip_hasher *hasher;
@@ -48,7 +50,12 @@ struct layer_stream
 static ssize_t
 read_blob (void *ctx, void *buf, size_t len, ocip_error_t *err)
 {
-  return ocip_blob_read (ctx, buf, len, err);
+  struct layer_stream *s = ctx;
+  ssize_t n = ocip_blob_read (s->blob, buf, len, err);
+
+  if (n > 0 && s->progress)
+    s->progress->done_bytes += n;
+  return n;
 }
 
 static ssize_t
@@ -74,7 +81,7 @@ read_ahead (void *ctx, void *buf, size_t len, ocip_error_t *err)
 }
 
 static char *
-meta_json (const struct job *job, const struct ocip_extract_stats *stats)
+meta_json (const struct job *job, const struct ocip_extract_stats *stats, const struct ocip_digest *content)
 {
   cleanup_json_gen struct ocip_json_gen *gen = ocip_json_gen_new (true);
   ocip_error_t err = NULL;
@@ -88,7 +95,9 @@ meta_json (const struct job *job, const struct ocip_extract_stats *stats)
   ocip_json_gen_kv_int64 (gen, "compressedSize", job->layer->blob.size);
   ocip_json_gen_kv_int64 (gen, "size", (int64_t) job->out->bytes);
   ocip_json_gen_kv_int64 (gen, "entries", (int64_t) stats->entries);
+  ocip_json_gen_kv_strv (gen, "impliedDirs", stats->implied_dirs);
   ocip_json_gen_kv_int64 (gen, "created", (int64_t) time (NULL));
+  ocip_json_gen_kv_string (gen, "contentDigest", content->str);
   ocip_json_gen_map_close (gen);
   if (ocip_json_gen_finish (gen, &text, NULL, &err) < 0)
     abort (); /* only fixed keys and validated digests go in */
@@ -99,10 +108,10 @@ static int
 extract_layer (struct batch *b, struct job *job, ocip_error_t *err)
 {
   const struct ocip_plan_layer *layer = job->layer;
-  struct layer_stream s = { .max_bytes = b->opts->limits.max_bytes };
+  struct layer_stream s = { .max_bytes = b->opts->limits.max_bytes, .progress = b->opts->progress };
   struct ocip_extract_stats stats = { 0 };
   struct ocip_readahead *ra = NULL;
-  struct ocip_digest actual;
+  struct ocip_digest actual, content;
   cleanup_close int diff_fd = -1;
   cleanup_free char *buf = NULL;
   cleanup_free char *meta = NULL;
@@ -113,7 +122,7 @@ extract_layer (struct batch *b, struct job *job, ocip_error_t *err)
     return r;
   if ((r = ocip_blob_open (job->layout_dirfd, &layer->blob, &s.blob, err)) < 0)
     return r;
-  if ((r = ocip_decompress_new (layer->compression, read_blob, s.blob, &s.decompress, err)) < 0)
+  if ((r = ocip_decompress_new (layer->compression, read_blob, &s, &s.decompress, err)) < 0)
     goto out;
   s.hasher = ocip_hasher_new (layer->diff_id.alg);
   /* Reading, decompressing and hashing run on their own thread, ahead of the tar reader
@@ -148,10 +157,14 @@ extract_layer (struct batch *b, struct job *job, ocip_error_t *err)
     }
   job->out->bytes = s.bytes;
   job->out->entries = stats.entries;
-  meta = meta_json (job, &stats);
+  /* What store fsck --deep checks the layer against later.  */
+  if ((r = ocip_treehash (diff_fd, OCIP_DIGEST_SHA256, &content, err)) < 0)
+    goto out;
+  meta = meta_json (job, &stats, &content);
   r = ocip_store_write_meta (b->store, job->work_name, meta, err);
 
 out:
+  ocip_extract_stats_clear (&stats);
   ocip_readahead_free (ra);
   ocip_hasher_free (s.hasher);
   ocip_decompress_free (s.decompress);
@@ -163,7 +176,7 @@ static void
 record_failure (struct job *job, ocip_error_t *err)
 {
   job->out->state = OCIP_LOAD_FAILED;
-  job->out->error = xasprintf ("layer '%s': %s", job->out->diff_id.str, (*err)->msg);
+  job->out->error = xasprintf ("layer '%s': %s: %s", job->out->diff_id.str, (*err)->msg, strerror ((*err)->status));
   ocip_error_release (err);
 }
 
@@ -176,6 +189,8 @@ run_job (void *ctx, size_t i)
 
   if (extract_layer (b, job, &err) < 0)
     record_failure (job, &err);
+  if (b->opts->progress)
+    b->opts->progress->done_layers++;
 }
 
 static void
@@ -200,6 +215,12 @@ run_batch (struct batch *b)
   ocip_error_t err = NULL;
   size_t i;
 
+  if (b->opts->progress)
+    for (i = 0; i < b->n_jobs; i++)
+      {
+        b->opts->progress->total_bytes += b->jobs[i]->layer->blob.size;
+        b->opts->progress->total_layers++;
+      }
   ocip_pool_run (b->opts->jobs ? b->opts->jobs : ocip_pool_default_jobs (), b->n_jobs, run_job, b);
   if (ocip_store_sync (b->store, &err) < 0)
     {
@@ -329,6 +350,8 @@ ocip_load (struct ocip_store *store, struct ocip_plan *const *plans, size_t n_pl
   for (i = 0; i < report->n_layers; i++)
     if (report->layers[i].state == OCIP_LOAD_FAILED)
       report->n_failed++;
+    else
+      ocip_store_touch_layer (store, &report->layers[i].diff_id);
   *ret = report;
   return 0;
 }

@@ -314,6 +314,26 @@ clean_absolute (const char *path, const char *what, char **ret, ocip_error_t *er
   return 0;
 }
 
+/* conversion.md copies WorkingDir verbatim: "/link/../data" must stay as it is, for the
+   runtime resolves ".." after "link" inside the container.  It must still be absolute
+   and may not climb above "/" even lexically.  Empty means "/".  */
+static int
+working_dir (const char *path, char **ret, ocip_error_t *err)
+{
+  cleanup_free char *checked = NULL;
+  int r;
+
+  if (path == NULL || *path == '\0')
+    {
+      *ret = xstrdup ("/");
+      return 0;
+    }
+  if ((r = clean_absolute (path, "working directory", &checked, err)) < 0)
+    return r;
+  *ret = xstrdup (path);
+  return 0;
+}
+
 static bool
 has_dotdot (const char *path)
 {
@@ -504,9 +524,7 @@ ocip_spec_generate (const struct ocip_image_config *config, int rootfd, const st
 
   if ((r = build_args (config, opts, &args, err)) < 0)
     return r;
-  if ((r = clean_absolute (opts->cwd ? opts->cwd : config->working_dir ? config->working_dir : "/",
-                           "working directory", &cwd, err))
-      < 0)
+  if ((r = working_dir (opts->cwd ? opts->cwd : config->working_dir, &cwd, err)) < 0)
     return r;
   if ((r = ocip_user_resolve (rootfd, opts->user ? opts->user : config->user, &user, err)) < 0)
     return r;

@@ -142,6 +142,30 @@ put_content (struct walk *w, int fd, ocip_error_t *err)
   return 0;
 }
 
+static char
+type_char (mode_t mode)
+{
+  switch (mode & S_IFMT)
+    {
+    case S_IFDIR:
+      return 'd';
+    case S_IFREG:
+      return 'f';
+    case S_IFLNK:
+      return 'l';
+    case S_IFCHR:
+      return 'c';
+    case S_IFBLK:
+      return 'b';
+    case S_IFIFO:
+      return 'p';
+    case S_IFSOCK:
+      return 's';
+    default:
+      return 0;
+    }
+}
+
 /* One record for the entry ST at the current path: FD is an open fd of it (directory or
    regular file), or negative, and then it is NAME in PARENT_FD.  */
 static int
@@ -150,18 +174,8 @@ put_entry (struct walk *w, int fd, int parent_fd, const char *name, const struct
   char type;
   int r;
 
-  switch (st->st_mode & S_IFMT)
-    {
-    case S_IFDIR: type = 'd'; break;
-    case S_IFREG: type = 'f'; break;
-    case S_IFLNK: type = 'l'; break;
-    case S_IFCHR: type = 'c'; break;
-    case S_IFBLK: type = 'b'; break;
-    case S_IFIFO: type = 'p'; break;
-    case S_IFSOCK: type = 's'; break;
-    default:
-      return ocip_error_set (err, EINVAL, "'%s': unknown file type %o", w->path, (unsigned) (st->st_mode & S_IFMT));
-    }
+  if ((type = type_char (st->st_mode)) == 0)
+    return ocip_error_set (err, EINVAL, "'%s': unknown file type %o", w->path, (unsigned) (st->st_mode & S_IFMT));
   put_string (w, w->path);
   ocip_hasher_update (w->hasher, &type, 1);
   put_number (w, st->st_mode & 07777);
