@@ -1,0 +1,1108 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* oci-prep store ls/du/gc/fsck end to end: pins, LRU order, locks, repair, and the store under concurrency, kill -9 and a full disk. */
+#include "config.h"
+
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <sys/xattr.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <oci-prep/store.h>
+#include <oci-prep/treehash.h>
+
+#include "fixture.h"
+#include "testutil.h"
+
+static char *tmp, *layout, *store;
+
+/* The images written to LAYOUT so far, for index.json.  */
+static struct fx_index_entry entries[16];
+static char refs[16][32];
+static size_t n_entries;
+
+static char *fmt (const char *f, ...) __attribute__ ((format (printf, 1, 2)));
+
+static char *
+fmt (const char *f, ...)
+{
+  va_list ap;
+  char *s;
+  int r;
+
+  va_start (ap, f);
+  r = vasprintf (&s, f, ap);
+  va_end (ap);
+  FX_CHECK (r >= 0);
+  return s;
+}
+
+/* Mount points at or under PATH, deepest last as listed by the kernel.  */
+static size_t
+mount_points_under (const char *path, char ***ret)
+{
+  FILE *f = fopen ("/proc/self/mountinfo", "re");
+  size_t len = strlen (path), n = 0, cap = 0;
+  char *line = NULL;
+  char **v = NULL;
+
+  FX_CHECK (f != NULL);
+  while (getline (&line, &cap, f) > 0)
+    {
+      char mp[4096];
+
+      if (sscanf (line, "%*s %*s %*s %*s %4095s", mp) != 1)
+        continue;
+      if (strncmp (mp, path, len) == 0 && (mp[len] == '\0' || mp[len] == '/'))
+        {
+          if (ret)
+            {
+              v = realloc (v, (n + 1) * sizeof *v);
+              FX_CHECK (v != NULL);
+              v[n] = strdup (mp);
+            }
+          n++;
+        }
+    }
+  free (line);
+  fclose (f);
+  if (ret)
+    *ret = v;
+  return n;
+}
+
+static void
+setup (void)
+{
+  tmp = fx_mkdtemp ();
+  layout = fmt ("%s/img", tmp);
+  store = fmt ("%s/store", tmp);
+  n_entries = 0;
+  fx_layout_init (layout);
+}
+
+/* Undo what a test left even when it failed half-way: containers, mounts (detached,
+   deepest first, so that removing TMP never reaches into a layer store).  */
+static void
+teardown (void)
+{
+  struct tu_result r;
+  size_t i, n;
+  char **mps;
+
+  if (tmp == NULL)
+    return;
+  tu_sh (&r, "for c in $(runc list -q 2>/dev/null | grep '^ocip-store-%d-'); do runc delete -f $c; done",
+         (int) getpid ());
+  tu_result_free (&r);
+  while ((n = mount_points_under (tmp, &mps)) > 0)
+    {
+      for (i = n; i-- > 0;)
+        {
+          umount2 (mps[i], MNT_DETACH);
+          free (mps[i]);
+        }
+      free (mps);
+    }
+  fx_rm_rf (tmp);
+  free (tmp);
+  free (layout);
+  free (store);
+  tmp = layout = store = NULL;
+}
+
+TestSuite (store, .init = setup, .fini = teardown, .timeout = 120);
+
+/* Root (mounts, runc) is required in CI; a developer machine without it skips.  */
+static void
+need_root (void)
+{
+  if (geteuid () == 0)
+    return;
+  cr_assert (! tu_in_ci (), "CI runs as root");
+  teardown ();
+  cr_skip_test ("needs root");
+}
+
+/* ---- running things ---- */
+
+static void
+prep (struct tu_result *r, const char *const *args)
+{
+  const char *argv[64] = { "--store", store };
+  size_t i;
+
+  for (i = 0; args[i]; i++)
+    {
+      FX_CHECK (i + 3 < sizeof argv / sizeof argv[0]);
+      argv[i + 2] = args[i];
+    }
+  tu_prep (r, argv);
+}
+#define PREP(r, ...) prep ((r), (const char *const[]){ __VA_ARGS__, NULL })
+
+/* Run oci-prep, which must exit with STATUS; returns its stdout (malloc'd).  */
+static char *
+prep_expect (int status, const char *const *args)
+{
+  struct tu_result r;
+  char *out;
+
+  prep (&r, args);
+  cr_assert_eq (r.status, status, "oci-prep %s %s: exit %d, expected %d\nstdout: %s\nstderr: %s", args[0],
+                args[1] ? args[1] : "", r.status, status, r.out, r.err);
+  out = r.out;
+  r.out = NULL;
+  tu_result_free (&r);
+  return out;
+}
+#define PREP_OK(...) prep_expect (0, (const char *const[]){ __VA_ARGS__, NULL })
+#define PREP_FAILS(...) prep_expect (1, (const char *const[]){ __VA_ARGS__, NULL })
+
+/* EXPR evaluated by python3 over the JSON document JSON (as d), printed.  */
+static char *
+py (const char *json, const char *expr)
+{
+  char *doc = fmt ("%s/doc.json", tmp), *script = fmt ("%s/expr.py", tmp), *code, *out;
+  struct tu_result r;
+  size_t len;
+
+  fx_write_file (doc, json, strlen (json));
+  code = fmt ("import json, sys\nd = json.load (open (sys.argv[1]))\nprint (%s)\n", expr);
+  fx_write_file (script, code, strlen (code));
+  tu_sh (&r, "python3 '%s' '%s'", script, doc);
+  cr_assert_eq (r.status, 0, "python3 on %s: %s\n%s", expr, r.err, json);
+  out = r.out;
+  len = strlen (out);
+  while (len > 0 && out[len - 1] == '\n')
+    out[--len] = '\0';
+  r.out = NULL;
+  tu_result_free (&r);
+  free (doc);
+  free (script);
+  free (code);
+  return out;
+}
+
+static long
+py_long (const char *json, const char *expr)
+{
+  char *s = py (json, expr);
+  long v = atol (s);
+  free (s);
+  return v;
+}
+
+/* Entries of SUB under the store ("." and ".." excluded); -1 if it does not exist.  */
+static int
+count_entries (const char *sub)
+{
+  char *path = fmt ("%s/%s", store, sub);
+  DIR *d = opendir (path);
+  struct dirent *de;
+  int n = 0;
+
+  free (path);
+  if (d == NULL)
+    return -1;
+  while ((de = readdir (d)) != NULL)
+    if (strcmp (de->d_name, ".") && strcmp (de->d_name, ".."))
+      n++;
+  closedir (d);
+  return n;
+}
+
+static int
+count (const char *haystack, const char *needle)
+{
+  int n = 0;
+  for (const char *p = haystack; (p = strstr (p, needle)) != NULL; p++)
+    n++;
+  return n;
+}
+
+static char *
+layer_path (const char *diff_id, const char *rel)
+{
+  return fmt ("%s/layers/sha256-%s%s%s", store, diff_id + 7, rel ? "/" : "", rel ? rel : "");
+}
+
+static bool
+has_layer (const char *diff_id)
+{
+  char *p = layer_path (diff_id, "diff");
+  struct stat st;
+  bool r = stat (p, &st) == 0;
+
+  free (p);
+  return r;
+}
+
+/* Set the layer's last use AGO seconds back.  */
+static void
+set_last_used (const char *diff_id, long ago)
+{
+  char *p = layer_path (diff_id, "meta.json");
+  struct timespec ts[2];
+
+  ts[0].tv_sec = ts[1].tv_sec = time (NULL) - ago;
+  ts[0].tv_nsec = ts[1].tv_nsec = 0;
+  FX_CHECK (utimensat (AT_FDCWD, p, ts, 0) == 0);
+  free (p);
+}
+
+/* ---- images ---- */
+
+/* One layer holding FILE with SIZE bytes of content derived from SEED.  */
+static void
+data_tar (const char *file, size_t size, unsigned seed, void **tar, size_t *len)
+{
+  struct fx_tar *t = fx_tar_new ();
+  unsigned char *data = malloc (size ? size : 1);
+  uint64_t x = 0x9e3779b97f4a7c15ull * (seed + 1);
+  size_t i;
+
+  FX_CHECK (data != NULL);
+  for (i = 0; i < size; i++)
+    {
+      x ^= x << 13;
+      x ^= x >> 7;
+      x ^= x << 17;
+      data[i] = (unsigned char) x;
+    }
+  fx_tar_dir (t, "etc", 0755);
+  fx_tar_file_ex (t, file, 0644, 0, 0, FX_MTIME, data, size);
+  fx_tar_finish (t, tar, len);
+  free (data);
+}
+
+/* Write an image of LAYERS (bottom first) as LAYOUT:REF with CONFIG (NULL: a Cmd only); DIFF_IDS (may be
+   NULL) get the layers' diffIDs.  Returns "LAYOUT:REF" (malloc'd).  */
+static char *
+add_image (const char *ref, const struct fx_layer *layers, size_t n, const char *config, char (*diff_ids)[200])
+{
+  struct fx_image img
+      = { .dir = layout, .layers = layers, .n_layers = n, .config = config ? config : "{\"Cmd\":[\"/bin/true\"]}" };
+  struct fx_image_result res;
+  size_t i;
+
+  FX_CHECK (n_entries < sizeof entries / sizeof entries[0]);
+  fx_image_write_full (&img, &res);
+  snprintf (refs[n_entries], sizeof refs[0], "%s", ref);
+  entries[n_entries] = (struct fx_index_entry){ .desc = res.manifest, .ref = refs[n_entries] };
+  n_entries++;
+  fx_index_write (layout, entries, n_entries);
+  for (i = 0; diff_ids && i < n; i++)
+    strcpy (diff_ids[i], res.diff_ids[i]);
+  fx_image_result_free (&res);
+  return fmt ("%s:%s", layout, ref);
+}
+
+/* A one-layer image REF: FILE of SIZE bytes (SEED).  */
+static char *
+data_image (const char *ref, const char *file, size_t size, unsigned seed, char diff_id[200])
+{
+  struct fx_layer layer = { .compression = "gzip" };
+  char ids[1][200];
+  void *tar;
+  size_t len;
+  char *image;
+
+  data_tar (file, size, seed, &tar, &len);
+  layer.tar = tar;
+  layer.tar_len = len;
+  image = add_image (ref, &layer, 1, NULL, ids);
+  if (diff_id)
+    strcpy (diff_id, ids[0]);
+  free (tar);
+  return image;
+}
+
+static const char *const applets[] = { "sh", "cat", "echo", "true", NULL };
+
+/* bin/busybox (the host's static one) and a few applet links.  */
+static void
+busybox_tar (void **tar, size_t *len)
+{
+  struct fx_tar *t = fx_tar_new ();
+  size_t bb_len, i;
+  char *bb = fx_read_file ("/bin/busybox", &bb_len);
+
+  fx_tar_dir (t, "bin", 0755);
+  fx_tar_file_ex (t, "bin/busybox", 0755, 0, 0, FX_MTIME, bb, bb_len);
+  for (i = 0; applets[i]; i++)
+    {
+      char *p = fmt ("bin/%s", applets[i]);
+      fx_tar_symlink (t, p, "busybox");
+      free (p);
+    }
+  fx_tar_dir (t, "etc", 0755);
+  fx_tar_file (t, "etc/base", 0644, "base\n");
+  fx_tar_finish (t, tar, len);
+  free (bb);
+}
+
+static void
+text_tar (const char *file, const char *content, void **tar, size_t *len)
+{
+  struct fx_tar *t = fx_tar_new ();
+
+  fx_tar_dir (t, "etc", 0755);
+  fx_tar_file (t, file, 0644, content);
+  fx_tar_finish (t, tar, len);
+}
+
+#define RUN_CONFIG "{\"Cmd\":[\"/bin/sh\",\"-c\",\"cat /etc/base /etc/mid /etc/top\"]}"
+
+/* N_IMAGES busybox images "bbI": busybox (shared by all), a middle layer shared by
+   pairs, a top layer of their own.  Returns the number of distinct layers.  */
+static size_t
+busybox_images (size_t n_images)
+{
+  void *base, *mid[8], *top[8];
+  size_t base_len, mid_len[8], top_len[8], i;
+
+  FX_CHECK (n_images <= 8);
+  busybox_tar (&base, &base_len);
+  for (i = 0; i < n_images; i++)
+    {
+      char *m = fmt ("mid %zu\n", i / 2), *tp = fmt ("top %zu\n", i);
+      if (i % 2 == 0)
+        text_tar ("etc/mid", m, &mid[i / 2], &mid_len[i / 2]);
+      text_tar ("etc/top", tp, &top[i], &top_len[i]);
+      free (m);
+      free (tp);
+    }
+  for (i = 0; i < n_images; i++)
+    {
+      struct fx_layer layers[3] = {
+        { .tar = base, .tar_len = base_len, .compression = "gzip" },
+        { .tar = mid[i / 2], .tar_len = mid_len[i / 2], .compression = "zstd" },
+        { .tar = top[i], .tar_len = top_len[i], .compression = "none" },
+      };
+      char *ref = fmt ("bb%zu", i);
+      free (add_image (ref, layers, 3, RUN_CONFIG, NULL));
+      free (ref);
+    }
+  free (base);
+  for (i = 0; i < n_images; i++)
+    {
+      free (top[i]);
+      if (i % 2 == 0)
+        free (mid[i / 2]);
+    }
+  return 1 + (n_images + 1) / 2 + n_images;
+}
+
+/* ---- treehash (library) ---- */
+
+static struct ocip_digest
+tree_digest (const char *dir)
+{
+  int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ocip_error_t err = NULL;
+  struct ocip_digest d;
+
+  FX_CHECK (fd >= 0);
+  cr_assert_eq (ocip_treehash (fd, OCIP_DIGEST_SHA256, &d, &err), 0, "%s", err ? err->msg : "");
+  close (fd);
+  return d;
+}
+
+Test (store, treehash_sees_content_and_metadata_not_times)
+{
+  char *a = fmt ("%s/a", tmp), *b = fmt ("%s/b", tmp), *p;
+  struct ocip_digest da, db;
+  struct tu_result r;
+
+  tu_sh (&r,
+         "set -e; for d in '%s' '%s'; do mkdir -p $d/etc/sub; printf hello > $d/etc/f; ln -s f $d/etc/l; "
+         "mkfifo $d/etc/fifo; : > $d/z; done; touch -d @1000 '%s/etc/f'",
+         a, b, b);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  tu_result_free (&r);
+  da = tree_digest (a);
+  db = tree_digest (b);
+  cr_assert_str_eq (da.str, db.str, "times must not matter");
+
+  p = fmt ("%s/etc/f", b);
+  fx_write_file (p, "hellO", 5);
+  cr_assert_str_neq (tree_digest (b).str, da.str, "content");
+  fx_write_file (p, "hello", 5);
+  cr_assert_str_eq (tree_digest (b).str, da.str);
+  FX_CHECK (chmod (p, 0600) == 0);
+  cr_assert_str_neq (tree_digest (b).str, da.str, "mode");
+  FX_CHECK (chmod (p, 0644) == 0);
+  if (setxattr (p, "user.test", "v", 1, 0) == 0)
+    {
+      cr_assert_str_neq (tree_digest (b).str, da.str, "xattrs");
+      FX_CHECK (removexattr (p, "user.test") == 0);
+    }
+  free (p);
+  p = fmt ("%s/etc/l", b);
+  FX_CHECK (unlink (p) == 0 && symlink ("g", p) == 0);
+  cr_assert_str_neq (tree_digest (b).str, da.str, "link target");
+  FX_CHECK (unlink (p) == 0 && symlink ("f", p) == 0);
+  free (p);
+  p = fmt ("%s/etc/sub/new", b);
+  fx_write_file (p, "", 0);
+  cr_assert_str_neq (tree_digest (b).str, da.str, "a new entry");
+  FX_CHECK (unlink (p) == 0);
+  cr_assert_str_eq (tree_digest (b).str, da.str);
+  free (p);
+  free (a);
+  free (b);
+}
+
+/* ---- ls and du ---- */
+
+Test (store, ls_and_du_report_layers_pins_and_sizes)
+{
+  char base[200], top[200];
+  char *json, *expr, *out, *bundle = fmt ("%s/bundle", tmp);
+  void *t1, *t2;
+  size_t l1, l2;
+  struct fx_layer layers[2];
+  char *img, *other;
+  char ids[2][200];
+
+  need_root ();
+  /* 256 KiB and a hard link to it: counted once.  */
+  {
+    struct fx_tar *t = fx_tar_new ();
+    char *data = calloc (1, 256 * 1024);
+    memset (data, 'x', 256 * 1024);
+    fx_tar_file_ex (t, "big", 0644, 0, 0, FX_MTIME, data, 256 * 1024);
+    fx_tar_hardlink (t, "big-link", "big");
+    fx_tar_finish (t, &t1, &l1);
+    free (data);
+  }
+  text_tar ("etc/top", "top\n", &t2, &l2);
+  layers[0] = (struct fx_layer){ .tar = t1, .tar_len = l1 };
+  layers[1] = (struct fx_layer){ .tar = t2, .tar_len = l2 };
+  img = add_image ("pinned", layers, 2, NULL, ids);
+  strcpy (base, ids[0]);
+  strcpy (top, ids[1]);
+  other = data_image ("other", "etc/other", 1000, 7, NULL);
+
+  free (PREP_OK ("load", other));
+  free (PREP_OK ("bundle", img, bundle));
+
+  json = PREP_OK ("store", "ls", "--json");
+  cr_assert_eq (py_long (json, "len (d['layers'])"), 3, "%s", json);
+  expr = fmt ("[l for l in d['layers'] if l['diffID'] == '%s'][0]", base);
+  out = fmt ("%s['pins']", expr);
+  cr_assert_eq (py_long (json, out), 1, "%s", json);
+  free (out);
+  out = fmt ("%s['diskSize']", expr);
+  {
+    long size = py_long (json, out);
+    cr_assert (size >= 256 * 1024 && size < 2 * 256 * 1024, "hard links are counted once: %ld", size);
+  }
+  free (out);
+  out = fmt ("'%s' in %s['images'] and '%s' in %s['chainIDs'] and len (%s['chainIDs']) == 1", img, expr, base,
+             expr, expr);
+  cr_assert_str_eq (py (json, out), "True", "%s", json);
+  free (out);
+  free (expr);
+  expr = fmt ("[l for l in d['layers'] if l['diffID'] == '%s'][0]", top);
+  out = fmt ("(%s['pins'], len (%s['chainIDs']), %s['contentDigest'][:7], %s['lastUsed'] > 0)", expr, expr, expr,
+             expr);
+  cr_assert_str_eq (py (json, out), "(1, 1, 'sha256:', True)", "%s", json);
+  free (out);
+  free (expr);
+  cr_assert_eq (py_long (json, "sum (l['pins'] for l in d['layers'])"), 2, "%s", json);
+  cr_assert_eq (py_long (json, "len ([p for p in d['pins'] if p['live']])"), 1, "%s", json);
+  free (json);
+
+  json = PREP_OK ("store", "du", "--json");
+  cr_assert_eq (py_long (json, "d['layers']"), 3, "%s", json);
+  cr_assert_eq (py_long (json, "d['pinned']['layers']"), 2, "%s", json);
+  cr_assert_eq (py_long (json, "d['unpinned']['layers']"), 1, "%s", json);
+  cr_assert_str_eq (py (json, "d['size'] == d['pinned']['size'] + d['unpinned']['size'] and d['unpinned']['size'] > 0"),
+                    "True", "%s", json);
+  cr_assert_eq (py_long (json, "d['pins']"), 1, "%s", json);
+  free (json);
+
+  out = PREP_OK ("store", "ls");
+  cr_assert (strncmp (out, "DIFF ID", 7) == 0, "%s", out);
+  cr_assert_eq (count (out, "\nsha256:"), 3, "%s", out);
+  cr_assert (strstr (out, img), "the image is listed: %s", out);
+  free (out);
+  out = PREP_OK ("store", "du");
+  cr_assert (strstr (out, "pinned") && strstr (out, "2 layers") && strstr (out, "1 layers"), "%s", out);
+  free (out);
+
+  free (PREP_OK ("rm", bundle));
+  free (t1);
+  free (t2);
+  free (img);
+  free (other);
+  free (bundle);
+}
+
+/* ---- gc ---- */
+
+Test (store, gc_never_removes_pinned_layers)
+{
+  char *bundle = fmt ("%s/bundle", tmp), *json, *img;
+  char a[200];
+  size_t n_layers;
+
+  need_root ();
+  n_layers = busybox_images (2);
+  img = fmt ("%s:bb0", layout);
+  free (data_image ("loose", "etc/loose", 4096, 1, a));
+  free (PREP_OK ("load", fmt ("%s:loose", layout)));
+  free (PREP_OK ("load", fmt ("%s:bb1", layout)));
+  cr_assert_eq (count_entries ("layers"), (int) n_layers, "all but bb0's top, and the loose one");
+  free (PREP_OK ("bundle", img, bundle));
+  cr_assert_gt (count_entries ("l"), 0, "the bundle made short links");
+
+  json = PREP_OK ("store", "gc", "--json");
+  /* bb0's three layers stay (bb1 shares two of them); the loose layer and bb1's top go.  */
+  cr_assert_eq (py_long (json, "len (d['removed'])"), 2, "the loose layer and bb1's top: %s", json);
+  cr_assert_eq (count_entries ("layers"), 3);
+  cr_assert (! has_layer (a));
+  free (json);
+  free (PREP_OK ("store", "fsck"));
+
+  /* Released: nothing holds them any more, and their short links go with them.  */
+  free (PREP_OK ("rm", bundle));
+  json = PREP_OK ("store", "gc", "--json");
+  cr_assert_eq (py_long (json, "len (d['removed'])"), 3, "%s", json);
+  cr_assert_gt (py_long (json, "d['links']"), 0, "%s", json);
+  cr_assert_eq (count_entries ("layers"), 0);
+  cr_assert_eq (count_entries ("l"), 0, "dangling short links must be removed");
+  cr_assert_eq (count_entries ("tmp"), 0);
+  free (json);
+  free (img);
+  free (bundle);
+}
+
+/* Three unpinned layers of about the same size, used 3 days, 2 days and 1 hour ago.  */
+static void
+three_aged_layers (char ids[3][200])
+{
+  static const long ago[3] = { 3 * 86400, 2 * 86400, 3600 };
+  size_t i;
+
+  for (i = 0; i < 3; i++)
+    {
+      char *ref = fmt ("l%zu", i), *img = data_image (ref, "etc/data", 100000, (unsigned) i, ids[i]);
+      free (PREP_OK ("load", img));
+      free (ref);
+      free (img);
+    }
+  /* Touched out of order, so that LRU cannot be confused with creation order.  */
+  set_last_used (ids[1], ago[1]);
+  set_last_used (ids[2], ago[2]);
+  set_last_used (ids[0], ago[0]);
+}
+
+Test (store, gc_max_size_removes_least_recently_used_first)
+{
+  char ids[3][200], *json, *expr, *max;
+  long sizes[3];
+  size_t i;
+
+  three_aged_layers (ids);
+  json = PREP_OK ("store", "ls", "--json");
+  for (i = 0; i < 3; i++)
+    {
+      expr = fmt ("[l for l in d['layers'] if l['diffID'] == '%s'][0]['diskSize']", ids[i]);
+      sizes[i] = py_long (json, expr);
+      cr_assert_gt (sizes[i], 90000);
+      free (expr);
+    }
+  cr_assert_str_eq (py (json, "[l['diffID'] for l in d['layers']] == sorted ([l['diffID'] for l in d['layers']], "
+                              "key = lambda x: [m['lastUsed'] for m in d['layers'] if m['diffID'] == x][0])"),
+                    "True", "ls lists least recently used first: %s", json);
+  free (json);
+
+  /* Room for one and a half layers: the two least recently used go, in that order.  */
+  max = fmt ("%ld", sizes[2] + sizes[1] / 2);
+  json = PREP_OK ("store", "gc", "--json", "--dry-run", "--max-size", max);
+  expr = fmt ("[l['diffID'] for l in d['removed']] == ['%s', '%s'] and d['dryRun']", ids[0], ids[1]);
+  cr_assert_str_eq (py (json, expr), "True", "%s", json);
+  cr_assert_eq (count_entries ("layers"), 3, "--dry-run removes nothing");
+  free (json);
+  free (expr);
+  json = PREP_OK ("store", "gc", "--json", "--max-size", max);
+  expr = fmt ("[l['diffID'] for l in d['removed']] == ['%s', '%s'] and d['remaining'] == %ld and not d['dryRun']",
+              ids[0], ids[1], sizes[2]);
+  cr_assert_str_eq (py (json, expr), "True", "%s", json);
+  cr_assert (! has_layer (ids[0]) && ! has_layer (ids[1]) && has_layer (ids[2]));
+  free (expr);
+  free (json);
+
+  /* It fits now: nothing more goes.  */
+  json = PREP_OK ("store", "gc", "--json", "--max-size", max);
+  cr_assert_eq (py_long (json, "len (d['removed'])"), 0, "%s", json);
+  free (json);
+  free (max);
+
+  /* A load is a use: the layer is extracted again and counts as new.  */
+  free (PREP_OK ("load", fmt ("%s:l0", layout)));
+  json = PREP_OK ("store", "gc", "--json", "--max-size", "1");
+  expr = fmt ("[l['diffID'] for l in d['removed']] == ['%s', '%s']", ids[2], ids[0]);
+  cr_assert_str_eq (py (json, expr), "True", "%s", json);
+  free (expr);
+  free (json);
+}
+
+Test (store, gc_older_than)
+{
+  char ids[3][200], *json, *expr, *out;
+
+  three_aged_layers (ids);
+  json = PREP_OK ("store", "gc", "--json", "--older-than", "60h");
+  expr = fmt ("[l['diffID'] for l in d['removed']] == ['%s']", ids[0]);
+  cr_assert_str_eq (py (json, expr), "True", "%s", json);
+  free (expr);
+  free (json);
+  json = PREP_OK ("store", "gc", "--json", "--older-than", "2h");
+  expr = fmt ("[l['diffID'] for l in d['removed']] == ['%s']", ids[1]);
+  cr_assert_str_eq (py (json, expr), "True", "%s", json);
+  free (expr);
+  free (json);
+  cr_assert (has_layer (ids[2]));
+
+  /* A second is the unit without a suffix; text output names what went.  */
+  out = PREP_OK ("store", "gc", "--older-than", "7d");
+  cr_assert (strstr (out, "freed 0 B"), "%s", out);
+  free (out);
+  {
+    struct tu_result r;
+    PREP (&r, "store", "gc", "--older-than", "3x");
+    cr_assert_eq (r.status, 2, "a bad age is a usage error: %s", r.err);
+    tu_result_free (&r);
+  }
+}
+
+Test (store, gc_dry_run_removes_nothing)
+{
+  char ids[3][200], *json, *out;
+
+  three_aged_layers (ids);
+  free (PREP_OK ("load", fmt ("%s:l0", layout)));
+  json = PREP_OK ("store", "gc", "--json", "--dry-run");
+  cr_assert_eq (py_long (json, "len (d['removed'])"), 3, "%s", json);
+  cr_assert_str_eq (py (json, "d['freed'] > 0 and d['remaining'] == 0"), "True", "%s", json);
+  free (json);
+  out = PREP_OK ("store", "gc", "-n");
+  cr_assert_eq (count (out, "would remove sha256:"), 3, "%s", out);
+  free (out);
+  cr_assert_eq (count_entries ("layers"), 3);
+  cr_assert (has_layer (ids[0]) && has_layer (ids[1]) && has_layer (ids[2]));
+}
+
+Test (store, gc_skips_a_layer_whose_lock_is_held)
+{
+  char id[200], *lock, *json;
+  int ready[2], go[2];
+  pid_t pid;
+  char c;
+
+  free (PREP_OK ("load", data_image ("x", "etc/x", 5000, 3, id)));
+  lock = fmt ("%s/locks/sha256-%s", store, id + 7);
+  FX_CHECK (pipe (ready) == 0 && pipe (go) == 0);
+  pid = fork ();
+  FX_CHECK (pid >= 0);
+  if (pid == 0)
+    {
+      int fd = open (lock, O_RDWR | O_CREAT, 0600);
+      if (fd < 0 || flock (fd, LOCK_EX) < 0)
+        _exit (1);
+      if (write (ready[1], "r", 1) != 1 || read (go[0], &c, 1) != 1)
+        _exit (1);
+      _exit (0);
+    }
+  FX_CHECK (read (ready[0], &c, 1) == 1);
+  json = PREP_OK ("store", "gc", "--json");
+  cr_assert_eq (py_long (json, "len (d['removed'])"), 0, "%s", json);
+  {
+    char *expr = fmt ("d['busy'] == ['%s']", id);
+    cr_assert_str_eq (py (json, expr), "True", "%s", json);
+    free (expr);
+  }
+  cr_assert (has_layer (id), "a locked layer must never be removed");
+  free (json);
+  FX_CHECK (write (go[1], "g", 1) == 1);
+  FX_CHECK (waitpid (pid, NULL, 0) == pid);
+
+  json = PREP_OK ("store", "gc", "--json");
+  cr_assert_eq (py_long (json, "len (d['removed'])"), 1, "%s", json);
+  cr_assert (! has_layer (id));
+  free (json);
+  {
+    struct stat st;
+    cr_assert (stat (lock, &st) < 0, "the removed layer's lock file goes with it");
+  }
+  free (lock);
+}
+
+Test (store, stale_pins_do_not_protect_and_are_reported)
+{
+  char id[200], *pin, *record, *json, *out;
+
+  free (PREP_OK ("load", data_image ("x", "etc/x", 5000, 3, id)));
+  pin = fmt ("%s/bundles/0123abcd.json", store);
+  record = fmt ("{\"id\":\"0123abcd\",\"bundle\":\"%s/gone\",\"rootfsPath\":\"%s/gone/rootfs\",\"image\":\"x\","
+                "\"layers\":[\"%s\"]}",
+                tmp, tmp, id);
+  fx_write_file (pin, record, strlen (record));
+
+  json = PREP_OK ("store", "ls", "--json");
+  cr_assert_eq (py_long (json, "d['layers'][0]['pins']"), 0, "%s", json);
+  cr_assert_str_eq (py (json, "d['pins'][0]['state']"), "the bundle no longer exists", "%s", json);
+  free (json);
+  out = PREP_OK ("store", "gc");
+  cr_assert (strstr (out, "stale pin 0123abcd"), "%s", out);
+  cr_assert (strstr (out, "removed sha256:"), "%s", out);
+  free (out);
+  cr_assert (! has_layer (id));
+  cr_assert_eq (access (pin, F_OK), 0, "gc leaves pin records to fsck --repair");
+
+  out = PREP_FAILS ("store", "fsck");
+  cr_assert (strstr (out, "pin '0123abcd': stale: the bundle no longer exists"), "%s", out);
+  free (out);
+  free (PREP_OK ("store", "fsck", "--repair"));
+  cr_assert (access (pin, F_OK) < 0);
+  free (PREP_OK ("store", "fsck"));
+
+  /* A record that cannot be read could pin anything: gc stops until it is repaired.  */
+  fx_write_file (pin, "{\"bundle\":", 10);
+  {
+    struct tu_result r;
+    PREP (&r, "store", "gc");
+    cr_assert_eq (r.status, 1);
+    cr_assert (strstr (r.err, "fsck --repair"), "%s", r.err);
+    tu_result_free (&r);
+  }
+  free (PREP_OK ("store", "fsck", "--repair"));
+  free (PREP_OK ("store", "gc"));
+  free (pin);
+  free (record);
+}
+
+/* ---- fsck ---- */
+
+Test (store, fsck_finds_and_repairs_missing_meta_and_dangling_links)
+{
+  char a[200], b[200], *p, *out, *json;
+
+  free (PREP_OK ("load", data_image ("a", "etc/a", 3000, 1, a)));
+  free (PREP_OK ("load", data_image ("b", "etc/b", 3000, 2, b)));
+  out = PREP_OK ("store", "fsck");
+  cr_assert (strstr (out, "checked 2 layers, 0 short links, 0 pins: 0 problems"), "%s", out);
+  free (out);
+
+  p = layer_path (a, "meta.json");
+  FX_CHECK (unlink (p) == 0);
+  free (p);
+  p = fmt ("%s/l", store);
+  mkdir (p, 0700);
+  free (p);
+  p = fmt ("%s/l/0123456789ab", store);
+  FX_CHECK (symlink ("../layers/sha256-0123456789ab0123456789ab0123456789ab0123456789ab0123456789ab0123/diff", p)
+            == 0);
+  free (p);
+  p = fmt ("%s/layers/sha256-half.written", store);
+  fx_mkdir_p (p);
+  free (p);
+
+  json = PREP_FAILS ("store", "fsck", "--json");
+  cr_assert_eq (py_long (json, "len (d['problems'])"), 3, "%s", json);
+  free (json);
+  out = PREP_FAILS ("store", "fsck");
+  p = fmt ("layer '%s': its meta.json is missing\n", a);
+  cr_assert (strstr (out, p), "%s", out);
+  free (p);
+  cr_assert (strstr (out, "short link 'l/0123456789ab': points at a layer that is not in the store\n"), "%s", out);
+  cr_assert (strstr (out, "layers/sha256-half.written: not a layer"), "%s", out);
+  free (out);
+
+  out = PREP_OK ("store", "fsck", "--repair");
+  cr_assert_eq (count (out, ": removed"), 3, "%s", out);
+  free (out);
+  free (PREP_OK ("store", "fsck"));
+  cr_assert (! has_layer (a) && has_layer (b));
+  cr_assert_eq (count_entries ("l"), 0);
+  cr_assert_eq (count_entries ("tmp"), 0);
+
+  /* The repaired layer is simply extracted again.  */
+  json = PREP_OK ("--json", "load", fmt ("%s:a", layout));
+  cr_assert_eq (count (json, "\"extracted\""), 1, "%s", json);
+  free (json);
+}
+
+Test (store, fsck_deep_finds_a_corrupted_file)
+{
+  char a[200], *p, *out, *json;
+
+  free (PREP_OK ("load", data_image ("a", "etc/a", 70000, 1, a)));
+  out = PREP_OK ("store", "fsck", "--deep");
+  cr_assert (strstr (out, "content verified for 1 layers, 0 without"), "%s", out);
+  free (out);
+
+  /* One byte changed in place: same size, same times: only the content digest sees it.  */
+  p = layer_path (a, "diff/etc/a");
+  {
+    int fd = open (p, O_WRONLY);
+    struct stat st;
+    struct timespec ts[2];
+    FX_CHECK (fd >= 0 && fstat (fd, &st) == 0);
+    FX_CHECK (pwrite (fd, "\xff\xfe", 2, 1234) == 2);
+    ts[0] = st.st_atim;
+    ts[1] = st.st_mtim;
+    FX_CHECK (futimens (fd, ts) == 0);
+    close (fd);
+  }
+  free (p);
+  free (PREP_OK ("store", "fsck"));
+  out = PREP_FAILS ("store", "fsck", "--deep");
+  cr_assert (strstr (out, "its content changed since it was extracted"), "%s", out);
+  free (out);
+  out = PREP_OK ("store", "fsck", "--deep", "--repair");
+  cr_assert (strstr (out, "1 repaired"), "%s", out);
+  free (out);
+  cr_assert (! has_layer (a));
+  free (PREP_OK ("store", "fsck", "--deep"));
+  json = PREP_OK ("--json", "load", fmt ("%s:a", layout));
+  cr_assert_eq (count (json, "\"extracted\""), 1, "%s", json);
+  free (json);
+  free (PREP_OK ("store", "fsck", "--deep"));
+}
+
+Test (store, fsck_repair_keeps_a_broken_layer_a_live_bundle_uses)
+{
+  char *bundle = fmt ("%s/bundle", tmp), *img, *p, *out;
+  char id[200];
+
+  need_root ();
+  img = data_image ("a", "etc/a", 3000, 1, id);
+  free (PREP_OK ("bundle", img, bundle));
+  p = layer_path (id, "meta.json");
+  FX_CHECK (unlink (p) == 0);
+  free (p);
+  out = PREP_FAILS ("store", "fsck", "--repair");
+  cr_assert (strstr (out, "not repaired: bundle '"), "%s", out);
+  free (out);
+  cr_assert (has_layer (id));
+  free (PREP_OK ("rm", bundle));
+  free (PREP_OK ("store", "fsck", "--repair"));
+  free (PREP_OK ("store", "fsck"));
+  free (img);
+  free (bundle);
+}
+
+Test (store, fsck_repair_drops_the_pin_of_a_deleted_bundle)
+{
+  char *bundle = fmt ("%s/bundle", tmp), *rootfs = fmt ("%s/bundle/rootfs", tmp), *img, *out;
+
+  need_root ();
+  busybox_images (1);
+  img = fmt ("%s:bb0", layout);
+  free (PREP_OK ("bundle", img, bundle));
+  free (PREP_OK ("store", "fsck"));
+  /* Deleted behind oci-prep's back.  */
+  FX_CHECK (umount2 (rootfs, MNT_DETACH) == 0);
+  fx_rm_rf (bundle);
+  out = PREP_FAILS ("store", "fsck");
+  cr_assert (strstr (out, "stale: the bundle no longer exists"), "%s", out);
+  free (out);
+  free (PREP_OK ("store", "fsck", "--repair"));
+  cr_assert_eq (count_entries ("bundles"), 0);
+  free (PREP_OK ("store", "fsck"));
+  free (img);
+  free (bundle);
+  free (rootfs);
+}
+
+/* ---- concurrency, crashes, a full disk ---- */
+
+Test (store, concurrent_bundles_and_gc_loop, .timeout = 240)
+{
+  char loose[200];
+  struct tu_result r;
+  size_t n_layers, i;
+  long extracted = 0;
+  char *json;
+
+  need_root ();
+  cr_assert (tu_have ("runc") || ! tu_in_ci (), "runc is missing in CI");
+  if (! tu_have ("runc"))
+    {
+      teardown ();
+      cr_skip_test ("runc is not installed");
+    }
+  n_layers = busybox_images (4);
+  /* Something for gc to remove meanwhile.  */
+  free (PREP_OK ("load", data_image ("loose", "etc/loose", 50000, 9, loose)));
+
+  tu_sh (&r,
+         "cd '%s' && P='%s' && S='%s' && L='%s' && "
+         "( n=0; while [ ! -e stop ]; do \"$P\" --store \"$S\" --json store gc >> gc.json 2>> gc.err "
+         "  || echo fail >> gc.fail; n=$((n+1)); done; echo $n > gc.count ) & gc=$!; "
+         "for i in 0 1 2 3 4 5 6 7; do \"$P\" --store \"$S\" --json bundle \"$L:bb$((i / 2))\" b$i > b$i.json "
+         "2> b$i.err & eval p$i=$!; done; "
+         "st=''; for i in 0 1 2 3 4 5 6 7; do eval wait \\$p$i; st=\"$st$?\"; done; "
+         "touch stop; wait $gc; echo \"$st\"; cat gc.count; cat b*.err gc.err gc.fail 2>/dev/null; true",
+         tmp, OCIP_BINARY, store, layout);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  cr_assert (strncmp (r.out, "00000000\n", 9) == 0, "all 8 bundles must succeed: %s", r.out);
+  cr_assert_gt (atol (r.out + 9), 0, "gc never ran: %s", r.out);
+  tu_result_free (&r);
+
+  /* No layer extracted twice: every extraction is counted once over all bundles.  */
+  for (i = 0; i < 8; i++)
+    {
+      char *path = fmt ("%s/b%zu.json", tmp, i);
+      char *text = fx_read_file (path, NULL);
+      extracted += py_long (text, "d['extracted']");
+      free (text);
+      free (path);
+    }
+  cr_assert_eq (extracted, (long) n_layers, "each of the %zu layers extracted exactly once, not %ld", n_layers,
+                extracted);
+  cr_assert_eq (count_entries ("layers"), (int) n_layers, "every pinned layer is there, the loose one is gone");
+  cr_assert (! has_layer (loose));
+  free (PREP_OK ("store", "fsck", "--deep"));
+  json = PREP_OK ("store", "du", "--json");
+  cr_assert_eq (py_long (json, "d['pinned']['layers']"), (long) n_layers, "%s", json);
+  cr_assert_eq (py_long (json, "d['pins']"), 8, "%s", json);
+  free (json);
+
+  for (i = 0; i < 8; i++)
+    {
+      char *expect = fmt ("base\nmid %zu\ntop %zu\n", i / 4, i / 2);
+      tu_sh (&r, "cd '%s/b%zu' && exec timeout 60 runc run --bundle . ocip-store-%d-%zu", tmp, i, (int) getpid (), i);
+      cr_assert_eq (r.status, 0, "runc run b%zu: %s%s", i, r.out, r.err);
+      cr_assert_str_eq (r.out, expect, "b%zu", i);
+      tu_result_free (&r);
+      tu_sh (&r, "runc delete -f ocip-store-%d-%zu", (int) getpid (), i);
+      tu_result_free (&r);
+      free (expect);
+    }
+  for (i = 0; i < 8; i++)
+    {
+      char *b = fmt ("%s/b%zu", tmp, i);
+      free (PREP_OK ("rm", b));
+      free (b);
+    }
+  free (PREP_OK ("store", "gc"));
+  cr_assert_eq (count_entries ("layers"), 0);
+}
+
+static bool
+is_mount_point (const char *path)
+{
+  return mount_points_under (path, NULL) > 0;
+}
+
+Test (store, kill_9_during_bundle_then_bundle_fsck_and_rm_recover, .timeout = 240)
+{
+  char *img;
+  int trial;
+
+  need_root ();
+  busybox_images (2);
+  img = fmt ("%s:bb1", layout);
+  srand (42);
+  for (trial = 0; trial < 30; trial++)
+    {
+      char *killed = fmt ("%s/k%d", tmp, trial), *ok = fmt ("%s/ok%d", tmp, trial), *state, *out;
+      useconds_t delay = (useconds_t) (rand () % 300001);
+      struct tu_result r;
+      pid_t pid;
+      int status;
+
+      pid = fork ();
+      FX_CHECK (pid >= 0);
+      if (pid == 0)
+        {
+          int null = open ("/dev/null", O_WRONLY);
+          dup2 (null, 1);
+          dup2 (null, 2);
+          execl (OCIP_BINARY, OCIP_BINARY, "--store", store, "bundle", img, killed, (char *) NULL);
+          _exit (127);
+        }
+      usleep (delay);
+      kill (pid, SIGKILL);
+      FX_CHECK (waitpid (pid, &status, 0) == pid);
+
+      PREP (&r, "bundle", img, ok);
+      cr_assert_eq (r.status, 0, "trial %d (kill after %u us): the next bundle failed: %s", trial, delay, r.err);
+      tu_result_free (&r);
+      PREP (&r, "store", "fsck", "--repair");
+      cr_assert (r.status == 0, "trial %d: fsck --repair: %s%s", trial, r.out, r.err);
+      tu_result_free (&r);
+      PREP (&r, "store", "fsck");
+      cr_assert_eq (r.status, 0, "trial %d: fsck after repair: %s%s", trial, r.out, r.err);
+      tu_result_free (&r);
+
+      /* What the killed bundle left: a finished bundle is removed by rm --force; an
+         unfinished one was unmounted by fsck --repair (or never mounted).  */
+      state = fmt ("%s/.oci-prep/state.json", killed);
+      if (access (state, F_OK) == 0)
+        {
+          PREP (&r, "rm", "--force", killed);
+          cr_assert_eq (r.status, 0, "trial %d: rm --force: %s", trial, r.err);
+          tu_result_free (&r);
+        }
+      else
+        {
+          cr_assert (! is_mount_point (killed), "trial %d: an unfinished bundle stayed mounted", trial);
+          fx_rm_rf (killed);
+        }
+      free (PREP_OK ("rm", "--force", ok));
+      cr_assert_eq (mount_points_under (tmp, NULL), 0, "trial %d: something stayed mounted", trial);
+      /* Cold again, so that the next kill may land in an extraction.  */
+      out = PREP_OK ("store", "gc");
+      free (out);
+      cr_assert_eq (count_entries ("layers"), 0, "trial %d", trial);
+      free (state);
+      free (killed);
+      free (ok);
+    }
+  free (PREP_OK ("store", "fsck", "--deep"));
+  cr_assert_eq (count_entries ("tmp"), 0);
+  cr_assert_eq (count_entries ("bundles"), 0);
+  free (img);
+}
+
+Test (store, disk_full_during_extraction)
+{
+  char id[200], *img;
+  struct tu_result r;
+
+  need_root ();
+  img = data_image ("big", "etc/big", 20u << 20, 5, id);
+  fx_mkdir_p (store);
+  FX_CHECK (mount ("tmpfs", store, "tmpfs", 0, "size=8m,mode=0700") == 0);
+
+  PREP (&r, "load", img);
+  cr_assert_eq (r.status, 1, "%s", r.err);
+  cr_assert (strstr (r.err, "No space left on device"), "the error says why: %s", r.err);
+  tu_result_free (&r);
+  cr_assert_eq (count_entries ("layers"), 0, "no partial layer is committed");
+  cr_assert_eq (count_entries ("tmp"), 0, "the work area is removed");
+
+  FX_CHECK (mount ("tmpfs", store, "tmpfs", MS_REMOUNT, "size=64m") == 0);
+  free (PREP_OK ("load", img));
+  cr_assert (has_layer (id));
+  free (PREP_OK ("store", "fsck", "--deep"));
+  free (img);
+}
