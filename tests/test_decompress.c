@@ -35,10 +35,10 @@ force_zlib (void)
   cr_assert_eq (setenv ("OCI_PREP_INFLATE", "zlib", 1), 0);
 }
 
-#define GZIP_TEST(name, ...)                                                                                    \
-  static void gzip_test_##name (void);                                                                          \
-  Test (decompress, name, ##__VA_ARGS__) { gzip_test_##name (); }                                                \
-  Test (decompress, name##_zlib, .init = force_zlib, ##__VA_ARGS__) { gzip_test_##name (); }                    \
+#define GZIP_TEST(name, ...)                                                                                           \
+  static void gzip_test_##name (void);                                                                                 \
+  Test (decompress, name, ##__VA_ARGS__) { gzip_test_##name (); }                                                      \
+  Test (decompress, name##_zlib, .init = force_zlib, ##__VA_ARGS__) { gzip_test_##name (); }                           \
   static void gzip_test_##name (void)
 
 /* Whether ISA-L inflates gzip in this test.  Messages that differ between the inflaters are
@@ -467,7 +467,8 @@ GZIP_TEST (gzip_corrupt_data)
   /* Right after the 10-byte header: BFINAL=1, BTYPE=11 is reserved.  ISA-L has one code
      for every bad block.  */
   in.p[10] = 0x07;
-  expect_fail (OCIP_COMPRESSION_GZIP, &in, EBADMSG, GZIP_MSG ("gzip: invalid block type", "gzip: invalid deflate block"));
+  expect_fail (OCIP_COMPRESSION_GZIP, &in, EBADMSG,
+               GZIP_MSG ("gzip: invalid block type", "gzip: invalid deflate block"));
   free (in.p);
 }
 

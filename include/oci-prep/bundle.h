@@ -52,9 +52,10 @@ void ocip_bundle_result_clear (struct ocip_bundle_result *r);
 int ocip_bundle_remove (const char *bundle, bool lazy, ocip_error_t *err);
 
 /* For a runtime hook: mount IMAGE's overlay rootfs at ROOTFS (absolute, or relative to
-   BUNDLE; created if missing, else it must be an empty directory) for the existing
-   directory BUNDLE, keeping upper, work and state in BUNDLE/.oci-prep (EEXIST if that
-   exists: prepared already).  The layers are loaded and pinned as for a bundle; no
+   BUNDLE; created if missing; an existing directory is mounted over, its content
+   hidden, as engines put files there first) for the existing directory BUNDLE,
+   keeping upper, work and state in BUNDLE/.oci-prep (EEXIST if that exists: prepared
+   already).  The layers are loaded and pinned as for a bundle; no
    config.json is written.  *RET_PLAN (owned by the caller) is the image's plan, and
    *RET_ROOTFD (owned by the caller) an O_PATH fd of the mounted rootfs, for building
    the process fields.  On failure nothing stays mounted, pinned or created.  */
@@ -63,8 +64,8 @@ int ocip_bundle_prepare_rootfs (const char *image, const char *bundle, const cha
                                 int *ret_rootfd, ocip_error_t *err);
 
 /* Undo ocip_bundle_prepare_rootfs: unmount the recorded rootfs (LAZY: detach a busy
-   one), release the pins and remove BUNDLE/.oci-prep, leaving the rootfs directory and
-   the rest of BUNDLE alone.  Idempotent: a BUNDLE without state (never prepared, or
+   one), release the pins and remove BUNDLE/.oci-prep and the rootfs directory if it
+   made it (and it is empty), leaving the rest of BUNDLE alone.  Idempotent: a BUNDLE without state (never prepared, or
    released already) is success with nothing done.  */
 int ocip_bundle_release (const char *bundle, bool lazy, ocip_error_t *err);
 

@@ -26,12 +26,8 @@ read_stdin (char **ret, size_t *ret_len, ocip_error_t *err)
     {
       if (len == cap)
         {
-          if (cap >= HOOK_INPUT_LIMIT)
-            {
-              free (buf);
-              return ocip_error_set (err, E2BIG, "hook input is over %u bytes", HOOK_INPUT_LIMIT);
-            }
-          cap *= 2;
+          /* One byte of room past the limit tells "exactly the limit" from "over".  */
+          cap = cap * 2 > HOOK_INPUT_LIMIT ? HOOK_INPUT_LIMIT + 1 : cap * 2;
           buf = xrealloc (buf, cap + 1);
         }
       n = read (STDIN_FILENO, buf + len, cap - len);
@@ -46,6 +42,11 @@ read_stdin (char **ret, size_t *ret_len, ocip_error_t *err)
       if (n == 0)
         break;
       len += n;
+      if (len > HOOK_INPUT_LIMIT)
+        {
+          free (buf);
+          return ocip_error_set (err, E2BIG, "hook input is over %u bytes", HOOK_INPUT_LIMIT);
+        }
     }
   buf[len] = '\0';
   *ret = buf;
@@ -66,7 +67,7 @@ cmd_hook (const struct cli_globals *g, int argc, char **argv, ocip_error_t *err)
   if ((r = read_stdin (&in, &in_len, err)) < 0)
     return r;
   if (strcmp (argv[1], "poststop") == 0)
-    return ocip_hook_poststop (in, in_len, err);
+    return ocip_hook_poststop (in, in_len, g->store, err);
   if ((r = ocip_hook_precreate (in, in_len, ".", g->store, &out, &out_len, err)) < 0)
     return r;
   if (fwrite (out, 1, out_len, stdout) != out_len)

@@ -210,6 +210,7 @@ state_json (const struct build *b, const struct ocip_plan *plan, bool flat)
   ocip_json_gen_kv_string (gen, "manifest", plan->manifest_desc.digest.str);
   ocip_json_gen_kv_string (gen, "rootfs", flat ? "flat" : "overlay");
   ocip_json_gen_kv_string (gen, "rootfsPath", b->rootfs_path);
+  ocip_json_gen_kv_bool (gen, "rootfsCreated", b->rootfs_created);
   ocip_json_gen_kv_int64 (gen, "created", (int64_t) time (NULL));
   ocip_json_gen_string (gen, "layers");
   ocip_json_gen_array_open (gen);
@@ -601,7 +602,7 @@ assemble (struct build *b, struct ocip_plan *plan, const struct ocip_bundle_opti
 /* ROOTFS (relative to the bundle, or absolute) as the build's rootfs: created if
    missing, else it must be an empty directory.  */
 static int
-set_rootfs (struct build *b, const char *rootfs, ocip_error_t *err)
+set_rootfs (struct build *b, const char *rootfs, bool may_be_used, ocip_error_t *err)
 {
   cleanup_free char *bundle = absolute (b->path);
   struct stat st;
@@ -619,6 +620,8 @@ set_rootfs (struct build *b, const char *rootfs, ocip_error_t *err)
     }
   if (! S_ISDIR (st.st_mode))
     return ocip_error_set (err, ENOTDIR, "rootfs '%s' is not a directory", b->rootfs_path);
+  if (may_be_used)
+    return 0;
   {
     cleanup_close int fd = openat (b->rootfs_parent_fd, b->rootfs_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0 || ! dir_is_empty (fd))
@@ -637,7 +640,7 @@ ocip_bundle_create (const char *image, const char *bundle, const struct ocip_bun
   int r;
 
   if ((r = ocip_plan_new (image, opts->platform, &plan, err)) == 0 && (r = prepare_dir (&b, opts->force, err)) == 0
-      && (r = set_rootfs (&b, ROOTFS, err)) == 0 && (r = assemble (&b, plan, opts, &result, err)) == 0)
+      && (r = set_rootfs (&b, ROOTFS, false, err)) == 0 && (r = assemble (&b, plan, opts, &result, err)) == 0)
     r = write_config (&b, plan, opts, err);
   if (r < 0)
     {
@@ -668,7 +671,7 @@ ocip_bundle_prepare_rootfs (const char *image, const char *bundle, const char *r
   b.dirfd = open (bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (b.dirfd < 0)
     r = ocip_error_set (err, errno, "open the directory");
-  else if ((r = ocip_plan_new (image, opts->platform, &plan, err)) == 0 && (r = set_rootfs (&b, rootfs, err)) == 0
+  else if ((r = ocip_plan_new (image, opts->platform, &plan, err)) == 0 && (r = set_rootfs (&b, rootfs, true, err)) == 0
            && (r = assemble (&b, plan, &overlay, &result, err)) == 0)
     {
       rootfd = openat (b.rootfs_parent_fd, b.rootfs_name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -703,6 +706,7 @@ struct state
 {
   char *id, *store, *rootfs_path;
   bool flat;
+  bool rootfs_created;
 };
 
 static void
@@ -752,6 +756,7 @@ read_state (int dirfd, const char *path, struct state *ret, ocip_error_t *err)
   ret->store = xstrdup (store);
   ret->rootfs_path = xstrdup (rootfs_path);
   ret->flat = strcmp (rootfs, "flat") == 0;
+  ret->rootfs_created = ocip_json_bool (ocip_json_object_get (root, "rootfsCreated"));
   return 0;
 }
 
@@ -779,6 +784,10 @@ release (int dirfd, const char *path, const struct state *st, bool lazy, ocip_er
     }
   if ((r = ocip_rmtree_at (dirfd, OCIP_BUNDLE_STATE_DIR, err)) < 0)
     return ocip_error_wrap (err, "bundle '%s'", path);
+  /* A rootfs directory made for the mount goes with it (only if empty: it is the
+     engine's to fill otherwise).  */
+  if (st->rootfs_created && rootfs_parent >= 0)
+    unlinkat (rootfs_parent, rootfs_name, AT_REMOVEDIR);
   return 0;
 }
 

@@ -5,6 +5,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <oci-prep/bundle.h>
@@ -14,6 +18,7 @@
 #include <oci-prep/limits.h>
 #include <oci-prep/plan.h>
 #include <oci-prep/spec.h>
+#include <oci-prep/store.h>
 
 /* A runtime config carries the engine's seccomp profile and mounts: larger than an
    image document may be.  */
@@ -119,6 +124,40 @@ gen_annotations (struct ocip_json_gen *gen, const struct ocip_json_node *mine, c
   ocip_json_gen_map_close (gen);
 }
 
+/* The engine's command and user, as spec options.  */
+static void
+engine_spec (const struct ocip_json_node *config, struct ocip_spec_options *spec)
+{
+  const struct ocip_json_node *process = ocip_json_object_get (config, "process");
+  const struct ocip_json_node *args = ocip_json_object_get (process, "args");
+  const struct ocip_json_node *user = ocip_json_object_get (process, "user");
+  size_t i, n = ocip_json_array_len (args);
+
+  memset (spec, 0, sizeof *spec);
+  if (n > 0)
+    {
+      spec->args = xcalloc (n + 1, sizeof *spec->args);
+      for (i = 0; i < n; i++)
+        {
+          const char *a = ocip_json_string (ocip_json_array_at (args, i));
+          spec->args[i] = xstrdup (a ? a : "");
+        }
+    }
+  if (user && ! user_is_default (user))
+    {
+      const char *uid = ocip_json_number_text (ocip_json_object_get (user, "uid"));
+      const char *gid = ocip_json_number_text (ocip_json_object_get (user, "gid"));
+      spec->user = xasprintf ("%s:%s", uid ? uid : "0", gid ? gid : "0");
+    }
+}
+
+static void
+engine_spec_clear (struct ocip_spec_options *spec)
+{
+  ocip_strv_free (spec->args);
+  free ((char *) spec->user);
+}
+
 static int
 merge (const struct ocip_json_node *mine, const struct ocip_json_node *image, char **ret, size_t *ret_len,
        ocip_error_t *err)
@@ -151,6 +190,47 @@ merge (const struct ocip_json_node *mine, const struct ocip_json_node *image, ch
   return ocip_json_gen_finish (gen, ret, ret_len, err);
 }
 
+/* Engines run hooks wherever they like (podman: its own working directory), and
+   precreate sees no bundle path: what it prepares is kept in the store, under a name
+   derived from the rootfs path, which poststop finds again through the bundle's
+   config.json.  */
+static char *
+hook_dir (const char *store, const char *rootfs)
+{
+  cleanup_free char *base = store ? xstrdup (store) : ocip_store_default_path ();
+  struct ocip_digest d;
+
+  ocip_digest_buffer (OCIP_DIGEST_SHA256, rootfs, strlen (rootfs), &d);
+  return xasprintf ("%s/hooks/%.32s", base, ocip_digest_hex (&d));
+}
+
+static char *
+absolute_rootfs (const char *bundle, const char *root_path)
+{
+  char cwd[PATH_MAX];
+
+  if (root_path[0] == '/')
+    return xstrdup (root_path);
+  if (realpath (bundle, cwd) == NULL)
+    snprintf (cwd, sizeof cwd, "%s", bundle);
+  return xasprintf ("%s/%s", cwd, root_path);
+}
+
+static int
+make_hook_dir (const char *store, const char *dir, ocip_error_t *err)
+{
+  cleanup_store struct ocip_store *s = NULL;
+  cleanup_free char *rel = xasprintf ("hooks/%s", strrchr (dir, '/') + 1);
+  int r;
+
+  if ((r = ocip_store_open (store, &s, err)) < 0)
+    return r;
+  if ((mkdirat (s->dirfd, "hooks", 0700) < 0 && errno != EEXIST)
+      || (mkdirat (s->dirfd, rel, 0700) < 0 && errno != EEXIST))
+    return ocip_error_set (err, errno, "create '%s'", dir);
+  return 0;
+}
+
 int
 ocip_hook_precreate (const char *config, size_t len, const char *bundle, const char *store, char **ret,
                      size_t *ret_len, ocip_error_t *err)
@@ -161,6 +241,9 @@ ocip_hook_precreate (const char *config, size_t len, const char *bundle, const c
   cleanup_free char *image_json = NULL;
   cleanup_close int rootfd = -1;
   struct ocip_bundle_options opts = { .store = store };
+  struct ocip_spec_options spec;
+  cleanup_free char *rootfs = NULL;
+  cleanup_free char *dir = NULL;
   const struct ocip_json_node *root, *annotations = NULL, *rootobj = NULL;
   const char *image = NULL, *root_path = NULL;
   int r;
@@ -186,33 +269,79 @@ ocip_hook_precreate (const char *config, size_t len, const char *bundle, const c
       || (r = ocip_json_get_string (rootobj, "path", true, &root_path, err)) < 0)
     return ocip_error_wrap (err, "precreate: runtime config");
 
+  rootfs = absolute_rootfs (bundle, root_path);
+  dir = hook_dir (store, rootfs);
+  if ((r = make_hook_dir (store, dir, err)) < 0)
+    return ocip_error_wrap (err, "precreate");
   ocip_extract_limits_default (&opts.load.limits);
-  if ((r = ocip_bundle_prepare_rootfs (image, bundle, root_path, &opts, &plan, &rootfd, err)) < 0)
-    return ocip_error_wrap (err, "precreate: image '%s'", image);
-  /* The image's side, by the same conversion rules as a bundle's config.json.  */
-  if ((r = ocip_spec_generate (plan->config, rootfd, NULL, &image_json, err)) < 0
+  if ((r = ocip_bundle_prepare_rootfs (image, dir, rootfs, &opts, &plan, &rootfd, err)) < 0)
+    {
+      rmdir (dir);
+      return ocip_error_wrap (err, "precreate: image '%s'", image);
+    }
+  /* The image's side, by the same conversion rules as a bundle's config.json; what the
+     engine chose (a command, a user) stands in for the image's, so that an image
+     without a command or with a user the engine overrides still works.  */
+  engine_spec (root, &spec);
+  if ((r = ocip_spec_generate (plan->config, rootfd, &spec, &image_json, err)) < 0
       || (r = ocip_json_parse (image_json, strlen (image_json), CONFIG_SIZE_LIMIT, &from_image, err)) < 0
       || (r = merge (root, ocip_json_root (from_image), ret, ret_len, err)) < 0)
     {
       ocip_error_t ignored = NULL;
       ocip_closep (&rootfd);
-      if (ocip_bundle_release (bundle, true, &ignored) < 0)
+      if (ocip_bundle_release (dir, true, &ignored) < 0)
         ocip_error_release (&ignored);
+      rmdir (dir);
+      engine_spec_clear (&spec);
       return ocip_error_wrap (err, "precreate: image '%s'", image);
     }
+  engine_spec_clear (&spec);
   return 0;
 }
 
+/* The bundle's own config.json says where its rootfs was.  */
+static char *
+bundle_rootfs (const char *bundle)
+{
+  cleanup_free char *path = xasprintf ("%s/config.json", bundle);
+  cleanup_close int fd = open (path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  cleanup_json struct ocip_json *doc = NULL;
+  cleanup_free char *buf = NULL;
+  ocip_error_t err = NULL;
+  const char *root_path;
+  struct stat st;
+
+  if (fd < 0 || fstat (fd, &st) < 0 || ! S_ISREG (st.st_mode) || st.st_size > (off_t) CONFIG_SIZE_LIMIT)
+    return NULL;
+  buf = xmalloc (st.st_size + 1);
+  if (read (fd, buf, st.st_size) != st.st_size || ocip_json_parse (buf, st.st_size, CONFIG_SIZE_LIMIT, &doc, &err) < 0)
+    {
+      ocip_error_release (&err);
+      return NULL;
+    }
+  root_path = ocip_json_string (ocip_json_object_get (ocip_json_object_get (ocip_json_root (doc), "root"), "path"));
+  return root_path ? absolute_rootfs (bundle, root_path) : NULL;
+}
+
 int
-ocip_hook_poststop (const char *state, size_t len, ocip_error_t *err)
+ocip_hook_poststop (const char *state, size_t len, const char *store, ocip_error_t *err)
 {
   cleanup_json struct ocip_json *doc = NULL;
+  cleanup_free char *rootfs = NULL;
+  cleanup_free char *dir = NULL;
   const char *bundle = NULL;
   int r;
 
   if ((r = ocip_json_parse (state, len, CONFIG_SIZE_LIMIT, &doc, err)) < 0
       || (r = ocip_json_get_string (ocip_json_root (doc), "bundle", true, &bundle, err)) < 0)
     return ocip_error_wrap (err, "poststop: container state");
+  rootfs = bundle_rootfs (bundle);
+  if (rootfs == NULL)
+    return 0; /* no config.json there: nothing of ours */
+  dir = hook_dir (store, rootfs);
   /* The container is gone; a mount still busy is detached rather than left behind.  */
-  return ocip_bundle_release (bundle, true, err);
+  if ((r = ocip_bundle_release (dir, true, err)) < 0)
+    return ocip_error_wrap (err, "poststop");
+  rmdir (dir);
+  return 0;
 }
