@@ -22,6 +22,7 @@
 #include <oci-prep/cleanup.h>
 #include <oci-prep/error.h>
 #include <oci-prep/extract.h>
+#include <oci-prep/sandbox.h>
 #include <oci-prep/limits.h>
 
 #include "fixture.h"
@@ -364,6 +365,9 @@ setup (void)
   cr_assert_eq (utimensat (AT_FDCWD, sentinel, ts, AT_SYMLINK_NOFOLLOW), 0);
 
   snapshot = take_snapshot ();
+  /* make check-sandbox: every case again inside the extraction sandbox.  */
+  if (getenv ("OCIP_TEST_SANDBOX"))
+    cr_assert_eq (ocip_sandbox_enter (&err), 0, "enter the sandbox: %s", err ? err->msg : "");
 }
 
 static void

@@ -27,4 +27,10 @@ int ocip_caps_compute (char *const *add, char *const *drop, char ***ret, ocip_er
    accepts) in its effective set; false for an unknown name.  */
 bool ocip_caps_process_has (const char *name);
 
+/* Keep only the capabilities KEEP (names as cap_from_name(3) takes them, NULL-terminated)
+   in this process: dropped from the bounding set, the ambient set cleared, effective
+   and permitted reduced to KEEP (those not held to begin with stay unheld).  For the
+   extraction sandbox.  Errors: EINVAL for an unknown name, else the failing call's.  */
+int ocip_caps_limit (const char *const *keep, ocip_error_t *err);
+
 #endif

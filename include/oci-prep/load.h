@@ -3,6 +3,7 @@
 #ifndef OCIP_LOAD_H
 #define OCIP_LOAD_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <oci-prep/error.h>
@@ -11,16 +12,22 @@
 #include <oci-prep/store.h>
 
 /* Counters a caller may watch while ocip_load runs (from another thread): compressed
-   bytes read and layers finished, of those this call extracts.  */
+   bytes read and layers finished, of those this call extracts.  Extraction runs in a
+   child process, so they live in shared memory: get them from ocip_load_progress_new
+   (never fails; free with ocip_load_progress_free).  */
 struct ocip_load_progress
 {
   _Atomic uint64_t done_bytes, total_bytes;
   _Atomic uint32_t done_layers, total_layers;
 };
 
+struct ocip_load_progress *ocip_load_progress_new (void);
+void ocip_load_progress_free (struct ocip_load_progress *p);
+
 struct ocip_load_options
 {
   struct ocip_load_progress *progress; /* NULL: not counted */
+  bool no_sandbox; /* extract in this process, unconfined (debugging, measuring) */
   unsigned jobs;                      /* 0: ocip_pool_default_jobs () */
   struct ocip_extract_limits limits;  /* max_bytes also bounds the uncompressed stream */
 };
@@ -54,7 +61,9 @@ struct ocip_load_report
    time on OPTS->jobs threads, each in one streaming pass: blob (size and digest
    enforced) -> decompressor chosen by media type -> diffID hash (trailing bytes
    included) -> ocip_extract_tar into a work area; a diffID mismatch discards it.
-   All successful work areas are made durable with one syncfs, then committed.
+   All successful work areas are made durable with one syncfs, then committed.  Each
+   batch is extracted by a child process confined by ocip_sandbox_enter (the untrusted
+   bytes are parsed there), unless OPTS->no_sandbox.
    A layer that another process is extracting is waited for (its lock), never
    extracted twice; layers this process can take are never held up by it.
    Per-layer failures are in the report (the others still commit); the return is

@@ -39,4 +39,10 @@ void ocip_seccomp_profile_clear (struct ocip_seccomp_profile *p);
    a JSON object (EINVAL).  *RET is the parsed document, owned by the caller.  */
 int ocip_seccomp_load_file (const char *path, struct ocip_json **ret, ocip_error_t *err);
 
+/* Install in this process (and the threads it creates afterwards) a filter that makes
+   execve, ptrace, mount and namespace calls, sockets, bpf, the keyring, module loading
+   and the like fail with EPERM, for every ABI of the host.  Needs no_new_privs or
+   CAP_SYS_ADMIN.  Irreversible.  */
+int ocip_seccomp_sandbox (ocip_error_t *err);
+
 #endif

@@ -48,11 +48,12 @@ cmd_bundle (const struct cli_globals *g, int argc, char **argv, ocip_error_t *er
     { "force", no_argument, NULL, 'f' },
     { "jobs", required_argument, NULL, 'J' },
     { "json", no_argument, NULL, 'j' },
+    { "no-sandbox", no_argument, NULL, 'U' },
     CLI_SPEC_OPTIONS,
     { NULL, 0, NULL, 0 },
   };
-  struct ocip_load_progress progress = { 0 };
-  struct ocip_bundle_options opts = { .store = g->store, .load.progress = &progress };
+  struct ocip_load_progress *progress = ocip_load_progress_new ();
+  struct ocip_bundle_options opts = { .store = g->store, .load.progress = progress };
   struct ocip_bundle_result res = { 0 };
   struct cli_image_options io = { 0 };
   bool json = g->json;
@@ -92,6 +93,9 @@ cmd_bundle (const struct cli_globals *g, int argc, char **argv, ocip_error_t *er
         case 'j':
           json = true;
           break;
+        case 'U':
+          opts.load.no_sandbox = true;
+          break;
         default:
           r = cli_usage_error ("bundle", "unknown option");
           goto out;
@@ -114,7 +118,7 @@ cmd_bundle (const struct cli_globals *g, int argc, char **argv, ocip_error_t *er
     }
   opts.platform = io.have_platform ? &io.platform : NULL;
 
-  cli_progress_start (g, &progress);
+  cli_progress_start (g, progress);
   r = ocip_bundle_create (argv[optind], argv[optind + 1], &opts, &res, err);
   cli_progress_stop ();
   if (r == 0 && json)
@@ -127,5 +131,6 @@ cmd_bundle (const struct cli_globals *g, int argc, char **argv, ocip_error_t *er
 out:
   cli_spec_options_clear (&opts.spec);
   ocip_platform_clear (&io.platform);
+  ocip_load_progress_free (progress);
   return r;
 }

@@ -73,10 +73,11 @@ cmd_load (const struct cli_globals *g, int argc, char **argv, ocip_error_t *err)
     { "platform", required_argument, NULL, 'p' },
     { "max-layer-size", required_argument, NULL, 'S' },
     { "max-entries", required_argument, NULL, 'E' },
+    { "no-sandbox", no_argument, NULL, 'U' },
     { NULL, 0, NULL, 0 },
   };
-  struct ocip_load_progress progress = { 0 };
-  struct ocip_load_options opts = { .progress = &progress };
+  struct ocip_load_progress *progress = ocip_load_progress_new ();
+  struct ocip_load_options opts = { .progress = progress };
   struct cli_image_options io = { 0 };
   struct ocip_load_report *report = NULL;
   cleanup_store struct ocip_store *store = NULL;
@@ -104,6 +105,9 @@ cmd_load (const struct cli_globals *g, int argc, char **argv, ocip_error_t *err)
         if ((r = cli_parse_size ("load", "--max-layer-size", optarg, &opts.limits.max_bytes)) != 0)
           return r;
         break;
+      case 'U':
+        opts.no_sandbox = true;
+        break;
       case 'E':
         if ((r = cli_parse_size ("load", "--max-entries", optarg, &opts.limits.max_entries)) != 0)
           return r;
@@ -120,7 +124,7 @@ cmd_load (const struct cli_globals *g, int argc, char **argv, ocip_error_t *err)
       goto out;
   if ((r = ocip_store_open (g->store, &store, err)) < 0)
     goto out;
-  cli_progress_start (g, &progress);
+  cli_progress_start (g, progress);
   r = ocip_load (store, plans, n_plans, &opts, &report, err);
   cli_progress_stop ();
   if (r < 0)
@@ -142,5 +146,6 @@ out:
     ocip_plan_free (plans[i]);
   free (plans);
   ocip_platform_clear (&io.platform);
+  ocip_load_progress_free (progress);
   return r;
 }

@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include <sys/capability.h>
+#include <sys/prctl.h>
 
 #include <oci-prep/caps.h>
 #include <oci-prep/cleanup.h>
@@ -22,6 +23,14 @@ const char *const ocip_caps_default[] = {
 };
 
 #define ALL "ALL"
+
+static void
+cap_t_freep (cap_t *p)
+{
+  if (*p)
+    cap_free (*p);
+}
+#define cleanup_cap __attribute__ ((cleanup (cap_t_freep)))
 
 static void
 cap_freep (char **p)
@@ -207,4 +216,44 @@ ocip_caps_process_has (const char *name)
     value = CAP_CLEAR;
   cap_free (caps);
   return value == CAP_SET;
+}
+
+int
+ocip_caps_limit (const char *const *keep, ocip_error_t *err)
+{
+  cleanup_cap cap_t caps = cap_init ();
+  cleanup_cap cap_t now = cap_get_proc ();
+  cap_value_t values[64];
+  int n = 0, v;
+
+  if (caps == NULL || now == NULL)
+    return ocip_error_set (err, errno, "read the capability sets");
+  for (; *keep && n < 64; keep++)
+    {
+      cap_flag_value_t held = CAP_CLEAR;
+      if (cap_from_name (*keep, &values[n]) < 0)
+        return ocip_error_set (err, EINVAL, "unknown capability '%s'", *keep);
+      /* Only what the process holds can be kept.  */
+      if (cap_get_flag (now, values[n], CAP_PERMITTED, &held) == 0 && held == CAP_SET)
+        n++;
+    }
+  /* The bounding set first (while CAP_SETPCAP is still ours), then what the process
+     holds: nothing it does afterwards, exec included, can get the others back.  */
+  for (v = 0; v <= CAP_LAST_CAP; v++)
+    {
+      bool kept = false;
+      for (int i = 0; i < n; i++)
+        kept = kept || values[i] == v;
+      if (! kept && prctl (PR_CAPBSET_DROP, v, 0, 0, 0) < 0 && errno != EINVAL)
+        return ocip_error_set (err, errno, "drop capability %d from the bounding set", v);
+    }
+  if (prctl (PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+    return ocip_error_set (err, errno, "clear the ambient capabilities");
+  if (n > 0
+      && (cap_set_flag (caps, CAP_EFFECTIVE, n, values, CAP_SET) < 0
+          || cap_set_flag (caps, CAP_PERMITTED, n, values, CAP_SET) < 0))
+    return ocip_error_set (err, errno, "build a capability set");
+  if (cap_set_proc (caps) < 0)
+    return ocip_error_set (err, errno, "limit the capabilities");
+  return 0;
 }

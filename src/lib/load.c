@@ -3,19 +3,27 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <dirent.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <oci-prep/blob.h>
 #include <oci-prep/cleanup.h>
 #include <oci-prep/decompress.h>
+#include <oci-prep/fsutil.h>
 #include <oci-prep/json.h>
 #include <oci-prep/load.h>
 #include <oci-prep/pool.h>
 #include <oci-prep/treehash.h>
 #include <oci-prep/readahead.h>
+#include <oci-prep/sandbox.h>
 
 #define DRAIN_BUFFER (128 * 1024)
 
@@ -251,6 +259,190 @@ run_batch (struct batch *b)
     }
 }
 
+/* What the sandboxed child reports for each job, in order, on a pipe.  */
+struct job_report
+{
+  int32_t state;
+  uint64_t bytes, entries;
+  uint32_t error_len; /* followed by that many bytes of message */
+};
+
+static int
+write_all (int fd, const void *buf, size_t len)
+{
+  const char *p = buf;
+
+  while (len > 0)
+    {
+      ssize_t n = write (fd, p, len);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        return -1;
+      p += n;
+      len -= n;
+    }
+  return 0;
+}
+
+static int
+read_all (int fd, void *buf, size_t len)
+{
+  char *p = buf;
+
+  while (len > 0)
+    {
+      ssize_t n = read (fd, p, len);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        return -1;
+      p += n;
+      len -= n;
+    }
+  return 0;
+}
+
+/* In the child: confine, run the batch, report every job.  Never returns.  */
+static _Noreturn void
+sandboxed_child (struct batch *b, int out)
+{
+  ocip_error_t err = NULL;
+  size_t i;
+
+  if (ocip_sandbox_enter (&err) < 0)
+    {
+      for (i = 0; i < b->n_jobs; i++)
+        {
+          ocip_error_t copy = NULL;
+          ocip_error_set (&copy, err->status, "%s", err->msg);
+          record_failure (b->jobs[i], &copy);
+          release_job (b->store, b->jobs[i]);
+        }
+    }
+  else
+    run_batch (b);
+  for (i = 0; i < b->n_jobs; i++)
+    {
+      const struct ocip_load_layer *l = b->jobs[i]->out;
+      struct job_report rep = { l->state, l->bytes, l->entries, l->error ? (uint32_t) strlen (l->error) : 0 };
+      if (write_all (out, &rep, sizeof rep) < 0 || (rep.error_len && write_all (out, l->error, rep.error_len) < 0))
+        _exit (1);
+    }
+  _exit (0);
+}
+
+/* Work areas of JOB's layer left by a child that died: this process holds the layer's
+   lock, so any there are the child's.  */
+static void
+discard_orphans (struct ocip_store *store, const struct job *job)
+{
+  cleanup_free char *prefix = ocip_store_layer_name (&job->out->diff_id);
+  int fd = openat (store->tmp_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  cleanup_dir DIR *dir = fd >= 0 ? fdopendir (fd) : NULL;
+  size_t len = strlen (prefix);
+  struct dirent *de;
+
+  if (dir == NULL)
+    {
+      if (fd >= 0)
+        close (fd);
+      return;
+    }
+  while ((de = readdir (dir)) != NULL)
+    if (strncmp (de->d_name, prefix, len) == 0 && de->d_name[len] == '.')
+      {
+        ocip_error_t ignored = NULL;
+        if (ocip_rmtree_at (store->tmp_fd, de->d_name, &ignored) < 0)
+          ocip_error_release (&ignored);
+      }
+}
+
+/* Parse, decompress and write the untrusted layers in a confined child; this process
+   only reads its report.  A child that dies fails every job it did not report.  */
+static void
+run_batch_sandboxed (struct batch *b)
+{
+  int fds[2], status = 0;
+  size_t i, reported = 0;
+  pid_t pid, parent = getpid ();
+
+  if (pipe2 (fds, O_CLOEXEC) < 0 || (pid = fork ()) < 0)
+    {
+      ocip_error_t err = NULL;
+      ocip_error_set (&err, errno, "start the extraction process");
+      for (i = 0; i < b->n_jobs; i++)
+        {
+          ocip_error_t copy = NULL;
+          ocip_error_set (&copy, err->status, "%s", err->msg);
+          record_failure (b->jobs[i], &copy);
+          release_job (b->store, b->jobs[i]);
+        }
+      ocip_error_release (&err);
+      return;
+    }
+  if (pid == 0)
+    {
+      /* A load that is killed takes its extraction with it: nothing may be committed
+         behind the back of a process that is gone.  */
+      if (prctl (PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid () != parent)
+        _exit (1);
+      close (fds[0]);
+      sandboxed_child (b, fds[1]);
+    }
+  close (fds[1]);
+  for (i = 0; i < b->n_jobs; i++, reported++)
+    {
+      struct ocip_load_layer *l = b->jobs[i]->out;
+      struct job_report rep;
+      if (read_all (fds[0], &rep, sizeof rep) < 0)
+        break;
+      l->state = rep.state;
+      l->bytes = rep.bytes;
+      l->entries = rep.entries;
+      if (rep.error_len)
+        {
+          l->error = xmalloc (rep.error_len + 1);
+          if (read_all (fds[0], l->error, rep.error_len) < 0)
+            break;
+          l->error[rep.error_len] = '\0';
+        }
+    }
+  close (fds[0]);
+  while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
+    ;
+  for (i = reported; i < b->n_jobs; i++)
+    {
+      struct job *job = b->jobs[i];
+      free (job->out->error);
+      job->out->state = OCIP_LOAD_FAILED;
+      job->out->error = WIFSIGNALED (status)
+                            ? xasprintf ("layer '%s': the extraction process died of signal %d",
+                                         job->out->diff_id.str, WTERMSIG (status))
+                            : xasprintf ("layer '%s': the extraction process exited early", job->out->diff_id.str);
+      discard_orphans (b->store, job);
+    }
+  for (i = 0; i < b->n_jobs; i++)
+    ocip_closep (&b->jobs[i]->lock_fd);
+}
+
+struct ocip_load_progress *
+ocip_load_progress_new (void)
+{
+  void *p = mmap (NULL, sizeof (struct ocip_load_progress), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+  if (p == MAP_FAILED)
+    abort ();
+  return p; /* zero-filled */
+}
+
+void
+ocip_load_progress_free (struct ocip_load_progress *p)
+{
+  if (p)
+    munmap (p, sizeof *p);
+}
+
 /* Collect each distinct diffID once, in plan order.  */
 static struct job *
 collect_jobs (struct ocip_plan *const *plans, size_t n_plans, struct ocip_load_report *report, size_t *ret_n)
@@ -341,7 +533,12 @@ ocip_load (struct ocip_store *store, struct ocip_plan *const *plans, size_t n_pl
           locked[b.n_jobs++] = job;
         }
       if (b.n_jobs > 0)
-        run_batch (&b);
+        {
+          if (opts->no_sandbox)
+            run_batch (&b);
+          else
+            run_batch_sandboxed (&b);
+        }
       block = b.n_jobs == 0;
       memcpy (remaining, busy, n_busy * sizeof *busy);
       n_remaining = n_busy;

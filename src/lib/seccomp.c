@@ -500,3 +500,49 @@ ocip_seccomp_load_file (const char *path, struct ocip_json **ret, ocip_error_t *
   *ret = steal_pointer (&doc);
   return 0;
 }
+
+/* What extraction never needs and an exploited parser would want: running programs,
+   touching other processes, mounts and namespaces, the network, the kernel's keyring,
+   modules and BPF.  */
+static const char *const sandbox_denied[] = {
+  "execve", "execveat", "ptrace", "process_vm_readv", "process_vm_writev", "kcmp", "pidfd_getfd", "mount",
+  "umount2", "pivot_root", "chroot", "fsopen", "fsconfig", "fsmount", "fspick", "move_mount", "open_tree",
+  "mount_setattr", "unshare", "setns", "socket", "socketpair", "connect", "bind", "listen", "accept", "accept4",
+  "bpf", "perf_event_open", "keyctl", "add_key", "request_key", "init_module", "finit_module", "delete_module",
+  "kexec_load", "kexec_file_load", "reboot", "swapon", "swapoff", "userfaultfd", "open_by_handle_at",
+  "name_to_handle_at", "io_uring_setup", "iopl", "ioperm", "acct", "quotactl", "syslog", "personality", NULL,
+};
+
+int
+ocip_seccomp_sandbox (ocip_error_t *err)
+{
+  scmp_filter_ctx ctx = seccomp_init (SCMP_ACT_ALLOW);
+  const char *const *name;
+  int r;
+
+  if (ctx == NULL)
+    return ocip_error_set (err, ENOMEM, "create the sandbox's seccomp filter");
+  /* The compat ABIs too, or a 32-bit execve would walk past the filter.  */
+#if defined(__x86_64__)
+  seccomp_arch_add (ctx, SCMP_ARCH_X86);
+  seccomp_arch_add (ctx, SCMP_ARCH_X32);
+#elif defined(__aarch64__)
+  seccomp_arch_add (ctx, SCMP_ARCH_ARM);
+#endif
+  for (name = sandbox_denied; *name; name++)
+    {
+      int nr = seccomp_syscall_resolve_name (*name);
+      if (nr == __NR_SCMP_ERROR)
+        continue; /* not a syscall of this architecture */
+      if ((r = seccomp_rule_add (ctx, SCMP_ACT_ERRNO (EPERM), nr, 0)) < 0)
+        {
+          seccomp_release (ctx);
+          return ocip_error_set (err, -r, "seccomp: deny '%s'", *name);
+        }
+    }
+  r = seccomp_load (ctx);
+  seccomp_release (ctx);
+  if (r < 0)
+    return ocip_error_set (err, -r, "load the sandbox's seccomp filter");
+  return 0;
+}
