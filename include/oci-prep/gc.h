@@ -24,14 +24,14 @@ enum ocip_gc_pin_state
 
 struct ocip_gc_pin
 {
-  char *id;            /* bundles/<id>.json */
-  char *bundle;        /* the bundle directory, absolute (NULL when damaged) */
-  char *image;         /* the image it was made from (may be NULL) */
-  char *rootfs_path;   /* absolute (may be NULL) */
-  char **layers;       /* the diffIDs it pins, bottom first, NULL-terminated (NULL when damaged) */
+  char *id;          /* bundles/<id>.json */
+  char *bundle;      /* the bundle directory, absolute (NULL when damaged) */
+  char *image;       /* the image it was made from (may be NULL) */
+  char *rootfs_path; /* absolute (may be NULL) */
+  char **layers;     /* the diffIDs it pins, bottom first, NULL-terminated (NULL when damaged) */
   enum ocip_gc_pin_state state;
-  bool mounted;        /* its rootfs is still a mount point */
-  bool protects;       /* its layers are kept: live, pending, or a rootfs still mounted */
+  bool mounted;  /* its rootfs is still a mount point */
+  bool protects; /* its layers are kept: live, pending, or a rootfs still mounted */
 };
 
 /* A human-readable reason for STATE ("the bundle no longer exists"...), static.  */
@@ -40,36 +40,37 @@ const char *ocip_gc_pin_state_text (enum ocip_gc_pin_state state);
 struct ocip_gc_layer
 {
   struct ocip_digest diff_id;
-  char *name;              /* the directory under layers/ */
-  uint64_t disk_size;      /* st_blocks * 512 over diff/, each inode counted once */
-  int64_t last_used;       /* seconds since the epoch: mtime of meta.json (else of the directory) */
-  int64_t created;         /* from meta.json; -1 when unknown, as the next three */
-  int64_t size;            /* uncompressed tar bytes */
+  char *name;         /* the directory under layers/ */
+  uint64_t disk_size; /* st_blocks * 512 over diff/, each inode counted once */
+  int64_t last_used;  /* seconds since the epoch: mtime of meta.json (else of the directory) */
+  int64_t created;    /* from meta.json; -1 when unknown, as the next three */
+  int64_t size;       /* uncompressed tar bytes */
   int64_t compressed_size;
   int64_t entries;
   char *compressed_digest; /* from meta.json, or NULL, as the next two */
   char *media_type;
   char *content_digest;
-  char **chain_ids;        /* the one recorded at extraction, then those of the pins' stacks */
-  char **images;           /* images of the pins that hold it */
-  char **bundles;          /* the bundles that hold it */
-  size_t n_pins;           /* pins that protect it */
+  char **chain_ids; /* the one recorded at extraction, then those of the pins' stacks */
+  char **images;    /* images of the pins that hold it */
+  char **bundles;   /* the bundles that hold it */
+  size_t n_pins;    /* pins that protect it */
 };
 
 struct ocip_gc_inventory
 {
   struct ocip_gc_layer *layers; /* least recently used first */
   size_t n_layers;
-  struct ocip_gc_pin *pins;     /* sorted by id */
+  struct ocip_gc_pin *pins; /* sorted by id */
   size_t n_pins;
-  uint64_t total_size;          /* disk size of all layers */
-  uint64_t pinned_size;         /* of the layers some pin protects */
+  uint64_t total_size;  /* disk size of all layers */
+  uint64_t pinned_size; /* of the layers some pin protects */
   size_t n_pinned;
 };
 
-/* What STORE holds: its layers (with their disk usage) and pins.  Read-only and
-   without the store lock: a pin whose bundle is being created counts as pending, a
-   layer removed meanwhile by gc is left out.  Entries that are not layers are not
+/* What STORE holds: its layers (with their disk usage) and pins.  Read-only, and never
+   waiting for the store lock: when a bundle is being made (the lock is busy), a pin
+   whose bundle has no state yet counts as pending; a layer removed meanwhile by gc is
+   left out.  Entries that are not layers are not
    listed (store fsck reports them).  *RET is owned by the caller.  */
 int ocip_gc_inventory (struct ocip_store *store, struct ocip_gc_inventory **ret, ocip_error_t *err);
 void ocip_gc_inventory_free (struct ocip_gc_inventory *inv);
@@ -77,10 +78,10 @@ void ocip_gc_inventory_free (struct ocip_gc_inventory *inv);
 struct ocip_gc_options
 {
   bool have_max_size;
-  uint64_t max_size;   /* remove least recently used unpinned layers until the layers fit */
+  uint64_t max_size; /* remove least recently used unpinned layers until the layers fit */
   bool have_older_than;
-  int64_t older_than;  /* remove unpinned layers not used for this many seconds */
-  bool dry_run;        /* decide, report, remove nothing */
+  int64_t older_than; /* remove unpinned layers not used for this many seconds */
+  bool dry_run;       /* decide, report, remove nothing */
 };
 
 struct ocip_gc_report
@@ -93,7 +94,7 @@ struct ocip_gc_report
   uint64_t freed;                      /* disk size of the removed layers */
   uint64_t remaining;                  /* disk size of the layers left */
   size_t n_links;                      /* dangling short links removed (or that would be) */
-  size_t n_tmp;                        /* leftovers of dead processes removed from tmp/ */
+  size_t n_tmp;                        /* leftovers of dead processes removed from tmp/ (gc's store open too) */
 };
 
 /* Remove unpinned layers of STORE, least recently used first: all of them when OPTS sets
@@ -119,9 +120,9 @@ struct ocip_gc_fsck_options
 
 struct ocip_gc_problem
 {
-  char *object;  /* "layer 'sha256:…'", "layers/NAME", "short link 'l/…'", "pin 'ID'", ... */
-  char *what;    /* the problem */
-  char *repair;  /* what --repair did, or why it did not (NULL without --repair) */
+  char *object; /* "layer 'sha256:…'", "layers/NAME", "short link 'l/…'", "pin 'ID'", ... */
+  char *what;   /* the problem */
+  char *repair; /* what --repair did, or why it did not (NULL without --repair) */
   bool repaired;
 };
 
@@ -147,8 +148,8 @@ struct ocip_gc_fsck_report
    the rootfs detached (MNT_DETACH) first.  A live pin's missing layer cannot be
    repaired.  Returns 0 even when problems are found: they are in *RET (owned by the
    caller).  */
-int ocip_gc_fsck (struct ocip_store *store, const struct ocip_gc_fsck_options *opts,
-                  struct ocip_gc_fsck_report **ret, ocip_error_t *err);
+int ocip_gc_fsck (struct ocip_store *store, const struct ocip_gc_fsck_options *opts, struct ocip_gc_fsck_report **ret,
+                  ocip_error_t *err);
 void ocip_gc_fsck_report_free (struct ocip_gc_fsck_report *report);
 
 #endif

@@ -48,6 +48,7 @@ struct ocip_load_layer
   uint64_t bytes;   /* uncompressed tar bytes (extracted layers) */
   uint64_t entries; /* tar entries (extracted layers) */
   char *error;      /* why it failed, naming the layer; NULL otherwise */
+  int status;       /* and its errno class */
 };
 
 struct ocip_load_report

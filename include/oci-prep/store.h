@@ -4,6 +4,7 @@
 #define OCIP_STORE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <oci-prep/digest.h>
@@ -35,6 +36,7 @@ struct ocip_store
   int tmp_fd;
   int bundles_fd;
   int lock_fd;  /* the store-wide lock while this handle holds it, else -1 */
+  size_t n_cleaned; /* work areas of dead processes ocip_store_open removed */
   char *path;   /* for messages */
 };
 

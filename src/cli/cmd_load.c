@@ -136,7 +136,7 @@ cmd_load (const struct cli_globals *g, int argc, char **argv, ocip_error_t *err)
     print_text (report);
   for (i = 0; r == 0 && ! json && i < report->n_layers; i++)
     if (report->layers[i].error)
-      cli_print_error (report->layers[i].error, 0);
+      cli_print_error (report->layers[i].error, report->layers[i].status);
   if (r == 0 && report->n_failed)
     r = ocip_error_set (err, EBADMSG, "%zu of %zu layers failed to load", report->n_failed, report->n_layers);
 

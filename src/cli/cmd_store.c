@@ -496,8 +496,8 @@ store_fsck (const struct cli_globals *g, int argc, char **argv, ocip_error_t *er
         }
       if (g->verbosity >= 0)
         {
-          printf ("checked %zu layers, %zu short links, %zu pins: %zu problems", report->n_layers,
-                  report->n_links, report->n_pins, report->n_problems);
+          printf ("checked %zu layers, %zu short links, %zu pins: %zu problem%s", report->n_layers,
+                  report->n_links, report->n_pins, report->n_problems, report->n_problems == 1 ? "" : "s");
           if (opts.repair)
             printf (", %zu repaired", report->n_problems - report->n_unrepaired);
           if (opts.deep)

@@ -192,14 +192,12 @@ absolute (const char *path)
 }
 
 /* The state of the bundle (and, as a pin, of the store): which store and layers.  */
-static char *
-state_json (const struct build *b, const struct ocip_plan *plan, bool flat)
+static int
+state_json (const struct build *b, const struct ocip_plan *plan, bool flat, char **ret, ocip_error_t *err)
 {
   cleanup_json_gen struct ocip_json_gen *gen = ocip_json_gen_new (true);
   cleanup_free char *bundle = absolute (b->path);
   cleanup_free char *store = absolute (b->store->path);
-  ocip_error_t err = NULL;
-  char *text = NULL;
   size_t i;
 
   ocip_json_gen_map_open (gen);
@@ -218,13 +216,11 @@ state_json (const struct build *b, const struct ocip_plan *plan, bool flat)
     ocip_json_gen_string (gen, plan->layers[i].diff_id.str);
   ocip_json_gen_array_close (gen);
   ocip_json_gen_map_close (gen);
-  if (ocip_json_gen_finish (gen, &text, NULL, &err) < 0)
-    {
-      /* Only paths can fail here (not UTF-8): keep them out rather than fail.  */
-      ocip_error_release (&err);
-      text = xstrdup ("{}\n");
-    }
-  return text;
+  /* Only a path that is not UTF-8 can fail here: such a bundle could not be pinned
+     (a pin the store cannot read protects nothing), so it is refused.  */
+  if (ocip_json_gen_finish (gen, ret, NULL, err) < 0)
+    return ocip_error_wrap (err, "record the state (are the bundle and store paths UTF-8?)");
+  return 0;
 }
 
 static int
@@ -242,7 +238,7 @@ load_layers (struct build *b, struct ocip_plan *plan, const struct ocip_bundle_o
       if (report->layers[i].state == OCIP_LOAD_EXTRACTED)
         ret->n_extracted++;
       if (report->layers[i].error && r == 0)
-        r = ocip_error_set (err, EBADMSG, "%s", report->layers[i].error);
+        r = ocip_error_set (err, report->layers[i].status, "%s", report->layers[i].error);
     }
   ocip_load_report_free (report);
   return r;
@@ -568,7 +564,8 @@ assemble (struct build *b, struct ocip_plan *plan, const struct ocip_bundle_opti
     return r;
   ret->n_layers = plan->n_layers;
   new_id (b->id);
-  state = state_json (b, plan, opts->flat);
+  if ((r = state_json (b, plan, opts->flat, &state, err)) < 0)
+    return r;
 
   layer_fds = xcalloc (plan->n_layers + 1, sizeof *layer_fds);
   for (i = 0; i <= plan->n_layers; i++)

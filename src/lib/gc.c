@@ -594,14 +594,26 @@ link_pins (struct ocip_gc_inventory *inv)
     }
 }
 
+/* Read the pins and layers of STORE.  EXCLUSIVE: the caller holds the store lock
+   exclusive; else it is tried, without waiting, just for telling the pins apart.  */
 static int
 scan (struct ocip_store *store, bool exclusive, struct ocip_gc_inventory **ret, ocip_error_t *err)
 {
   struct ocip_gc_inventory *inv = xzalloc (sizeof *inv);
+  ocip_error_t busy = NULL;
+  bool locked_here = false;
   size_t i;
   int r;
 
-  if ((r = scan_pins (store, exclusive, inv, err)) < 0 || (r = scan_layers (store, inv, err)) < 0)
+  if (! exclusive)
+    {
+      locked_here = exclusive = ocip_store_lock_exclusive (store, false, &busy) == 0;
+      ocip_error_release (&busy);
+    }
+  r = scan_pins (store, exclusive, inv, err);
+  if (locked_here)
+    ocip_store_unlock (store);
+  if (r < 0 || (r = scan_layers (store, inv, err)) < 0)
     {
       ocip_gc_inventory_free (inv);
       return r;
@@ -737,6 +749,7 @@ ocip_gc_run (struct ocip_store *store, const struct ocip_gc_options *opts, struc
     goto fail;
   if (! opts->dry_run && (r = ocip_store_clean_tmp (store, &report->n_tmp, err)) < 0)
     goto fail;
+  report->n_tmp += store->n_cleaned;
   if ((r = scan (store, true, &report->inventory, err)) < 0)
     goto fail;
   inv = report->inventory;
@@ -858,15 +871,14 @@ repaired_by (struct fsck *f, struct ocip_gc_problem *p, int r, ocip_error_t *err
     repaired (f, p, true, xstrdup (done));
 }
 
-/* A live pin (other than EXCEPT) that records ROOTFS as its rootfs.  */
+/* Whether a live pin records ROOTFS as its rootfs.  */
 static bool
-rootfs_has_live_pin (struct ocip_gc_pin *pins, size_t n, const struct ocip_gc_pin *except, const char *rootfs)
+rootfs_has_live_pin (const struct ocip_gc_pin *pins, size_t n, const char *rootfs)
 {
   size_t i;
 
   for (i = 0; i < n; i++)
-    if (&pins[i] != except && pins[i].state == OCIP_GC_PIN_LIVE && pins[i].rootfs_path
-        && strcmp (pins[i].rootfs_path, rootfs) == 0)
+    if (pins[i].state == OCIP_GC_PIN_LIVE && pins[i].rootfs_path && strcmp (pins[i].rootfs_path, rootfs) == 0)
       return true;
   return false;
 }
@@ -876,6 +888,7 @@ fsck_pins (struct fsck *f)
 {
   struct ocip_store *store = f->store;
   cleanup_strv char **names = NULL;
+  cleanup_free bool *unmount = NULL;
   ocip_error_t err = NULL;
   size_t n, i, kept = 0;
 
@@ -917,20 +930,22 @@ fsck_pins (struct fsck *f)
       f->n_pins++;
     }
 
-  /* Stale pins, once every pin is known (a rootfs may belong to a live one).  */
+  /* Stale pins, once every pin is known: a rootfs may belong to a live one.  */
+  unmount = xcalloc (f->n_pins + 1, sizeof *unmount);
+  for (i = 0; i < f->n_pins; i++)
+    unmount[i] = f->pins[i].state != OCIP_GC_PIN_LIVE && f->pins[i].mounted
+                 && ! rootfs_has_live_pin (f->pins, f->n_pins, f->pins[i].rootfs_path);
   for (i = 0; i < f->n_pins; i++)
     {
       struct ocip_gc_pin *pin = &f->pins[i];
       struct ocip_gc_problem *p;
       cleanup_free char *file = NULL;
-      bool unmount;
 
       if (pin->state == OCIP_GC_PIN_LIVE)
         {
           f->pins[kept++] = *pin;
           continue;
         }
-      unmount = pin->mounted && ! rootfs_has_live_pin (f->pins, f->n_pins, pin, pin->rootfs_path);
       p = problem (f, xasprintf ("pin '%s'", pin->id),
                    xasprintf ("stale: %s (bundle '%s')%s", ocip_gc_pin_state_text (pin->state), pin->bundle,
                               pin->mounted ? "; its rootfs is still mounted" : ""));
@@ -939,7 +954,7 @@ fsck_pins (struct fsck *f)
           f->pins[kept++] = *pin;
           continue;
         }
-      if (unmount && detach (pin->rootfs_path, &err) < 0)
+      if (unmount[i] && detach (pin->rootfs_path, &err) < 0)
         {
           repaired_by (f, p, -1, &err, NULL);
           f->pins[kept++] = *pin;
@@ -954,7 +969,8 @@ fsck_pins (struct fsck *f)
           continue;
         }
       repaired (f, p, true,
-                unmount ? xasprintf ("rootfs '%s' detached, pin dropped", pin->rootfs_path) : xstrdup ("pin dropped"));
+                unmount[i] ? xasprintf ("rootfs '%s' detached, pin dropped", pin->rootfs_path)
+                           : xstrdup ("pin dropped"));
       pin_clear (pin);
     }
   f->n_pins = kept;

@@ -184,7 +184,8 @@ static void
 record_failure (struct job *job, ocip_error_t *err)
 {
   job->out->state = OCIP_LOAD_FAILED;
-  job->out->error = xasprintf ("layer '%s': %s: %s", job->out->diff_id.str, (*err)->msg, strerror ((*err)->status));
+  job->out->status = (*err)->status;
+  job->out->error = xasprintf ("layer '%s': %s", job->out->diff_id.str, (*err)->msg);
   ocip_error_release (err);
 }
 
@@ -262,7 +263,7 @@ run_batch (struct batch *b)
 /* What the sandboxed child reports for each job, in order, on a pipe.  */
 struct job_report
 {
-  int32_t state;
+  int32_t state, status;
   uint64_t bytes, entries;
   uint32_t error_len; /* followed by that many bytes of message */
 };
@@ -325,7 +326,14 @@ sandboxed_child (struct batch *b, int out)
   for (i = 0; i < b->n_jobs; i++)
     {
       const struct ocip_load_layer *l = b->jobs[i]->out;
-      struct job_report rep = { l->state, l->bytes, l->entries, l->error ? (uint32_t) strlen (l->error) : 0 };
+      struct job_report rep;
+      /* Zeroed whole: the padding goes down the pipe too.  */
+      memset (&rep, 0, sizeof rep);
+      rep.state = l->state;
+      rep.status = l->status;
+      rep.bytes = l->bytes;
+      rep.entries = l->entries;
+      rep.error_len = l->error ? (uint32_t) strlen (l->error) : 0;
       if (write_all (out, &rep, sizeof rep) < 0 || (rep.error_len && write_all (out, l->error, rep.error_len) < 0))
         _exit (1);
     }
@@ -398,6 +406,7 @@ run_batch_sandboxed (struct batch *b)
       if (read_all (fds[0], &rep, sizeof rep) < 0)
         break;
       l->state = rep.state;
+      l->status = rep.status;
       l->bytes = rep.bytes;
       l->entries = rep.entries;
       if (rep.error_len)
@@ -416,6 +425,7 @@ run_batch_sandboxed (struct batch *b)
       struct job *job = b->jobs[i];
       free (job->out->error);
       job->out->state = OCIP_LOAD_FAILED;
+      job->out->status = EIO;
       job->out->error = WIFSIGNALED (status)
                             ? xasprintf ("layer '%s': the extraction process died of signal %d",
                                          job->out->diff_id.str, WTERMSIG (status))

@@ -183,7 +183,7 @@ ocip_store_open (const char *path, struct ocip_store **ret, ocip_error_t *err)
       || (store->locks_fd = r = open_subdir (store, "locks", err)) < 0
       || (store->tmp_fd = r = open_subdir (store, "tmp", err)) < 0
       || (store->bundles_fd = r = open_subdir (store, "bundles", err)) < 0
-      || (r = ocip_store_clean_tmp (store, NULL, err)) < 0)
+      || (r = ocip_store_clean_tmp (store, &store->n_cleaned, err)) < 0)
     goto fail;
   *ret = store;
   return 0;

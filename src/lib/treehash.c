@@ -26,8 +26,8 @@ struct walk
 {
   enum ocip_digest_alg alg;
   struct ocip_hasher *hasher;
-  char *buf;   /* READ_BUFFER bytes: file content, xattr values, link targets */
-  char *path;  /* of the current entry, relative: ".", "./etc", "./etc/passwd" */
+  char *buf;  /* READ_BUFFER bytes: file content, xattr values, link targets */
+  char *path; /* of the current entry, relative: ".", "./etc", "./etc/passwd" */
   size_t path_len, path_cap;
 };
 
