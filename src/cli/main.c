@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include <oci-prep/cache.h>
 #include <oci-prep/cleanup.h>
@@ -107,6 +108,7 @@ main (int argc, char **argv)
     { NULL, 0, NULL, 0 },
   };
   struct cli_globals g = { .store = getenv ("OCI_PREP_STORE") };
+  struct rlimit nofile;
   ocip_error_t err = NULL;
   size_t i;
   int c, r;
@@ -143,6 +145,13 @@ main (int argc, char **argv)
     {
       usage (stderr);
       return CLI_USAGE;
+    }
+  /* Walks of deep trees (up to 2048 levels within the path limit) hold a few fds per
+     level: take the soft limit up to the hard one, as container engines do.  */
+  if (getrlimit (RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max)
+    {
+      nofile.rlim_cur = nofile.rlim_max;
+      setrlimit (RLIMIT_NOFILE, &nofile);
     }
   for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
     if (strcmp (argv[optind], commands[i].name) == 0)

@@ -494,11 +494,23 @@ assemble_overlay (struct build *b, const struct ocip_plan *plan, const int *laye
       names[0] = xstrdup (OCIP_BUNDLE_STATE_DIR "/empty");
       base_fd = b->dirfd;
     }
-  for (i = 0; i < plan->n_layers; i++)
+  /* Top first.  A layer that appears twice in the stack is stacked once, at its
+     topmost place: overlayfs refuses a lower directory twice (ELOOP), and the higher
+     copy shadows all the lower one would show.  */
+  if (plan->n_layers > 0)
+    n = 0;
+  for (i = plan->n_layers; i-- > 0;)
     {
-      lowers[i] = layer_fds[plan->n_layers - 1 - i];
-      if ((r = ocip_store_short_link (b->store, &plan->layers[plan->n_layers - 1 - i].diff_id, &names[i], err)) < 0)
+      size_t j;
+      for (j = i + 1; j < plan->n_layers; j++)
+        if (ocip_digest_equal (&plan->layers[j].diff_id, &plan->layers[i].diff_id))
+          break;
+      if (j < plan->n_layers)
+        continue;
+      lowers[n] = layer_fds[i];
+      if ((r = ocip_store_short_link (b->store, &plan->layers[i].diff_id, &names[n], err)) < 0)
         return r;
+      n++;
     }
   /* overlayfs shows the upper directory's attributes for "/": give it the top layer's.  */
   if (fstat (lowers[0], &top) < 0 || fchown (upper, top.st_uid, top.st_gid) < 0
@@ -543,6 +555,21 @@ write_config (struct build *b, const struct ocip_plan *plan, const struct ocip_b
   return ocip_write_file_at (b->dirfd, "config.json", json, strlen (json), 0600, err);
 }
 
+static size_t
+distinct_layers (const struct ocip_plan *plan)
+{
+  size_t i, j, n = 0;
+
+  for (i = 0; i < plan->n_layers; i++)
+    {
+      for (j = 0; j < i; j++)
+        if (ocip_digest_equal (&plan->layers[j].diff_id, &plan->layers[i].diff_id))
+          break;
+      n += j == i;
+    }
+  return n;
+}
+
 /* Load, pin and mount (or copy) PLAN at the build's rootfs; record the state.  */
 static int
 assemble (struct build *b, struct ocip_plan *plan, const struct ocip_bundle_options *opts,
@@ -554,6 +581,10 @@ assemble (struct build *b, struct ocip_plan *plan, const struct ocip_bundle_opti
   size_t i;
   int r;
 
+  /* Refuse before extracting what could never be mounted.  */
+  if (! opts->flat && distinct_layers (plan) > OCIP_OVERLAY_MAX_LAYERS)
+    return ocip_error_set (err, E2BIG, "%zu layers are more than overlayfs stacks (%d): use --flat",
+                           distinct_layers (plan), OCIP_OVERLAY_MAX_LAYERS);
   if (mkdirat (b->dirfd, OCIP_BUNDLE_STATE_DIR, 0700) < 0)
     return ocip_error_set (err, errno, "create '%s'", OCIP_BUNDLE_STATE_DIR);
   b->state_dir = true;

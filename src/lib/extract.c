@@ -663,8 +663,13 @@ ocip_extract_tar (int rootfd, ocip_extract_read_fn source, void *source_ctx,
   while ((ar = archive_read_next_header (a, &entry)) != ARCHIVE_EOF)
     {
       /* ARCHIVE_RETRY (a damaged header) comes with an empty entry: it is as fatal as
-         ARCHIVE_FATAL here, never something to resynchronise past.  */
-      if (ar != ARCHIVE_OK && ar != ARCHIVE_WARN)
+         ARCHIVE_FATAL here, never something to resynchronise past.  A warning is fatal
+         too (a malformed pax record is half applied, an ACL header garbled), as in
+         Docker's and containerd's readers, except a name libarchive could not convert
+         to the locale's charset: it keeps the bytes, which is what we want.  */
+      if (ar == ARCHIVE_WARN && archive_error_string (a) && strstr (archive_error_string (a), "convert"))
+        ar = ARCHIVE_OK;
+      if (ar != ARCHIVE_OK)
         {
           r = x.source_err ? ocip_error_set (err, x.source_err->status, "%s", x.source_err->msg)
                            : ocip_error_set (err, EBADMSG, "bad tar stream after %llu entries: %s",
