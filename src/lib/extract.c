@@ -80,13 +80,28 @@ base_name (const char *path)
   return slash ? slash + 1 : path;
 }
 
-/* Make every directory of PATH's parent exist inside the root, following existing
-   symlinks within the root like the container would.  */
+/* Create the directory NAME in PARENT for an entry that needs it (PATH for messages and
+   the record of implied directories).  It is 0755 whatever the umask: a layer in the
+   store must not depend on who extracted it.  */
 static int
-make_parents (struct extraction *x, const char *path, ocip_error_t *err)
+make_implied_dir (struct extraction *x, int parent, const char *name, const char *path, ocip_error_t *err)
+{
+  if (mkdirat (parent, name, 0755) < 0 && errno != EEXIST)
+    return ocip_error_set (err, errno, "create directory '%s'", path);
+  if (fchmodat (parent, name, 0755, AT_SYMLINK_NOFOLLOW) < 0 && errno != EOPNOTSUPP)
+    return ocip_error_set (err, errno, "create directory '%s': chmod", path);
+  x->implied = xreallocarray (x->implied, x->n_implied + 1, sizeof *x->implied);
+  x->implied[x->n_implied++] = xstrdup (path);
+  return 0;
+}
+
+/* From the component at FROM on, each prefix resolved inside the root on its own: the
+   way through symlinks.  */
+static int
+make_parents_slow (struct extraction *x, const char *path, size_t from, ocip_error_t *err)
 {
   cleanup_free char *prefix = xstrdup (path);
-  char *slash = prefix;
+  char *slash = prefix + from;
 
   while ((slash = strchr (slash, '/')) != NULL)
     {
@@ -97,19 +112,14 @@ make_parents (struct extraction *x, const char *path, ocip_error_t *err)
         {
           cleanup_free char *name = NULL;
           cleanup_close int parent = -1;
+          int r;
 
           ocip_error_release (err);
           parent = ocip_fsroot_open_parent (x->rootfd, prefix, &name, err);
           if (parent < 0)
             return parent;
-          /* An implied parent is 0755 whatever the umask: a layer in the store must not
-             depend on who extracted it.  */
-          if (mkdirat (parent, name, 0755) < 0 && errno != EEXIST)
-            return ocip_error_set (err, errno, "create directory '%s'", prefix);
-          if (fchmodat (parent, name, 0755, AT_SYMLINK_NOFOLLOW) < 0 && errno != EOPNOTSUPP)
-            return ocip_error_set (err, errno, "create directory '%s': chmod", prefix);
-          x->implied = xreallocarray (x->implied, x->n_implied + 1, sizeof *x->implied);
-          x->implied[x->n_implied++] = xstrdup (prefix);
+          if ((r = make_implied_dir (x, parent, name, prefix, err)) < 0)
+            return r;
         }
       else if (fd < 0)
         {
@@ -119,6 +129,53 @@ make_parents (struct extraction *x, const char *path, ocip_error_t *err)
           return ocip_error_set (err, ENOTDIR, "parent '%s' is not a directory", prefix);
         }
       *slash++ = '/';
+    }
+  return 0;
+}
+
+/* Make every directory of PATH's parent exist inside the root, following existing
+   symlinks within the root like the container would.  */
+static int
+make_parents (struct extraction *x, const char *path, ocip_error_t *err)
+{
+  cleanup_free char *prefix = xstrdup (path);
+  cleanup_close int cur = openat (x->rootfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  char *name = prefix, *slash;
+  int r;
+
+  if (cur < 0)
+    return ocip_error_set (err, errno, "open the layer root");
+  /* One step per component from the last directory, never following anything: linear
+     in the depth.  A symlink on the way hands over to the resolver, from there.  */
+  while ((slash = strchr (name, '/')) != NULL)
+    {
+      int fd;
+
+      *slash = '\0';
+      fd = openat (cur, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (fd < 0 && errno == ENOENT)
+        {
+          if ((r = make_implied_dir (x, cur, name, prefix, err)) < 0)
+            return r;
+          fd = openat (cur, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        }
+      if (fd < 0)
+        {
+          struct stat st;
+          if ((errno == ENOTDIR || errno == ELOOP) && fstatat (cur, name, &st, AT_SYMLINK_NOFOLLOW) == 0
+              && S_ISLNK (st.st_mode))
+            {
+              *slash = '/';
+              return make_parents_slow (x, path, name - prefix, err);
+            }
+          if (errno == ENOTDIR)
+            return ocip_error_set (err, ENOTDIR, "parent '%s' is not a directory", prefix);
+          return ocip_error_set (err, errno, "open directory '%s'", prefix);
+        }
+      ocip_closep (&cur);
+      cur = fd;
+      *slash = '/';
+      name = slash + 1;
     }
   return 0;
 }
