@@ -3,12 +3,9 @@
 #include "config.h"
 
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,121 +14,30 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <archive_entry.h>
 #include <seccomp.h>
-#include <yajl/yajl_tree.h>
 
 #include "fixture.h"
 #include "testutil.h"
 
 static char *tmp, *layout, *store;
 
-/* Containers and background processes a test started, for teardown to end.  */
-static char *containers[32];
-static size_t n_containers;
+/* Background processes a test started, for teardown to end.  */
 static pid_t background[8];
 static size_t n_background;
-
-static char *fmt (const char *f, ...) __attribute__ ((format (printf, 1, 2)));
-
-static char *
-fmt (const char *f, ...)
-{
-  va_list ap;
-  char *s;
-  int r;
-
-  va_start (ap, f);
-  r = vasprintf (&s, f, ap);
-  va_end (ap);
-  FX_CHECK (r >= 0);
-  return s;
-}
-
-/* Mount points at or under PATH, deepest last as listed by the kernel.  */
-static size_t
-mount_points_under (const char *path, char ***ret)
-{
-  FILE *f = fopen ("/proc/self/mountinfo", "re");
-  size_t len = strlen (path), n = 0, cap = 0;
-  char *line = NULL;
-  char **v = NULL;
-
-  FX_CHECK (f != NULL);
-  while (getline (&line, &cap, f) > 0)
-    {
-      char mp[4096];
-
-      if (sscanf (line, "%*s %*s %*s %*s %4095s", mp) != 1)
-        continue;
-      if (strncmp (mp, path, len) == 0 && (mp[len] == '\0' || mp[len] == '/'))
-        {
-          if (ret)
-            {
-              v = realloc (v, (n + 1) * sizeof *v);
-              FX_CHECK (v != NULL);
-              v[n] = strdup (mp);
-            }
-          n++;
-        }
-    }
-  free (line);
-  fclose (f);
-  if (ret)
-    *ret = v;
-  return n;
-}
-
-/* The super options of the mount at exactly PATH (the last one listed), or NULL.  */
-static char *
-mount_options (const char *path)
-{
-  FILE *f = fopen ("/proc/self/mountinfo", "re");
-  char *line = NULL, *found = NULL;
-  size_t cap = 0;
-
-  FX_CHECK (f != NULL);
-  while (getline (&line, &cap, f) > 0)
-    {
-      char mp[4096];
-      char *sep, *opts;
-
-      if (sscanf (line, "%*s %*s %*s %*s %4095s", mp) != 1 || strcmp (mp, path) != 0)
-        continue;
-      /* "... - fstype source superoptions" */
-      sep = strstr (line, " - ");
-      if (sep == NULL)
-        continue;
-      opts = strchr (sep + 3, ' ');
-      opts = opts ? strchr (opts + 1, ' ') : NULL;
-      if (opts == NULL)
-        continue;
-      free (found);
-      found = strdup (opts + 1);
-      found[strcspn (found, "\n")] = '\0';
-    }
-  free (line);
-  fclose (f);
-  return found;
-}
 
 static void
 setup (void)
 {
-  tmp = fx_mkdtemp ();
-  layout = fmt ("%s/img", tmp);
-  store = fmt ("%s/store", tmp);
-  n_containers = n_background = 0;
+  tu_workdir_new (&tmp, &layout, &store);
+  n_background = 0;
 }
 
-/* Undo whatever a test left, even when it failed half-way: containers, processes,
-   mounts (detached, so that removing TMP never reaches into a layer store).  */
+/* Undo whatever a test left, even when it failed half-way: processes, then containers
+   and mounts (detached, so that removing TMP never reaches into a layer store).  */
 static void
 teardown (void)
 {
-  struct tu_result r;
-  size_t i, n;
-  char **mps;
+  size_t i;
 
   if (tmp == NULL)
     return;
@@ -140,42 +46,11 @@ teardown (void)
       kill (background[i], SIGKILL);
       waitpid (background[i], NULL, 0);
     }
-  for (i = 0; i < n_containers; i++)
-    {
-      tu_sh (&r, "runc delete -f %s; crun delete -f %s", containers[i], containers[i]);
-      tu_result_free (&r);
-      free (containers[i]);
-    }
-  n_containers = n_background = 0;
-  while ((n = mount_points_under (tmp, &mps)) > 0)
-    {
-      for (i = n; i-- > 0;)
-        {
-          umount2 (mps[i], MNT_DETACH);
-          free (mps[i]);
-        }
-      free (mps);
-    }
-  fx_rm_rf (tmp);
-  free (tmp);
-  free (layout);
-  free (store);
-  tmp = layout = store = NULL;
+  n_background = 0;
+  tu_workdir_free (&tmp, &layout, &store);
 }
 
 TestSuite (bundle, .init = setup, .fini = teardown, .timeout = 120);
-
-/* Runtimes are required in CI; a developer machine without them skips.  */
-static void
-need (const char *prog)
-{
-  if (tu_have (prog))
-    return;
-  cr_assert (! tu_in_ci (), "%s is missing in CI: scripts/deps installs it", prog);
-  /* A skipped test does not reach .fini.  */
-  teardown ();
-  cr_skip_test ("%s is not installed", prog);
-}
 
 /* ---- images ---- */
 
@@ -195,63 +70,31 @@ static const char *const applets[] = { "sh",    "id",   "cat",   "ls",       "en
   "wheel:x:10:alice\n"                                                                                                 \
   "grp:x:60:\n"
 
-/* The source of the probe: OCIP_SRCDIR (the top source directory) when the build
-   defines it, else next to this file.  */
-static char *
-probe_source (void)
-{
-#ifdef OCIP_SRCDIR
-  return fmt ("%s/tests/probe.c", OCIP_SRCDIR);
-#else
-  char *copy = strdup (__FILE__);
-  char *p = fmt ("%s/probe.c", dirname (copy));
-  free (copy);
-  return p;
-#endif
-}
-
 /* tests/probe.c built static (the image has no libc), read whole.  */
 static char *
 build_probe (size_t *len)
 {
   struct tu_result r;
-  char *src = probe_source (), *bin = fmt ("%s/probe", tmp), *data;
+  char *top = tu_source_dir (), *src = tu_fmt ("%s/tests/probe.c", top), *bin = tu_fmt ("%s/probe", tmp), *data;
 
   tu_sh (&r, "cc -static -O2 -o '%s' '%s'", bin, src);
   cr_assert_eq (r.status, 0, "cannot build the probe from %s: %s%s", src, r.out, r.err);
   tu_result_free (&r);
   data = fx_read_file (bin, len);
+  free (top);
   free (src);
   free (bin);
   return data;
 }
 
-/* bin/busybox (the host's static one) and its applet links.  */
-static void
-tar_busybox (struct fx_tar *t)
-{
-  size_t len, i;
-  char *bb = fx_read_file ("/bin/busybox", &len);
-
-  fx_tar_dir (t, "bin", 0755);
-  fx_tar_file_ex (t, "bin/busybox", 0755, 0, 0, FX_MTIME, bb, len);
-  for (i = 0; applets[i]; i++)
-    {
-      char *p = fmt ("bin/%s", applets[i]);
-      fx_tar_symlink (t, p, "busybox");
-      free (p);
-    }
-  free (bb);
-}
-
-/* Layer 1: busybox, the probe (when WITH_PROBE), passwd and group, etc/victim,
-   opq/{old1,old2}, home/alice, work/, tmp/.  */
+/* Layer 1: busybox, the probe (when WITH_PROBE), passwd and group, home/alice,
+   etc/victim and opq/{old1,old2} for layer 2 (tu_whiteout_layer), work/, tmp/.  */
 static void
 base_layer (bool with_probe, void **tar, size_t *len)
 {
   struct fx_tar *t = fx_tar_new ();
 
-  tar_busybox (t);
+  tu_tar_busybox (t, applets);
   if (with_probe)
     {
       size_t plen;
@@ -259,36 +102,10 @@ base_layer (bool with_probe, void **tar, size_t *len)
       fx_tar_file_ex (t, "bin/probe", 0755, 0, 0, FX_MTIME, probe, plen);
       free (probe);
     }
-  fx_tar_dir (t, "etc", 0755);
-  fx_tar_file (t, "etc/passwd", 0644, PASSWD);
-  fx_tar_file (t, "etc/group", 0644, GROUP);
-  fx_tar_file (t, "etc/victim", 0644, "whited out by layer 2\n");
-  fx_tar_dir (t, "opq", 0755);
-  fx_tar_file (t, "opq/old1", 0644, "old1\n");
-  fx_tar_file (t, "opq/old2", 0644, "old2\n");
-  fx_tar_dir (t, "home", 0755);
-  {
-    struct archive_entry *e = fx_entry_new ("home/alice", AE_IFDIR, 0750);
-    archive_entry_set_uid (e, 1000);
-    archive_entry_set_gid (e, 1000);
-    fx_tar_raw (t, e, NULL, 0);
-    archive_entry_free (e);
-  }
+  tu_tar_users (t, PASSWD, GROUP);
+  tu_tar_whiteout_targets (t);
   fx_tar_dir (t, "work", 0755);
   fx_tar_dir (t, "tmp", 01777);
-  fx_tar_finish (t, tar, len);
-}
-
-/* Layer 2: deletes etc/victim, makes opq/ opaque with one new entry, adds etc/top.  */
-static void
-top_layer (void **tar, size_t *len)
-{
-  struct fx_tar *t = fx_tar_new ();
-
-  fx_tar_whiteout (t, "etc/victim");
-  fx_tar_opaque (t, "opq");
-  fx_tar_file (t, "opq/new", 0644, "new\n");
-  fx_tar_file (t, "etc/top", 0644, "top\n");
   fx_tar_finish (t, tar, len);
 }
 
@@ -299,10 +116,7 @@ top_layer (void **tar, size_t *len)
   "echo OPQ $(ls -A /opq); cat /etc/top; grep ' /data ' /proc/mounts | sed 's/^/MNT /'; /bin/probe"
 
 /* One config per ref over the same two layers.  */
-static const struct
-{
-  const char *ref, *config;
-} busybox_configs[] = {
+static const struct tu_ref_config busybox_configs[] = {
   { "main", "{\"Entrypoint\":[\"/bin/sh\",\"-c\"],\"Cmd\":[\"" MAIN_SCRIPT "\",\"a0\",\"a1\"],"
             "\"Env\":[\"FOO=bar\",\"EMPTY=\"],\"WorkingDir\":\"/work\",\"User\":\"alice\","
             "\"Volumes\":{\"/data\":{}},\"Labels\":{\"org.example.label\":\"v\"}}" },
@@ -316,23 +130,15 @@ static const struct
 static void
 busybox_image (bool with_probe)
 {
-  struct fx_index_entry entries[sizeof busybox_configs / sizeof busybox_configs[0]] = { { { { 0 } } } };
   struct fx_layer layers[2] = { { 0 } };
   void *t1, *t2;
-  size_t l1, l2, i;
+  size_t l1, l2;
 
   base_layer (with_probe, &t1, &l1);
-  top_layer (&t2, &l2);
+  tu_whiteout_layer (&t2, &l2);
   layers[0] = (struct fx_layer){ .tar = t1, .tar_len = l1, .compression = "gzip" };
   layers[1] = (struct fx_layer){ .tar = t2, .tar_len = l2, .compression = "none" };
-  fx_layout_init (layout);
-  for (i = 0; i < sizeof busybox_configs / sizeof busybox_configs[0]; i++)
-    {
-      struct fx_image img = { .dir = layout, .layers = layers, .n_layers = 2, .config = busybox_configs[i].config };
-      fx_image_write (&img, &entries[i].desc);
-      entries[i].ref = busybox_configs[i].ref;
-    }
-  fx_index_write (layout, entries, i);
+  tu_images_per_config (layout, layers, 2, busybox_configs, sizeof busybox_configs / sizeof busybox_configs[0]);
   free (t1);
   free (t2);
 }
@@ -341,7 +147,7 @@ busybox_image (bool with_probe)
 static void
 busybox_plus (const char *ref, const void *tar, size_t len, const char *config)
 {
-  struct fx_index_entry entry = { .ref = ref };
+  const struct tu_ref_config image_config = { ref, config };
   struct fx_layer layers[2] = { { 0 } };
   void *t1;
   size_t l1;
@@ -349,44 +155,26 @@ busybox_plus (const char *ref, const void *tar, size_t len, const char *config)
   base_layer (false, &t1, &l1);
   layers[0] = (struct fx_layer){ .tar = t1, .tar_len = l1 };
   layers[1] = (struct fx_layer){ .tar = tar, .tar_len = len };
-  fx_layout_init (layout);
-  {
-    struct fx_image img = { .dir = layout, .layers = layers, .n_layers = 2, .config = config };
-    fx_image_write (&img, &entry.desc);
-  }
-  fx_index_write (layout, &entry, 1);
+  tu_images_per_config (layout, layers, 2, &image_config, 1);
   free (t1);
 }
 
 static char *
 image (const char *ref)
 {
-  return fmt ("%s:%s", layout, ref);
+  return tu_fmt ("%s:%s", layout, ref);
 }
 
 static char *
 path_in (const char *rel)
 {
-  return fmt ("%s/%s", tmp, rel);
+  return tu_fmt ("%s/%s", tmp, rel);
 }
 
 /* ---- running things ---- */
 
 /* oci-prep --store STORE ARGS...  */
-static void
-prep (struct tu_result *r, const char *const *args)
-{
-  const char *argv[64] = { "--store", store };
-  size_t i;
-
-  for (i = 0; args[i]; i++)
-    {
-      FX_CHECK (i + 3 < sizeof argv / sizeof argv[0]);
-      argv[i + 2] = args[i];
-    }
-  tu_prep (r, argv);
-}
-#define PREP(r, ...) prep ((r), (const char *const[]){ __VA_ARGS__, NULL })
+#define PREP(r, ...) TU_PREP_STORE ((r), store, __VA_ARGS__)
 
 /* oci-prep bundle ARGS..., which must succeed.  */
 static void
@@ -394,40 +182,11 @@ bundle_ok_args (const char *const *args)
 {
   struct tu_result r;
 
-  prep (&r, args);
+  tu_prep_store (&r, store, args);
   cr_assert_eq (r.status, 0, "oci-prep bundle failed (%d): %s", r.status, r.err);
   tu_result_free (&r);
 }
 #define BUNDLE_OK(...) bundle_ok_args ((const char *const[]){ "bundle", __VA_ARGS__, NULL })
-
-static char *
-new_container_id (void)
-{
-  char *id;
-
-  FX_CHECK (n_containers < sizeof containers / sizeof containers[0]);
-  id = fmt ("ocip-test-%d-%zu", (int) getpid (), n_containers);
-  containers[n_containers++] = id;
-  return id;
-}
-
-static void
-run_runc (struct tu_result *r, const char *bundle)
-{
-  const char *id = new_container_id ();
-  tu_sh (r, "cd '%s' && exec timeout 60 runc run --bundle . %s", bundle, id);
-}
-
-/* crun wants a pure cgroup2 hierarchy: give it one in a private mount namespace.  */
-static void
-run_crun (struct tu_result *r, const char *bundle)
-{
-  const char *id = new_container_id ();
-  tu_sh (r,
-         "exec timeout 60 unshare -m sh -c 'umount -l /sys/fs/cgroup && mount -t cgroup2 none /sys/fs/cgroup && "
-         "exec crun --cgroup-manager=disabled run --bundle \"%s\" %s'",
-         bundle, id);
-}
 
 typedef void (*runner) (struct tu_result *r, const char *bundle);
 
@@ -435,23 +194,7 @@ static const struct
 {
   const char *name;
   runner run;
-} runtimes[] = { { "runc", run_runc }, { "crun", run_crun } };
-
-/* Whether TEXT has LINE as one whole line.  */
-static bool
-has_line (const char *text, const char *line)
-{
-  size_t len = strlen (line);
-  const char *p = text;
-
-  while ((p = strstr (p, line)) != NULL)
-    {
-      if ((p == text || p[-1] == '\n') && (p[len] == '\n' || p[len] == '\0'))
-        return true;
-      p++;
-    }
-  return false;
-}
+} runtimes[] = { { "runc", tu_runc_run }, { "crun", tu_crun_run } };
 
 static int
 count_lines_starting (const char *text, const char *prefix)
@@ -473,114 +216,16 @@ groups_of (const char *out)
   return g ? strndup (g + 7, strcspn (g + 7, "\n")) : strdup ("");
 }
 
-/* ---- config.json, read with yajl directly (not oci-prep's json module) ---- */
-
-static void
-render (FILE *f, yajl_val v)
-{
-  size_t i;
-
-  if (v == NULL)
-    fputs ("(absent)", f);
-  else if (YAJL_IS_STRING (v))
-    fprintf (f, "\"%s\"", v->u.string);
-  else if (YAJL_IS_INTEGER (v))
-    fprintf (f, "%lld", YAJL_GET_INTEGER (v));
-  else if (YAJL_IS_TRUE (v))
-    fputs ("true", f);
-  else if (YAJL_IS_FALSE (v))
-    fputs ("false", f);
-  else if (YAJL_IS_NULL (v))
-    fputs ("null", f);
-  else if (YAJL_IS_ARRAY (v))
-    {
-      fputc ('[', f);
-      for (i = 0; i < v->u.array.len; i++)
-        {
-          if (i)
-            fputc (',', f);
-          render (f, v->u.array.values[i]);
-        }
-      fputc (']', f);
-    }
-  else if (YAJL_IS_OBJECT (v))
-    {
-      fputc ('{', f);
-      for (i = 0; i < v->u.object.len; i++)
-        {
-          fprintf (f, "%s\"%s\":", i ? "," : "", v->u.object.keys[i]);
-          render (f, v->u.object.values[i]);
-        }
-      fputc ('}', f);
-    }
-  else
-    fputs ("(number)", f);
-}
-
-/* The member at PATH ("a/b/c": keys may contain dots) of the JSON file FILE, rendered
-   compactly.  */
-static char *
-json_at (const char *file, const char *path)
-{
-  char *text = fx_read_file (file, NULL), errbuf[256];
-  yajl_val root = yajl_tree_parse (text, errbuf, sizeof errbuf), v;
-  char *copy = strdup (path), *save = NULL, *out = NULL;
-  const char *parts[16] = { 0 };
-  size_t n = 0, len;
-  FILE *f;
-
-  cr_assert (root != NULL, "%s: %s", file, errbuf);
-  for (char *p = strtok_r (copy, "/", &save); p; p = strtok_r (NULL, "/", &save))
-    parts[n++] = p;
-  v = yajl_tree_get (root, parts, yajl_t_any);
-  f = open_memstream (&out, &len);
-  render (f, v);
-  fclose (f);
-  yajl_tree_free (root);
-  free (copy);
-  free (text);
-  return out;
-}
-
 /* ---- failures ---- */
-
-/* R is the one-line error of a failed command: exit 1, "oci-prep: ...", NEEDLE in it.  */
-static void
-assert_error (const struct tu_result *r, const char *needle)
-{
-  cr_assert_eq (r->status, 1, "expected exit 1, got %d\nstdout: %s\nstderr: %s", r->status, r->out, r->err);
-  cr_assert (strncmp (r->err, "oci-prep: ", 10) == 0, "error does not start with 'oci-prep: ': %s", r->err);
-  cr_assert (strchr (r->err, '\n') == r->err + strlen (r->err) - 1, "error is not one line: %s", r->err);
-  if (needle)
-    cr_assert (strstr (r->err, needle) != NULL, "error lacks '%s': %s", needle, r->err);
-}
 
 static void
 assert_nothing_mounted (void)
 {
   char **mps = NULL;
-  size_t n = mount_points_under (tmp, &mps);
+  size_t n = tu_mount_points_under (tmp, &mps);
 
   cr_assert_eq (n, 0, "%zu mounts left under %s, first: %s", n, tmp, n ? mps[0] : "");
   free (mps);
-}
-
-static int
-count_pins (void)
-{
-  char *dir = fmt ("%s/bundles", store);
-  DIR *d = opendir (dir);
-  struct dirent *de;
-  int n = 0;
-
-  free (dir);
-  if (d == NULL)
-    return 0;
-  while ((de = readdir (d)) != NULL)
-    if (de->d_name[0] != '.')
-      n++;
-  closedir (d);
-  return n;
 }
 
 /* Everything about the tree at PATH (names, types, modes, owners, sizes, link targets,
@@ -629,8 +274,8 @@ check_main_output (const char *rt, const char *out)
   char *groups = groups_of (out);
 
   /* process.args = Entrypoint ++ Cmd.  */
-  cr_expect (has_line (out, "ARGS a0 a1"), "%s: args: %s", rt, out);
-  cr_expect (has_line (out, "CWD /work"), "%s: WorkingDir: %s", rt, out);
+  cr_expect (tu_has_line (out, "ARGS a0 a1"), "%s: args: %s", rt, out);
+  cr_expect (tu_has_line (out, "CWD /work"), "%s: WorkingDir: %s", rt, out);
   cr_expect (strstr (out, "uid=1000(alice) gid=1000(alice) groups=") != NULL, "%s: user: %s", rt, out);
   cr_expect (strstr (groups, "10(wheel)") && strstr (groups, "50(staff)") && strstr (groups, "1000(alice)"),
              "%s: supplementary groups: %s", rt, groups);
@@ -640,22 +285,22 @@ check_main_output (const char *rt, const char *out)
       commas += *p == ',';
     cr_expect_eq (commas, 2, "%s: exactly three groups expected: %s", rt, groups);
   }
-  cr_expect (has_line (out, "ENV FOO=bar"), "%s: image Env: %s", rt, out);
-  cr_expect (has_line (out, "ENV EMPTY="), "%s: empty value kept: %s", rt, out);
-  cr_expect (has_line (out, "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"),
+  cr_expect (tu_has_line (out, "ENV FOO=bar"), "%s: image Env: %s", rt, out);
+  cr_expect (tu_has_line (out, "ENV EMPTY="), "%s: empty value kept: %s", rt, out);
+  cr_expect (tu_has_line (out, "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"),
              "%s: default PATH: %s", rt, out);
   cr_expect_eq (count_lines_starting (out, "ENV PATH="), 1, "%s: one PATH: %s", rt, out);
-  cr_expect (has_line (out, "ENV HOME=/home/alice"), "%s: HOME from passwd: %s", rt, out);
-  cr_expect (has_line (out, "VICTIM absent"), "%s: whiteout: %s", rt, out);
-  cr_expect (has_line (out, "OPQ new"), "%s: opaque directory: %s", rt, out);
-  cr_expect (has_line (out, "top"), "%s: top layer file: %s", rt, out);
+  cr_expect (tu_has_line (out, "ENV HOME=/home/alice"), "%s: HOME from passwd: %s", rt, out);
+  cr_expect (tu_has_line (out, "VICTIM absent"), "%s: whiteout: %s", rt, out);
+  cr_expect (tu_has_line (out, "OPQ new"), "%s: opaque directory: %s", rt, out);
+  cr_expect (tu_has_line (out, "top"), "%s: top layer file: %s", rt, out);
   cr_expect (strstr (out, "MNT tmpfs /data tmpfs ") != NULL, "%s: volume as tmpfs: %s", rt, out);
   /* The default profile: outside the allow-list is EPERM (errno 1).  */
-  cr_expect (has_line (out, "unshare ret=-1 errno=1"), "%s: seccomp unshare: %s", rt, out);
-  cr_expect (has_line (out, "personality ret=-1 errno=1"), "%s: seccomp personality: %s", rt, out);
-  cr_expect (has_line (out, "keyctl ret=-1 errno=1"), "%s: seccomp keyctl: %s", rt, out);
-  cr_expect (has_line (out, "bpf ret=-1 errno=1"), "%s: seccomp bpf: %s", rt, out);
-  cr_expect (has_line (out, "getppid ret=0 errno=0"), "%s: probe did not run: %s", rt, out);
+  cr_expect (tu_has_line (out, "unshare ret=-1 errno=1"), "%s: seccomp unshare: %s", rt, out);
+  cr_expect (tu_has_line (out, "personality ret=-1 errno=1"), "%s: seccomp personality: %s", rt, out);
+  cr_expect (tu_has_line (out, "keyctl ret=-1 errno=1"), "%s: seccomp keyctl: %s", rt, out);
+  cr_expect (tu_has_line (out, "bpf ret=-1 errno=1"), "%s: seccomp bpf: %s", rt, out);
+  cr_expect (tu_has_line (out, "getppid ret=0 errno=0"), "%s: probe did not run: %s", rt, out);
   free (groups);
 }
 
@@ -668,7 +313,7 @@ run_busybox_images (size_t i)
   char *i_main = image ("main"), *i_num = image ("num"), *i_grp = image ("grp");
   const char *rt = runtimes[i].name;
 
-  need (rt);
+  tu_need (rt, teardown);
   busybox_image (true);
   BUNDLE_OK (i_main, b_main);
   runtimes[i].run (&r, b_main);
@@ -683,10 +328,10 @@ run_busybox_images (size_t i)
   cr_assert_eq (r.status, 0, "%s run failed (%d): %s%s", rt, r.status, r.out, r.err);
   cr_expect (strstr (r.out, "uid=2000 gid=0(root)") != NULL, "%s: numeric user: %s", rt, r.out);
   cr_expect (strstr (r.out, "3000") == NULL, "%s: the user named 2000 was looked up: %s", rt, r.out);
-  cr_expect (has_line (r.out, "HOME=/"), "%s: HOME without a passwd entry: %s", rt, r.out);
+  cr_expect (tu_has_line (r.out, "HOME=/"), "%s: HOME without a passwd entry: %s", rt, r.out);
   /* The image's PATH is kept, and no second PATH is added.  */
-  cr_expect (has_line (r.out, "PATH=/bin:/custom"), "%s: image PATH: %s", rt, r.out);
-  cr_expect (has_line (r.out, "1"), "%s: PATH count: %s", rt, r.out);
+  cr_expect (tu_has_line (r.out, "PATH=/bin:/custom"), "%s: image PATH: %s", rt, r.out);
+  cr_expect (tu_has_line (r.out, "1"), "%s: PATH count: %s", rt, r.out);
   tu_result_free (&r);
 
   /* "alice:grp": that group only, no supplementary groups from /etc/group.  */
@@ -700,7 +345,7 @@ run_busybox_images (size_t i)
                "%s: alice:grp must have no group but 60: groups=%s", rt, groups);
     free (groups);
   }
-  cr_expect (has_line (r.out, "HOME=/home/alice"), "%s: HOME: %s", rt, r.out);
+  cr_expect (tu_has_line (r.out, "HOME=/home/alice"), "%s: HOME: %s", rt, r.out);
   tu_result_free (&r);
 
   free (b_main);
@@ -731,8 +376,8 @@ Test (bundle, seccomp_unconfined_and_profile_file)
                                      "\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":38}]}";
   size_t i;
 
-  need ("runc");
-  need ("crun");
+  tu_need ("runc", teardown);
+  tu_need ("crun", teardown);
   busybox_image (true);
   fx_write_file (profile, profile_json, strlen (profile_json));
   BUNDLE_OK ("--seccomp", "unconfined", img, b_unc, "--", "/bin/probe");
@@ -743,15 +388,15 @@ Test (bundle, seccomp_unconfined_and_profile_file)
 
       runtimes[i].run (&r, b_unc);
       cr_assert_eq (r.status, 0, "%s: %s%s", rt, r.out, r.err);
-      cr_expect (has_line (r.out, "unshare ret=0 errno=0"), "%s unconfined: %s", rt, r.out);
-      cr_expect (has_line (r.out, "personality ret=0 errno=0"), "%s unconfined: %s", rt, r.out);
+      cr_expect (tu_has_line (r.out, "unshare ret=0 errno=0"), "%s unconfined: %s", rt, r.out);
+      cr_expect (tu_has_line (r.out, "personality ret=0 errno=0"), "%s unconfined: %s", rt, r.out);
       cr_expect (strstr (r.out, "keyctl ret=-1 errno=1\n") == NULL, "%s unconfined: %s", rt, r.out);
       tu_result_free (&r);
 
       runtimes[i].run (&r, b_file);
       cr_assert_eq (r.status, 0, "%s: %s%s", rt, r.out, r.err);
-      cr_expect (has_line (r.out, "unshare ret=-1 errno=38"), "%s profile file: %s", rt, r.out);
-      cr_expect (has_line (r.out, "personality ret=0 errno=0"), "%s profile file: %s", rt, r.out);
+      cr_expect (tu_has_line (r.out, "unshare ret=-1 errno=38"), "%s profile file: %s", rt, r.out);
+      cr_expect (tu_has_line (r.out, "personality ret=0 errno=0"), "%s profile file: %s", rt, r.out);
       tu_result_free (&r);
     }
   free (img);
@@ -767,15 +412,15 @@ Test (bundle, options_replace_command_env_cwd_user)
   struct tu_result r;
   char *img = image ("main"), *b = path_in ("b"), *cfg;
 
-  need ("runc");
+  tu_need ("runc", teardown);
   busybox_image (false);
   BUNDLE_OK ("--env", "FOO=override", "-e", "NEW=1", "--cwd", "/tmp/../etc", "--user", "2000:50", "--hostname",
              "testhost", "--read-only", "--annotation", "org.example.label=cli", img, b, "--", "/bin/sh", "-c",
              "echo ARGS $0 $#; env | sed 's/^/ENV /'; pwd; id; hostname; touch /x 2>/dev/null && echo RW || echo RO",
              "x0");
-  cfg = fmt ("%s/config.json", b);
+  cfg = tu_fmt ("%s/config.json", b);
   {
-    char *args = json_at (cfg, "process/args"), *ann = json_at (cfg, "annotations/org.example.label");
+    char *args = tu_json_at (cfg, "process/args"), *ann = tu_json_at (cfg, "annotations/org.example.label");
     cr_expect_str_eq (args, "[\"/bin/sh\",\"-c\",\"echo ARGS $0 $#; env | sed 's/^/ENV /'; pwd; id; hostname; "
                             "touch /x 2>/dev/null && echo RW || echo RO\",\"x0\"]");
     /* --annotation replaces a label of the same key.  */
@@ -783,17 +428,17 @@ Test (bundle, options_replace_command_env_cwd_user)
     free (ann);
     free (args);
   }
-  run_runc (&r, b);
+  tu_runc_run (&r, b);
   cr_assert_eq (r.status, 0, "%s%s", r.out, r.err);
-  cr_expect (has_line (r.out, "ARGS x0 0"), "-- ARGS replaces Entrypoint and Cmd: %s", r.out);
-  cr_expect (has_line (r.out, "ENV FOO=override"), "%s", r.out);
+  cr_expect (tu_has_line (r.out, "ARGS x0 0"), "-- ARGS replaces Entrypoint and Cmd: %s", r.out);
+  cr_expect (tu_has_line (r.out, "ENV FOO=override"), "%s", r.out);
   cr_expect_eq (count_lines_starting (r.out, "ENV FOO="), 1, "%s", r.out);
-  cr_expect (has_line (r.out, "ENV NEW=1"), "%s", r.out);
-  cr_expect (has_line (r.out, "/etc"), "--cwd, cleaned: %s", r.out);
+  cr_expect (tu_has_line (r.out, "ENV NEW=1"), "%s", r.out);
+  cr_expect (tu_has_line (r.out, "/etc"), "--cwd, cleaned: %s", r.out);
   cr_expect (strstr (r.out, "uid=2000 gid=50(staff)") != NULL, "--user: %s", r.out);
-  cr_expect (has_line (r.out, "testhost"), "--hostname: %s", r.out);
-  cr_expect (has_line (r.out, "RO"), "--read-only: %s", r.out);
-  cr_expect (has_line (r.out, "ENV HOME=/"), "no passwd entry for 2000: %s", r.out);
+  cr_expect (tu_has_line (r.out, "testhost"), "--hostname: %s", r.out);
+  cr_expect (tu_has_line (r.out, "RO"), "--read-only: %s", r.out);
+  cr_expect (tu_has_line (r.out, "ENV HOME=/"), "no passwd entry for 2000: %s", r.out);
   tu_result_free (&r);
   free (cfg);
   free (img);
@@ -805,13 +450,13 @@ Test (bundle, capabilities_added_and_dropped)
   struct tu_result r;
   char *img = image ("main"), *b = path_in ("b");
 
-  need ("runc");
+  tu_need ("runc", teardown);
   busybox_image (false);
   BUNDLE_OK ("--user", "0", "--cap-drop", "chown", "--cap-add", "CAP_SYS_ADMIN", img, b, "--", "/bin/sh", "-c",
              "touch /f; chown 5 /f 2>/dev/null && echo CHOWN yes || echo CHOWN no; grep CapEff /proc/self/status");
-  run_runc (&r, b);
+  tu_runc_run (&r, b);
   cr_assert_eq (r.status, 0, "%s%s", r.out, r.err);
-  cr_expect (has_line (r.out, "CHOWN no"), "--cap-drop chown: %s", r.out);
+  cr_expect (tu_has_line (r.out, "CHOWN no"), "--cap-drop chown: %s", r.out);
   {
     unsigned long long eff = 0;
     const char *p = strstr (r.out, "CapEff:");
@@ -833,25 +478,25 @@ Test (bundle, flat_runs_mounts_nothing_and_rm_removes_it)
   char *img = image ("main"), *b = path_in ("flat"), *rootfs;
   struct stat st;
 
-  need ("runc");
+  tu_need ("runc", teardown);
   busybox_image (true);
   BUNDLE_OK ("--flat", img, b);
-  rootfs = fmt ("%s/rootfs", b);
-  cr_expect_eq (mount_points_under (b, NULL), 0, "--flat mounted something under %s", b);
-  cr_expect_eq (count_pins (), 0, "--flat pins nothing");
+  rootfs = tu_fmt ("%s/rootfs", b);
+  cr_expect_eq (tu_mount_points_under (b, NULL), 0, "--flat mounted something under %s", b);
+  cr_expect_eq (tu_count_pins (store), 0, "--flat pins nothing");
   /* The whiteout and the opaque marker are applied, not stored as overlay metadata.  */
   {
-    char *victim = fmt ("%s/etc/victim", rootfs), *old = fmt ("%s/opq/old1", rootfs);
+    char *victim = tu_fmt ("%s/etc/victim", rootfs), *old = tu_fmt ("%s/opq/old1", rootfs);
     cr_expect (lstat (victim, &st) < 0 && errno == ENOENT, "whited-out file in the flat rootfs");
     cr_expect (lstat (old, &st) < 0 && errno == ENOENT, "opaque directory kept a lower entry");
     free (victim);
     free (old);
   }
-  run_runc (&r, b);
+  tu_runc_run (&r, b);
   cr_assert_eq (r.status, 0, "%s%s", r.out, r.err);
   check_main_output ("runc --flat", r.out);
   tu_result_free (&r);
-  cr_expect_eq (mount_points_under (b, NULL), 0);
+  cr_expect_eq (tu_mount_points_under (b, NULL), 0);
 
   PREP (&r, "rm", b);
   cr_assert_eq (r.status, 0, "%s", r.err);
@@ -917,43 +562,33 @@ static void
 check_many_layers_run (const char *bundle, size_t n)
 {
   struct tu_result r;
-  char *expected = fmt ("1\n49\n51\n100\nF050 absent\n%zu\n", n - 1);
+  char *expected = tu_fmt ("1\n49\n51\n100\nF050 absent\n%zu\n", n - 1);
 
-  run_runc (&r, bundle);
+  tu_runc_run (&r, bundle);
   cr_assert_eq (r.status, 0, "%s%s", r.out, r.err);
   cr_expect_str_eq (r.out, expected);
   tu_result_free (&r);
   free (expected);
 }
 
-static int
-count_substrings (const char *haystack, const char *needle)
-{
-  int n = 0;
-
-  for (const char *p = haystack; (p = strstr (p, needle)) != NULL; p++)
-    n++;
-  return n;
-}
-
 Test (bundle, hundred_layers_in_one_overlay)
 {
   struct tu_result r;
-  char *b = path_in ("b"), *rootfs = fmt ("%s/rootfs", b), *opts;
+  char *b = path_in ("b"), *rootfs = tu_fmt ("%s/rootfs", b), *opts;
 
   char top[200], bottom[200], *first, *last;
 
-  need ("runc");
+  tu_need ("runc", teardown);
   many_layers_image (N_FILE_LAYERS, top, bottom);
   PREP (&r, "--json", "bundle", layout, b);
   cr_assert_eq (r.status, 0, "%s", r.err);
   cr_expect (strstr (r.out, "\"layers\": 101") != NULL || strstr (r.out, "\"layers\":101") != NULL, "%s", r.out);
   tu_result_free (&r);
-  opts = mount_options (rootfs);
+  opts = tu_mount_options (rootfs);
   cr_assert (opts != NULL, "%s is not a mount point", rootfs);
   /* One overlay, every layer in it: the new mount API adds them one by one, top first.  */
-  cr_expect_eq (mount_points_under (b, NULL), 1);
-  cr_expect_eq (count_substrings (opts, "lowerdir+="), N_FILE_LAYERS + 1, "%s", opts);
+  cr_expect_eq (tu_mount_points_under (b, NULL), 1);
+  cr_expect_eq (tu_count (opts, "lowerdir+="), N_FILE_LAYERS + 1, "%s", opts);
   first = strstr (opts, "lowerdir+=");
   last = first;
   while (last && strstr (last + 1, "lowerdir+="))
@@ -981,7 +616,7 @@ Test (bundle, three_hundred_layers_bundle_runs_and_is_removed)
   char *b = path_in ("b");
   char top[200], bottom[200];
 
-  need ("runc");
+  tu_need ("runc", teardown);
   many_layers_image (300, top, bottom);
   PREP (&r, "bundle", layout, b);
   cr_assert_eq (r.status, 0, "%s", r.err);
@@ -991,7 +626,7 @@ Test (bundle, three_hundred_layers_bundle_runs_and_is_removed)
   cr_expect_eq (r.status, 0, "rm of a 300-layer bundle: %s", r.err);
   tu_result_free (&r);
   assert_nothing_mounted ();
-  cr_expect_eq (count_pins (), 0);
+  cr_expect_eq (tu_count_pins (store), 0);
   free (b);
 }
 
@@ -1033,23 +668,23 @@ prep_without_new_mount_api (struct tu_result *r, const char *const *args)
 Test (bundle, mount2_fallback_without_new_mount_api)
 {
   struct tu_result r;
-  char *b = path_in ("b"), *rootfs = fmt ("%s/rootfs", b), *opts, *lower;
+  char *b = path_in ("b"), *rootfs = tu_fmt ("%s/rootfs", b), *opts, *lower;
 
   char top[200], bottom[200];
 
-  need ("runc");
+  tu_need ("runc", teardown);
   many_layers_image (N_FILE_LAYERS, top, bottom);
   prep_without_new_mount_api (&r, (const char *const[]){ "bundle", layout, b, NULL });
   cr_assert_eq (r.status, 0, "bundle without the new mount API failed (%d): %s", r.status, r.err);
   tu_result_free (&r);
-  opts = mount_options (rootfs);
+  opts = tu_mount_options (rootfs);
   cr_assert (opts != NULL, "%s is not a mount point", rootfs);
   /* mount(2) with short names relative to the store: "lowerdir=l/<id>:l/<id>:..."  */
   lower = strstr (opts, "lowerdir=l/");
   cr_assert (lower != NULL, "not the legacy mount(2) path: %s", opts);
   {
     char *list = strndup (lower + 9, strcspn (lower + 9, ","));
-    cr_expect_eq (count_substrings (list, "l/"), N_FILE_LAYERS + 1, "lowerdir=%s", list);
+    cr_expect_eq (tu_count (list, "l/"), N_FILE_LAYERS + 1, "lowerdir=%s", list);
     /* Short names are diffID prefixes, top layer first.  */
     cr_expect (strncmp (list + 2, top + 7, 12) == 0, "the first lower layer is not the top one (%s): %.40s", top,
                list);
@@ -1089,7 +724,7 @@ Test (bundle, implied_parent_keeps_the_lower_directory)
   BUNDLE_OK (img, ovl);
   for (i = 0; i < 2; i++)
     {
-      char *dir = fmt ("%s/rootfs/home/alice", i ? ovl : flat);
+      char *dir = tu_fmt ("%s/rootfs/home/alice", i ? ovl : flat);
       struct stat st;
 
       cr_assert_eq (lstat (dir, &st), 0, "%s", dir);
@@ -1120,7 +755,7 @@ Test (bundle, working_dir_with_dotdot_after_a_symlink)
   size_t len;
   struct tu_result r;
 
-  need ("runc");
+  tu_need ("runc", teardown);
   fx_tar_dir (t, "srv", 0755);
   fx_tar_dir (t, "srv/app", 0755);
   fx_tar_dir (t, "srv/data", 0755);
@@ -1130,7 +765,7 @@ Test (bundle, working_dir_with_dotdot_after_a_symlink)
   free (tar);
   img = image ("wdlink");
   BUNDLE_OK (img, b);
-  run_runc (&r, b);
+  tu_runc_run (&r, b);
   cr_assert_eq (r.status, 0, "%s%s", r.out, r.err);
   cr_expect_str_eq (r.out, "/srv/data\n", "WorkingDir /link/../data (link -> /srv/app) ran in %s", r.out);
   tu_result_free (&r);
@@ -1154,7 +789,7 @@ Test (bundle, platform_tty_jobs_json_and_usage)
   size_t l1, l2;
 
   base_layer (false, &t1, &l1);
-  top_layer (&t2, &l2);
+  tu_whiteout_layer (&t2, &l2);
   layers[0] = (struct fx_layer){ .tar = t1, .tar_len = l1 };
   layers[1] = (struct fx_layer){ .tar = t2, .tar_len = l2 };
   fx_layout_init (layout);
@@ -1176,10 +811,10 @@ Test (bundle, platform_tty_jobs_json_and_usage)
   cr_assert_eq (r.status, 0, "%s", r.err);
   cr_expect (strstr (r.out, "2 layers") != NULL && strstr (r.out, "overlay") != NULL, "summary: %s", r.out);
   tu_result_free (&r);
-  cfg = fmt ("%s/config.json", b1);
+  cfg = tu_fmt ("%s/config.json", b1);
   {
-    char *args = json_at (cfg, "process/args"), *term = json_at (cfg, "process/terminal"),
-         *env = json_at (cfg, "process/env");
+    char *args = tu_json_at (cfg, "process/args"), *term = tu_json_at (cfg, "process/terminal"),
+         *env = tu_json_at (cfg, "process/env");
     cr_expect_str_eq (args, "[\"host\"]", "the host's platform by default");
     cr_expect_str_eq (term, "true", "--tty");
     cr_expect (strstr (env, "\"TERM=xterm\"") != NULL, "--tty sets TERM: %s", env);
@@ -1194,8 +829,8 @@ Test (bundle, platform_tty_jobs_json_and_usage)
   {
     char *jf = path_in ("out.json"), *rootfs, *layers_n;
     fx_write_file (jf, r.out, strlen (r.out));
-    rootfs = json_at (jf, "rootfs");
-    layers_n = json_at (jf, "layers");
+    rootfs = tu_json_at (jf, "rootfs");
+    layers_n = tu_json_at (jf, "layers");
     cr_expect_str_eq (rootfs, "\"flat\"", "%s", r.out);
     cr_expect_str_eq (layers_n, "2", "%s", r.out);
     free (rootfs);
@@ -1203,10 +838,10 @@ Test (bundle, platform_tty_jobs_json_and_usage)
     free (jf);
   }
   tu_result_free (&r);
-  cfg = fmt ("%s/config.json", b2);
+  cfg = tu_fmt ("%s/config.json", b2);
   {
-    char *args = json_at (cfg, "process/args");
-    char *arch = json_at (cfg, "annotations/org.opencontainers.image.architecture");
+    char *args = tu_json_at (cfg, "process/args");
+    char *arch = tu_json_at (cfg, "annotations/org.opencontainers.image.architecture");
     cr_expect_str_eq (args, "[\"s390x\"]", "--platform linux/s390x");
     cr_expect_str_eq (arch, "\"s390x\"");
     free (args);
@@ -1220,7 +855,7 @@ Test (bundle, platform_tty_jobs_json_and_usage)
     struct stat st;
 
     PREP (&r, "bundle", "--platform", "linux/mips64", img, none);
-    assert_error (&r, "mips64");
+    tu_assert_error (&r, "mips64");
     tu_result_free (&r);
     PREP (&r, "bundle", img);
     cr_expect_eq (r.status, 2, "missing BUNDLE: %d %s", r.status, r.err);
@@ -1261,8 +896,8 @@ Test (bundle, refuses_a_non_empty_directory_and_leaves_it_alone)
   /* What a bundle of another tool looks like: config.json, rootfs/, and a note.  */
   fx_mkdir_p (b);
   {
-    char *note = fmt ("%s/note", b), *cfg = fmt ("%s/config.json", b), *rootfs = fmt ("%s/rootfs/bin", b);
-    char *keep = fmt ("%s/rootfs/bin/keep", b), *state = fmt ("%s/.oci-prep", b);
+    char *note = tu_fmt ("%s/note", b), *cfg = tu_fmt ("%s/config.json", b), *rootfs = tu_fmt ("%s/rootfs/bin", b);
+    char *keep = tu_fmt ("%s/rootfs/bin/keep", b), *state = tu_fmt ("%s/.oci-prep", b);
     fx_write_file (note, "mine\n", 5);
     fx_write_file (cfg, "{}\n", 3);
     fx_mkdir_p (rootfs);
@@ -1276,12 +911,12 @@ Test (bundle, refuses_a_non_empty_directory_and_leaves_it_alone)
   }
   before = snapshot (b);
   PREP (&r, "bundle", img, b);
-  assert_error (&r, "not empty");
+  tu_assert_error (&r, "not empty");
   tu_result_free (&r);
   after = snapshot (b);
   expect_same (before, after, "a directory oci-prep did not make was changed");
   assert_nothing_mounted ();
-  cr_expect_eq (count_pins (), 0);
+  cr_expect_eq (tu_count_pins (store), 0);
   free (before);
   free (after);
   free (img);
@@ -1300,27 +935,27 @@ existing_bundle (bool flat)
   BUNDLE_OK (flat_arg, img, b);
   before = snapshot (b);
   PREP (&r, "bundle", flat_arg, other, b);
-  assert_error (&r, "--force");
+  tu_assert_error (&r, "--force");
   tu_result_free (&r);
   after = snapshot (b);
   expect_same (before, after, "the existing bundle was changed by a refused bundle");
-  cr_expect_eq (count_pins (), flat ? 0 : 1);
-  cr_expect_eq (mount_points_under (b, NULL), flat ? 0 : 1);
+  cr_expect_eq (tu_count_pins (store), flat ? 0 : 1);
+  cr_expect_eq (tu_mount_points_under (b, NULL), flat ? 0 : 1);
   free (after);
 
   PREP (&r, "bundle", "--force", flat_arg, other, b);
   cr_assert_eq (r.status, 0, "--force: %s", r.err);
   tu_result_free (&r);
-  cfg = fmt ("%s/config.json", b);
-  args = json_at (cfg, "process/args");
+  cfg = tu_fmt ("%s/config.json", b);
+  args = tu_json_at (cfg, "process/args");
   cr_expect_str_eq (args, "[\"/bin/sh\",\"-c\",\"id\"]", "not replaced");
-  cr_expect_eq (count_pins (), flat ? 0 : 1, "the old bundle's pin must go");
-  cr_expect_eq (mount_points_under (b, NULL), flat ? 0 : 1, "one rootfs mount, not two");
+  cr_expect_eq (tu_count_pins (store), flat ? 0 : 1, "the old bundle's pin must go");
+  cr_expect_eq (tu_mount_points_under (b, NULL), flat ? 0 : 1, "one rootfs mount, not two");
   PREP (&r, "rm", b);
   cr_expect_eq (r.status, 0, "%s", r.err);
   tu_result_free (&r);
   assert_nothing_mounted ();
-  cr_expect_eq (count_pins (), 0);
+  cr_expect_eq (tu_count_pins (store), 0);
   free (args);
   free (cfg);
   free (before);
@@ -1360,11 +995,11 @@ fails_cleanly (const char *image_ref, const char *needle, const char *const *ext
       args[n++] = img;
       args[n++] = j == 0 ? b : nb;
       args[n] = NULL;
-      prep (&r, args);
-      assert_error (&r, needle);
+      tu_prep_store (&r, store, args);
+      tu_assert_error (&r, needle);
       tu_result_free (&r);
       assert_nothing_mounted ();
-      cr_expect_eq (count_pins (), 0, "a failed bundle left its pin");
+      cr_expect_eq (tu_count_pins (store), 0, "a failed bundle left its pin");
     }
   {
     char *after = snapshot (b);
@@ -1417,7 +1052,7 @@ Test (bundle, env_without_equals_fails_cleanly)
 Test (bundle, passwd_symlink_never_reads_the_host)
 {
   struct tu_result r;
-  char *hostdir = path_in ("hostside"), *hostfile = fmt ("%s/passwd", hostdir);
+  char *hostdir = path_in ("hostside"), *hostfile = tu_fmt ("%s/passwd", hostdir);
   char *b = path_in ("b"), *img, *cfg, *uid, *env;
   struct fx_tar *t = fx_tar_new ();
   void *tar;
@@ -1449,12 +1084,12 @@ Test (bundle, passwd_symlink_never_reads_the_host)
   /* The image's own "root" is gone (passwd replaced by the link); the link leads to
      the rootfs' file, which has no root either.  */
   PREP (&r, "bundle", img, b);
-  assert_error (&r, "unknown user 'root'");
+  tu_assert_error (&r, "unknown user 'root'");
   tu_result_free (&r);
   BUNDLE_OK ("--user", "imageuser", img, b);
-  cfg = fmt ("%s/config.json", b);
-  uid = json_at (cfg, "process/user");
-  env = json_at (cfg, "process/env");
+  cfg = tu_fmt ("%s/config.json", b);
+  uid = tu_json_at (cfg, "process/user");
+  env = tu_json_at (cfg, "process/env");
   cr_expect (strncmp (uid, "{\"uid\":777,\"gid\":778", 20) == 0, "the rootfs' own file is read: %s", uid);
   cr_expect (strstr (env, "HOME=/imagehome") != NULL, "%s", env);
   PREP (&r, "rm", b);
@@ -1494,7 +1129,7 @@ Test (bundle, fifo_group_is_an_error_not_a_hang, .timeout = 30)
       struct fx_tar *t = fx_tar_new ();
       void *tar;
       size_t len;
-      char *rootfs_path = fmt ("'/%s'", files[i]);
+      char *rootfs_path = tu_fmt ("'/%s'", files[i]);
 
       fx_tar_device (t, files[i], 'p', 0, 0);
       fx_tar_finish (t, &tar, &len);
@@ -1508,18 +1143,18 @@ Test (bundle, fifo_group_is_an_error_not_a_hang, .timeout = 30)
 Test (bundle, rm_refuses_a_directory_oci_prep_did_not_make)
 {
   struct tu_result r;
-  char *d = path_in ("d"), *f = fmt ("%s/rootfs", d), *before, *after;
+  char *d = path_in ("d"), *f = tu_fmt ("%s/rootfs", d), *before, *after;
 
   fx_mkdir_p (f);
   free (f);
-  f = fmt ("%s/config.json", d);
+  f = tu_fmt ("%s/config.json", d);
   fx_write_file (f, "{}\n", 3);
   before = snapshot (d);
   PREP (&r, "rm", d);
-  assert_error (&r, "not made by oci-prep");
+  tu_assert_error (&r, "not made by oci-prep");
   tu_result_free (&r);
   PREP (&r, "rm", "--force", d);
-  assert_error (&r, "not made by oci-prep");
+  tu_assert_error (&r, "not made by oci-prep");
   tu_result_free (&r);
   after = snapshot (d);
   expect_same (before, after, "rm changed a directory it refused");
@@ -1538,7 +1173,7 @@ Test (bundle, rm_of_a_busy_rootfs_is_ebusy_and_force_detaches)
 
   busybox_image (false);
   BUNDLE_OK (img, b);
-  rootfs = fmt ("%s/rootfs/work", b);
+  rootfs = tu_fmt ("%s/rootfs/work", b);
   /* A process whose cwd is in the rootfs keeps the mount busy.  */
   pid = fork ();
   FX_CHECK (pid >= 0);
@@ -1552,7 +1187,7 @@ Test (bundle, rm_of_a_busy_rootfs_is_ebusy_and_force_detaches)
   background[n_background++] = pid;
   {
     /* Wait until the child is in there.  */
-    char *cwd = fmt ("/proc/%d/cwd", (int) pid), target[4096];
+    char *cwd = tu_fmt ("/proc/%d/cwd", (int) pid), target[4096];
     int tries;
     for (tries = 0; tries < 200; tries++)
       {
@@ -1565,19 +1200,19 @@ Test (bundle, rm_of_a_busy_rootfs_is_ebusy_and_force_detaches)
   }
   before = snapshot (b);
   PREP (&r, "rm", b);
-  assert_error (&r, "in use");
+  tu_assert_error (&r, "in use");
   tu_result_free (&r);
   after = snapshot (b);
   expect_same (before, after, "a refused rm changed the bundle");
-  cr_expect_eq (count_pins (), 1, "a refused rm dropped the pin");
-  cr_expect_eq (mount_points_under (b, NULL), 1);
+  cr_expect_eq (tu_count_pins (store), 1, "a refused rm dropped the pin");
+  cr_expect_eq (tu_mount_points_under (b, NULL), 1);
 
   PREP (&r, "rm", "--force", b);
   cr_expect_eq (r.status, 0, "rm --force: %s", r.err);
   tu_result_free (&r);
   cr_expect (lstat (b, &st) < 0 && errno == ENOENT, "rm --force left %s", b);
   assert_nothing_mounted ();
-  cr_expect_eq (count_pins (), 0);
+  cr_expect_eq (tu_count_pins (store), 0);
   free (before);
   free (after);
   free (rootfs);
@@ -1596,7 +1231,7 @@ Test (bundle, rm_twice_names_the_bundle)
   cr_assert_eq (r.status, 0, "%s", r.err);
   tu_result_free (&r);
   PREP (&r, "rm", b);
-  assert_error (&r, b);
+  tu_assert_error (&r, b);
   tu_result_free (&r);
   free (img);
   free (b);
@@ -1607,7 +1242,7 @@ Test (bundle, rm_twice_names_the_bundle)
 Test (bundle, rm_after_the_mount_is_gone)
 {
   struct tu_result r;
-  char *img = image ("main"), *b = path_in ("b"), *rootfs = fmt ("%s/rootfs", b);
+  char *img = image ("main"), *b = path_in ("b"), *rootfs = tu_fmt ("%s/rootfs", b);
   struct stat st;
 
   busybox_image (false);
@@ -1617,7 +1252,7 @@ Test (bundle, rm_after_the_mount_is_gone)
   cr_expect_eq (r.status, 0, "%s", r.err);
   tu_result_free (&r);
   cr_expect (lstat (b, &st) < 0 && errno == ENOENT, "rm left %s", b);
-  cr_expect_eq (count_pins (), 0);
+  cr_expect_eq (tu_count_pins (store), 0);
   free (rootfs);
   free (img);
   free (b);
@@ -1629,7 +1264,7 @@ Test (bundle, rm_after_the_mount_is_gone)
 static char *
 json_string_field (const char *text, const char *key)
 {
-  char *pattern = fmt ("\"%s\"", key);
+  char *pattern = tu_fmt ("\"%s\"", key);
   const char *p = strstr (text, pattern), *q;
 
   free (pattern);
@@ -1651,9 +1286,9 @@ Test (bundle, pins_follow_the_bundle)
   id = json_string_field (r.out, "id");
   cr_assert (id != NULL, "%s", r.out);
   tu_result_free (&r);
-  pin = fmt ("%s/bundles/%s.json", store, id);
+  pin = tu_fmt ("%s/bundles/%s.json", store, id);
   cr_assert_eq (stat (pin, &st), 0, "no pin %s", pin);
-  cr_expect_eq (count_pins (), 1);
+  cr_expect_eq (tu_count_pins (store), 1);
   text = fx_read_file (pin, NULL);
   {
     /* Both layers (the same bytes as the image's, so the same diffIDs) are pinned.  */
@@ -1664,7 +1299,7 @@ Test (bundle, pins_follow_the_bundle)
     struct fx_image im = { .dir = dir2, .layers = layers, .n_layers = 2 };
 
     base_layer (false, &t1, &l1);
-    top_layer (&t2, &l2);
+    tu_whiteout_layer (&t2, &l2);
     layers[0] = (struct fx_layer){ .tar = t1, .tar_len = l1 };
     layers[1] = (struct fx_layer){ .tar = t2, .tar_len = l2 };
     fx_layout_init (dir2);
@@ -1678,12 +1313,12 @@ Test (bundle, pins_follow_the_bundle)
   }
   /* --flat pins nothing.  */
   BUNDLE_OK ("--flat", img, flat);
-  cr_expect_eq (count_pins (), 1, "--flat added a pin");
+  cr_expect_eq (tu_count_pins (store), 1, "--flat added a pin");
   PREP (&r, "rm", b);
   cr_assert_eq (r.status, 0, "%s", r.err);
   tu_result_free (&r);
   cr_expect (stat (pin, &st) < 0 && errno == ENOENT, "rm left the pin %s", pin);
-  cr_expect_eq (count_pins (), 0);
+  cr_expect_eq (tu_count_pins (store), 0);
   PREP (&r, "rm", flat);
   cr_expect_eq (r.status, 0, "%s", r.err);
   tu_result_free (&r);
@@ -1703,8 +1338,8 @@ Test (bundle, config_command_agrees_with_bundle)
 
   busybox_image (false);
   BUNDLE_OK ("-e", "X=1", img, b);
-  rootfs = fmt ("%s/rootfs", b);
-  cfg = fmt ("%s/config.json", b);
+  rootfs = tu_fmt ("%s/rootfs", b);
+  cfg = tu_fmt ("%s/config.json", b);
   PREP (&r, "config", "-e", "X=1", "--rootfs", rootfs, img);
   cr_assert_eq (r.status, 0, "%s", r.err);
   text = fx_read_file (cfg, NULL);
@@ -1712,7 +1347,7 @@ Test (bundle, config_command_agrees_with_bundle)
   tu_result_free (&r);
   /* Without a rootfs a user name cannot be resolved.  */
   PREP (&r, "config", img);
-  assert_error (&r, "alice");
+  tu_assert_error (&r, "alice");
   tu_result_free (&r);
   PREP (&r, "rm", b);
   cr_expect_eq (r.status, 0, "%s", r.err);

@@ -4,19 +4,9 @@
 #include "config.h"
 
 #include <criterion/criterion.h>
-#include <dirent.h>
-#include <errno.h>
-#include <libgen.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <archive_entry.h>
-#include <yajl/yajl_tree.h>
 
 #include "fixture.h"
 #include "testutil.h"
@@ -24,95 +14,12 @@
 /* TMP/img the layout, TMP/store the store, TMP/b the bundle (created empty by setup).  */
 static char *tmp, *layout, *store, *bundle;
 
-static char *containers[8];
-static size_t n_containers;
-
-static char *fmt (const char *f, ...) __attribute__ ((format (printf, 1, 2)));
-
-static char *
-fmt (const char *f, ...)
-{
-  va_list ap;
-  char *s;
-  int r;
-
-  va_start (ap, f);
-  r = vasprintf (&s, f, ap);
-  va_end (ap);
-  FX_CHECK (r >= 0);
-  return s;
-}
-
-/* Mount points at or under PATH, as listed by the kernel.  */
-static size_t
-mount_points_under (const char *path, char ***ret)
-{
-  FILE *f = fopen ("/proc/self/mountinfo", "re");
-  size_t len = strlen (path), n = 0, cap = 0;
-  char *line = NULL;
-  char **v = NULL;
-
-  FX_CHECK (f != NULL);
-  while (getline (&line, &cap, f) > 0)
-    {
-      char mp[4096];
-
-      if (sscanf (line, "%*s %*s %*s %*s %4095s", mp) != 1)
-        continue;
-      if (strncmp (mp, path, len) == 0 && (mp[len] == '\0' || mp[len] == '/'))
-        {
-          if (ret)
-            {
-              v = realloc (v, (n + 1) * sizeof *v);
-              FX_CHECK (v != NULL);
-              v[n] = strdup (mp);
-            }
-          n++;
-        }
-    }
-  free (line);
-  fclose (f);
-  if (ret)
-    *ret = v;
-  return n;
-}
-
-/* The file system type of the mount at exactly PATH (the last one listed), or NULL.  */
-static char *
-mount_type (const char *path)
-{
-  FILE *f = fopen ("/proc/self/mountinfo", "re");
-  char *line = NULL, *found = NULL;
-  size_t cap = 0;
-
-  FX_CHECK (f != NULL);
-  while (getline (&line, &cap, f) > 0)
-    {
-      char mp[4096], type[64];
-      const char *sep;
-
-      if (sscanf (line, "%*s %*s %*s %*s %4095s", mp) != 1 || strcmp (mp, path) != 0)
-        continue;
-      sep = strstr (line, " - ");
-      if (sep == NULL || sscanf (sep + 3, "%63s", type) != 1)
-        continue;
-      free (found);
-      found = strdup (type);
-    }
-  free (line);
-  fclose (f);
-  return found;
-}
-
 static void
 setup (void)
 {
-  tmp = fx_mkdtemp ();
-  layout = fmt ("%s/img", tmp);
-  store = fmt ("%s/store", tmp);
-  bundle = fmt ("%s/b", tmp);
+  tu_workdir_new (&tmp, &layout, &store);
+  bundle = tu_fmt ("%s/b", tmp);
   fx_mkdir_p (bundle);
-  n_containers = 0;
 }
 
 /* Undo whatever a test left, even half-way: containers, then mounts (detached, so that
@@ -120,48 +27,12 @@ setup (void)
 static void
 teardown (void)
 {
-  struct tu_result r;
-  size_t i, n;
-  char **mps;
-
-  if (tmp == NULL)
-    return;
-  for (i = 0; i < n_containers; i++)
-    {
-      tu_sh (&r, "runc delete -f %s; crun delete -f %s", containers[i], containers[i]);
-      tu_result_free (&r);
-      free (containers[i]);
-    }
-  n_containers = 0;
-  while ((n = mount_points_under (tmp, &mps)) > 0)
-    {
-      for (i = n; i-- > 0;)
-        {
-          umount2 (mps[i], MNT_DETACH);
-          free (mps[i]);
-        }
-      free (mps);
-    }
-  fx_rm_rf (tmp);
-  free (tmp);
-  free (layout);
-  free (store);
+  tu_workdir_free (&tmp, &layout, &store);
   free (bundle);
-  tmp = layout = store = bundle = NULL;
+  bundle = NULL;
 }
 
 TestSuite (hook, .init = setup, .fini = teardown, .timeout = 180);
-
-/* Runtimes are required in CI; a developer machine without them skips.  */
-static void
-need (const char *prog)
-{
-  if (tu_have (prog))
-    return;
-  cr_assert (! tu_in_ci (), "%s is missing in CI: scripts/deps must install it", prog);
-  teardown (); /* a skipped test does not reach .fini */
-  cr_skip_test ("%s is not installed", prog);
-}
 
 /* ---- the image ---- */
 
@@ -181,10 +52,7 @@ static const char *const applets[] = { "sh", "id", "cat", "ls", "env", "pwd", "e
 /* What the "main" image's command prints.  */
 #define MAIN_SCRIPT "echo ARGS $0; echo CWD $(pwd); id; env | sed 's/^/ENV /'; cat /etc/motd"
 
-static const struct
-{
-  const char *ref, *config;
-} image_configs[] = {
+static const struct tu_ref_config image_configs[] = {
   { "main", "{\"Entrypoint\":[\"/bin/sh\",\"-c\"],\"Cmd\":[\"" MAIN_SCRIPT "\",\"a0\"],"
             "\"Env\":[\"FOO=bar\",\"PATH=/bin:/image\",\"IMGONLY=1\"],\"WorkingDir\":\"/work\",\"User\":\"alice\","
             "\"Labels\":{\"org.example.label\":\"image\",\"shared.key\":\"image\"}}" },
@@ -199,35 +67,15 @@ static const struct
 static void
 busybox_image (void)
 {
-  struct fx_index_entry entries[sizeof image_configs / sizeof image_configs[0]] = { { { { 0 } } } };
   struct fx_layer layers[2] = { { 0 } };
   struct fx_tar *t = fx_tar_new ();
-  size_t bb_len, l1, l2, i;
-  char *bb = fx_read_file ("/bin/busybox", &bb_len);
+  size_t l1, l2;
   void *t1, *t2;
 
-  fx_tar_dir (t, "bin", 0755);
-  fx_tar_file_ex (t, "bin/busybox", 0755, 0, 0, FX_MTIME, bb, bb_len);
-  for (i = 0; applets[i]; i++)
-    {
-      char *p = fmt ("bin/%s", applets[i]);
-      fx_tar_symlink (t, p, "busybox");
-      free (p);
-    }
-  fx_tar_dir (t, "etc", 0755);
-  fx_tar_file (t, "etc/passwd", 0644, PASSWD);
-  fx_tar_file (t, "etc/group", 0644, GROUP);
-  fx_tar_dir (t, "home", 0755);
-  {
-    struct archive_entry *e = fx_entry_new ("home/alice", AE_IFDIR, 0750);
-    archive_entry_set_uid (e, 1000);
-    archive_entry_set_gid (e, 1000);
-    fx_tar_raw (t, e, NULL, 0);
-    archive_entry_free (e);
-  }
+  tu_tar_busybox (t, applets);
+  tu_tar_users (t, PASSWD, GROUP);
   fx_tar_dir (t, "tmp", 01777);
   fx_tar_finish (t, &t1, &l1);
-  free (bb);
 
   t = fx_tar_new ();
   fx_tar_dir (t, "etc", 0755);
@@ -237,14 +85,7 @@ busybox_image (void)
 
   layers[0] = (struct fx_layer){ .tar = t1, .tar_len = l1, .compression = "gzip" };
   layers[1] = (struct fx_layer){ .tar = t2, .tar_len = l2, .compression = "none" };
-  fx_layout_init (layout);
-  for (i = 0; i < sizeof image_configs / sizeof image_configs[0]; i++)
-    {
-      struct fx_image img = { .dir = layout, .layers = layers, .n_layers = 2, .config = image_configs[i].config };
-      fx_image_write (&img, &entries[i].desc);
-      entries[i].ref = image_configs[i].ref;
-    }
-  fx_index_write (layout, entries, i);
+  tu_images_per_config (layout, layers, 2, image_configs, sizeof image_configs / sizeof image_configs[0]);
   free (t1);
   free (t2);
 }
@@ -262,7 +103,7 @@ busybox_image (void)
 static char *
 image_annotation (const char *ref)
 {
-  return fmt ("\"io.oci-prep.image\": \"%s:%s\"", layout, ref);
+  return tu_fmt ("\"io.oci-prep.image\": \"%s:%s\"", layout, ref);
 }
 
 /* A runtime config as runc spec / podman write it: PROCESS are the first members of
@@ -271,40 +112,40 @@ image_annotation (const char *ref)
 static char *
 engine_config (const char *process, const char *root, const char *annotations)
 {
-  char *p = process ? fmt ("  \"process\": {\n    %s,\n"
-                           "    \"capabilities\": {\n"
-                           "      \"bounding\": [\"CAP_AUDIT_WRITE\", \"CAP_KILL\", \"CAP_NET_BIND_SERVICE\"],\n"
-                           "      \"effective\": [\"CAP_AUDIT_WRITE\", \"CAP_KILL\", \"CAP_NET_BIND_SERVICE\"],\n"
-                           "      \"permitted\": [\"CAP_AUDIT_WRITE\", \"CAP_KILL\", \"CAP_NET_BIND_SERVICE\"]\n"
-                           "    },\n"
-                           "    \"rlimits\": [{\"type\": \"RLIMIT_NOFILE\", \"hard\": 1024, \"soft\": 1024}],\n"
-                           "    \"noNewPrivileges\": true\n  },\n",
-                           process)
-                     : strdup ("");
-  char *r = root ? fmt ("  \"root\": %s,\n", root) : strdup ("");
-  char *a = annotations ? fmt ("  \"annotations\": {%s},\n", annotations) : strdup ("");
-  char *c = fmt ("{\n  \"ociVersion\": \"1.0.2\",\n%s%s"
-                 "  \"hostname\": \"engine\",\n"
-                 "  \"mounts\": [\n"
-                 "    {\"destination\": \"/proc\", \"type\": \"proc\", \"source\": \"proc\"},\n"
-                 "    {\"destination\": \"/dev\", \"type\": \"tmpfs\", \"source\": \"tmpfs\","
-                 " \"options\": [\"nosuid\", \"strictatime\", \"mode=755\", \"size=65536k\"]},\n"
-                 "    {\"destination\": \"/dev/pts\", \"type\": \"devpts\", \"source\": \"devpts\","
-                 " \"options\": [\"nosuid\", \"noexec\", \"newinstance\", \"ptmxmode=0666\", \"mode=0620\"]},\n"
-                 "    {\"destination\": \"/dev/shm\", \"type\": \"tmpfs\", \"source\": \"shm\","
-                 " \"options\": [\"nosuid\", \"noexec\", \"nodev\", \"mode=1777\", \"size=65536k\"]},\n"
-                 "    {\"destination\": \"/dev/mqueue\", \"type\": \"mqueue\", \"source\": \"mqueue\","
-                 " \"options\": [\"nosuid\", \"noexec\", \"nodev\"]},\n"
-                 "    {\"destination\": \"/sys\", \"type\": \"sysfs\", \"source\": \"sysfs\","
-                 " \"options\": [\"nosuid\", \"noexec\", \"nodev\", \"ro\"]}\n"
-                 "  ],\n%s"
-                 "  \"linux\": {\n"
-                 "    \"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"network\"}, {\"type\": \"ipc\"},"
-                 " {\"type\": \"uts\"}, {\"type\": \"mount\"}],\n"
-                 "    \"maskedPaths\": [\"/proc/kcore\", \"/proc/keys\", \"/sys/firmware\"],\n"
-                 "    \"readonlyPaths\": [\"/proc/bus\", \"/proc/sys\", \"/proc/sysrq-trigger\"]\n"
-                 "  }\n}\n",
-                 p, r, a);
+  char *p = process ? tu_fmt ("  \"process\": {\n    %s,\n"
+                              "    \"capabilities\": {\n"
+                              "      \"bounding\": [\"CAP_AUDIT_WRITE\", \"CAP_KILL\", \"CAP_NET_BIND_SERVICE\"],\n"
+                              "      \"effective\": [\"CAP_AUDIT_WRITE\", \"CAP_KILL\", \"CAP_NET_BIND_SERVICE\"],\n"
+                              "      \"permitted\": [\"CAP_AUDIT_WRITE\", \"CAP_KILL\", \"CAP_NET_BIND_SERVICE\"]\n"
+                              "    },\n"
+                              "    \"rlimits\": [{\"type\": \"RLIMIT_NOFILE\", \"hard\": 1024, \"soft\": 1024}],\n"
+                              "    \"noNewPrivileges\": true\n  },\n",
+                              process)
+                    : strdup ("");
+  char *r = root ? tu_fmt ("  \"root\": %s,\n", root) : strdup ("");
+  char *a = annotations ? tu_fmt ("  \"annotations\": {%s},\n", annotations) : strdup ("");
+  char *c = tu_fmt ("{\n  \"ociVersion\": \"1.0.2\",\n%s%s"
+                    "  \"hostname\": \"engine\",\n"
+                    "  \"mounts\": [\n"
+                    "    {\"destination\": \"/proc\", \"type\": \"proc\", \"source\": \"proc\"},\n"
+                    "    {\"destination\": \"/dev\", \"type\": \"tmpfs\", \"source\": \"tmpfs\","
+                    " \"options\": [\"nosuid\", \"strictatime\", \"mode=755\", \"size=65536k\"]},\n"
+                    "    {\"destination\": \"/dev/pts\", \"type\": \"devpts\", \"source\": \"devpts\","
+                    " \"options\": [\"nosuid\", \"noexec\", \"newinstance\", \"ptmxmode=0666\", \"mode=0620\"]},\n"
+                    "    {\"destination\": \"/dev/shm\", \"type\": \"tmpfs\", \"source\": \"shm\","
+                    " \"options\": [\"nosuid\", \"noexec\", \"nodev\", \"mode=1777\", \"size=65536k\"]},\n"
+                    "    {\"destination\": \"/dev/mqueue\", \"type\": \"mqueue\", \"source\": \"mqueue\","
+                    " \"options\": [\"nosuid\", \"noexec\", \"nodev\"]},\n"
+                    "    {\"destination\": \"/sys\", \"type\": \"sysfs\", \"source\": \"sysfs\","
+                    " \"options\": [\"nosuid\", \"noexec\", \"nodev\", \"ro\"]}\n"
+                    "  ],\n%s"
+                    "  \"linux\": {\n"
+                    "    \"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"network\"}, {\"type\": \"ipc\"},"
+                    " {\"type\": \"uts\"}, {\"type\": \"mount\"}],\n"
+                    "    \"maskedPaths\": [\"/proc/kcore\", \"/proc/keys\", \"/sys/firmware\"],\n"
+                    "    \"readonlyPaths\": [\"/proc/bus\", \"/proc/sys\", \"/proc/sysrq-trigger\"]\n"
+                    "  }\n}\n",
+                    p, r, a);
   free (p);
   free (r);
   free (a);
@@ -316,7 +157,7 @@ static char *
 engine_config_for (const char *process, const char *root, const char *ref, const char *extra)
 {
   char *ann = image_annotation (ref);
-  char *all = extra ? fmt ("%s, %s", ann, extra) : strdup (ann);
+  char *all = extra ? tu_fmt ("%s, %s", ann, extra) : strdup (ann);
   char *c = engine_config (process, root, all);
   free (ann);
   free (all);
@@ -329,7 +170,7 @@ engine_config_for (const char *process, const char *root, const char *ref, const
 static void
 propose (const char *dir, const char *config)
 {
-  char *p = fmt ("%s/proposed.json", dir);
+  char *p = tu_fmt ("%s/proposed.json", dir);
   fx_write_file (p, config, strlen (config));
   free (p);
 }
@@ -353,9 +194,9 @@ precreate (struct tu_result *r)
 static char *
 state_json (const char *bundle_dir)
 {
-  return fmt ("{\"ociVersion\":\"1.0.2\",\"id\":\"x\",\"status\":\"stopped\",\"pid\":0,\"bundle\":\"%s\","
-              "\"annotations\":{\"io.oci-prep.image\":\"%s:main\"}}",
-              bundle_dir, layout);
+  return tu_fmt ("{\"ociVersion\":\"1.0.2\",\"id\":\"x\",\"status\":\"stopped\",\"pid\":0,\"bundle\":\"%s\","
+                 "\"annotations\":{\"io.oci-prep.image\":\"%s:main\"}}",
+                 bundle_dir, layout);
 }
 
 /* oci-prep --store STORE hook poststop < STATE, from TMP (not the bundle): the engine
@@ -363,7 +204,7 @@ state_json (const char *bundle_dir)
 static void
 poststop_text (struct tu_result *r, const char *state)
 {
-  char *p = fmt ("%s/state.json", tmp);
+  char *p = tu_fmt ("%s/state.json", tmp);
 
   fx_write_file (p, state, strlen (state));
   tu_sh (r, "cd '%s' && exec '%s' --store '%s' hook poststop < '%s'", tmp, OCIP_BINARY, store, p);
@@ -378,69 +219,12 @@ poststop (struct tu_result *r, const char *bundle_dir)
   free (s);
 }
 
-static char *
-new_container_id (void)
-{
-  char *id;
-
-  FX_CHECK (n_containers < sizeof containers / sizeof containers[0]);
-  id = fmt ("ocip-hook-%d-%zu", (int) getpid (), n_containers);
-  containers[n_containers++] = id;
-  return id;
-}
-
-static void
-run_runc (struct tu_result *r, const char *dir)
-{
-  const char *id = new_container_id ();
-  tu_sh (r, "cd '%s' && exec timeout 60 runc run --bundle . %s", dir, id);
-}
-
 /* ---- inspecting results ---- */
-
-static bool
-exists (const char *dir, const char *rel)
-{
-  struct stat st;
-  char *p = rel ? fmt ("%s/%s", dir, rel) : strdup (dir);
-  bool ok = lstat (p, &st) == 0;
-
-  free (p);
-  return ok;
-}
-
-/* Entries of DIR other than "." and ".."; -1 when DIR does not exist.  */
-static int
-count_entries (const char *dir)
-{
-  DIR *d = opendir (dir);
-  struct dirent *de;
-  int n = 0;
-
-  if (d == NULL)
-    return -1;
-  while ((de = readdir (d)) != NULL)
-    if (strcmp (de->d_name, ".") && strcmp (de->d_name, ".."))
-      n++;
-  closedir (d);
-  return n;
-}
-
-/* Bundles pinned in the store (a store never created has none).  */
-static int
-pins (void)
-{
-  char *p = fmt ("%s/bundles", store);
-  int n = count_entries (p);
-
-  free (p);
-  return n < 0 ? 0 : n;
-}
 
 static void
 assert_mounted_overlay (const char *path)
 {
-  char *type = mount_type (path);
+  char *type = tu_mount_type (path);
 
   cr_assert (type != NULL, "nothing is mounted at %s", path);
   cr_assert_str_eq (type, "overlay", "%s is a %s mount, not overlay", path, type);
@@ -452,12 +236,12 @@ static void
 assert_clean (const char *bundle_dir)
 {
   char **mps = NULL;
-  size_t n = mount_points_under (tmp, &mps);
+  size_t n = tu_mount_points_under (tmp, &mps);
 
   cr_assert_eq (n, 0, "still mounted: %s", n ? mps[0] : "");
   free (mps);
-  cr_assert (! exists (bundle_dir, ".oci-prep"), "%s/.oci-prep was left behind", bundle_dir);
-  cr_assert_eq (pins (), 0, "a pin was left in %s/bundles", store);
+  cr_assert (! tu_exists (bundle_dir, ".oci-prep"), "%s/.oci-prep was left behind", bundle_dir);
+  cr_assert_eq (tu_count_pins (store), 0, "a pin was left in %s/bundles", store);
 }
 
 /* R is the one-line error of a failed hook: exit 1, stdout (config.json) empty,
@@ -465,123 +249,23 @@ assert_clean (const char *bundle_dir)
 static void
 assert_hook_error (const struct tu_result *r, const char *dir, const char *needle)
 {
-  char *out = fmt ("%s/config.json", dir);
+  char *out = tu_fmt ("%s/config.json", dir);
   size_t len = 0;
-  char *text = exists (out, NULL) ? fx_read_file (out, &len) : NULL;
+  char *text = tu_exists (out, NULL) ? fx_read_file (out, &len) : NULL;
 
-  cr_assert_eq (r->status, 1, "expected exit 1, got %d\nstderr: %s", r->status, r->err);
-  cr_assert (strncmp (r->err, "oci-prep: ", 10) == 0, "error does not start with 'oci-prep: ': %s", r->err);
-  cr_assert (strchr (r->err, '\n') == r->err + strlen (r->err) - 1, "error is not one line: %s", r->err);
-  if (needle)
-    cr_assert (strstr (r->err, needle) != NULL, "error lacks '%s': %s", needle, r->err);
+  tu_assert_error (r, needle);
   cr_assert_eq (len, 0, "a failed hook printed a config: %s", text ? text : "");
   free (text);
   free (out);
 }
 
-/* Whether TEXT has LINE as one whole line.  */
-static bool
-has_line (const char *text, const char *line)
-{
-  size_t len = strlen (line);
-  const char *p = text;
-
-  while ((p = strstr (p, line)) != NULL)
-    {
-      if ((p == text || p[-1] == '\n') && (p[len] == '\n' || p[len] == '\0'))
-        return true;
-      p++;
-    }
-  return false;
-}
-
-/* ---- the output config, read with yajl (not oci-prep's json module) ---- */
-
-static void
-render (FILE *f, yajl_val v)
-{
-  size_t i;
-
-  if (v == NULL)
-    fputs ("(absent)", f);
-  else if (YAJL_IS_STRING (v))
-    fprintf (f, "\"%s\"", v->u.string);
-  else if (YAJL_IS_INTEGER (v))
-    fprintf (f, "%lld", YAJL_GET_INTEGER (v));
-  else if (YAJL_IS_TRUE (v))
-    fputs ("true", f);
-  else if (YAJL_IS_FALSE (v))
-    fputs ("false", f);
-  else if (YAJL_IS_NULL (v))
-    fputs ("null", f);
-  else if (YAJL_IS_ARRAY (v))
-    {
-      fputc ('[', f);
-      for (i = 0; i < v->u.array.len; i++)
-        {
-          if (i)
-            fputc (',', f);
-          render (f, v->u.array.values[i]);
-        }
-      fputc (']', f);
-    }
-  else if (YAJL_IS_OBJECT (v))
-    {
-      fputc ('{', f);
-      for (i = 0; i < v->u.object.len; i++)
-        {
-          fprintf (f, "%s\"%s\":", i ? "," : "", v->u.object.keys[i]);
-          render (f, v->u.object.values[i]);
-        }
-      fputc ('}', f);
-    }
-  else
-    fputs ("(number)", f);
-}
-
-/* The member at PATH ("a/b/c", "a/0" for an array's first item) of the JSON file FILE, rendered compactly.  */
-static char *
-json_at (const char *file, const char *path)
-{
-  char *text = fx_read_file (file, NULL), errbuf[256];
-  yajl_val root = yajl_tree_parse (text, errbuf, sizeof errbuf), v;
-  char *copy = strdup (path), *save = NULL, *out = NULL;
-  const char *parts[16] = { 0 };
-  size_t n = 0, len;
-  FILE *f;
-
-  cr_assert (root != NULL, "%s is not JSON: %s\n%s", file, errbuf, text);
-  for (char *p = strtok_r (copy, "/", &save); p; p = strtok_r (NULL, "/", &save))
-    parts[n++] = p;
-  /* yajl_tree_get knows object keys only: walk arrays by index here.  */
-  v = root;
-  for (size_t i = 0; i < n && v; i++)
-    if (YAJL_IS_ARRAY (v))
-      {
-        char *end;
-        unsigned long k = strtoul (parts[i], &end, 10);
-        v = *end == '\0' && k < v->u.array.len ? v->u.array.values[k] : NULL;
-      }
-    else
-      {
-        const char *one[2] = { parts[i], NULL };
-        v = yajl_tree_get (v, one, yajl_t_any);
-      }
-  f = open_memstream (&out, &len);
-  render (f, v);
-  fclose (f);
-  yajl_tree_free (root);
-  free (copy);
-  free (text);
-  return out;
-}
+/* ---- the output config ---- */
 
 #define assert_json(file, path, expected)                                                                              \
   do                                                                                                                   \
     {                                                                                                                  \
-      char *got_ = json_at ((file), (path));                                                                           \
-      cr_assert_str_eq (got_, (expected), "%s: %s\n  got:      %s\n  expected: %s", (file), (path), got_,              \
-                        (expected));                                                                                   \
+      char *got_ = tu_json_at ((file), (path));                                                                        \
+      cr_assert_str_eq (got_, (expected), "%s: %s\n  got:      %s\n  expected: %s", (file), (path), got_, (expected)); \
       free (got_);                                                                                                     \
     }                                                                                                                  \
   while (0)
@@ -623,9 +307,9 @@ Test (hook, precreate_fills_from_the_image_then_runc_runs_then_poststop_cleans)
   struct tu_result r;
   char *config = engine_config_for (DEFAULT_PROCESS, DEFAULT_ROOT, "main",
                                     "\"shared.key\": \"engine\", \"org.example.engine\": \"e\"");
-  char *out = fmt ("%s/config.json", bundle), *rootfs = fmt ("%s/rootfs", bundle);
+  char *out = tu_fmt ("%s/config.json", bundle), *rootfs = tu_fmt ("%s/rootfs", bundle);
 
-  need ("runc");
+  tu_need ("runc", teardown);
   busybox_image ();
   propose (bundle, config);
   precreate (&r);
@@ -654,7 +338,7 @@ Test (hook, precreate_fills_from_the_image_then_runc_runs_then_poststop_cleans)
   assert_json (out, "mounts/6", "(absent)");
   /* Annotations: the engine's kept, the image's it lacks added.  */
   {
-    char *expected = fmt ("\"%s:main\"", layout);
+    char *expected = tu_fmt ("\"%s:main\"", layout);
     assert_json (out, "annotations/io.oci-prep.image", expected);
     free (expected);
   }
@@ -664,22 +348,22 @@ Test (hook, precreate_fills_from_the_image_then_runc_runs_then_poststop_cleans)
   assert_json (out, "annotations/org.opencontainers.image.os", "\"linux\"");
 
   assert_mounted_overlay (rootfs);
-  cr_assert (! exists (bundle, ".oci-prep"), "precreate wrote into the engine's bundle");
-  cr_assert_eq (pins (), 1);
+  cr_assert (! tu_exists (bundle, ".oci-prep"), "precreate wrote into the engine's bundle");
+  cr_assert_eq (tu_count_pins (store), 1);
 
-  run_runc (&r, bundle);
+  tu_runc_run (&r, bundle);
   cr_assert_eq (r.status, 0, "runc run failed (%d): %s%s", r.status, r.out, r.err);
-  cr_assert (has_line (r.out, "ARGS a0"), "%s", r.out);
-  cr_assert (has_line (r.out, "CWD /work"), "%s", r.out);
+  cr_assert (tu_has_line (r.out, "ARGS a0"), "%s", r.out);
+  cr_assert (tu_has_line (r.out, "CWD /work"), "%s", r.out);
   cr_assert (strncmp (strstr (r.out, "uid=") ? strstr (r.out, "uid=") : "", "uid=1000(alice) gid=1000(alice)", 31)
                  == 0,
              "%s", r.out);
-  cr_assert (has_line (r.out, "ENV " ENGINE_PATH), "%s", r.out);
-  cr_assert (has_line (r.out, "ENV ENGINE=1"), "%s", r.out);
-  cr_assert (has_line (r.out, "ENV FOO=bar"), "%s", r.out);
-  cr_assert (has_line (r.out, "ENV IMGONLY=1"), "%s", r.out);
-  cr_assert (! has_line (r.out, "ENV PATH=/bin:/image"), "%s", r.out);
-  cr_assert (has_line (r.out, MOTD), "%s", r.out);
+  cr_assert (tu_has_line (r.out, "ENV " ENGINE_PATH), "%s", r.out);
+  cr_assert (tu_has_line (r.out, "ENV ENGINE=1"), "%s", r.out);
+  cr_assert (tu_has_line (r.out, "ENV FOO=bar"), "%s", r.out);
+  cr_assert (tu_has_line (r.out, "ENV IMGONLY=1"), "%s", r.out);
+  cr_assert (! tu_has_line (r.out, "ENV PATH=/bin:/image"), "%s", r.out);
+  cr_assert (tu_has_line (r.out, MOTD), "%s", r.out);
   tu_result_free (&r);
 
   poststop (&r, bundle);
@@ -688,8 +372,8 @@ Test (hook, precreate_fills_from_the_image_then_runc_runs_then_poststop_cleans)
   tu_result_free (&r);
   assert_clean (bundle);
   /* The rest of the bundle is the engine's: left alone.  */
-  cr_assert (exists (bundle, "config.json") && exists (bundle, "proposed.json"));
-  cr_assert (! exists (rootfs, NULL), "the rootfs directory the hook made is left behind");
+  cr_assert (tu_exists (bundle, "config.json") && tu_exists (bundle, "proposed.json"));
+  cr_assert (! tu_exists (rootfs, NULL), "the rootfs directory the hook made is left behind");
 
   poststop (&r, bundle);
   cr_assert_eq (r.status, 0, "poststop twice (%d): %s", r.status, r.err);
@@ -705,9 +389,9 @@ Test (hook, precreate_fills_from_the_image_then_runc_runs_then_poststop_cleans)
 Test (hook, runc_spec_config_round_trip)
 {
   struct tu_result r;
-  char *out = fmt ("%s/config.json", bundle);
+  char *out = tu_fmt ("%s/config.json", bundle);
 
-  need ("runc");
+  tu_need ("runc", teardown);
   busybox_image ();
   tu_sh (&r,
          "cd '%s' && runc spec && "
@@ -721,7 +405,7 @@ Test (hook, runc_spec_config_round_trip)
   cr_assert_eq (r.status, 0, "cannot make the proposed config from runc spec: %s%s", r.out, r.err);
   tu_result_free (&r);
   {
-    char *in = fmt ("%s/proposed.json", bundle);
+    char *in = tu_fmt ("%s/proposed.json", bundle);
     assert_python_parses (in);
     free (in);
   }
@@ -735,16 +419,16 @@ Test (hook, runc_spec_config_round_trip)
   assert_json (out, "process/user/uid", "1000");
   assert_json (out, "root/readonly", "true");
   {
-    char *rootfs = fmt ("%s/rootfs", bundle);
+    char *rootfs = tu_fmt ("%s/rootfs", bundle);
     assert_mounted_overlay (rootfs);
     free (rootfs);
   }
 
-  run_runc (&r, bundle);
+  tu_runc_run (&r, bundle);
   cr_assert_eq (r.status, 0, "runc run failed (%d): %s%s", r.status, r.out, r.err);
-  cr_assert (has_line (r.out, "CWD /work"), "%s", r.out);
-  cr_assert (has_line (r.out, "ENV FOO=bar"), "%s", r.out);
-  cr_assert (has_line (r.out, MOTD), "%s", r.out);
+  cr_assert (tu_has_line (r.out, "CWD /work"), "%s", r.out);
+  cr_assert (tu_has_line (r.out, "ENV FOO=bar"), "%s", r.out);
+  cr_assert (tu_has_line (r.out, MOTD), "%s", r.out);
   tu_result_free (&r);
 
   poststop (&r, bundle);
@@ -759,25 +443,20 @@ Test (hook, crun_runs_the_prepared_bundle)
 {
   struct tu_result r;
   char *config = engine_config_for (DEFAULT_PROCESS, DEFAULT_ROOT, "main", NULL);
-  const char *id;
 
-  need ("crun");
+  tu_need ("crun", teardown);
   busybox_image ();
   propose (bundle, config);
   precreate (&r);
   cr_assert_eq (r.status, 0, "precreate failed (%d): %s", r.status, r.err);
   tu_result_free (&r);
 
-  id = new_container_id ();
-  tu_sh (&r,
-         "exec timeout 60 unshare -m sh -c 'umount -l /sys/fs/cgroup && mount -t cgroup2 none /sys/fs/cgroup && "
-         "exec crun --cgroup-manager=disabled run --bundle \"%s\" %s'",
-         bundle, id);
+  tu_crun_run (&r, bundle);
   cr_assert_eq (r.status, 0, "crun run failed (%d): %s%s", r.status, r.out, r.err);
-  cr_assert (has_line (r.out, "CWD /work"), "%s", r.out);
+  cr_assert (tu_has_line (r.out, "CWD /work"), "%s", r.out);
   cr_assert (strstr (r.out, "uid=1000(alice)") != NULL, "%s", r.out);
-  cr_assert (has_line (r.out, "ENV FOO=bar"), "%s", r.out);
-  cr_assert (has_line (r.out, MOTD), "%s", r.out);
+  cr_assert (tu_has_line (r.out, "ENV FOO=bar"), "%s", r.out);
+  cr_assert (tu_has_line (r.out, MOTD), "%s", r.out);
   tu_result_free (&r);
 
   poststop (&r, bundle);
@@ -792,12 +471,12 @@ static void
 absolute_root (const char *rootfs, bool engine_made_it)
 {
   struct tu_result r;
-  char *root = fmt ("{\"path\": \"%s\", \"readonly\": false}", rootfs);
+  char *root = tu_fmt ("{\"path\": \"%s\", \"readonly\": false}", rootfs);
   char *config = engine_config_for (DEFAULT_PROCESS, root, "main", NULL);
-  char *out = fmt ("%s/config.json", bundle);
-  char *expected = fmt ("\"%s\"", rootfs);
+  char *out = tu_fmt ("%s/config.json", bundle);
+  char *expected = tu_fmt ("\"%s\"", rootfs);
 
-  need ("runc");
+  tu_need ("runc", teardown);
   busybox_image ();
   propose (bundle, config);
   precreate (&r);
@@ -806,7 +485,7 @@ absolute_root (const char *rootfs, bool engine_made_it)
   assert_json (out, "root/path", expected);
   assert_mounted_overlay (rootfs);
   /* Engines run hooks from anywhere (podman: its own cwd): the state is in the store.  */
-  cr_assert (! exists (bundle, ".oci-prep"), "precreate wrote into the engine's bundle");
+  cr_assert (! tu_exists (bundle, ".oci-prep"), "precreate wrote into the engine's bundle");
   {
     struct tu_result f;
     tu_sh (&f, "ls '%s'/hooks/*/.oci-prep/state.json", store);
@@ -814,9 +493,9 @@ absolute_root (const char *rootfs, bool engine_made_it)
     tu_result_free (&f);
   }
 
-  run_runc (&r, bundle);
+  tu_runc_run (&r, bundle);
   cr_assert_eq (r.status, 0, "runc run failed (%d): %s%s", r.status, r.out, r.err);
-  cr_assert (has_line (r.out, MOTD), "%s", r.out);
+  cr_assert (tu_has_line (r.out, MOTD), "%s", r.out);
   tu_result_free (&r);
 
   poststop (&r, bundle);
@@ -824,7 +503,8 @@ absolute_root (const char *rootfs, bool engine_made_it)
   tu_result_free (&r);
   assert_clean (bundle);
   /* The rootfs directory goes only if the hook made it.  */
-  cr_assert_eq (exists (rootfs, NULL), engine_made_it, "the rootfs directory %s", engine_made_it ? "is gone" : "is left");
+  cr_assert_eq (tu_exists (rootfs, NULL), engine_made_it, "the rootfs directory %s",
+                engine_made_it ? "is gone" : "is left");
   free (root);
   free (config);
   free (out);
@@ -833,14 +513,14 @@ absolute_root (const char *rootfs, bool engine_made_it)
 
 Test (hook, absolute_root_path_in_the_bundle)
 {
-  char *rootfs = fmt ("%s/rootfs", bundle);
+  char *rootfs = tu_fmt ("%s/rootfs", bundle);
   absolute_root (rootfs, false);
   free (rootfs);
 }
 
 Test (hook, absolute_root_path_outside_the_bundle)
 {
-  char *rootfs = fmt ("%s/elsewhere/rootfs", tmp);
+  char *rootfs = tu_fmt ("%s/elsewhere/rootfs", tmp);
   fx_mkdir_p (rootfs);
   absolute_root (rootfs, true);
   free (rootfs);
@@ -850,7 +530,7 @@ Test (hook, relative_root_path_in_a_subdirectory)
 {
   struct tu_result r;
   char *config = engine_config_for (DEFAULT_PROCESS, "{\"path\": \"sub/dir/rootfs\"}", "main", NULL);
-  char *rootfs = fmt ("%s/sub/dir/rootfs", bundle);
+  char *rootfs = tu_fmt ("%s/sub/dir/rootfs", bundle);
 
   busybox_image ();
   fx_mkdir_p (rootfs);
@@ -876,9 +556,9 @@ Test (hook, the_engines_choices_are_kept)
                                     " \"args\": [\"/bin/sh\", \"-c\", \"echo ENGINE ARGS; id; pwd; echo FOO=$FOO\"],"
                                     " \"env\": [\"" ENGINE_PATH "\", \"FOO=engine\"], \"cwd\": \"/etc\"",
                                     DEFAULT_ROOT, "main", "\"org.example.label\": \"engine\"");
-  char *out = fmt ("%s/config.json", bundle);
+  char *out = tu_fmt ("%s/config.json", bundle);
 
-  need ("runc");
+  tu_need ("runc", teardown);
   busybox_image ();
   propose (bundle, config);
   precreate (&r);
@@ -893,12 +573,12 @@ Test (hook, the_engines_choices_are_kept)
   assert_json (out, "annotations/org.example.label", "\"engine\"");
   assert_json (out, "annotations/shared.key", "\"image\"");
 
-  run_runc (&r, bundle);
+  tu_runc_run (&r, bundle);
   cr_assert_eq (r.status, 0, "runc run failed (%d): %s%s", r.status, r.out, r.err);
-  cr_assert (has_line (r.out, "ENGINE ARGS"), "%s", r.out);
+  cr_assert (tu_has_line (r.out, "ENGINE ARGS"), "%s", r.out);
   cr_assert (strstr (r.out, "uid=2000(bob) gid=3000(bobs)") != NULL, "%s", r.out);
-  cr_assert (has_line (r.out, "/etc"), "%s", r.out);
-  cr_assert (has_line (r.out, "FOO=engine"), "%s", r.out);
+  cr_assert (tu_has_line (r.out, "/etc"), "%s", r.out);
+  cr_assert (tu_has_line (r.out, "FOO=engine"), "%s", r.out);
   tu_result_free (&r);
 
   poststop (&r, bundle);
@@ -916,7 +596,7 @@ Test (hook, root_with_groups_is_a_choice)
   char *config = engine_config_for ("\"terminal\": false, \"user\": {\"uid\": 0, \"gid\": 0, \"additionalGids\": [50]},"
                                     " \"args\": [], \"cwd\": \"\"",
                                     DEFAULT_ROOT, "main", NULL);
-  char *out = fmt ("%s/config.json", bundle);
+  char *out = tu_fmt ("%s/config.json", bundle);
 
   busybox_image ();
   propose (bundle, config);
@@ -942,7 +622,7 @@ Test (hook, no_process_at_all)
 {
   struct tu_result r;
   char *config = engine_config_for (NULL, DEFAULT_ROOT, "main", NULL);
-  char *out = fmt ("%s/config.json", bundle);
+  char *out = tu_fmt ("%s/config.json", bundle);
 
   busybox_image ();
   propose (bundle, config);
@@ -970,7 +650,7 @@ Test (hook, image_without_command_when_the_engine_has_one)
   char *config = engine_config_for ("\"terminal\": false, \"user\": {\"uid\": 0, \"gid\": 0},"
                                     " \"args\": [\"/bin/sh\", \"-c\", \"echo from the engine\"], \"cwd\": \"/\"",
                                     DEFAULT_ROOT, "nocmd", NULL);
-  char *out = fmt ("%s/config.json", bundle);
+  char *out = tu_fmt ("%s/config.json", bundle);
 
   busybox_image ();
   propose (bundle, config);
@@ -996,7 +676,7 @@ Test (hook, unresolvable_image_user_when_the_engine_chose_one)
   char *config = engine_config_for ("\"terminal\": false, \"user\": {\"uid\": 2000, \"gid\": 3000},"
                                     " \"args\": [], \"cwd\": \"/\"",
                                     DEFAULT_ROOT, "ghost", NULL);
-  char *out = fmt ("%s/config.json", bundle);
+  char *out = tu_fmt ("%s/config.json", bundle);
 
   busybox_image ();
   propose (bundle, config);
@@ -1021,8 +701,8 @@ static void
 assert_passes_through (const char *name, const char *config, size_t len)
 {
   struct tu_result r;
-  char *dir = fmt ("%s/%s", tmp, name);
-  char *in = fmt ("%s/proposed.json", dir), *out = fmt ("%s/config.json", dir);
+  char *dir = tu_fmt ("%s/%s", tmp, name);
+  char *in = tu_fmt ("%s/proposed.json", dir), *out = tu_fmt ("%s/config.json", dir);
 
   fx_mkdir_p (dir);
   fx_write_file (in, config, len);
@@ -1031,9 +711,9 @@ assert_passes_through (const char *name, const char *config, size_t len)
   cr_assert_str_eq (r.err, "", "%s", name);
   tu_result_free (&r);
   assert_same_bytes (in, out);
-  cr_assert_eq (count_entries (dir), 2, "%s: the hook made something in the bundle", name);
-  cr_assert_eq (mount_points_under (tmp, NULL), 0, "%s: something got mounted", name);
-  cr_assert_eq (pins (), 0, "%s", name);
+  cr_assert_eq (tu_count_entries (dir), 2, "%s: the hook made something in the bundle", name);
+  cr_assert_eq (tu_mount_points_under (tmp, NULL), 0, "%s: something got mounted", name);
+  cr_assert_eq (tu_count_pins (store), 0, "%s", name);
   free (dir);
   free (in);
   free (out);
@@ -1060,7 +740,7 @@ Test (hook, without_the_annotation_the_config_passes_through_byte_for_byte)
   assert_passes_through ("compact", "{}", 2);
   /* No trailing newline, and a value that names the image under another key.  */
   {
-    char *c = fmt ("{\"annotations\":{\"image\":\"%s:main\"},\"root\":{\"path\":\"rootfs\"}}", layout);
+    char *c = tu_fmt ("{\"annotations\":{\"image\":\"%s:main\"},\"root\":{\"path\":\"rootfs\"}}", layout);
     assert_passes_through ("other-key", c, strlen (c));
     free (c);
   }
@@ -1117,7 +797,7 @@ Test (hook, over_16_mib_is_refused)
   char *c = sized_config (s);
 
   {
-    char *p = fmt ("%s/proposed.json", bundle);
+    char *p = tu_fmt ("%s/proposed.json", bundle);
     fx_write_file (p, c, s);
     free (p);
   }
@@ -1134,7 +814,7 @@ static void
 assert_precreate_fails (const char *name, const char *config, const char *needle)
 {
   struct tu_result r;
-  char *dir = fmt ("%s/%s", tmp, name);
+  char *dir = tu_fmt ("%s/%s", tmp, name);
 
   fx_mkdir_p (dir);
   propose (dir, config);
@@ -1158,7 +838,7 @@ Test (hook, invalid_input_is_an_error)
   assert_precreate_fails ("array", "[]", "not a JSON object");
   assert_precreate_fails ("bad-utf8", "{\"annotations\":{\"a\":\"\xff\"}}", NULL);
   {
-    char *c = fmt ("{\"annotations\":{\"io.oci-prep.image\":5},\"root\":{\"path\":\"rootfs\"}}");
+    char *c = tu_fmt ("{\"annotations\":{\"io.oci-prep.image\":5},\"root\":{\"path\":\"rootfs\"}}");
     assert_precreate_fails ("not-a-string", c, "io.oci-prep.image");
     free (c);
   }
@@ -1171,14 +851,14 @@ Test (hook, an_unknown_image_is_an_error)
   char *missing_layout, *missing_ref, *ann;
 
   busybox_image ();
-  ann = fmt ("\"io.oci-prep.image\": \"%s/nope:main\"", tmp);
+  ann = tu_fmt ("\"io.oci-prep.image\": \"%s/nope:main\"", tmp);
   missing_layout = engine_config (DEFAULT_PROCESS, DEFAULT_ROOT, ann);
   free (ann);
   missing_ref = engine_config_for (DEFAULT_PROCESS, DEFAULT_ROOT, "no-such-ref", NULL);
   assert_precreate_fails ("missing-layout", missing_layout, "nope");
   assert_precreate_fails ("missing-ref", missing_ref, "no-such-ref");
-  cr_assert (! exists (tmp, "missing-layout/rootfs"), "a failed hook created the rootfs");
-  cr_assert (! exists (tmp, "missing-ref/rootfs"), "a failed hook created the rootfs");
+  cr_assert (! tu_exists (tmp, "missing-layout/rootfs"), "a failed hook created the rootfs");
+  cr_assert (! tu_exists (tmp, "missing-ref/rootfs"), "a failed hook created the rootfs");
   free (missing_layout);
   free (missing_ref);
 }
@@ -1188,9 +868,9 @@ Test (hook, an_unknown_image_is_an_error)
 Test (hook, a_used_root_path_is_mounted_over_and_restored)
 {
   char *config = engine_config_for (DEFAULT_PROCESS, DEFAULT_ROOT, "main", NULL);
-  char *dir = fmt ("%s/used", tmp);
-  char *keep = fmt ("%s/used/rootfs/etc/mtab", tmp);
-  char *etc = fmt ("%s/used/rootfs/etc", tmp);
+  char *dir = tu_fmt ("%s/used", tmp);
+  char *keep = tu_fmt ("%s/used/rootfs/etc/mtab", tmp);
+  char *etc = tu_fmt ("%s/used/rootfs/etc", tmp);
   struct tu_result r;
 
   busybox_image ();
@@ -1200,11 +880,11 @@ Test (hook, a_used_root_path_is_mounted_over_and_restored)
   precreate_in (&r, dir);
   cr_assert_eq (r.status, 0, "precreate over a used root.path failed: %s", r.err);
   tu_result_free (&r);
-  cr_assert (! exists (keep, NULL), "the engine's file shows through the image's rootfs");
+  cr_assert (! tu_exists (keep, NULL), "the engine's file shows through the image's rootfs");
   poststop (&r, dir);
   cr_assert_eq (r.status, 0, "%s", r.err);
   tu_result_free (&r);
-  cr_assert (exists (keep, NULL), "the engine's file is gone after poststop");
+  cr_assert (tu_exists (keep, NULL), "the engine's file is gone after poststop");
   assert_clean (dir);
   free (config);
   free (dir);
@@ -1221,10 +901,10 @@ Test (hook, a_bad_root_is_an_error)
 
   busybox_image ();
   /* root.path is a file.  */
-  p = fmt ("%s/file", tmp);
+  p = tu_fmt ("%s/file", tmp);
   fx_mkdir_p (p);
   free (p);
-  p = fmt ("%s/file/rootfs", tmp);
+  p = tu_fmt ("%s/file/rootfs", tmp);
   fx_write_file (p, "x", 1);
   assert_precreate_fails ("file", config, "rootfs");
   free (p);
@@ -1255,7 +935,7 @@ Test (hook, twice_for_the_same_rootfs_is_refused)
 {
   struct tu_result r;
   char *config = engine_config_for (DEFAULT_PROCESS, DEFAULT_ROOT, "main", NULL);
-  char *rootfs = fmt ("%s/rootfs", bundle), *first = fmt ("%s/first.json", bundle);
+  char *rootfs = tu_fmt ("%s/rootfs", bundle), *first = tu_fmt ("%s/first.json", bundle);
   char *state_before, *state_after;
 
   busybox_image ();
@@ -1264,7 +944,7 @@ Test (hook, twice_for_the_same_rootfs_is_refused)
   cr_assert_eq (r.status, 0, "precreate failed (%d): %s", r.status, r.err);
   tu_result_free (&r);
   {
-    char *out = fmt ("%s/config.json", bundle);
+    char *out = tu_fmt ("%s/config.json", bundle);
     FX_CHECK (rename (out, first) == 0);
     free (out);
   }
@@ -1275,12 +955,12 @@ Test (hook, twice_for_the_same_rootfs_is_refused)
   tu_result_free (&r);
 
   assert_mounted_overlay (rootfs);
-  cr_assert_eq (mount_points_under (tmp, NULL), 1, "only the first rootfs is mounted");
+  cr_assert_eq (tu_mount_points_under (tmp, NULL), 1, "only the first rootfs is mounted");
   state_after = hook_state ();
   cr_assert_str_eq (state_after, state_before, "the first precreate's state changed");
-  cr_assert_eq (pins (), 1);
+  cr_assert_eq (tu_count_pins (store), 1);
   {
-    char *motd = fmt ("%s/etc/motd", rootfs);
+    char *motd = tu_fmt ("%s/etc/motd", rootfs);
     char *text = fx_read_file (motd, NULL);
     cr_assert_str_eq (text, MOTD "\n");
     free (text);
@@ -1288,7 +968,7 @@ Test (hook, twice_for_the_same_rootfs_is_refused)
   }
 
   {
-    char *out = fmt ("%s/config.json", bundle);
+    char *out = tu_fmt ("%s/config.json", bundle);
     FX_CHECK (rename (first, out) == 0);
     free (out);
   }
@@ -1316,7 +996,7 @@ Test (hook, a_failure_after_the_mount_undoes_everything)
   assert_hook_error (&r, bundle, "no command");
   tu_result_free (&r);
   assert_clean (bundle);
-  cr_assert (! exists (bundle, "rootfs"), "the hook created rootfs/ and left it after failing");
+  cr_assert (! tu_exists (bundle, "rootfs"), "the hook created rootfs/ and left it after failing");
   free (config);
 }
 
@@ -1325,11 +1005,11 @@ Test (hook, a_failure_after_the_mount_undoes_everything)
 Test (hook, poststop_for_a_bundle_never_touched_does_nothing)
 {
   struct tu_result r;
-  char *missing = fmt ("%s/no-such-bundle", tmp);
-  char *keep = fmt ("%s/rootfs/keep", bundle);
+  char *missing = tu_fmt ("%s/no-such-bundle", tmp);
+  char *keep = tu_fmt ("%s/rootfs/keep", bundle);
 
   {
-    char *rootfs = fmt ("%s/rootfs", bundle);
+    char *rootfs = tu_fmt ("%s/rootfs", bundle);
     fx_mkdir_p (rootfs);
     free (rootfs);
   }
@@ -1338,8 +1018,8 @@ Test (hook, poststop_for_a_bundle_never_touched_does_nothing)
   cr_assert_eq (r.status, 0, "poststop of an untouched bundle (%d): %s", r.status, r.err);
   cr_assert_str_eq (r.err, "");
   tu_result_free (&r);
-  cr_assert (exists (keep, NULL));
-  cr_assert_eq (count_entries (bundle), 1);
+  cr_assert (tu_exists (keep, NULL));
+  cr_assert_eq (tu_count_entries (bundle), 1);
 
   poststop (&r, missing);
   cr_assert_eq (r.status, 0, "poststop of a missing bundle (%d): %s", r.status, r.err);
@@ -1371,7 +1051,7 @@ Test (hook, poststop_detaches_a_busy_rootfs)
 {
   struct tu_result r;
   char *config = engine_config_for (DEFAULT_PROCESS, DEFAULT_ROOT, "main", NULL);
-  char *rootfs = fmt ("%s/rootfs", bundle);
+  char *rootfs = tu_fmt ("%s/rootfs", bundle);
 
   busybox_image ();
   propose (bundle, config);
@@ -1380,7 +1060,7 @@ Test (hook, poststop_detaches_a_busy_rootfs)
   tu_result_free (&r);
   /* A process whose cwd is in the rootfs keeps it busy while poststop runs.  */
   {
-    char *s = state_json (bundle), *p = fmt ("%s/state.json", tmp);
+    char *s = state_json (bundle), *p = tu_fmt ("%s/state.json", tmp);
     fx_write_file (p, s, strlen (s));
     tu_sh (&r, "cd '%s/work' && (sleep 3 &) && cd / && exec '%s' --store '%s' hook poststop < '%s'", rootfs,
            OCIP_BINARY, store, p);
@@ -1396,20 +1076,6 @@ Test (hook, poststop_detaches_a_busy_rootfs)
 
 /* ---- podman ---- */
 
-/* The top source directory: OCIP_SRCDIR, else the parent of this file's directory.  */
-static char *
-source_dir (void)
-{
-#ifdef OCIP_SRCDIR
-  return strdup (OCIP_SRCDIR);
-#else
-  char *copy = strdup (__FILE__);
-  char *p = fmt ("%s/..", dirname (copy));
-  free (copy);
-  return p;
-#endif
-}
-
 /* Replace the one occurrence of FROM in TEXT by TO; a missing FROM fails the test.  */
 static char *
 replace (const char *text, const char *from, const char *to, const char *what)
@@ -1417,21 +1083,21 @@ replace (const char *text, const char *from, const char *to, const char *what)
   const char *at = strstr (text, from);
 
   cr_assert (at != NULL, "%s does not contain %s", what, from);
-  return fmt ("%.*s%s%s", (int) (at - text), text, to, at + strlen (from));
+  return tu_fmt ("%.*s%s%s", (int) (at - text), text, to, at + strlen (from));
 }
 
 /* DIR/<file> from docs/hooks.d/<file>, with the built binary and this test's store.  */
 static void
 install_hook_file (const char *dir, const char *file)
 {
-  char *src = source_dir ();
-  char *path = fmt ("%s/docs/hooks.d/%s", src, file);
-  char *text, *a, *b, *to_args, *dest = fmt ("%s/%s", dir, file);
+  char *src = tu_source_dir ();
+  char *path = tu_fmt ("%s/docs/hooks.d/%s", src, file);
+  char *text, *a, *b, *to_args, *dest = tu_fmt ("%s/%s", dir, file);
 
-  cr_assert (exists (path, NULL), "%s is missing (built away from the sources? define OCIP_SRCDIR)", path);
+  cr_assert (tu_exists (path, NULL), "%s is missing (built away from the sources? define OCIP_SRCDIR)", path);
   text = fx_read_file (path, NULL);
   a = replace (text, "\"/usr/local/bin/oci-prep\"", "\"" OCIP_BINARY "\"", path);
-  to_args = fmt ("\"oci-prep\", \"--store\", \"%s\", \"hook\"", store);
+  to_args = tu_fmt ("\"oci-prep\", \"--store\", \"%s\", \"hook\"", store);
   b = replace (a, "\"oci-prep\", \"hook\"", to_args, path);
   fx_write_file (dest, b, strlen (b));
   free (src);
@@ -1448,10 +1114,10 @@ install_hook_file (const char *dir, const char *file)
 Test (hook, podman_runs_the_image_through_the_hooks)
 {
   struct tu_result r;
-  char *hooks = fmt ("%s/hooks.d", tmp), *rootfs = fmt ("%s/prootfs", tmp), *cwd = fmt ("%s/pcwd", tmp);
+  char *hooks = tu_fmt ("%s/hooks.d", tmp), *rootfs = tu_fmt ("%s/prootfs", tmp), *cwd = tu_fmt ("%s/pcwd", tmp);
 
-  need ("podman");
-  need ("runc");
+  tu_need ("podman", teardown);
+  tu_need ("runc", teardown);
   busybox_image ();
   fx_mkdir_p (hooks);
   fx_mkdir_p (rootfs);
@@ -1475,14 +1141,14 @@ Test (hook, podman_runs_the_image_through_the_hooks)
       cr_assert_eq (r.status, 0, "podman run failed (%d):\n%s%s\nthe --rootfs directory after the run: %s", r.status,
                     r.out, r.err, f.out);
     }
-  cr_assert (has_line (r.out, MOTD), "%s", r.out);
+  cr_assert (tu_has_line (r.out, MOTD), "%s", r.out);
   cr_assert (strstr (r.out, "uid=1000(alice)") != NULL, "%s", r.out);
-  cr_assert (has_line (r.out, "/work"), "%s", r.out);
+  cr_assert (tu_has_line (r.out, "/work"), "%s", r.out);
   tu_result_free (&r);
 
-  cr_assert_eq (mount_points_under (rootfs, NULL), 0, "poststop left the rootfs mounted");
-  cr_assert_eq (pins (), 0, "poststop left a pin");
-  cr_assert_eq (count_entries (cwd), 0, "the hook wrote into podman's working directory");
+  cr_assert_eq (tu_mount_points_under (rootfs, NULL), 0, "poststop left the rootfs mounted");
+  cr_assert_eq (tu_count_pins (store), 0, "poststop left a pin");
+  cr_assert_eq (tu_count_entries (cwd), 0, "the hook wrote into podman's working directory");
   free (hooks);
   free (rootfs);
   free (cwd);

@@ -3,11 +3,9 @@
 #include "config.h"
 
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,62 +30,10 @@ static struct fx_index_entry entries[16];
 static char refs[16][32];
 static size_t n_entries;
 
-static char *fmt (const char *f, ...) __attribute__ ((format (printf, 1, 2)));
-
-static char *
-fmt (const char *f, ...)
-{
-  va_list ap;
-  char *s;
-  int r;
-
-  va_start (ap, f);
-  r = vasprintf (&s, f, ap);
-  va_end (ap);
-  FX_CHECK (r >= 0);
-  return s;
-}
-
-/* Mount points at or under PATH, deepest last as listed by the kernel.  */
-static size_t
-mount_points_under (const char *path, char ***ret)
-{
-  FILE *f = fopen ("/proc/self/mountinfo", "re");
-  size_t len = strlen (path), n = 0, cap = 0;
-  char *line = NULL;
-  char **v = NULL;
-
-  FX_CHECK (f != NULL);
-  while (getline (&line, &cap, f) > 0)
-    {
-      char mp[4096];
-
-      if (sscanf (line, "%*s %*s %*s %*s %4095s", mp) != 1)
-        continue;
-      if (strncmp (mp, path, len) == 0 && (mp[len] == '\0' || mp[len] == '/'))
-        {
-          if (ret)
-            {
-              v = realloc (v, (n + 1) * sizeof *v);
-              FX_CHECK (v != NULL);
-              v[n] = strdup (mp);
-            }
-          n++;
-        }
-    }
-  free (line);
-  fclose (f);
-  if (ret)
-    *ret = v;
-  return n;
-}
-
 static void
 setup (void)
 {
-  tmp = fx_mkdtemp ();
-  layout = fmt ("%s/img", tmp);
-  store = fmt ("%s/store", tmp);
+  tu_workdir_new (&tmp, &layout, &store);
   n_entries = 0;
   fx_layout_init (layout);
 }
@@ -97,29 +43,7 @@ setup (void)
 static void
 teardown (void)
 {
-  struct tu_result r;
-  size_t i, n;
-  char **mps;
-
-  if (tmp == NULL)
-    return;
-  tu_sh (&r, "for c in $(runc list -q 2>/dev/null | grep '^ocip-store-%d-'); do runc delete -f $c; done",
-         (int) getpid ());
-  tu_result_free (&r);
-  while ((n = mount_points_under (tmp, &mps)) > 0)
-    {
-      for (i = n; i-- > 0;)
-        {
-          umount2 (mps[i], MNT_DETACH);
-          free (mps[i]);
-        }
-      free (mps);
-    }
-  fx_rm_rf (tmp);
-  free (tmp);
-  free (layout);
-  free (store);
-  tmp = layout = store = NULL;
+  tu_workdir_free (&tmp, &layout, &store);
 }
 
 TestSuite (store, .init = setup, .fini = teardown, .timeout = 120);
@@ -137,20 +61,7 @@ need_root (void)
 
 /* ---- running things ---- */
 
-static void
-prep (struct tu_result *r, const char *const *args)
-{
-  const char *argv[64] = { "--store", store };
-  size_t i;
-
-  for (i = 0; args[i]; i++)
-    {
-      FX_CHECK (i + 3 < sizeof argv / sizeof argv[0]);
-      argv[i + 2] = args[i];
-    }
-  tu_prep (r, argv);
-}
-#define PREP(r, ...) prep ((r), (const char *const[]){ __VA_ARGS__, NULL })
+#define PREP(r, ...) TU_PREP_STORE ((r), store, __VA_ARGS__)
 
 /* Run oci-prep, which must exit with STATUS; returns its stdout (malloc'd).  */
 static char *
@@ -159,7 +70,7 @@ prep_expect (int status, const char *const *args)
   struct tu_result r;
   char *out;
 
-  prep (&r, args);
+  tu_prep_store (&r, store, args);
   cr_assert_eq (r.status, status, "oci-prep %s %s: exit %d, expected %d\nstdout: %s\nstderr: %s", args[0],
                 args[1] ? args[1] : "", r.status, status, r.out, r.err);
   out = r.out;
@@ -174,12 +85,12 @@ prep_expect (int status, const char *const *args)
 static char *
 py (const char *json, const char *expr)
 {
-  char *doc = fmt ("%s/doc.json", tmp), *script = fmt ("%s/expr.py", tmp), *code, *out;
+  char *doc = tu_fmt ("%s/doc.json", tmp), *script = tu_fmt ("%s/expr.py", tmp), *code, *out;
   struct tu_result r;
   size_t len;
 
   fx_write_file (doc, json, strlen (json));
-  code = fmt ("import json, sys\nd = json.load (open (sys.argv[1]))\nprint (%s)\n", expr);
+  code = tu_fmt ("import json, sys\nd = json.load (open (sys.argv[1]))\nprint (%s)\n", expr);
   fx_write_file (script, code, strlen (code));
   tu_sh (&r, "python3 '%s' '%s'", script, doc);
   cr_assert_eq (r.status, 0, "python3 on %s: %s\n%s", expr, r.err, json);
@@ -208,34 +119,17 @@ py_long (const char *json, const char *expr)
 static int
 count_entries (const char *sub)
 {
-  char *path = fmt ("%s/%s", store, sub);
-  DIR *d = opendir (path);
-  struct dirent *de;
-  int n = 0;
+  char *path = tu_fmt ("%s/%s", store, sub);
+  int n = tu_count_entries (path);
 
   free (path);
-  if (d == NULL)
-    return -1;
-  while ((de = readdir (d)) != NULL)
-    if (strcmp (de->d_name, ".") && strcmp (de->d_name, ".."))
-      n++;
-  closedir (d);
-  return n;
-}
-
-static int
-count (const char *haystack, const char *needle)
-{
-  int n = 0;
-  for (const char *p = haystack; (p = strstr (p, needle)) != NULL; p++)
-    n++;
   return n;
 }
 
 static char *
 layer_path (const char *diff_id, const char *rel)
 {
-  return fmt ("%s/layers/sha256-%s%s%s", store, diff_id + 7, rel ? "/" : "", rel ? rel : "");
+  return tu_fmt ("%s/layers/sha256-%s%s%s", store, diff_id + 7, rel ? "/" : "", rel ? rel : "");
 }
 
 static bool
@@ -306,7 +200,7 @@ add_image (const char *ref, const struct fx_layer *layers, size_t n, const char 
   for (i = 0; diff_ids && i < n; i++)
     strcpy (diff_ids[i], res.diff_ids[i]);
   fx_image_result_free (&res);
-  return fmt ("%s:%s", layout, ref);
+  return tu_fmt ("%s:%s", layout, ref);
 }
 
 /* A one-layer image REF: FILE of SIZE bytes (SEED).  */
@@ -336,21 +230,11 @@ static void
 busybox_tar (void **tar, size_t *len)
 {
   struct fx_tar *t = fx_tar_new ();
-  size_t bb_len, i;
-  char *bb = fx_read_file ("/bin/busybox", &bb_len);
 
-  fx_tar_dir (t, "bin", 0755);
-  fx_tar_file_ex (t, "bin/busybox", 0755, 0, 0, FX_MTIME, bb, bb_len);
-  for (i = 0; applets[i]; i++)
-    {
-      char *p = fmt ("bin/%s", applets[i]);
-      fx_tar_symlink (t, p, "busybox");
-      free (p);
-    }
+  tu_tar_busybox (t, applets);
   fx_tar_dir (t, "etc", 0755);
   fx_tar_file (t, "etc/base", 0644, "base\n");
   fx_tar_finish (t, tar, len);
-  free (bb);
 }
 
 static void
@@ -377,7 +261,7 @@ busybox_images (size_t n_images)
   busybox_tar (&base, &base_len);
   for (i = 0; i < n_images; i++)
     {
-      char *m = fmt ("mid %zu\n", i / 2), *tp = fmt ("top %zu\n", i);
+      char *m = tu_fmt ("mid %zu\n", i / 2), *tp = tu_fmt ("top %zu\n", i);
       if (i % 2 == 0)
         text_tar ("etc/mid", m, &mid[i / 2], &mid_len[i / 2]);
       text_tar ("etc/top", tp, &top[i], &top_len[i]);
@@ -391,7 +275,7 @@ busybox_images (size_t n_images)
         { .tar = mid[i / 2], .tar_len = mid_len[i / 2], .compression = "zstd" },
         { .tar = top[i], .tar_len = top_len[i], .compression = "none" },
       };
-      char *ref = fmt ("bb%zu", i);
+      char *ref = tu_fmt ("bb%zu", i);
       free (add_image (ref, layers, 3, RUN_CONFIG, NULL));
       free (ref);
     }
@@ -422,7 +306,7 @@ tree_digest (const char *dir)
 
 Test (store, treehash_sees_content_and_metadata_not_times)
 {
-  char *a = fmt ("%s/a", tmp), *b = fmt ("%s/b", tmp), *p;
+  char *a = tu_fmt ("%s/a", tmp), *b = tu_fmt ("%s/b", tmp), *p;
   struct ocip_digest da, db;
   struct tu_result r;
 
@@ -436,7 +320,7 @@ Test (store, treehash_sees_content_and_metadata_not_times)
   db = tree_digest (b);
   cr_assert_str_eq (da.str, db.str, "times must not matter");
 
-  p = fmt ("%s/etc/f", b);
+  p = tu_fmt ("%s/etc/f", b);
   fx_write_file (p, "hellO", 5);
   cr_assert_str_neq (tree_digest (b).str, da.str, "content");
   fx_write_file (p, "hello", 5);
@@ -450,12 +334,12 @@ Test (store, treehash_sees_content_and_metadata_not_times)
       FX_CHECK (removexattr (p, "user.test") == 0);
     }
   free (p);
-  p = fmt ("%s/etc/l", b);
+  p = tu_fmt ("%s/etc/l", b);
   FX_CHECK (unlink (p) == 0 && symlink ("g", p) == 0);
   cr_assert_str_neq (tree_digest (b).str, da.str, "link target");
   FX_CHECK (unlink (p) == 0 && symlink ("f", p) == 0);
   free (p);
-  p = fmt ("%s/etc/sub/new", b);
+  p = tu_fmt ("%s/etc/sub/new", b);
   fx_write_file (p, "", 0);
   cr_assert_str_neq (tree_digest (b).str, da.str, "a new entry");
   FX_CHECK (unlink (p) == 0);
@@ -470,7 +354,7 @@ Test (store, treehash_sees_content_and_metadata_not_times)
 Test (store, ls_and_du_report_layers_pins_and_sizes)
 {
   char base[200], top[200];
-  char *json, *expr, *out, *bundle = fmt ("%s/bundle", tmp);
+  char *json, *expr, *out, *bundle = tu_fmt ("%s/bundle", tmp);
   void *t1, *t2;
   size_t l1, l2;
   struct fx_layer layers[2];
@@ -501,24 +385,24 @@ Test (store, ls_and_du_report_layers_pins_and_sizes)
 
   json = PREP_OK ("store", "ls", "--json");
   cr_assert_eq (py_long (json, "len (d['layers'])"), 3, "%s", json);
-  expr = fmt ("[l for l in d['layers'] if l['diffID'] == '%s'][0]", base);
-  out = fmt ("%s['pins']", expr);
+  expr = tu_fmt ("[l for l in d['layers'] if l['diffID'] == '%s'][0]", base);
+  out = tu_fmt ("%s['pins']", expr);
   cr_assert_eq (py_long (json, out), 1, "%s", json);
   free (out);
-  out = fmt ("%s['diskSize']", expr);
+  out = tu_fmt ("%s['diskSize']", expr);
   {
     long size = py_long (json, out);
     cr_assert (size >= 256 * 1024 && size < 2 * 256 * 1024, "hard links are counted once: %ld", size);
   }
   free (out);
-  out = fmt ("'%s' in %s['images'] and '%s' in %s['chainIDs'] and len (%s['chainIDs']) == 1", img, expr, base,
-             expr, expr);
+  out = tu_fmt ("'%s' in %s['images'] and '%s' in %s['chainIDs'] and len (%s['chainIDs']) == 1", img, expr, base, expr,
+                expr);
   cr_assert_str_eq (py (json, out), "True", "%s", json);
   free (out);
   free (expr);
-  expr = fmt ("[l for l in d['layers'] if l['diffID'] == '%s'][0]", top);
-  out = fmt ("(%s['pins'], len (%s['chainIDs']), %s['contentDigest'][:7], %s['lastUsed'] > 0)", expr, expr, expr,
-             expr);
+  expr = tu_fmt ("[l for l in d['layers'] if l['diffID'] == '%s'][0]", top);
+  out = tu_fmt ("(%s['pins'], len (%s['chainIDs']), %s['contentDigest'][:7], %s['lastUsed'] > 0)", expr, expr, expr,
+                expr);
   cr_assert_str_eq (py (json, out), "(1, 1, 'sha256:', True)", "%s", json);
   free (out);
   free (expr);
@@ -537,7 +421,7 @@ Test (store, ls_and_du_report_layers_pins_and_sizes)
 
   out = PREP_OK ("store", "ls");
   cr_assert (strncmp (out, "DIFF ID", 7) == 0, "%s", out);
-  cr_assert_eq (count (out, "\nsha256:"), 3, "%s", out);
+  cr_assert_eq (tu_count (out, "\nsha256:"), 3, "%s", out);
   cr_assert (strstr (out, img), "the image is listed: %s", out);
   free (out);
   out = PREP_OK ("store", "du");
@@ -556,16 +440,16 @@ Test (store, ls_and_du_report_layers_pins_and_sizes)
 
 Test (store, gc_never_removes_pinned_layers)
 {
-  char *bundle = fmt ("%s/bundle", tmp), *json, *img;
+  char *bundle = tu_fmt ("%s/bundle", tmp), *json, *img;
   char a[200];
   size_t n_layers;
 
   need_root ();
   n_layers = busybox_images (2);
-  img = fmt ("%s:bb0", layout);
+  img = tu_fmt ("%s:bb0", layout);
   free (data_image ("loose", "etc/loose", 4096, 1, a));
-  free (PREP_OK ("load", fmt ("%s:loose", layout)));
-  free (PREP_OK ("load", fmt ("%s:bb1", layout)));
+  free (PREP_OK ("load", tu_fmt ("%s:loose", layout)));
+  free (PREP_OK ("load", tu_fmt ("%s:bb1", layout)));
   cr_assert_eq (count_entries ("layers"), (int) n_layers, "all but bb0's top, and the loose one");
   free (PREP_OK ("bundle", img, bundle));
   cr_assert_gt (count_entries ("l"), 0, "the bundle made short links");
@@ -598,7 +482,7 @@ Test (store, a_removal_interrupted_by_a_crash_is_finished_later)
   free (PREP_OK ("load", data_image ("x", "etc/x", 5000, 3, id)));
   /* What a gc killed between its rename and the end of its rmtree leaves.  */
   from = layer_path (id, NULL);
-  to = fmt ("%s/tmp/sha256-%s.gc-0000abcd", store, id + 7);
+  to = tu_fmt ("%s/tmp/sha256-%s.gc-0000abcd", store, id + 7);
   FX_CHECK (rename (from, to) == 0);
   json = PREP_OK ("store", "gc", "--json");
   cr_assert_eq (py_long (json, "d['tmp']"), 1, "%s", json);
@@ -619,7 +503,7 @@ three_aged_layers (char ids[3][200])
 
   for (i = 0; i < 3; i++)
     {
-      char *ref = fmt ("l%zu", i), *img = data_image (ref, "etc/data", 100000, (unsigned) i, ids[i]);
+      char *ref = tu_fmt ("l%zu", i), *img = data_image (ref, "etc/data", 100000, (unsigned) i, ids[i]);
       free (PREP_OK ("load", img));
       free (ref);
       free (img);
@@ -640,7 +524,7 @@ Test (store, gc_max_size_removes_least_recently_used_first)
   json = PREP_OK ("store", "ls", "--json");
   for (i = 0; i < 3; i++)
     {
-      expr = fmt ("[l for l in d['layers'] if l['diffID'] == '%s'][0]['diskSize']", ids[i]);
+      expr = tu_fmt ("[l for l in d['layers'] if l['diffID'] == '%s'][0]['diskSize']", ids[i]);
       sizes[i] = py_long (json, expr);
       cr_assert_gt (sizes[i], 90000);
       free (expr);
@@ -651,16 +535,16 @@ Test (store, gc_max_size_removes_least_recently_used_first)
   free (json);
 
   /* Room for one and a half layers: the two least recently used go, in that order.  */
-  max = fmt ("%ld", sizes[2] + sizes[1] / 2);
+  max = tu_fmt ("%ld", sizes[2] + sizes[1] / 2);
   json = PREP_OK ("store", "gc", "--json", "--dry-run", "--max-size", max);
-  expr = fmt ("[l['diffID'] for l in d['removed']] == ['%s', '%s'] and d['dryRun']", ids[0], ids[1]);
+  expr = tu_fmt ("[l['diffID'] for l in d['removed']] == ['%s', '%s'] and d['dryRun']", ids[0], ids[1]);
   cr_assert_str_eq (py (json, expr), "True", "%s", json);
   cr_assert_eq (count_entries ("layers"), 3, "--dry-run removes nothing");
   free (json);
   free (expr);
   json = PREP_OK ("store", "gc", "--json", "--max-size", max);
-  expr = fmt ("[l['diffID'] for l in d['removed']] == ['%s', '%s'] and d['remaining'] == %ld and not d['dryRun']",
-              ids[0], ids[1], sizes[2]);
+  expr = tu_fmt ("[l['diffID'] for l in d['removed']] == ['%s', '%s'] and d['remaining'] == %ld and not d['dryRun']",
+                 ids[0], ids[1], sizes[2]);
   cr_assert_str_eq (py (json, expr), "True", "%s", json);
   cr_assert (! has_layer (ids[0]) && ! has_layer (ids[1]) && has_layer (ids[2]));
   free (expr);
@@ -673,9 +557,9 @@ Test (store, gc_max_size_removes_least_recently_used_first)
   free (max);
 
   /* A load is a use: the layer is extracted again and counts as new.  */
-  free (PREP_OK ("load", fmt ("%s:l0", layout)));
+  free (PREP_OK ("load", tu_fmt ("%s:l0", layout)));
   json = PREP_OK ("store", "gc", "--json", "--max-size", "1");
-  expr = fmt ("[l['diffID'] for l in d['removed']] == ['%s', '%s']", ids[2], ids[0]);
+  expr = tu_fmt ("[l['diffID'] for l in d['removed']] == ['%s', '%s']", ids[2], ids[0]);
   cr_assert_str_eq (py (json, expr), "True", "%s", json);
   free (expr);
   free (json);
@@ -687,12 +571,12 @@ Test (store, gc_older_than)
 
   three_aged_layers (ids);
   json = PREP_OK ("store", "gc", "--json", "--older-than", "60h");
-  expr = fmt ("[l['diffID'] for l in d['removed']] == ['%s']", ids[0]);
+  expr = tu_fmt ("[l['diffID'] for l in d['removed']] == ['%s']", ids[0]);
   cr_assert_str_eq (py (json, expr), "True", "%s", json);
   free (expr);
   free (json);
   json = PREP_OK ("store", "gc", "--json", "--older-than", "2h");
-  expr = fmt ("[l['diffID'] for l in d['removed']] == ['%s']", ids[1]);
+  expr = tu_fmt ("[l['diffID'] for l in d['removed']] == ['%s']", ids[1]);
   cr_assert_str_eq (py (json, expr), "True", "%s", json);
   free (expr);
   free (json);
@@ -715,13 +599,13 @@ Test (store, gc_dry_run_removes_nothing)
   char ids[3][200], *json, *out;
 
   three_aged_layers (ids);
-  free (PREP_OK ("load", fmt ("%s:l0", layout)));
+  free (PREP_OK ("load", tu_fmt ("%s:l0", layout)));
   json = PREP_OK ("store", "gc", "--json", "--dry-run");
   cr_assert_eq (py_long (json, "len (d['removed'])"), 3, "%s", json);
   cr_assert_str_eq (py (json, "d['freed'] > 0 and d['remaining'] == 0"), "True", "%s", json);
   free (json);
   out = PREP_OK ("store", "gc", "-n");
-  cr_assert_eq (count (out, "would remove sha256:"), 3, "%s", out);
+  cr_assert_eq (tu_count (out, "would remove sha256:"), 3, "%s", out);
   free (out);
   cr_assert_eq (count_entries ("layers"), 3);
   cr_assert (has_layer (ids[0]) && has_layer (ids[1]) && has_layer (ids[2]));
@@ -735,7 +619,7 @@ Test (store, gc_skips_a_layer_whose_lock_is_held)
   char c;
 
   free (PREP_OK ("load", data_image ("x", "etc/x", 5000, 3, id)));
-  lock = fmt ("%s/locks/sha256-%s", store, id + 7);
+  lock = tu_fmt ("%s/locks/sha256-%s", store, id + 7);
   FX_CHECK (pipe (ready) == 0 && pipe (go) == 0);
   pid = fork ();
   FX_CHECK (pid >= 0);
@@ -752,7 +636,7 @@ Test (store, gc_skips_a_layer_whose_lock_is_held)
   json = PREP_OK ("store", "gc", "--json");
   cr_assert_eq (py_long (json, "len (d['removed'])"), 0, "%s", json);
   {
-    char *expr = fmt ("d['busy'] == ['%s']", id);
+    char *expr = tu_fmt ("d['busy'] == ['%s']", id);
     cr_assert_str_eq (py (json, expr), "True", "%s", json);
     free (expr);
   }
@@ -777,10 +661,10 @@ Test (store, stale_pins_do_not_protect_and_are_reported)
   char id[200], *pin, *record, *json, *out;
 
   free (PREP_OK ("load", data_image ("x", "etc/x", 5000, 3, id)));
-  pin = fmt ("%s/bundles/0123abcd.json", store);
-  record = fmt ("{\"id\":\"0123abcd\",\"bundle\":\"%s/gone\",\"rootfsPath\":\"%s/gone/rootfs\",\"image\":\"x\","
-                "\"layers\":[\"%s\"]}",
-                tmp, tmp, id);
+  pin = tu_fmt ("%s/bundles/0123abcd.json", store);
+  record = tu_fmt ("{\"id\":\"0123abcd\",\"bundle\":\"%s/gone\",\"rootfsPath\":\"%s/gone/rootfs\",\"image\":\"x\","
+                   "\"layers\":[\"%s\"]}",
+                   tmp, tmp, id);
   fx_write_file (pin, record, strlen (record));
 
   json = PREP_OK ("store", "ls", "--json");
@@ -831,14 +715,14 @@ Test (store, fsck_finds_and_repairs_missing_meta_and_dangling_links)
   p = layer_path (a, "meta.json");
   FX_CHECK (unlink (p) == 0);
   free (p);
-  p = fmt ("%s/l", store);
+  p = tu_fmt ("%s/l", store);
   mkdir (p, 0700);
   free (p);
-  p = fmt ("%s/l/0123456789ab", store);
+  p = tu_fmt ("%s/l/0123456789ab", store);
   FX_CHECK (symlink ("../layers/sha256-0123456789ab0123456789ab0123456789ab0123456789ab0123456789ab0123/diff", p)
             == 0);
   free (p);
-  p = fmt ("%s/layers/sha256-half.written", store);
+  p = tu_fmt ("%s/layers/sha256-half.written", store);
   fx_mkdir_p (p);
   free (p);
 
@@ -846,7 +730,7 @@ Test (store, fsck_finds_and_repairs_missing_meta_and_dangling_links)
   cr_assert_eq (py_long (json, "len (d['problems'])"), 3, "%s", json);
   free (json);
   out = PREP_FAILS ("store", "fsck");
-  p = fmt ("layer '%s': its meta.json is missing\n", a);
+  p = tu_fmt ("layer '%s': its meta.json is missing\n", a);
   cr_assert (strstr (out, p), "%s", out);
   free (p);
   cr_assert (strstr (out, "short link 'l/0123456789ab': points at a layer that is not in the store\n"), "%s", out);
@@ -854,7 +738,7 @@ Test (store, fsck_finds_and_repairs_missing_meta_and_dangling_links)
   free (out);
 
   out = PREP_OK ("store", "fsck", "--repair");
-  cr_assert_eq (count (out, ": removed"), 3, "%s", out);
+  cr_assert_eq (tu_count (out, ": removed"), 3, "%s", out);
   free (out);
   free (PREP_OK ("store", "fsck"));
   cr_assert (! has_layer (a) && has_layer (b));
@@ -862,8 +746,8 @@ Test (store, fsck_finds_and_repairs_missing_meta_and_dangling_links)
   cr_assert_eq (count_entries ("tmp"), 0);
 
   /* The repaired layer is simply extracted again.  */
-  json = PREP_OK ("--json", "load", fmt ("%s:a", layout));
-  cr_assert_eq (count (json, "\"extracted\""), 1, "%s", json);
+  json = PREP_OK ("--json", "load", tu_fmt ("%s:a", layout));
+  cr_assert_eq (tu_count (json, "\"extracted\""), 1, "%s", json);
   free (json);
 }
 
@@ -899,15 +783,15 @@ Test (store, fsck_deep_finds_a_corrupted_file)
   free (out);
   cr_assert (! has_layer (a));
   free (PREP_OK ("store", "fsck", "--deep"));
-  json = PREP_OK ("--json", "load", fmt ("%s:a", layout));
-  cr_assert_eq (count (json, "\"extracted\""), 1, "%s", json);
+  json = PREP_OK ("--json", "load", tu_fmt ("%s:a", layout));
+  cr_assert_eq (tu_count (json, "\"extracted\""), 1, "%s", json);
   free (json);
   free (PREP_OK ("store", "fsck", "--deep"));
 }
 
 Test (store, fsck_repair_keeps_a_broken_layer_a_live_bundle_uses)
 {
-  char *bundle = fmt ("%s/bundle", tmp), *img, *p, *out;
+  char *bundle = tu_fmt ("%s/bundle", tmp), *img, *p, *out;
   char id[200];
 
   need_root ();
@@ -929,11 +813,11 @@ Test (store, fsck_repair_keeps_a_broken_layer_a_live_bundle_uses)
 
 Test (store, fsck_repair_drops_pins_of_deleted_and_interrupted_bundles)
 {
-  char *bundle = fmt ("%s/bundle", tmp), *rootfs = fmt ("%s/bundle/rootfs", tmp), *img, *out, *state;
+  char *bundle = tu_fmt ("%s/bundle", tmp), *rootfs = tu_fmt ("%s/bundle/rootfs", tmp), *img, *out, *state;
 
   need_root ();
   busybox_images (1);
-  img = fmt ("%s:bb0", layout);
+  img = tu_fmt ("%s:bb0", layout);
   free (PREP_OK ("bundle", img, bundle));
   free (PREP_OK ("store", "fsck"));
   /* Deleted behind oci-prep's back.  */
@@ -949,9 +833,9 @@ Test (store, fsck_repair_drops_pins_of_deleted_and_interrupted_bundles)
   /* A creation that died after mounting, before writing its state: the rootfs of a
      bundle nobody can remove is detached by the repair.  */
   free (PREP_OK ("bundle", img, bundle));
-  state = fmt ("%s/.oci-prep/state.json", bundle);
+  state = tu_fmt ("%s/.oci-prep/state.json", bundle);
   FX_CHECK (unlink (state) == 0);
-  cr_assert_eq (mount_points_under (rootfs, NULL), 1);
+  cr_assert_eq (tu_mount_points_under (rootfs, NULL), 1);
   out = PREP_OK ("store", "ls", "--json");
   cr_assert_str_eq (py (out, "(d['pins'][0]['state'], d['pins'][0]['protects'], d['layers'][0]['pins'])"),
                     "('the bundle has no state: its creation was interrupted', True, 1)",
@@ -963,7 +847,7 @@ Test (store, fsck_repair_drops_pins_of_deleted_and_interrupted_bundles)
   out = PREP_OK ("store", "fsck", "--repair");
   cr_assert (strstr (out, "detached, pin dropped"), "%s", out);
   free (out);
-  cr_assert_eq (mount_points_under (rootfs, NULL), 0);
+  cr_assert_eq (tu_mount_points_under (rootfs, NULL), 0);
   cr_assert_eq (count_entries ("bundles"), 0);
   free (PREP_OK ("store", "fsck"));
   free (state);
@@ -983,12 +867,7 @@ Test (store, concurrent_bundles_and_gc_loop, .timeout = 240)
   char *json;
 
   need_root ();
-  cr_assert (tu_have ("runc") || ! tu_in_ci (), "runc is missing in CI");
-  if (! tu_have ("runc"))
-    {
-      teardown ();
-      cr_skip_test ("runc is not installed");
-    }
+  tu_need ("runc", teardown);
   n_layers = busybox_images (4);
   /* Something for gc to remove meanwhile.  */
   free (PREP_OK ("load", data_image ("loose", "etc/loose", 50000, 9, loose)));
@@ -1014,7 +893,7 @@ Test (store, concurrent_bundles_and_gc_loop, .timeout = 240)
   /* No layer extracted twice: every extraction is counted once over all bundles.  */
   for (i = 0; i < 8; i++)
     {
-      char *path = fmt ("%s/b%zu.json", tmp, i);
+      char *path = tu_fmt ("%s/b%zu.json", tmp, i);
       char *text = fx_read_file (path, NULL);
       extracted += py_long (text, "d['extracted']");
       free (text);
@@ -1032,18 +911,18 @@ Test (store, concurrent_bundles_and_gc_loop, .timeout = 240)
 
   for (i = 0; i < 8; i++)
     {
-      char *expect = fmt ("base\nmid %zu\ntop %zu\n", i / 4, i / 2);
-      tu_sh (&r, "cd '%s/b%zu' && exec timeout 60 runc run --bundle . ocip-store-%d-%zu", tmp, i, (int) getpid (), i);
+      char *expect = tu_fmt ("base\nmid %zu\ntop %zu\n", i / 4, i / 2), *b = tu_fmt ("%s/b%zu", tmp, i);
+      tu_runc_run (&r, b);
       cr_assert_eq (r.status, 0, "runc run b%zu: %s%s", i, r.out, r.err);
       cr_assert_str_eq (r.out, expect, "b%zu", i);
       tu_result_free (&r);
-      tu_sh (&r, "runc delete -f ocip-store-%d-%zu", (int) getpid (), i);
-      tu_result_free (&r);
+      tu_delete_containers ();
       free (expect);
+      free (b);
     }
   for (i = 0; i < 8; i++)
     {
-      char *b = fmt ("%s/b%zu", tmp, i);
+      char *b = tu_fmt ("%s/b%zu", tmp, i);
       free (PREP_OK ("rm", b));
       free (b);
     }
@@ -1086,7 +965,7 @@ slow_image (void)
 static bool
 is_mount_point (const char *path)
 {
-  return mount_points_under (path, NULL) > 0;
+  return tu_mount_points_under (path, NULL) > 0;
 }
 
 Test (store, kill_9_during_bundle_then_bundle_fsck_and_rm_recover, .timeout = 240)
@@ -1103,7 +982,7 @@ Test (store, kill_9_during_bundle_then_bundle_fsck_and_rm_recover, .timeout = 24
   srand (42);
   for (trial = 0; trial < 30; trial++)
     {
-      char *killed = fmt ("%s/k%d", tmp, trial), *ok = fmt ("%s/ok%d", tmp, trial), *state, *out;
+      char *killed = tu_fmt ("%s/k%d", tmp, trial), *ok = tu_fmt ("%s/ok%d", tmp, trial), *state, *out;
       useconds_t delay = (useconds_t) (rand () % 300001);
       struct tu_result r;
       pid_t pid;
@@ -1141,7 +1020,7 @@ Test (store, kill_9_during_bundle_then_bundle_fsck_and_rm_recover, .timeout = 24
 
       /* What the killed bundle left: a finished bundle is removed by rm --force; an
          unfinished one was unmounted by fsck --repair (or never mounted).  */
-      state = fmt ("%s/.oci-prep/state.json", killed);
+      state = tu_fmt ("%s/.oci-prep/state.json", killed);
       if (access (state, F_OK) == 0)
         {
           finished++;
@@ -1155,7 +1034,8 @@ Test (store, kill_9_during_bundle_then_bundle_fsck_and_rm_recover, .timeout = 24
           fx_rm_rf (killed);
         }
       free (PREP_OK ("rm", "--force", ok));
-      cr_assert_eq (mount_points_under (tmp, NULL), 1, "trial %d: something besides the store stayed mounted", trial);
+      cr_assert_eq (tu_mount_points_under (tmp, NULL), 1, "trial %d: something besides the store stayed mounted",
+                    trial);
       /* Cold again, so that the next kill may land in an extraction.  */
       out = PREP_OK ("store", "gc");
       free (out);

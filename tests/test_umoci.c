@@ -7,11 +7,9 @@
 #include <errno.h>
 #include <fnmatch.h>
 #include <ftw.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -26,149 +24,39 @@
 
 static char *tmp, *layout, *store;
 
-static char *fmt (const char *f, ...) __attribute__ ((format (printf, 1, 2)));
-
-static char *
-fmt (const char *f, ...)
-{
-  va_list ap;
-  char *s;
-  int r;
-
-  va_start (ap, f);
-  r = vasprintf (&s, f, ap);
-  va_end (ap);
-  FX_CHECK (r >= 0);
-  return s;
-}
-
-/* Mount points at or under PATH.  */
-static size_t
-mount_points_under (const char *path, char ***ret)
-{
-  FILE *f = fopen ("/proc/self/mountinfo", "re");
-  size_t len = strlen (path), n = 0, cap = 0;
-  char *line = NULL;
-  char **v = NULL;
-
-  FX_CHECK (f != NULL);
-  while (getline (&line, &cap, f) > 0)
-    {
-      char mp[4096];
-
-      if (sscanf (line, "%*s %*s %*s %*s %4095s", mp) != 1)
-        continue;
-      if (strncmp (mp, path, len) == 0 && (mp[len] == '\0' || mp[len] == '/'))
-        {
-          v = realloc (v, (n + 1) * sizeof *v);
-          FX_CHECK (v != NULL);
-          v[n++] = strdup (mp);
-        }
-    }
-  free (line);
-  fclose (f);
-  *ret = v;
-  return n;
-}
-
 static void
 setup (void)
 {
-  tmp = fx_mkdtemp ();
-  layout = fmt ("%s/img", tmp);
-  store = fmt ("%s/store", tmp);
+  tu_workdir_new (&tmp, &layout, &store);
 }
 
+/* Detach what a failed test left mounted, so removing TMP never reaches the store.  */
 static void
 teardown (void)
 {
-  size_t i, n;
-  char **mps;
-
-  if (tmp == NULL)
-    return;
-  /* Detach what a failed test left mounted, so removing TMP never reaches the store.  */
-  while ((n = mount_points_under (tmp, &mps)) > 0)
-    {
-      for (i = n; i-- > 0;)
-        {
-          umount2 (mps[i], MNT_DETACH);
-          free (mps[i]);
-        }
-      free (mps);
-    }
-  fx_rm_rf (tmp);
-  free (tmp);
-  free (layout);
-  free (store);
-  tmp = layout = store = NULL;
+  tu_workdir_free (&tmp, &layout, &store);
 }
 
 TestSuite (umoci, .init = setup, .fini = teardown, .timeout = 120);
-
-static void
-need_umoci (void)
-{
-  if (tu_have ("umoci"))
-    return;
-  cr_assert (! tu_in_ci (), "umoci is missing in CI: scripts/deps installs it");
-  /* A skipped test does not reach .fini.  */
-  teardown ();
-  cr_skip_test ("umoci is not installed");
-}
 
 /* ---- images ---- */
 
 static const char *const applets[] = { "sh", "id", "cat", "ls", "env", "pwd", "stat", "grep", "test", "echo", NULL };
 
-/* Layer 1 of the busybox image: busybox, passwd/group, a file to white out, a directory
-   to make opaque.  */
+/* Layer 1 of the busybox image: busybox, passwd/group, home/alice, a file to white out
+   and a directory to make opaque (layer 2 is tu_whiteout_layer), work/.  */
 static void
 busybox_base (void **tar, size_t *len)
 {
   struct fx_tar *t = fx_tar_new ();
-  size_t bblen, i;
-  char *bb = fx_read_file ("/bin/busybox", &bblen);
 
-  fx_tar_dir (t, "bin", 0755);
-  fx_tar_file_ex (t, "bin/busybox", 0755, 0, 0, FX_MTIME, bb, bblen);
-  for (i = 0; applets[i]; i++)
-    {
-      char *p = fmt ("bin/%s", applets[i]);
-      fx_tar_symlink (t, p, "busybox");
-      free (p);
-    }
-  free (bb);
-  fx_tar_dir (t, "etc", 0755);
-  fx_tar_file (t, "etc/passwd", 0644,
-               "root:x:0:0:root:/root:/bin/sh\nalice:x:1000:1000:Alice:/home/alice:/bin/sh\n"
-               "2000:x:3000:3000:named 2000:/home/n:/bin/sh\n");
-  fx_tar_file (t, "etc/group", 0644, "root:x:0:\nalice:x:1000:\nstaff:x:50:alice\nwheel:x:10:alice\ngrp:x:60:\n");
-  fx_tar_file (t, "etc/victim", 0644, "victim\n");
-  fx_tar_dir (t, "opq", 0755);
-  fx_tar_file (t, "opq/old1", 0644, "old1\n");
-  fx_tar_file (t, "opq/old2", 0644, "old2\n");
-  fx_tar_dir (t, "home", 0755);
-  {
-    struct archive_entry *e = fx_entry_new ("home/alice", AE_IFDIR, 0750);
-    archive_entry_set_uid (e, 1000);
-    archive_entry_set_gid (e, 1000);
-    fx_tar_raw (t, e, NULL, 0);
-    archive_entry_free (e);
-  }
+  tu_tar_busybox (t, applets);
+  tu_tar_users (t,
+                "root:x:0:0:root:/root:/bin/sh\nalice:x:1000:1000:Alice:/home/alice:/bin/sh\n"
+                "2000:x:3000:3000:named 2000:/home/n:/bin/sh\n",
+                "root:x:0:\nalice:x:1000:\nstaff:x:50:alice\nwheel:x:10:alice\ngrp:x:60:\n");
+  tu_tar_whiteout_targets (t);
   fx_tar_dir (t, "work", 0755);
-  fx_tar_finish (t, tar, len);
-}
-
-static void
-busybox_top (void **tar, size_t *len)
-{
-  struct fx_tar *t = fx_tar_new ();
-
-  fx_tar_whiteout (t, "etc/victim");
-  fx_tar_opaque (t, "opq");
-  fx_tar_file (t, "opq/new", 0644, "new\n");
-  fx_tar_file (t, "etc/top", 0644, "top\n");
   fx_tar_finish (t, tar, len);
 }
 
@@ -241,19 +129,19 @@ special_base (void **tar, size_t *len)
   }
   /* Long names: a 255-byte name, and a path of over 1000 bytes (pax records).  */
   dir_entry (t, "long", 0755, 0, 0, FX_MTIME);
-  p = fmt ("long/%s", n255);
+  p = tu_fmt ("long/%s", n255);
   file_entry (t, p, 0644, 0, 0, FX_MTIME, "255\n");
   free (p);
-  p = fmt ("long/%s", d200);
+  p = tu_fmt ("long/%s", d200);
   dir_entry (t, p, 0755, 0, 0, FX_MTIME);
   free (p);
-  p = fmt ("long/%s/%s", d200, d200);
+  p = tu_fmt ("long/%s/%s", d200, d200);
   dir_entry (t, p, 0755, 0, 0, FX_MTIME);
   free (p);
-  p = fmt ("long/%s/%s/%s", d200, d200, d200);
+  p = tu_fmt ("long/%s/%s/%s", d200, d200, d200);
   dir_entry (t, p, 0755, 0, 0, FX_MTIME);
   free (p);
-  p = fmt ("long/%s/%s/%s/%s", d200, d200, d200, n255);
+  p = tu_fmt ("long/%s/%s/%s/%s", d200, d200, d200, n255);
   file_entry (t, p, 0644, 0, 0, FX_MTIME, "deep\n");
   fx_tar_symlink (t, "long-link", p);
   free (p);
@@ -303,7 +191,7 @@ write_images (const char *config)
 
   fx_layout_init (layout);
   busybox_base (&t1, &l1);
-  busybox_top (&t2, &l2);
+  tu_whiteout_layer (&t2, &l2);
   layers[0] = (struct fx_layer){ .tar = t1, .tar_len = l1 };
   layers[1] = (struct fx_layer){ .tar = t2, .tar_len = l2 };
   {
@@ -509,7 +397,7 @@ manifest_of (const char *root)
           }
       if (members > 1)
         {
-          char *line = fmt ("%s\tlink=%s", m->lines[linked[i].line], first);
+          char *line = tu_fmt ("%s\tlink=%s", m->lines[linked[i].line], first);
           free (m->lines[linked[i].line]);
           m->lines[linked[i].line] = line;
         }
@@ -747,7 +635,7 @@ add_line (struct manifest *m, const char *field, const char *value)
 {
   m->lines = realloc (m->lines, (m->n + 1) * sizeof *m->lines);
   FX_CHECK (m->lines != NULL);
-  m->lines[m->n++] = fmt ("%s\tvalue=%s", field, value);
+  m->lines[m->n++] = tu_fmt ("%s\tvalue=%s", field, value);
 }
 
 static void
@@ -800,7 +688,7 @@ config_manifest (const char *file)
   for (i = 0; v && i < v->u.array.len; i++)
     {
       const char *e = YAJL_GET_STRING (v->u.array.values[i]);
-      char *name = strndup (e, strcspn (e, "=")), *field = fmt ("process.env %s", name);
+      char *name = strndup (e, strcspn (e, "=")), *field = tu_fmt ("process.env %s", name);
       add_line (m, field, strchr (e, '=') ? strchr (e, '=') + 1 : "(no '=')");
       free (name);
       free (field);
@@ -808,7 +696,7 @@ config_manifest (const char *file)
   v = yajl_tree_get (root, (const char *[]){ "annotations", NULL }, yajl_t_object);
   for (i = 0; v && i < v->u.object.len; i++)
     {
-      char *field = fmt ("annotations %s", v->u.object.keys[i]);
+      char *field = tu_fmt ("annotations %s", v->u.object.keys[i]);
       add_rendered (m, field, v->u.object.values[i]);
       free (field);
     }
@@ -823,7 +711,7 @@ config_manifest (const char *file)
         ;
       if (default_mounts[k] == NULL)
         {
-          char *field = fmt ("mount %s type", dest);
+          char *field = tu_fmt ("mount %s type", dest);
           add_rendered (m, field, yajl_tree_get (mnt, (const char *[]){ "type", NULL }, yajl_t_any));
           free (field);
         }
@@ -837,17 +725,7 @@ config_manifest (const char *file)
 
 /* ---- running ---- */
 
-static void
-prep (struct tu_result *r, const char *const *args)
-{
-  const char *argv[64] = { "--store", store };
-  size_t i;
-
-  for (i = 0; args[i]; i++)
-    argv[i + 2] = args[i];
-  tu_prep (r, argv);
-}
-#define PREP(r, ...) prep ((r), (const char *const[]){ __VA_ARGS__, NULL })
+#define PREP(r, ...) TU_PREP_STORE ((r), store, __VA_ARGS__)
 
 #define BUSYBOX_CONFIG                                                                                                 \
   "{\"Entrypoint\":[\"/bin/sh\",\"-c\"],\"Cmd\":[\"echo hi\",\"a0\"],\"Env\":[\"FOO=bar\",\"EMPTY=\"],"              \
@@ -861,8 +739,8 @@ static void
 compare_trees (const char *ref)
 {
   struct tu_result r;
-  char *img = fmt ("%s:%s", layout, ref), *ub = fmt ("%s/umoci", tmp), *fb = fmt ("%s/flat", tmp),
-       *ob = fmt ("%s/overlay", tmp), *p;
+  char *img = tu_fmt ("%s:%s", layout, ref), *ub = tu_fmt ("%s/umoci", tmp), *fb = tu_fmt ("%s/flat", tmp),
+       *ob = tu_fmt ("%s/overlay", tmp), *p;
   struct manifest *mu, *mf, *mo;
 
   tu_sh (&r, "umoci unpack --image '%s' '%s'", img, ub);
@@ -875,13 +753,13 @@ compare_trees (const char *ref)
   cr_assert_eq (r.status, 0, "%s", r.err);
   tu_result_free (&r);
 
-  p = fmt ("%s/rootfs", ub);
+  p = tu_fmt ("%s/rootfs", ub);
   mu = manifest_of (p);
   free (p);
-  p = fmt ("%s/rootfs", fb);
+  p = tu_fmt ("%s/rootfs", fb);
   mf = manifest_of (p);
   free (p);
-  p = fmt ("%s/rootfs", ob);
+  p = tu_fmt ("%s/rootfs", ob);
   mo = manifest_of (p);
   free (p);
   cr_expect_gt (mu->n, 10, "umoci's tree is nearly empty: %zu paths", mu->n);
@@ -902,14 +780,14 @@ compare_trees (const char *ref)
 
 Test (umoci, busybox_rootfs_matches)
 {
-  need_umoci ();
+  tu_need ("umoci", teardown);
   write_images (BUSYBOX_CONFIG);
   compare_trees ("busybox");
 }
 
 Test (umoci, special_files_rootfs_matches)
 {
-  need_umoci ();
+  tu_need ("umoci", teardown);
   write_images (BUSYBOX_CONFIG);
   compare_trees ("special");
 }
@@ -927,11 +805,12 @@ Test (umoci, config_fields_match)
     { "busybox:grp", "{\"Cmd\":[\"/bin/id\"],\"User\":\"alice:grp\",\"WorkingDir\":\"/home/./alice/\"}" },
   };
 
-  need_umoci ();
+  tu_need ("umoci", teardown);
   for (size_t i = 0; i < sizeof configs / sizeof configs[0]; i++)
     {
       struct tu_result r;
-      char *img = fmt ("%s:busybox", layout), *ub = fmt ("%s/umoci%zu", tmp, i), *ob = fmt ("%s/ours%zu", tmp, i);
+      char *img = tu_fmt ("%s:busybox", layout), *ub = tu_fmt ("%s/umoci%zu", tmp, i),
+           *ob = tu_fmt ("%s/ours%zu", tmp, i);
       char *p;
       struct manifest *mu, *mo;
 
@@ -942,10 +821,10 @@ Test (umoci, config_fields_match)
       PREP (&r, "bundle", "--flat", img, ob);
       cr_assert_eq (r.status, 0, "%s", r.err);
       tu_result_free (&r);
-      p = fmt ("%s/config.json", ub);
+      p = tu_fmt ("%s/config.json", ub);
       mu = config_manifest (p);
       free (p);
-      p = fmt ("%s/config.json", ob);
+      p = tu_fmt ("%s/config.json", ob);
       mo = config_manifest (p);
       free (p);
       compare (mu, mo, configs[i].name, "config");
