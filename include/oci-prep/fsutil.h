@@ -12,8 +12,10 @@
 int ocip_rmtree_at (int dirfd, const char *name, ocip_error_t *err);
 
 /* Write LEN bytes at DATA to NAME (a relative path, trusted) under DIRFD atomically: a
-   temporary file in the same directory, fsync'd, then renamed over NAME.  MODE for the
-   new file.  */
+   temporary file in the same directory renamed over NAME, so readers see the old file or
+   the new one whole.  Not fsync'd: what these files describe (a bundle's mount, its pin,
+   its config) does not outlive a crash either, and a warm bundle would spend most of its
+   time waiting for the disk.  MODE for the new file.  */
 int ocip_write_file_at (int dirfd, const char *name, const void *data, size_t len, mode_t mode, ocip_error_t *err);
 
 #endif

@@ -91,7 +91,7 @@ ocip_write_file_at (int dirfd, const char *name, const void *data, size_t len, m
       p += n;
       len -= n;
     }
-  if (fsync (fd) < 0 || renameat (dirfd, tmp, dirfd, name) < 0)
+  if (renameat (dirfd, tmp, dirfd, name) < 0)
     {
       int saved = errno;
       unlinkat (dirfd, tmp, 0);
