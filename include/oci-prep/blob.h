@@ -35,7 +35,8 @@ int ocip_blob_fstat (struct ocip_blob *b, struct stat *ret, ocip_error_t *err);
 
 /* Read and verify a whole blob into memory.  A declared size over MAX is E2BIG before
    anything is read.  A document verified before in this process comes from the
-   in-process cache (ocip_cache_document_get).  *RET (NUL-terminated, *RET_LEN bytes) is
+   in-process cache (ocip_cache_document_get); one the process's verified-blob cache
+   (ocip_cache_verified) vouches for is read without hashing.  *RET (NUL-terminated, *RET_LEN bytes) is
    owned by the caller.  */
 int ocip_blob_read_all (int layout_dirfd, const struct ocip_descriptor *desc, size_t max, char **ret,
                         size_t *ret_len, ocip_error_t *err);

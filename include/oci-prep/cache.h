@@ -33,6 +33,11 @@ int ocip_verified_cache_open (int store_dirfd, struct ocip_verified_cache **ret,
 bool ocip_verified_cache_hit (struct ocip_verified_cache *c, const struct ocip_digest *d, const struct stat *st);
 /* Remember that D verified as the file ST describes (written by ..._save).  Thread-safe.  */
 void ocip_verified_cache_add (struct ocip_verified_cache *c, const struct ocip_digest *d, const struct stat *st);
+/* The cache blob reads of this process consult and feed (ocip_blob_read_all): a
+   command that has a store sets it for its duration; NULL: none.  */
+void ocip_cache_set_verified (struct ocip_verified_cache *c);
+struct ocip_verified_cache *ocip_cache_verified (void);
+
 /* Append what was added.  */
 int ocip_verified_cache_save (struct ocip_verified_cache *c, ocip_error_t *err);
 void ocip_verified_cache_free (struct ocip_verified_cache *c);

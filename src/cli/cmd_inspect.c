@@ -182,6 +182,7 @@ cmd_inspect (const struct cli_globals *g, int argc, char **argv, ocip_error_t *e
   ocip_platform_clear (&io.platform);
   if (r < 0)
     return r;
+  ocip_plan_chain_ids (plan);
   if (json)
     return print_json (plan, err);
   print_text (plan);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <oci-prep/cache.h>
 #include <oci-prep/cleanup.h>
 #include <oci-prep/load.h>
 
@@ -81,6 +82,7 @@ cmd_load (const struct cli_globals *g, int argc, char **argv, ocip_error_t *err)
   struct cli_image_options io = { 0 };
   struct ocip_load_report *report = NULL;
   cleanup_store struct ocip_store *store = NULL;
+  struct ocip_verified_cache *verified = NULL;
   struct ocip_plan **plans = NULL;
   bool json = g->json;
   size_t n_plans = 0, i;
@@ -119,11 +121,19 @@ cmd_load (const struct cli_globals *g, int argc, char **argv, ocip_error_t *err)
     return cli_usage_error ("load", "expected at least one IMAGE");
 
   plans = xcalloc (argc - optind, sizeof *plans);
+  if ((r = ocip_store_open (g->store, &store, err)) < 0)
+    goto out;
+  /* Documents verified by earlier runs and unchanged since are not hashed again.  */
+  if (ocip_cache_enabled ())
+    {
+      ocip_error_t ignored = NULL;
+      if (ocip_verified_cache_open (store->dirfd, &verified, &ignored) < 0)
+        ocip_error_release (&ignored);
+      ocip_cache_set_verified (verified);
+    }
   for (i = optind; i < (size_t) argc; i++)
     if ((r = ocip_plan_new (argv[i], io.have_platform ? &io.platform : NULL, &plans[n_plans++], err)) < 0)
       goto out;
-  if ((r = ocip_store_open (g->store, &store, err)) < 0)
-    goto out;
   cli_progress_start (g, progress);
   r = ocip_load (store, plans, n_plans, &opts, &report, err);
   cli_progress_stop ();
@@ -141,6 +151,14 @@ cmd_load (const struct cli_globals *g, int argc, char **argv, ocip_error_t *err)
     r = ocip_error_set (err, EBADMSG, "%zu of %zu layers failed to load", report->n_failed, report->n_layers);
 
 out:
+  if (verified)
+    {
+      ocip_error_t ignored = NULL;
+      ocip_cache_set_verified (NULL);
+      if (ocip_verified_cache_save (verified, &ignored) < 0)
+        ocip_error_release (&ignored);
+      ocip_verified_cache_free (verified);
+    }
   ocip_load_report_free (report);
   for (i = 0; i < n_plans; i++)
     ocip_plan_free (plans[i]);

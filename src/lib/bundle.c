@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <oci-prep/bundle.h>
+#include <oci-prep/cache.h>
 #include <oci-prep/cleanup.h>
 #include <oci-prep/flatten.h>
 #include <oci-prep/fsroot.h>
@@ -45,6 +46,7 @@ struct build
   bool mounted;
   bool pinned;
   struct ocip_store *store;
+  struct ocip_verified_cache *verified;
   char id[33];
 };
 
@@ -155,9 +157,39 @@ undo (struct build *b)
   ocip_error_release (&ignored);
 }
 
+/* The store, and its verified-blob cache for this process's blob reads: a warm bundle
+   then reads its documents without hashing them.  Opened before planning.  */
+static int
+open_store (struct build *b, const struct ocip_bundle_options *opts, ocip_error_t *err)
+{
+  int r;
+
+  if (b->store)
+    return 0;
+  if ((r = ocip_store_open (opts->store, &b->store, err)) < 0)
+    return r;
+  if (ocip_cache_enabled ())
+    {
+      ocip_error_t ignored = NULL;
+      if (ocip_verified_cache_open (b->store->dirfd, &b->verified, &ignored) < 0)
+        ocip_error_release (&ignored);
+      ocip_cache_set_verified (b->verified);
+    }
+  return 0;
+}
+
 static void
 build_clear (struct build *b)
 {
+  ocip_error_t ignored = NULL;
+
+  if (b->verified)
+    {
+      ocip_cache_set_verified (NULL);
+      if (ocip_verified_cache_save (b->verified, &ignored) < 0)
+        ocip_error_release (&ignored);
+      ocip_verified_cache_free (b->verified);
+    }
   ocip_store_free (b->store);
   ocip_closep (&b->dirfd);
   ocip_closep (&b->parent_fd);
@@ -590,7 +622,7 @@ assemble (struct build *b, struct ocip_plan *plan, const struct ocip_bundle_opti
   b->state_dir = true;
   /* Shared store lock from before the layers are looked for until the pin and the
      state are written: store gc cannot remove a layer this bundle is about to pin.  */
-  if ((r = ocip_store_open (opts->store, &b->store, err)) < 0 || (r = ocip_store_lock_shared (b->store, err)) < 0
+  if ((r = open_store (b, opts, err)) < 0 || (r = ocip_store_lock_shared (b->store, err)) < 0
       || (r = load_layers (b, plan, opts, ret, err)) < 0)
     return r;
   ret->n_layers = plan->n_layers;
@@ -667,8 +699,9 @@ ocip_bundle_create (const char *image, const char *bundle, const struct ocip_bun
   cleanup_plan struct ocip_plan *plan = NULL;
   int r;
 
-  if ((r = ocip_plan_new (image, opts->platform, &plan, err)) == 0 && (r = prepare_dir (&b, opts->force, err)) == 0
-      && (r = set_rootfs (&b, ROOTFS, false, err)) == 0 && (r = assemble (&b, plan, opts, &result, err)) == 0)
+  if ((r = open_store (&b, opts, err)) == 0 && (r = ocip_plan_new (image, opts->platform, &plan, err)) == 0
+      && (r = prepare_dir (&b, opts->force, err)) == 0 && (r = set_rootfs (&b, ROOTFS, false, err)) == 0
+      && (r = assemble (&b, plan, opts, &result, err)) == 0)
     r = write_config (&b, plan, opts, err);
   if (r < 0)
     {
@@ -699,8 +732,8 @@ ocip_bundle_prepare_rootfs (const char *image, const char *bundle, const char *r
   b.dirfd = open (bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (b.dirfd < 0)
     r = ocip_error_set (err, errno, "open the directory");
-  else if ((r = ocip_plan_new (image, opts->platform, &plan, err)) == 0 && (r = set_rootfs (&b, rootfs, true, err)) == 0
-           && (r = assemble (&b, plan, &overlay, &result, err)) == 0)
+  else if ((r = open_store (&b, opts, err)) == 0 && (r = ocip_plan_new (image, opts->platform, &plan, err)) == 0
+           && (r = set_rootfs (&b, rootfs, true, err)) == 0 && (r = assemble (&b, plan, &overlay, &result, err)) == 0)
     {
       rootfd = openat (b.rootfs_parent_fd, b.rootfs_name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
       if (rootfd < 0)

@@ -24,6 +24,7 @@
 #define VERIFIED_ENTRIES 200000
 
 static bool enabled = true;
+static struct ocip_verified_cache *current_verified;
 static pthread_mutex_t documents_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct ocip_lru *documents;
 
@@ -37,6 +38,18 @@ bool
 ocip_cache_enabled (void)
 {
   return enabled;
+}
+
+void
+ocip_cache_set_verified (struct ocip_verified_cache *c)
+{
+  current_verified = c;
+}
+
+struct ocip_verified_cache *
+ocip_cache_verified (void)
+{
+  return current_verified;
 }
 
 bool

@@ -509,6 +509,11 @@ ocip_load (struct ocip_store *store, struct ocip_plan *const *plans, size_t n_pl
     else
       remaining[n_remaining++] = &jobs[i];
 
+  /* The records of extracted layers name their chainIDs.  */
+  if (n_remaining > 0)
+    for (i = 0; i < n_plans; i++)
+      ocip_plan_chain_ids (plans[i]);
+
   /* Take what can be locked now and extract it; what another process holds is
      waited for only when there is nothing left to do here, holding no lock, so two
      processes can never wait on each other.  */

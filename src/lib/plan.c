@@ -31,10 +31,8 @@ static int
 build_layers (struct ocip_plan *plan, ocip_error_t *err)
 {
   size_t i, n = plan->manifest->n_layers;
-  cleanup_free struct ocip_digest *chain = xcalloc (n, sizeof *chain);
   int r;
 
-  ocip_chain_ids (plan->config->diff_ids, n, chain);
   plan->layers = xcalloc (n, sizeof *plan->layers);
   for (i = 0; i < n; i++)
     {
@@ -44,7 +42,6 @@ build_layers (struct ocip_plan *plan, ocip_error_t *err)
       if ((r = ocip_media_type_compression (l->blob.media_type, &l->compression, err)) < 0)
         return r;
       l->diff_id = plan->config->diff_ids[i];
-      l->chain_id = chain[i];
     }
   return 0;
 }
@@ -88,6 +85,21 @@ out:
     }
   *ret = plan;
   return 0;
+}
+
+void
+ocip_plan_chain_ids (struct ocip_plan *plan)
+{
+  cleanup_free struct ocip_digest *chain = NULL;
+  size_t i;
+
+  if (plan->have_chain_ids || plan->n_layers == 0)
+    return;
+  chain = xcalloc (plan->n_layers, sizeof *chain);
+  ocip_chain_ids (plan->config->diff_ids, plan->n_layers, chain);
+  for (i = 0; i < plan->n_layers; i++)
+    plan->layers[i].chain_id = chain[i];
+  plan->have_chain_ids = true;
 }
 
 void
