@@ -18,4 +18,19 @@ int ocip_rmtree_at (int dirfd, const char *name, ocip_error_t *err);
    time waiting for the disk.  MODE for the new file.  */
 int ocip_write_file_at (int dirfd, const char *name, const void *data, size_t len, mode_t mode, ocip_error_t *err);
 
+/* Read the open file FD whole: it must be a regular file (EINVAL: never a FIFO or a
+   device, which could block or have side effects) of at most MAX bytes (E2BIG, also
+   when it grows past MAX while read).  WHAT names it in messages ("seccomp profile
+   '/p'").  *RET (NUL-terminated, *RET_LEN bytes) is owned by the caller.  */
+int ocip_read_regular_fd (int fd, size_t max, const char *what, char **ret, size_t *ret_len, ocip_error_t *err);
+
+/* Open NAME under DIRFD (trusted directories: the store, a bundle; a symlink at NAME is
+   not followed, ELOOP) and read it as ocip_read_regular_fd does.  Open errors keep their
+   class (ENOENT for a missing file).  */
+int ocip_read_file_at (int dirfd, const char *name, size_t max, char **ret, size_t *ret_len, ocip_error_t *err);
+
+/* Write LEN bytes at BUF to FD, retrying short writes and EINTR.  0, or a negative
+   errno with *ERR set naming WHAT.  */
+int ocip_write_fd (int fd, const void *buf, size_t len, const char *what, ocip_error_t *err);
+
 #endif

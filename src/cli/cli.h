@@ -64,8 +64,8 @@ enum
       { "env", required_argument, NULL, CLI_OPT_ENV }, { "annotation", required_argument, NULL, CLI_OPT_ANNOTATION },  \
       { "cwd", required_argument, NULL, CLI_OPT_CWD }, { "user", required_argument, NULL, CLI_OPT_USER }
 
-/* Returns 1 when CODE was a spec option (stored in *SPEC, vectors owned by it), 0 if
-   not, CLI_USAGE on a bad value.  */
+/* Returns 1 when CODE was a spec option (a CLI_OPT_* code, or the short options 't', 'e',
+   'u'; stored in *SPEC, vectors owned by it), 0 if not, CLI_USAGE on a bad value.  */
 int cli_spec_option (const char *command, int code, const char *value, struct ocip_spec_options *spec);
 /* Free the vectors cli_spec_option() built.  */
 void cli_spec_options_clear (struct ocip_spec_options *spec);

@@ -62,12 +62,6 @@ cmd_bundle (const struct cli_globals *g, int argc, char **argv, ocip_error_t *er
   ocip_extract_limits_default (&opts.load.limits);
   while ((c = getopt_long (argc, argv, "+te:u:", options, NULL)) != -1)
     {
-      if (c == 't')
-        c = CLI_OPT_TTY;
-      else if (c == 'e')
-        c = CLI_OPT_ENV;
-      else if (c == 'u')
-        c = CLI_OPT_USER;
       if ((r = cli_spec_option ("bundle", c, optarg, &opts.spec)) != 0)
         {
           if (r == CLI_USAGE)

@@ -33,12 +33,6 @@ cmd_config (const struct cli_globals *g, int argc, char **argv, ocip_error_t *er
 
   while ((c = getopt_long (argc, argv, "+te:u:", options, NULL)) != -1)
     {
-      if (c == 't')
-        c = CLI_OPT_TTY;
-      else if (c == 'e')
-        c = CLI_OPT_ENV;
-      else if (c == 'u')
-        c = CLI_OPT_USER;
       if ((r = cli_spec_option ("config", c, optarg, &spec)) != 0)
         {
           if (r == CLI_USAGE)

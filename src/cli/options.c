@@ -88,6 +88,7 @@ cli_spec_option (const char *command, int code, const char *value, struct ocip_s
 {
   switch (code)
     {
+    case 't':
     case CLI_OPT_TTY:
       spec->tty = true;
       return 1;
@@ -106,6 +107,9 @@ cli_spec_option (const char *command, int code, const char *value, struct ocip_s
     case CLI_OPT_SECCOMP:
       spec->seccomp = value;
       return 1;
+    case 'e':
+      code = CLI_OPT_ENV;
+      /* fall through */
     case CLI_OPT_ENV:
     case CLI_OPT_ANNOTATION:
       if (strchr (value, '=') == NULL || *value == '=')
@@ -116,6 +120,7 @@ cli_spec_option (const char *command, int code, const char *value, struct ocip_s
     case CLI_OPT_CWD:
       spec->cwd = value;
       return 1;
+    case 'u':
     case CLI_OPT_USER:
       spec->user = value;
       return 1;

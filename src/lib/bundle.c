@@ -307,25 +307,15 @@ read_implied (struct build *b, const struct ocip_plan *plan, char ****ret, ocip_
     {
       cleanup_free char *layer = ocip_store_layer_name (&plan->layers[i].diff_id);
       cleanup_free char *meta = xasprintf ("%s/meta.json", layer);
-      cleanup_close int fd = openat (b->store->layers_fd, meta, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
       cleanup_json struct ocip_json *doc = NULL;
       cleanup_free char *buf = NULL;
-      struct stat st;
-      ssize_t n;
+      size_t len;
 
-      if (fd < 0 || fstat (fd, &st) < 0)
-        r = ocip_error_set (err, errno, "layer '%s': read its meta.json", plan->layers[i].diff_id.str);
-      else if (st.st_size > (off_t) OCIP_LIMIT_JSON_DOCUMENT_SIZE)
-        r = ocip_error_set (err, E2BIG, "layer '%s': meta.json is too large", plan->layers[i].diff_id.str);
-      else
-        {
-          buf = xmalloc (st.st_size + 1);
-          n = read (fd, buf, st.st_size);
-          if (n != st.st_size)
-            r = ocip_error_set (err, n < 0 ? errno : EIO, "layer '%s': read meta.json", plan->layers[i].diff_id.str);
-          else if ((r = ocip_json_parse (buf, n, OCIP_LIMIT_JSON_DOCUMENT_SIZE, &doc, err)) == 0)
-            r = ocip_json_get_strv (ocip_json_root (doc), "impliedDirs", false, &implied[i], err);
-        }
+      if ((r = ocip_read_file_at (b->store->layers_fd, meta, OCIP_LIMIT_JSON_DOCUMENT_SIZE, &buf, &len, err)) == 0
+          && (r = ocip_json_parse (buf, len, OCIP_LIMIT_JSON_DOCUMENT_SIZE, &doc, err)) == 0)
+        r = ocip_json_get_strv (ocip_json_root (doc), "impliedDirs", false, &implied[i], err);
+      if (r < 0)
+        ocip_error_wrap (err, "layer '%s'", plan->layers[i].diff_id.str);
     }
   if (r < 0)
     {
@@ -782,27 +772,15 @@ state_clear (struct state *st)
 static int
 read_state (int dirfd, const char *path, struct state *ret, ocip_error_t *err)
 {
-  cleanup_close int fd = openat (dirfd, STATE_FILE, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
   cleanup_json struct ocip_json *doc = NULL;
   const struct ocip_json_node *root;
   const char *id = NULL, *store = NULL, *rootfs = NULL, *rootfs_path = NULL;
   cleanup_free char *buf = NULL;
   size_t len = 0;
-  struct stat st;
-  ssize_t n;
   int r;
 
-  if (fd < 0)
-    return ocip_error_set (err, errno, "bundle '%s': open %s", path, STATE_FILE);
-  if (fstat (fd, &st) < 0 || ! S_ISREG (st.st_mode))
-    return ocip_error_set (err, EINVAL, "bundle '%s': %s is not a regular file", path, STATE_FILE);
-  if (st.st_size > (off_t) OCIP_LIMIT_JSON_DOCUMENT_SIZE)
-    return ocip_error_set (err, E2BIG, "bundle '%s': %s is too large", path, STATE_FILE);
-  buf = xmalloc (st.st_size + 1);
-  while (len < (size_t) st.st_size && (n = read (fd, buf + len, st.st_size - len)) > 0)
-    len += n;
-  if (len != (size_t) st.st_size)
-    return ocip_error_set (err, errno ? errno : EIO, "bundle '%s': read %s", path, STATE_FILE);
+  if ((r = ocip_read_file_at (dirfd, STATE_FILE, OCIP_LIMIT_JSON_DOCUMENT_SIZE, &buf, &len, err)) < 0)
+    return ocip_error_wrap (err, "bundle '%s'", path);
   if ((r = ocip_json_parse (buf, len, OCIP_LIMIT_JSON_DOCUMENT_SIZE, &doc, err)) < 0)
     return ocip_error_wrap (err, "bundle '%s': %s", path, STATE_FILE);
   root = ocip_json_root (doc);

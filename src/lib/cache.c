@@ -13,6 +13,7 @@
 
 #include <oci-prep/cache.h>
 #include <oci-prep/cleanup.h>
+#include <oci-prep/fsutil.h>
 #include <oci-prep/limits.h>
 #include <oci-prep/lru.h>
 
@@ -210,8 +211,6 @@ ocip_verified_cache_save (struct ocip_verified_cache *c, ocip_error_t *err)
 {
   cleanup_close int fd = -1;
   struct stat st;
-  size_t done = 0;
-  ssize_t n;
 
   if (c == NULL || c->pending_len == 0)
     return 0;
@@ -222,15 +221,8 @@ ocip_verified_cache_save (struct ocip_verified_cache *c, ocip_error_t *err)
   if (fstat (fd, &st) == 0 && st.st_size > (off_t) VERIFIED_FILE_LIMIT / 2 && ftruncate (fd, 0) < 0)
     return ocip_error_set (err, errno, "truncate '%s'", VERIFIED_FILE);
   /* O_APPEND: lines of processes saving at once do not overwrite each other.  */
-  while (done < c->pending_len)
-    {
-      n = write (fd, c->pending + done, c->pending_len - done);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        return ocip_error_set (err, errno, "write '%s'", VERIFIED_FILE);
-      done += n;
-    }
+  if (ocip_write_fd (fd, c->pending, c->pending_len, VERIFIED_FILE, err) < 0)
+    return -(*err)->status;
   c->pending_len = 0;
   return 0;
 }

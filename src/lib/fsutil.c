@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -70,32 +71,85 @@ ocip_write_file_at (int dirfd, const char *name, const void *data, size_t len, m
   const char *base = slash ? slash + 1 : name;
   cleanup_free char *tmp = xasprintf ("%.*s.%s.tmp.%d", (int) (base - name), name, base, (int) getpid ());
   cleanup_close int fd = -1;
-  const char *p = data;
-  ssize_t n;
 
   unlinkat (dirfd, tmp, 0);
   fd = openat (dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
   if (fd < 0)
     return ocip_error_set (err, errno, "create '%s'", tmp);
-  while (len > 0)
+  if (ocip_write_fd (fd, data, len, name, err) < 0)
     {
-      n = write (fd, p, len);
-      if (n < 0)
-        {
-          if (errno == EINTR)
-            continue;
-          int saved = errno;
-          unlinkat (dirfd, tmp, 0);
-          return ocip_error_set (err, saved, "write '%s'", name);
-        }
-      p += n;
-      len -= n;
+      unlinkat (dirfd, tmp, 0);
+      return -(*err)->status;
     }
   if (renameat (dirfd, tmp, dirfd, name) < 0)
     {
       int saved = errno;
       unlinkat (dirfd, tmp, 0);
       return ocip_error_set (err, saved, "replace '%s'", name);
+    }
+  return 0;
+}
+
+int
+ocip_read_regular_fd (int fd, size_t max, const char *what, char **ret, size_t *ret_len, ocip_error_t *err)
+{
+  cleanup_free char *buf = NULL;
+  struct stat st;
+  size_t len = 0;
+  ssize_t n;
+
+  if (fstat (fd, &st) < 0)
+    return ocip_error_set (err, errno, "stat %s", what);
+  if (! S_ISREG (st.st_mode))
+    return ocip_error_set (err, EINVAL, "%s is not a regular file", what);
+  if ((uint64_t) st.st_size > max)
+    return ocip_error_set (err, E2BIG, "%s is %lld bytes, over the limit of %zu", what, (long long) st.st_size, max);
+  /* Room for one byte past the limit: a file growing while read is caught too.  */
+  buf = xmalloc (max + 2);
+  while (len <= max && (n = read (fd, buf + len, max + 1 - len)) != 0)
+    {
+      if (n < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          return ocip_error_set (err, errno, "read %s", what);
+        }
+      len += n;
+    }
+  if (len > max)
+    return ocip_error_set (err, E2BIG, "%s is over the limit of %zu bytes", what, max);
+  buf[len] = '\0';
+  *ret = steal_pointer (&buf);
+  if (ret_len)
+    *ret_len = len;
+  return 0;
+}
+
+int
+ocip_read_file_at (int dirfd, const char *name, size_t max, char **ret, size_t *ret_len, ocip_error_t *err)
+{
+  cleanup_close int fd = openat (dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  cleanup_free char *what = xasprintf ("'%s'", name);
+
+  if (fd < 0)
+    return ocip_error_set (err, errno, "open '%s'", name);
+  return ocip_read_regular_fd (fd, max, what, ret, ret_len, err);
+}
+
+int
+ocip_write_fd (int fd, const void *buf, size_t len, const char *what, ocip_error_t *err)
+{
+  const char *p = buf;
+
+  while (len > 0)
+    {
+      ssize_t n = write (fd, p, len);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return ocip_error_set (err, errno, "write %s", what);
+      p += n;
+      len -= n;
     }
   return 0;
 }

@@ -29,43 +29,6 @@
 
 /* ---- small helpers ---- */
 
-/* Read the regular file NAME under DIRFD (not following a symlink) whole, at most MAX
-   bytes.  *RET (NUL-terminated, owned by the caller) and *RET_LEN.  */
-static int
-read_file_at (int dirfd, const char *name, size_t max, char **ret, size_t *ret_len, ocip_error_t *err)
-{
-  cleanup_close int fd = openat (dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-  cleanup_free char *buf = NULL;
-  size_t len = 0;
-  struct stat st;
-  ssize_t n;
-
-  if (fd < 0)
-    return ocip_error_set (err, errno, "open '%s'", name);
-  if (fstat (fd, &st) < 0)
-    return ocip_error_set (err, errno, "stat '%s'", name);
-  if (! S_ISREG (st.st_mode))
-    return ocip_error_set (err, EINVAL, "'%s' is not a regular file", name);
-  if ((uint64_t) st.st_size > max)
-    return ocip_error_set (err, E2BIG, "'%s' is larger than %zu bytes", name, max);
-  buf = xmalloc (st.st_size + 1);
-  while (len < (size_t) st.st_size)
-    {
-      n = read (fd, buf + len, st.st_size - len);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        return ocip_error_set (err, errno, "read '%s'", name);
-      if (n == 0)
-        break;
-      len += n;
-    }
-  buf[len] = '\0';
-  *ret = steal_pointer (&buf);
-  *ret_len = len;
-  return 0;
-}
-
 /* Append S to the NULL-terminated vector *V unless it is there already.  */
 static void
 strv_add_unique (char ***v, const char *s)
@@ -206,7 +169,7 @@ read_pin (struct ocip_store *store, const char *file, struct ocip_gc_pin *pin, o
   size_t len, i;
   int r;
 
-  if ((r = read_file_at (store->bundles_fd, file, OCIP_LIMIT_JSON_DOCUMENT_SIZE, &text, &len, err)) < 0
+  if ((r = ocip_read_file_at (store->bundles_fd, file, OCIP_LIMIT_JSON_DOCUMENT_SIZE, &text, &len, err)) < 0
       || (r = ocip_json_parse (text, len, OCIP_LIMIT_JSON_DOCUMENT_SIZE, &doc, err)) < 0)
     return r;
   root = ocip_json_root (doc);
@@ -245,7 +208,7 @@ check_pin (struct ocip_gc_pin *pin, bool exclusive)
 
   if (bundle_fd < 0)
     pin->state = errno == ENOENT || errno == ENOTDIR ? OCIP_GC_PIN_NO_BUNDLE : OCIP_GC_PIN_LIVE;
-  else if (read_file_at (bundle_fd, STATE_FILE, OCIP_LIMIT_JSON_DOCUMENT_SIZE, &text, &len, &err) < 0)
+  else if (ocip_read_file_at (bundle_fd, STATE_FILE, OCIP_LIMIT_JSON_DOCUMENT_SIZE, &text, &len, &err) < 0)
     {
       if (err->status != ENOENT)
         pin->state = OCIP_GC_PIN_LIVE;
@@ -444,7 +407,7 @@ read_meta (struct ocip_store *store, struct ocip_gc_layer *l, ocip_error_t *err)
   size_t len;
   int r;
 
-  if ((r = read_file_at (store->layers_fd, path, META_FILE_SIZE, &text, &len, err)) < 0
+  if ((r = ocip_read_file_at (store->layers_fd, path, META_FILE_SIZE, &text, &len, err)) < 0
       || (r = ocip_json_parse (text, len, META_FILE_SIZE, &doc, err)) < 0)
     return r;
   root = ocip_json_root (doc);

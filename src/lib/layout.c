@@ -12,6 +12,7 @@
 #include <oci-prep/blob.h>
 #include <oci-prep/cleanup.h>
 #include <oci-prep/fsroot.h>
+#include <oci-prep/fsutil.h>
 #include <oci-prep/graph.h>
 #include <oci-prep/json.h>
 #include <oci-prep/layout.h>
@@ -22,39 +23,12 @@ static int
 read_layout_file (int dirfd, const char *name, size_t max, char **ret, size_t *ret_len, ocip_error_t *err)
 {
   cleanup_close int fd = -1;
-  cleanup_free char *buf = NULL;
-  struct stat st;
-  size_t len = 0;
-  ssize_t n;
+  cleanup_free char *what = xasprintf ("'%s'", name);
 
   fd = ocip_fsroot_open (dirfd, name, O_RDONLY | O_NOCTTY | O_NONBLOCK, 0, OCIP_FSROOT_NOFOLLOW, err);
   if (fd < 0)
     return ocip_error_wrap (err, "read '%s'", name);
-  if (fstat (fd, &st) < 0)
-    return ocip_error_set (err, errno, "stat '%s'", name);
-  if (! S_ISREG (st.st_mode))
-    return ocip_error_set (err, EINVAL, "'%s' is not a regular file", name);
-  if (st.st_size > (off_t) max)
-    return ocip_error_set (err, E2BIG, "'%s' is %lld bytes, over the limit of %zu", name, (long long) st.st_size,
-                           max);
-  buf = xmalloc (max + 2);
-  /* Read up to one byte past the limit: the file may grow after fstat.  */
-  while (len <= max && (n = read (fd, buf + len, max + 1 - len)) != 0)
-    {
-      if (n < 0)
-        {
-          if (errno == EINTR)
-            continue;
-          return ocip_error_set (err, errno, "read '%s'", name);
-        }
-      len += n;
-    }
-  if (len > max)
-    return ocip_error_set (err, E2BIG, "'%s' is over the limit of %zu bytes", name, max);
-  buf[len] = '\0';
-  *ret = steal_pointer (&buf);
-  *ret_len = len;
-  return 0;
+  return ocip_read_regular_fd (fd, max, what, ret, ret_len, err);
 }
 
 static int

@@ -269,24 +269,6 @@ struct job_report
 };
 
 static int
-write_all (int fd, const void *buf, size_t len)
-{
-  const char *p = buf;
-
-  while (len > 0)
-    {
-      ssize_t n = write (fd, p, len);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        return -1;
-      p += n;
-      len -= n;
-    }
-  return 0;
-}
-
-static int
 read_all (int fd, void *buf, size_t len)
 {
   char *p = buf;
@@ -334,7 +316,9 @@ sandboxed_child (struct batch *b, int out)
       rep.bytes = l->bytes;
       rep.entries = l->entries;
       rep.error_len = l->error ? (uint32_t) strlen (l->error) : 0;
-      if (write_all (out, &rep, sizeof rep) < 0 || (rep.error_len && write_all (out, l->error, rep.error_len) < 0))
+      ocip_error_t ignored = NULL;
+      if (ocip_write_fd (out, &rep, sizeof rep, "the report", &ignored) < 0
+          || (rep.error_len && ocip_write_fd (out, l->error, rep.error_len, "the report", &ignored) < 0))
         _exit (1);
     }
   _exit (0);

@@ -14,6 +14,7 @@
 
 #include <oci-prep/cleanup.h>
 #include <oci-prep/json.h>
+#include <oci-prep/fsutil.h>
 #include <oci-prep/limits.h>
 #include <oci-prep/seccomp.h>
 
@@ -465,34 +466,15 @@ ocip_seccomp_load_file (const char *path, struct ocip_json **ret, ocip_error_t *
   cleanup_close int fd = open (path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
   cleanup_free char *buf = NULL;
   cleanup_json struct ocip_json *doc = NULL;
+  cleanup_free char *what = NULL;
   size_t len = 0;
-  struct stat st;
   int r;
 
   if (fd < 0)
     return ocip_error_set (err, errno, "open seccomp profile '%s'", path);
-  if (fstat (fd, &st) < 0)
-    return ocip_error_set (err, errno, "stat seccomp profile '%s'", path);
-  if (! S_ISREG (st.st_mode))
-    return ocip_error_set (err, EINVAL, "seccomp profile '%s' is not a regular file", path);
-  if ((uint64_t) st.st_size > OCIP_LIMIT_JSON_DOCUMENT_SIZE)
-    return ocip_error_set (err, E2BIG, "seccomp profile '%s' has %lld bytes, over the limit of %u", path,
-                           (long long) st.st_size, OCIP_LIMIT_JSON_DOCUMENT_SIZE);
-  buf = xmalloc (OCIP_LIMIT_JSON_DOCUMENT_SIZE + 1);
-  for (;;)
-    {
-      ssize_t n = read (fd, buf + len, OCIP_LIMIT_JSON_DOCUMENT_SIZE + 1 - len);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        return ocip_error_set (err, errno, "read seccomp profile '%s'", path);
-      if (n == 0)
-        break;
-      len += n;
-      if (len > OCIP_LIMIT_JSON_DOCUMENT_SIZE)
-        return ocip_error_set (err, E2BIG, "seccomp profile '%s' is over the limit of %u bytes", path,
-                               OCIP_LIMIT_JSON_DOCUMENT_SIZE);
-    }
+  what = xasprintf ("seccomp profile '%s'", path);
+  if ((r = ocip_read_regular_fd (fd, OCIP_LIMIT_JSON_DOCUMENT_SIZE, what, &buf, &len, err)) < 0)
+    return r;
   if ((r = ocip_json_parse (buf, len, OCIP_LIMIT_JSON_DOCUMENT_SIZE, &doc, err)) < 0)
     return ocip_error_wrap (err, "seccomp profile '%s'", path);
   if (ocip_json_type (ocip_json_root (doc)) != OCIP_JSON_OBJECT)

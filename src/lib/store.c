@@ -397,21 +397,10 @@ ocip_store_write_meta (struct ocip_store *store, const char *work_name, const ch
 {
   cleanup_free char *path = xasprintf ("%s/meta.json", work_name);
   cleanup_close int fd = openat (store->tmp_fd, path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-  size_t len = strlen (meta_json), done = 0;
-  ssize_t n;
 
   if (fd < 0)
     return ocip_error_set (err, errno, "create '%s'", path);
-  while (done < len)
-    {
-      n = write (fd, meta_json + done, len - done);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        return ocip_error_set (err, errno, "write '%s'", path);
-      done += n;
-    }
-  return 0;
+  return ocip_write_fd (fd, meta_json, strlen (meta_json), path, err);
 }
 
 int

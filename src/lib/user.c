@@ -13,6 +13,7 @@
 
 #include <oci-prep/cleanup.h>
 #include <oci-prep/fsroot.h>
+#include <oci-prep/fsutil.h>
 #include <oci-prep/limits.h>
 #include <oci-prep/user.h>
 
@@ -97,9 +98,7 @@ read_rootfs_file (int rootfd, const char *path, char **ret, ocip_error_t *err)
 {
   ocip_error_t local = NULL;
   cleanup_close int fd = ocip_fsroot_open (rootfd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0, 0, &local);
-  cleanup_free char *buf = NULL;
-  size_t len = 0;
-  struct stat st;
+  cleanup_free char *what = NULL;
 
   if (fd == -ENOENT)
     {
@@ -115,32 +114,8 @@ read_rootfs_file (int rootfd, const char *path, char **ret, ocip_error_t *err)
       ocip_error_release (&local);
       return ocip_error_wrap (err, "rootfs");
     }
-  if (fstat (fd, &st) < 0)
-    return ocip_error_set (err, errno, "stat '%s' in the rootfs", path);
-  if (! S_ISREG (st.st_mode))
-    return ocip_error_set (err, EINVAL, "'%s' in the rootfs is not a regular file", path);
-  if ((uint64_t) st.st_size > OCIP_LIMIT_ROOTFS_FILE_SIZE)
-    return ocip_error_set (err, E2BIG, "'%s' in the rootfs has %lld bytes, over the limit of %u", path,
-                           (long long) st.st_size, OCIP_LIMIT_ROOTFS_FILE_SIZE);
-  /* One byte more than the limit: a file growing while read is caught too.  */
-  buf = xmalloc (OCIP_LIMIT_ROOTFS_FILE_SIZE + 2);
-  for (;;)
-    {
-      ssize_t n = read (fd, buf + len, OCIP_LIMIT_ROOTFS_FILE_SIZE + 1 - len);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        return ocip_error_set (err, errno, "read '%s' in the rootfs", path);
-      if (n == 0)
-        break;
-      len += n;
-      if (len > OCIP_LIMIT_ROOTFS_FILE_SIZE)
-        return ocip_error_set (err, E2BIG, "'%s' in the rootfs is over the limit of %u bytes", path,
-                               OCIP_LIMIT_ROOTFS_FILE_SIZE);
-    }
-  buf[len] = '\0';
-  *ret = steal_pointer (&buf);
-  return 0;
+  what = xasprintf ("'%s' in the rootfs", path);
+  return ocip_read_regular_fd (fd, OCIP_LIMIT_ROOTFS_FILE_SIZE, what, ret, NULL, err);
 }
 
 /* Split LINE in place at ':' into exactly N fields; false when the count differs.  */
