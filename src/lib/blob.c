@@ -149,12 +149,21 @@ ocip_blob_read_all (int layout_dirfd, const struct ocip_descriptor *desc, size_t
   if (desc->size > (int64_t) max)
     return ocip_error_set (err, E2BIG, "blob '%s': size %lld is over the limit of %zu bytes", desc->digest.str,
                            (long long) desc->size, max);
-  if (ocip_cache_document_get (&desc->digest, ret, ret_len))
-    {
-      if ((int64_t) *ret_len == desc->size)
-        return 0;
-      free (*ret);
-    }
+  {
+    /* Outputs are written only on success: a cached copy of another size is no answer.  */
+    char *cached = NULL;
+    size_t cached_len = 0;
+    if (ocip_cache_document_get (&desc->digest, &cached, &cached_len))
+      {
+        if ((int64_t) cached_len == desc->size)
+          {
+            *ret = cached;
+            *ret_len = cached_len;
+            return 0;
+          }
+        free (cached);
+      }
+  }
   if ((r = ocip_blob_open (layout_dirfd, desc, &b, err)) < 0 || (r = ocip_blob_fstat (b, &st, err)) < 0)
     return r;
   buf = xmalloc (desc->size + 1);

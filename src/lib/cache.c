@@ -124,7 +124,7 @@ parse_line (struct ocip_verified_cache *c, char *line)
   char digest[OCIP_DIGEST_STRING_MAX];
   ocip_error_t err = NULL;
 
-  if (sscanf (line, "%136s %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNd64 " %" SCNd64 " %" SCNd64 " %" SCNd64, digest,
+  if (sscanf (line, "%135s %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNd64 " %" SCNd64 " %" SCNd64 " %" SCNd64, digest,
               &id.dev, &id.ino, &id.size, &id.mtime_sec, &id.mtime_nsec, &id.ctime_sec, &id.ctime_nsec)
       != 8)
     return;

@@ -72,6 +72,9 @@ struct ocip_decompress
     ZSTD_DCtx *dctx;
     ZSTD_inBuffer in;
     size_t hint; /* last ZSTD_decompressStream result: 0 when a frame is complete and flushed */
+    uint64_t frame_start; /* stream offset of the current frame */
+    uint64_t checked;     /* stream offset up to which its magic was checked */
+    unsigned char first;  /* the frame's first byte */
   } zs;
 };
 
@@ -404,6 +407,38 @@ zstd_error (size_t r, bool at_frame_boundary, ocip_error_t *err)
     }
 }
 
+/* libzstd also decodes the legacy formats (v0.5-v0.7), but looks for their magic only
+   in its current input buffer, so whether a legacy frame is taken depended on read
+   sizes.  Only zstd frames (28 b5 2f fd) and skippable frames (5? 2a 4d 18) are layer
+   data: each frame's four magic bytes are checked, one by one as they arrive, before
+   libzstd sees them.  */
+static int
+zstd_check_magic (struct ocip_decompress *d, ocip_error_t *err)
+{
+  static const unsigned char zstd_magic[4] = { 0x28, 0xb5, 0x2f, 0xfd };
+  static const unsigned char skippable_magic[4] = { 0x50, 0x2a, 0x4d, 0x18 };
+  uint64_t at = d->total_in - (d->zs.in.size - d->zs.in.pos);
+  const unsigned char *in = d->zs.in.src;
+
+  for (; d->zs.checked < d->zs.frame_start + 4 && d->zs.checked < d->total_in; d->zs.checked++)
+    {
+      unsigned k = (unsigned) (d->zs.checked - d->zs.frame_start);
+      unsigned char c = in[d->zs.in.pos + (d->zs.checked - at)];
+      bool ok;
+
+      if (d->zs.checked < at)
+        continue; /* consumed already: checked when it was in the buffer */
+      if (k == 0)
+        d->zs.first = c;
+      ok = d->zs.first == zstd_magic[0] ? c == zstd_magic[k]
+                                         : (k == 0 ? (c & 0xf0) == skippable_magic[0] : c == skippable_magic[k]);
+      if (! ok)
+        return ocip_error_set (err, EBADMSG, d->zs.frame_start ? "zstd: trailing data after the end of the stream"
+                                                               : "zstd: not a zstd stream");
+    }
+  return 0;
+}
+
 static ssize_t
 zstd_read (struct ocip_decompress *d, void *buf, size_t len, ocip_error_t *err)
 {
@@ -429,11 +464,15 @@ zstd_read (struct ocip_decompress *d, void *buf, size_t len, ocip_error_t *err)
       if (at_frame_boundary && d->zs.in.pos == d->zs.in.size)
         return 0;
 
+      if (zstd_check_magic (d, err) < 0)
+        return -EBADMSG;
       /* Without new input this still flushes what a full output buffer left behind.  */
       r = ZSTD_decompressStream (d->zs.dctx, &out, &d->zs.in);
       if (ZSTD_isError (r))
         return zstd_error (r, at_frame_boundary, err);
       d->zs.hint = r;
+      if (r == 0)
+        d->zs.frame_start = d->zs.checked = d->total_in - (d->zs.in.size - d->zs.in.pos);
       if (out.pos > 0)
         return out.pos;
       if (r != 0 && d->zs.in.pos == d->zs.in.size && d->eof)

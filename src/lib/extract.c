@@ -146,7 +146,7 @@ make_parents (struct extraction *x, const char *path, ocip_error_t *err)
   if (cur < 0)
     return ocip_error_set (err, errno, "open the layer root");
   /* One step per component from the last directory, never following anything: linear
-     in the depth.  A symlink on the way hands over to the resolver, from there.  */
+     in the depth.  A symlink on the way is resolved inside the root, once.  */
   while ((slash = strchr (name, '/')) != NULL)
     {
       int fd;
@@ -161,16 +161,26 @@ make_parents (struct extraction *x, const char *path, ocip_error_t *err)
         }
       if (fd < 0)
         {
+          int saved = errno;
           struct stat st;
-          if ((errno == ENOTDIR || errno == ELOOP) && fstatat (cur, name, &st, AT_SYMLINK_NOFOLLOW) == 0
+
+          if ((saved == ENOTDIR || saved == ELOOP) && fstatat (cur, name, &st, AT_SYMLINK_NOFOLLOW) == 0
               && S_ISLNK (st.st_mode))
             {
-              *slash = '/';
-              return make_parents_slow (x, path, name - prefix, err);
+              /* Resolve the symlink inside the root once and go on from where it leads;
+                 one that dangles takes the per-prefix way (it creates nothing).  */
+              fd = ocip_fsroot_open (x->rootfd, prefix, O_PATH | O_DIRECTORY, 0, 0, err);
+              if (fd < 0)
+                {
+                  ocip_error_release (err);
+                  *slash = '/';
+                  return make_parents_slow (x, path, name - prefix, err);
+                }
             }
-          if (errno == ENOTDIR)
+          else if (saved == ENOTDIR)
             return ocip_error_set (err, ENOTDIR, "parent '%s' is not a directory", prefix);
-          return ocip_error_set (err, errno, "open directory '%s'", prefix);
+          else
+            return ocip_error_set (err, saved, "open directory '%s'", prefix);
         }
       ocip_closep (&cur);
       cur = fd;
@@ -674,8 +684,11 @@ implied_dirs (struct extraction *x)
 
   for (i = 0; i < x->n_dirs; i++)
     listed[i] = x->dirs[i].path;
-  qsort (listed, x->n_dirs, sizeof *listed, compare_strings);
-  qsort (x->implied, x->n_implied, sizeof *x->implied, compare_strings);
+  /* qsort's base is declared nonnull even for no elements.  */
+  if (x->n_dirs > 0)
+    qsort (listed, x->n_dirs, sizeof *listed, compare_strings);
+  if (x->n_implied > 0)
+    qsort (x->implied, x->n_implied, sizeof *x->implied, compare_strings);
   for (i = 0; i < x->n_implied; i++)
     {
       if (n > 0 && strcmp (out[n - 1], x->implied[i]) == 0)

@@ -95,7 +95,7 @@ ocip_read_regular_fd (int fd, size_t max, const char *what, char **ret, size_t *
 {
   cleanup_free char *buf = NULL;
   struct stat st;
-  size_t len = 0;
+  size_t len = 0, cap;
   ssize_t n;
 
   if (fstat (fd, &st) < 0)
@@ -104,16 +104,26 @@ ocip_read_regular_fd (int fd, size_t max, const char *what, char **ret, size_t *
     return ocip_error_set (err, EINVAL, "%s is not a regular file", what);
   if ((uint64_t) st.st_size > max)
     return ocip_error_set (err, E2BIG, "%s is %lld bytes, over the limit of %zu", what, (long long) st.st_size, max);
-  /* Room for one byte past the limit: a file growing while read is caught too.  */
-  buf = xmalloc (max + 2);
-  while (len <= max && (n = read (fd, buf + len, max + 1 - len)) != 0)
+  /* Sized by the file, growing if the file does, up to one byte past the limit: a file
+     growing while read is caught too.  */
+  cap = (size_t) st.st_size + 1;
+  buf = xmalloc (cap + 1);
+  while (len <= max)
     {
+      if (len == cap)
+        {
+          cap = cap * 2 > max + 1 ? max + 1 : cap * 2;
+          buf = xrealloc (buf, cap + 1);
+        }
+      n = read (fd, buf + len, cap - len);
       if (n < 0)
         {
           if (errno == EINTR)
             continue;
           return ocip_error_set (err, errno, "read %s", what);
         }
+      if (n == 0)
+        break;
       len += n;
     }
   if (len > max)

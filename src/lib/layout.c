@@ -263,7 +263,6 @@ ocip_layout_select (struct ocip_layout *layout, const struct ocip_image_ref *ref
   *ret = xcalloc (index->n_manifests + 1, sizeof **ret);
   if (ref->has_digest)
     {
-      cleanup_free char *list = NULL;
       struct ocip_graph *g = NULL;
       int r;
 
