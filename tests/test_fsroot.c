@@ -22,7 +22,15 @@
 
 #include <criterion/criterion.h>
 #include <seccomp.h>
-#ifdef __SANITIZE_ADDRESS__
+/* gcc says __SANITIZE_ADDRESS__, clang __has_feature (address_sanitizer).  */
+#if defined(__SANITIZE_ADDRESS__)
+#define OCIP_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define OCIP_ASAN 1
+#endif
+#endif
+#ifdef OCIP_ASAN
 #include <sanitizer/lsan_interface.h>
 #endif
 
@@ -136,7 +144,7 @@ static void
 expect_no_leaks (void)
 {
   cr_assert_eq (count_fds (), fds_at_start, "file descriptors leaked");
-#ifdef __SANITIZE_ADDRESS__
+#ifdef OCIP_ASAN
   cr_assert_eq (__lsan_do_recoverable_leak_check (), 0, "memory leaked");
 #endif
 }

@@ -765,6 +765,8 @@ Test (spec, python_parses_the_config)
   cleanup_free char *text = NULL;
   cleanup_doc struct ocip_json *doc = generate_at (rootfd, c, &o, &text);
   cleanup_free char *path = path_in ("config.json");
+
+  cr_assert_not_null (doc);
   struct tu_result r;
 
   if (! tu_have ("python3"))

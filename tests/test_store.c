@@ -40,9 +40,15 @@ setup (void)
 
 /* Undo what a test left even when it failed half-way: containers, mounts (detached,
    deepest first, so that removing TMP never reaches into a layer store).  */
+/* What py() printed, freed at teardown (assertions use it inline).  */
+static char *py_outputs[64];
+static size_t n_py_outputs;
+
 static void
 teardown (void)
 {
+  while (n_py_outputs > 0)
+    free (py_outputs[--n_py_outputs]);
   tu_workdir_free (&tmp, &layout, &store);
 }
 
@@ -103,16 +109,15 @@ py (const char *json, const char *expr)
   free (doc);
   free (script);
   free (code);
+  if (n_py_outputs < sizeof py_outputs / sizeof py_outputs[0])
+    py_outputs[n_py_outputs++] = out;
   return out;
 }
 
 static long
 py_long (const char *json, const char *expr)
 {
-  char *s = py (json, expr);
-  long v = atol (s);
-  free (s);
-  return v;
+  return atol (py (json, expr));
 }
 
 /* Entries of SUB under the store ("." and ".." excluded); -1 if it does not exist.  */

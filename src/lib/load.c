@@ -529,6 +529,9 @@ ocip_load (struct ocip_store *store, struct ocip_plan *const *plans, size_t n_pl
               ocip_closep (&job->lock_fd);
               continue;
             }
+          /* The lock is ours: a work area of this layer is a dead process's (one killed
+             while its extraction child still held the lock when the store was opened).  */
+          discard_orphans (store, job);
           locked[b.n_jobs++] = job;
         }
       if (b.n_jobs > 0)
