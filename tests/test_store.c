@@ -453,8 +453,16 @@ Test (store, gc_never_removes_pinned_layers)
   n_layers = busybox_images (2);
   img = tu_fmt ("%s:bb0", layout);
   free (data_image ("loose", "etc/loose", 4096, 1, a));
-  free (PREP_OK ("load", tu_fmt ("%s:loose", layout)));
-  free (PREP_OK ("load", tu_fmt ("%s:bb1", layout)));
+  {
+    char *arg = tu_fmt ("%s:loose", layout);
+    free (PREP_OK ("load", arg));
+    free (arg);
+  }
+  {
+    char *arg = tu_fmt ("%s:bb1", layout);
+    free (PREP_OK ("load", arg));
+    free (arg);
+  }
   cr_assert_eq (count_entries ("layers"), (int) n_layers, "all but bb0's top, and the loose one");
   free (PREP_OK ("bundle", img, bundle));
   cr_assert_gt (count_entries ("l"), 0, "the bundle made short links");
@@ -484,7 +492,11 @@ Test (store, a_removal_interrupted_by_a_crash_is_finished_later)
 {
   char id[200], *from, *to, *json;
 
-  free (PREP_OK ("load", data_image ("x", "etc/x", 5000, 3, id)));
+  {
+    char *img = data_image ("x", "etc/x", 5000, 3, id);
+    free (PREP_OK ("load", img));
+    free (img);
+  }
   /* What a gc killed between its rename and the end of its rmtree leaves.  */
   from = layer_path (id, NULL);
   to = tu_fmt ("%s/tmp/sha256-%s.gc-0000abcd", store, id + 7);
@@ -562,7 +574,11 @@ Test (store, gc_max_size_removes_least_recently_used_first)
   free (max);
 
   /* A load is a use: the layer is extracted again and counts as new.  */
-  free (PREP_OK ("load", tu_fmt ("%s:l0", layout)));
+  {
+    char *arg = tu_fmt ("%s:l0", layout);
+    free (PREP_OK ("load", arg));
+    free (arg);
+  }
   json = PREP_OK ("store", "gc", "--json", "--max-size", "1");
   expr = tu_fmt ("[l['diffID'] for l in d['removed']] == ['%s', '%s']", ids[2], ids[0]);
   cr_assert_str_eq (py (json, expr), "True", "%s", json);
@@ -604,7 +620,11 @@ Test (store, gc_dry_run_removes_nothing)
   char ids[3][200], *json, *out;
 
   three_aged_layers (ids);
-  free (PREP_OK ("load", tu_fmt ("%s:l0", layout)));
+  {
+    char *arg = tu_fmt ("%s:l0", layout);
+    free (PREP_OK ("load", arg));
+    free (arg);
+  }
   json = PREP_OK ("store", "gc", "--json", "--dry-run");
   cr_assert_eq (py_long (json, "len (d['removed'])"), 3, "%s", json);
   cr_assert_str_eq (py (json, "d['freed'] > 0 and d['remaining'] == 0"), "True", "%s", json);
@@ -623,7 +643,11 @@ Test (store, gc_skips_a_layer_whose_lock_is_held)
   pid_t pid;
   char c;
 
-  free (PREP_OK ("load", data_image ("x", "etc/x", 5000, 3, id)));
+  {
+    char *img = data_image ("x", "etc/x", 5000, 3, id);
+    free (PREP_OK ("load", img));
+    free (img);
+  }
   lock = tu_fmt ("%s/locks/sha256-%s", store, id + 7);
   FX_CHECK (pipe (ready) == 0 && pipe (go) == 0);
   pid = fork ();
@@ -665,7 +689,11 @@ Test (store, stale_pins_do_not_protect_and_are_reported)
 {
   char id[200], *pin, *record, *json, *out;
 
-  free (PREP_OK ("load", data_image ("x", "etc/x", 5000, 3, id)));
+  {
+    char *img = data_image ("x", "etc/x", 5000, 3, id);
+    free (PREP_OK ("load", img));
+    free (img);
+  }
   pin = tu_fmt ("%s/bundles/0123abcd.json", store);
   record = tu_fmt ("{\"id\":\"0123abcd\",\"bundle\":\"%s/gone\",\"rootfsPath\":\"%s/gone/rootfs\",\"image\":\"x\","
                    "\"layers\":[\"%s\"]}",
@@ -711,8 +739,16 @@ Test (store, fsck_finds_and_repairs_missing_meta_and_dangling_links)
 {
   char a[200], b[200], *p, *out, *json;
 
-  free (PREP_OK ("load", data_image ("a", "etc/a", 3000, 1, a)));
-  free (PREP_OK ("load", data_image ("b", "etc/b", 3000, 2, b)));
+  {
+    char *img = data_image ("a", "etc/a", 3000, 1, a);
+    free (PREP_OK ("load", img));
+    free (img);
+  }
+  {
+    char *img = data_image ("b", "etc/b", 3000, 2, b);
+    free (PREP_OK ("load", img));
+    free (img);
+  }
   out = PREP_OK ("store", "fsck");
   cr_assert (strstr (out, "checked 2 layers, 0 short links, 0 pins: 0 problems"), "%s", out);
   free (out);
@@ -751,7 +787,11 @@ Test (store, fsck_finds_and_repairs_missing_meta_and_dangling_links)
   cr_assert_eq (count_entries ("tmp"), 0);
 
   /* The repaired layer is simply extracted again.  */
-  json = PREP_OK ("--json", "load", tu_fmt ("%s:a", layout));
+  {
+    char *arg = tu_fmt ("%s:a", layout);
+    json = PREP_OK ("--json", "load", arg);
+    free (arg);
+  }
   cr_assert_eq (tu_count (json, "\"extracted\""), 1, "%s", json);
   free (json);
 }
@@ -760,7 +800,11 @@ Test (store, fsck_deep_finds_a_corrupted_file)
 {
   char a[200], *p, *out, *json;
 
-  free (PREP_OK ("load", data_image ("a", "etc/a", 70000, 1, a)));
+  {
+    char *img = data_image ("a", "etc/a", 70000, 1, a);
+    free (PREP_OK ("load", img));
+    free (img);
+  }
   out = PREP_OK ("store", "fsck", "--deep");
   cr_assert (strstr (out, "content verified for 1 layers, 0 without"), "%s", out);
   free (out);
@@ -788,7 +832,11 @@ Test (store, fsck_deep_finds_a_corrupted_file)
   free (out);
   cr_assert (! has_layer (a));
   free (PREP_OK ("store", "fsck", "--deep"));
-  json = PREP_OK ("--json", "load", tu_fmt ("%s:a", layout));
+  {
+    char *arg = tu_fmt ("%s:a", layout);
+    json = PREP_OK ("--json", "load", arg);
+    free (arg);
+  }
   cr_assert_eq (tu_count (json, "\"extracted\""), 1, "%s", json);
   free (json);
   free (PREP_OK ("store", "fsck", "--deep"));
@@ -875,7 +923,11 @@ Test (store, concurrent_bundles_and_gc_loop, .timeout = 240)
   tu_need ("runc", teardown);
   n_layers = busybox_images (4);
   /* Something for gc to remove meanwhile.  */
-  free (PREP_OK ("load", data_image ("loose", "etc/loose", 50000, 9, loose)));
+  {
+    char *img = data_image ("loose", "etc/loose", 50000, 9, loose);
+    free (PREP_OK ("load", img));
+    free (img);
+  }
 
   /* gc runs in a loop from before the first bundle starts until the last one ends;
      each run logs a line, and a failed run the word "fail".  */
