@@ -2,8 +2,10 @@
 /* Helpers shared by the libFuzzer harnesses: oracles for the library's contracts, scratch directories. */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -16,6 +18,17 @@
 #include <oci-prep/fsutil.h>
 
 #include "fuzz_common.h"
+
+/* UBSan stops at its first report, as ASan does.  The checks are built recoverable only
+   so that fuzz/run can suppress a known report (fuzz/ubsan.supp) while it is being
+   fixed; everywhere else, UB aborts and libFuzzer keeps the input.  */
+const char *__ubsan_default_options (void);
+
+const char *
+__ubsan_default_options (void)
+{
+  return "halt_on_error=1:print_stacktrace=1";
+}
 
 void
 fuzz_fail (const char *file, int line, const char *cond, const char *fmt, ...)
@@ -33,6 +46,12 @@ fuzz_fail (const char *file, int line, const char *cond, const char *fmt, ...)
 long
 fuzz_check_result (const char *what, long r, ocip_error_t *err)
 {
+  static int verbose = -1;
+
+  if (verbose < 0)
+    verbose = getenv ("OCIP_FUZZ_VERBOSE") != NULL;
+  if (verbose)
+    fprintf (stderr, "oci-prep-fuzz: %s: %ld%s%s\n", what, r, *err ? ": " : "", *err ? (*err)->msg : "");
   if (r < 0)
     {
       FUZZ_CHECK (*err != NULL, "%s returned %ld without setting the error", what, r);
@@ -64,6 +83,33 @@ remove_scratch (void)
   ocip_error_release (&err);
 }
 
+/* Scratch directories of processes that are gone: libFuzzer's fork mode ends its
+   children without running atexit handlers, and a crash never runs them.  */
+static void
+remove_stale_scratch (const char *base, const char *name)
+{
+  cleanup_dir DIR *dir = opendir (base);
+  cleanup_free char *prefix = xasprintf ("ocip-fuzz-%s.", name);
+  struct dirent *de;
+
+  if (dir == NULL)
+    return;
+  while ((de = readdir (dir)) != NULL)
+    {
+      char *end;
+      long pid;
+      if (strncmp (de->d_name, prefix, strlen (prefix)) != 0)
+        continue;
+      pid = strtol (de->d_name + strlen (prefix), &end, 10);
+      if (*end == '\0' && pid > 0 && kill ((pid_t) pid, 0) < 0 && errno == ESRCH)
+        {
+          ocip_error_t err = NULL;
+          ocip_rmtree_at (dirfd (dir), de->d_name, &err);
+          ocip_error_release (&err);
+        }
+    }
+}
+
 const char *
 fuzz_scratch_dir (const char *name, int *ret_fd)
 {
@@ -73,6 +119,7 @@ fuzz_scratch_dir (const char *name, int *ret_fd)
 
   if (stat (base, &st) < 0 || ! S_ISDIR (st.st_mode) || access (base, W_OK) < 0)
     base = getenv ("TMPDIR") ? getenv ("TMPDIR") : "/tmp";
+  remove_stale_scratch (base, name);
   snprintf (scratch_path, sizeof scratch_path, "%s/ocip-fuzz-%s.%d", base, name, (int) getpid ());
   remove_scratch ();
   if (mkdir (scratch_path, 0700) < 0)
@@ -110,17 +157,23 @@ fuzz_write_at (int dirfd, const char *name, const void *data, size_t len)
   close (fd);
 }
 
-void
-fuzz_check_fds (void)
+int
+fuzz_fd_mark (void)
 {
-  static int baseline = -1;
   int fd = dup (2);
 
-  if (fd >= 0)
-    close (fd);
-  if (baseline < 0)
-    baseline = fd;
-  FUZZ_CHECK (fd <= baseline, "a file descriptor leaked: the lowest free fd is %d, it was %d", fd, baseline);
+  FUZZ_CHECK (fd >= 0, "dup: %s", strerror (errno));
+  close (fd);
+  return fd;
+}
+
+void
+fuzz_check_fds (int mark)
+{
+  int now = fuzz_fd_mark ();
+
+  FUZZ_CHECK (now <= mark, "a file descriptor leaked: the lowest free fd is %d, it was %d before the input", now,
+              mark);
 }
 
 bool

@@ -30,7 +30,8 @@ void fuzz_fail (const char *file, int line, const char *cond, const char *fmt, .
 
 /* The error contract of STYLE.md: a failing call returns a negative errno and sets
    *ERR with that class; a successful one leaves *ERR alone.  R is the call's return.
-   Releases ERR.  Returns R.  */
+   Releases ERR.  Returns R.  With OCIP_FUZZ_VERBOSE set in the environment, prints
+   every result and error message (to see what a seed reaches).  */
 long fuzz_check_result (const char *what, long r, ocip_error_t *err);
 
 /* A NUL-terminated copy of LEN bytes at DATA (cut at the first NUL), owned by the
@@ -38,7 +39,7 @@ long fuzz_check_result (const char *what, long r, ocip_error_t *err);
 char *fuzz_strndup (const uint8_t *data, size_t len);
 
 /* Create a scratch directory "<base>/ocip-fuzz-NAME.<pid>" (base: /dev/shm, else
-   $TMPDIR or /tmp), removed again at exit.  Returns its path (static storage) and an
+   $TMPDIR or /tmp), removed again at exit; those of dead processes are removed first.  Returns its path (static storage) and an
    O_RDONLY|O_DIRECTORY fd to it in *RET_FD; aborts on failure.  */
 const char *fuzz_scratch_dir (const char *name, int *ret_fd);
 
@@ -46,9 +47,12 @@ const char *fuzz_scratch_dir (const char *name, int *ret_fd);
    directory included).  Aborts on failure: these are the harness' own files.  */
 void fuzz_write_at (int dirfd, const char *name, const void *data, size_t len);
 
-/* Check that no file descriptor leaked since the first call: the lowest free fd may not
-   grow.  */
-void fuzz_check_fds (void);
+/* File descriptor leaks: fuzz_fd_mark() at the start of an input returns the lowest free
+   fd; fuzz_check_fds(MARK) at its end checks that it did not grow (a leaked fd takes
+   the lowest free slot).  Not a count of all fds: libFuzzer's symbolizer may open pipes
+   between inputs.  */
+int fuzz_fd_mark (void);
+void fuzz_check_fds (int mark);
 
 /* Make openat2(2) fail with ENOSYS in this process, so that ocip_fsroot resolves paths
    with its fallback walk.  Done when the environment has OCIP_FUZZ_NO_OPENAT2=1;

@@ -146,6 +146,7 @@ LLVMFuzzerInitialize (int *argc, char ***argv)
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
+  int fd_mark = fuzz_fd_mark ();
   struct source src = { data, size, 0 };
   struct ocip_extract_limits limits = { .max_bytes = 1ull << 30, .max_entries = 4096 };
   struct ocip_extract_stats stats = { 0 };
@@ -162,14 +163,28 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   r = fuzz_check_result ("ocip_extract_tar", ocip_extract_tar (rootfd, read_input, &src, &limits, &stats, &err),
                          &err);
   if (r == 0)
-    FUZZ_CHECK (stats.entries <= limits.max_entries && stats.bytes <= limits.max_bytes,
-                "limits passed: %llu entries, %llu bytes", (unsigned long long) stats.entries,
-                (unsigned long long) stats.bytes);
+    {
+      size_t i;
+
+      FUZZ_CHECK (stats.entries <= limits.max_entries && stats.bytes <= limits.max_bytes,
+                  "limits passed: %llu entries, %llu bytes", (unsigned long long) stats.entries,
+                  (unsigned long long) stats.bytes);
+      /* Implied directories: sorted, distinct, relative.  */
+      for (i = 0; stats.implied_dirs && stats.implied_dirs[i]; i++)
+        {
+          FUZZ_CHECK (i == 0 || strcmp (stats.implied_dirs[i - 1], stats.implied_dirs[i]) < 0,
+                      "implied directories not sorted or repeated: '%s', '%s'", stats.implied_dirs[i - 1],
+                      stats.implied_dirs[i]);
+          FUZZ_CHECK (stats.implied_dirs[i][0] != '\0' && stats.implied_dirs[i][0] != '/',
+                      "implied directory '%s'", stats.implied_dirs[i]);
+        }
+    }
+  ocip_extract_stats_clear (&stats);
   close (rootfd);
 
   if (ocip_rmtree_at (basefd, "root", &err) < 0)
     fuzz_fail (__FILE__, __LINE__, "rmtree", "remove the extracted tree: %s", err->msg);
   check_sentinels ();
-  fuzz_check_fds ();
+  fuzz_check_fds (fd_mark);
   return 0;
 }

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <oci-prep/cache.h>
 #include <oci-prep/cleanup.h>
 #include <oci-prep/digest.h>
 #include <oci-prep/image.h>
@@ -20,10 +21,11 @@
 #include "fuzz_common.h"
 
 /* The input is up to MAX_SEGMENTS + 1 segments separated by NUL bytes (JSON text never
-   holds one): segment 0 is index.json, segments 1..8 are written as blobs under their
+   holds one): segment 0 is index.json, segments 1..24 are written as blobs under their
    own sha256.  In a segment, "$D<c>" becomes the digest of blob <c> and "$S<c>" its size,
-   where <c> is a later segment ('1'..'8', so blobs form a DAG: content addressing makes a
-   real cycle impossible) or one of the fixed blobs written once per process:
+   where <c> names a later segment ('1'..'9' for 1..9, 'a'..'o' for 10..24: blobs form a
+   DAG, as content addressing makes a real cycle impossible; nesting deeper than
+   OCIP_LIMIT_INDEX_DEPTH is possible) or one of the fixed blobs written once per process:
      M  a good OCI manifest (config C, one gzip layer L)   C  its config   L  its layer
      I  an OCI index naming M for linux/amd64 with ref "latest"
      H  M again, stored as sha512
@@ -31,7 +33,7 @@
      Y  a symlink to M's blob                               R  a directory
      G  a digest with no blob at all
    Anything else after '$' is left as it is.  */
-#define MAX_SEGMENTS 8
+#define MAX_SEGMENTS 24
 
 struct blob
 {
@@ -155,6 +157,17 @@ append (char **buf, size_t *len, size_t *cap, const char *s, size_t n)
   (*buf)[*len] = '\0';
 }
 
+/* The segment a placeholder character names, or 0.  */
+static size_t
+segment_of (char c)
+{
+  if (c >= '1' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c < 'a' + MAX_SEGMENTS - 9)
+    return c - 'a' + 10;
+  return 0;
+}
+
 /* Segment SELF with its placeholders replaced; SEGS holds the later segments' blobs.  */
 static char *
 expand (const char *s, size_t n, size_t self, const struct blob *segs, size_t *ret_len)
@@ -169,8 +182,9 @@ expand (const char *s, size_t n, size_t self, const struct blob *segs, size_t *r
       if (s[i] == '$' && i + 2 < n && (s[i + 1] == 'D' || s[i + 1] == 'S'))
         {
           char c = s[i + 2];
-          if (c >= '1' && c <= '0' + MAX_SEGMENTS && (size_t) (c - '0') > self && segs[c - '0'].set)
-            b = &segs[c - '0'];
+          size_t k = segment_of (c);
+          if (k > self && segs[k].set)
+            b = &segs[k];
           else
             b = fixed_blob (c);
         }
@@ -206,10 +220,11 @@ is_fixed_name (const struct ocip_digest *d)
 }
 
 static void
-check_plan (const struct ocip_plan *plan)
+check_plan (struct ocip_plan *plan)
 {
   size_t i;
 
+  ocip_plan_chain_ids (plan);
   FUZZ_CHECK (ocip_media_type_kind (plan->manifest_desc.media_type) == OCIP_KIND_MANIFEST,
               "resolved to a '%s'", plan->manifest_desc.media_type);
   FUZZ_CHECK (plan->n_layers == plan->manifest->n_layers && plan->n_layers == plan->config->n_diff_ids,
@@ -245,7 +260,7 @@ try_verify (void)
   if (fuzz_check_result ("ocip_layout_open", ocip_layout_open (layout_path, &layout, &err), &err) < 0)
     return;
   if (fuzz_check_result ("ocip_verify",
-                         ocip_verify (layout, layout->index->manifests, layout->index->n_manifests, 1, &report, &err),
+                         ocip_verify (layout, layout->index->manifests, layout->index->n_manifests, 1, NULL, &report, &err),
                          &err)
       == 0)
     {
@@ -260,6 +275,33 @@ try_verify (void)
       ocip_verify_report_free (report);
     }
   ocip_layout_free (layout);
+}
+
+/* The in-process document cache (cache.h) outlives an input: empty it before each one,
+   so that every input behaves the same alone as after others (a crash must reproduce
+   from its input) while the cache is still exercised within the input.  There is no
+   call to empty it: push more dummy entries than it can hold, then check that the fixed
+   documents (read by nearly every input) are gone.  */
+#define CACHE_FLUSH_ENTRIES 1024
+
+static void
+flush_document_cache (void)
+{
+  static const char letters[] = "MCIH";
+  struct ocip_digest dummy = { .alg = OCIP_DIGEST_SHA256 };
+  size_t i, len;
+  char *buf;
+
+  for (i = 0; i < CACHE_FLUSH_ENTRIES; i++)
+    {
+      snprintf (dummy.str, sizeof dummy.str, "fuzz-flush-%zu", i);
+      ocip_cache_document_put (&dummy, "", 0);
+    }
+  for (i = 0; letters[i]; i++)
+    {
+      FUZZ_CHECK (! ocip_cache_document_get (&fixed_blob (letters[i])->digest, &buf, &len),
+                  "the document cache holds more than %d entries: raise CACHE_FLUSH_ENTRIES", CACHE_FLUSH_ENTRIES);
+    }
 }
 
 int
@@ -283,6 +325,7 @@ LLVMFuzzerInitialize (int *argc, char ***argv)
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
+  int fd_mark = fuzz_fd_mark ();
   struct blob segs[MAX_SEGMENTS + 1] = { 0 };
   char *written[MAX_SEGMENTS + 1] = { NULL };
   const char *start[MAX_SEGMENTS + 1];
@@ -291,6 +334,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   static const struct ocip_platform arm64 = { (char *) "linux", (char *) "arm64", NULL };
   static const struct ocip_platform amd64 = { (char *) "linux", (char *) "amd64", NULL };
 
+  flush_document_cache ();
   /* Split into segments.  */
   while (n <= MAX_SEGMENTS)
     {
@@ -340,6 +384,6 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         unlinkat (layoutfd, written[i], 0);
         free (written[i]);
       }
-  fuzz_check_fds ();
+  fuzz_check_fds (fd_mark);
   return 0;
 }
