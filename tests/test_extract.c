@@ -23,6 +23,7 @@
 #include <oci-prep/error.h>
 #include <oci-prep/extract.h>
 #include <oci-prep/sandbox.h>
+#include <oci-prep/treehash.h>
 
 extern void __lsan_do_leak_check (void) __attribute__ ((weak));
 #include <oci-prep/limits.h>
@@ -2032,6 +2033,66 @@ Test (extract, bytes_limit)
 }
 
 /* A sparse file declaring 1 TiB with one byte of data: the declared size counts.  */
+/* The content digests extraction computes while writing are the ones a read of the
+   tree gives: files of one and of many blocks, an empty file, a file replaced by a later
+   entry of the same name (its inode may be reused), hardlinks, a sparse file (left to
+   the read).  */
+Test (extract, content_digests_match_a_read_back)
+{
+  struct fx_tar *t = fx_tar_new_format ("pax");
+  struct archive_entry *e = fx_entry_new ("sparse", AE_IFREG, 0644);
+  size_t big_len = 700 * 1024, i, n_regular = 0;
+  char *big = xmalloc (big_len + 1), *sparse = xzalloc (MIB);
+  struct ocip_digest read_back, known;
+  struct stat st;
+
+  for (i = 0; i < big_len; i++)
+    big[i] = (char) ('a' + (i * 7 + i / 4093) % 26);
+  big[big_len] = '\0';
+  memcpy (sparse + 512 * 1024, "data", 4);
+  fx_tar_dir (t, "d", 0755);
+  fx_tar_file (t, "d/small", 0644, "small");
+  fx_tar_file (t, "d/big", 0644, big);
+  fx_tar_file (t, "d/empty", 0600, "");
+  fx_tar_file (t, "d/replaced", 0644, "first version");
+  fx_tar_hardlink (t, "d/link-to-small", "d/small");
+  fx_tar_file (t, "d/replaced", 0644, "second version, longer");
+  fx_tar_file (t, "d/x1", 0644, "x1");
+  fx_tar_file (t, "d/x1", 0644, "x1 again");
+  archive_entry_set_size (e, (la_int64_t) MIB);
+  archive_entry_sparse_add_entry (e, 512 * 1024, 4096);
+  tar_entry (t, e, sparse, MIB);
+  assert_ok (extract_ex (t, 777, NULL));
+
+  /* One record per inode, sorted, none for the sparse file.  */
+  for (i = 0; i < stats.n_contents; i++)
+    {
+      cr_assert_eq (strlen (stats.contents[i].digest), OCIP_CONTENT_DIGEST_LEN);
+      if (i > 0)
+        cr_assert_lt (stats.contents[i - 1].ino, stats.contents[i].ino, "sorted, one per inode");
+    }
+  st = lst ("sparse");
+  for (i = 0; i < stats.n_contents; i++)
+    cr_assert_neq (stats.contents[i].ino, st.st_ino, "a sparse file is read back, not recorded");
+  n_regular = 5; /* small (+ its link), big, empty, replaced, x1 */
+  cr_assert_eq (stats.n_contents, n_regular, "%zu records", stats.n_contents);
+
+  cr_assert_eq (ocip_treehash (rootfd, OCIP_DIGEST_SHA256, OCIP_TREEHASH_FORMAT_2, NULL, 0, &read_back, &err), 0,
+                "%s", err ? err->msg : "");
+  cr_assert_eq (ocip_treehash (rootfd, OCIP_DIGEST_SHA256, OCIP_TREEHASH_FORMAT_2, stats.contents,
+                               stats.n_contents, &known, &err),
+                0, "%s", err ? err->msg : "");
+  cr_assert_str_eq (known.str, read_back.str);
+
+  /* Format 1 (SHA-256 per file, read back) is another digest of the same tree.  */
+  cr_assert_eq (ocip_treehash (rootfd, OCIP_DIGEST_SHA256, OCIP_TREEHASH_FORMAT_1, NULL, 0, &read_back, &err), 0,
+                "%s", err ? err->msg : "");
+  cr_assert_str_neq (known.str, read_back.str);
+  cr_assert_eq (ocip_treehash (rootfd, OCIP_DIGEST_SHA256, 3, NULL, 0, &read_back, &err), -EINVAL);
+  free (big);
+  free (sparse);
+}
+
 Test (extract, sparse_bomb_refused)
 {
   struct ocip_extract_limits limits;

@@ -304,7 +304,7 @@ tree_digest (const char *dir)
   struct ocip_digest d;
 
   FX_CHECK (fd >= 0);
-  cr_assert_eq (ocip_treehash (fd, OCIP_DIGEST_SHA256, &d, &err), 0, "%s", err ? err->msg : "");
+  cr_assert_eq (ocip_treehash (fd, OCIP_DIGEST_SHA256, OCIP_TREEHASH_FORMAT_CURRENT, NULL, 0, &d, &err), 0, "%s", err ? err->msg : "");
   close (fd);
   return d;
 }
@@ -840,6 +840,48 @@ Test (store, fsck_deep_finds_a_corrupted_file)
   cr_assert_eq (tu_count (json, "\"extracted\""), 1, "%s", json);
   free (json);
   free (PREP_OK ("store", "fsck", "--deep"));
+}
+
+/* A layer recorded by an earlier version (format 1: SHA-256 of every file, no
+   "contentFormat" in meta.json) is still verified, with its own format.  */
+Test (store, fsck_deep_verifies_format_1_records)
+{
+  char a[200], *diff, *meta, *out;
+  struct ocip_digest v1;
+  ocip_error_t err = NULL;
+  struct tu_result r;
+  int fd;
+
+  {
+    char *img = data_image ("a", "etc/a", 5000, 3, a);
+    free (PREP_OK ("load", img));
+    free (img);
+  }
+  diff = layer_path (a, "diff");
+  meta = layer_path (a, "meta.json");
+  fd = open (diff, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  FX_CHECK (fd >= 0);
+  cr_assert_eq (ocip_treehash (fd, OCIP_DIGEST_SHA256, OCIP_TREEHASH_FORMAT_1, NULL, 0, &v1, &err), 0, "%s",
+                err ? err->msg : "");
+  close (fd);
+  tu_sh (&r,
+         "python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); assert m.pop(\"contentFormat\") == 2; "
+         "m[\"contentDigest\"]=sys.argv[2]; json.dump(m, open(sys.argv[1], \"w\"))' '%s' '%s'",
+         meta, v1.str);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  tu_result_free (&r);
+  out = PREP_OK ("store", "fsck", "--deep");
+  cr_assert (strstr (out, "content verified for 1 layers"), "%s", out);
+  free (out);
+
+  free (diff);
+  diff = layer_path (a, "diff/etc/a");
+  fx_write_file (diff, "changed", 7);
+  out = PREP_FAILS ("store", "fsck", "--deep");
+  cr_assert (strstr (out, "its content changed since it was extracted"), "%s", out);
+  free (out);
+  free (diff);
+  free (meta);
 }
 
 Test (store, fsck_repair_keeps_a_broken_layer_a_live_bundle_uses)

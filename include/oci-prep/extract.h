@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <oci-prep/content.h>
 #include <oci-prep/error.h>
 
 /* Where the uncompressed tar bytes come from: the count (> 0), 0 at the end, or a
@@ -29,6 +30,11 @@ struct ocip_extract_stats
      layers below, which a bundle restores.  Sorted, NULL-terminated, owned: free with
      ocip_extract_stats_clear.  */
   char **implied_dirs;
+  /* The content digests of the regular files written, for the tree digest (format 2):
+     sorted by inode number, one per inode, owned (freed by ocip_extract_stats_clear).
+     A sparse file is not in it.  */
+  struct ocip_file_content *contents;
+  size_t n_contents;
 };
 
 void ocip_extract_stats_clear (struct ocip_extract_stats *stats);
@@ -48,10 +54,10 @@ void ocip_extract_stats_clear (struct ocip_extract_stats *stats);
    hardlinks, devices and FIFOs keep owner, mode (setuid bits applied after the chown),
    mtime (directories after their children) and xattrs.
    Reading stops at the tar end-of-archive marker: the caller reads (and hashes) what
-   follows.  RET_STATS (may be NULL) gets counts and the implied directories.  On error
-   the tree under ROOTFD is incomplete: discard it.  Errors name the
-   entry: EXDEV escape, EINVAL malformed, E2BIG over LIMITS, EBADMSG bad tar stream,
-   errno of the failing call otherwise.  */
+   follows.  RET_STATS (may be NULL) gets counts, the implied directories and the
+   files' content digests.  On error the tree under ROOTFD is incomplete: discard it.
+   Errors name the entry: EXDEV escape, EINVAL malformed, E2BIG over LIMITS, EBADMSG bad
+   tar stream, errno of the failing call otherwise.  */
 int ocip_extract_tar (int rootfd, ocip_extract_read_fn source, void *source_ctx,
                       const struct ocip_extract_limits *limits, struct ocip_extract_stats *ret_stats,
                       ocip_error_t *err);

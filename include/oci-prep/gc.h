@@ -50,6 +50,7 @@ struct ocip_gc_layer
   char *compressed_digest; /* from meta.json, or NULL, as the next two */
   char *media_type;
   char *content_digest;
+  int64_t content_format; /* of content_digest: 1 when meta.json names none */
   char **chain_ids; /* the one recorded at extraction, then those of the pins' stacks */
   char **images;    /* images of the pins that hold it */
   char **bundles;   /* the bundles that hold it */

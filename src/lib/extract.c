@@ -17,6 +17,7 @@
 #include <archive_entry.h>
 
 #include <oci-prep/cleanup.h>
+#include <oci-prep/content.h>
 #include <oci-prep/extract.h>
 #include <oci-prep/fsroot.h>
 #include <oci-prep/fsutil.h>
@@ -48,6 +49,9 @@ struct extraction
   size_t n_dirs;
   char **implied; /* directories created because an entry needed them */
   size_t n_implied;
+  struct ocip_content_hasher *content;
+  struct ocip_file_content *contents; /* in creation order */
+  size_t n_contents;
 };
 
 void
@@ -313,18 +317,26 @@ apply_metadata (int fd, struct archive_entry *entry, const char *path, ocip_erro
   return apply_xattrs (fd, -1, NULL, entry, path, err);
 }
 
+/* Write the entry's data into FD, hashing it for the tree digest on the way; the digest
+   goes to *RET_DIGEST when the data arrived in order and covers the whole file, else
+   *RET_DIGEST is empty (a sparse file: the tree digest reads it back).  */
 static int
 write_data (struct extraction *x, struct archive *a, int fd, struct archive_entry *entry, const char *path,
-            ocip_error_t *err)
+            char ret_digest[OCIP_CONTENT_DIGEST_LEN + 1], ocip_error_t *err)
 {
   const void *block;
   size_t size;
   la_int64_t offset, end = 0;
+  bool in_order = true;
   int r;
 
   while ((r = archive_read_data_block (a, &block, &size, &offset)) == ARCHIVE_OK)
     {
       const char *p = block;
+      if (offset != end)
+        in_order = false;
+      else
+        ocip_content_hasher_update (x->content, block, size);
       while (size > 0)
         {
           ssize_t n = pwrite (fd, p, size, offset);
@@ -348,9 +360,33 @@ write_data (struct extraction *x, struct archive *a, int fd, struct archive_entr
       return ocip_error_set (err, EBADMSG, "entry '%s': %s", path, archive_error_string (a));
     }
   /* A sparse file may end in a hole.  */
-  if (archive_entry_size_is_set (entry) && archive_entry_size (entry) != end
-      && ftruncate (fd, archive_entry_size (entry)) < 0)
-    return ocip_error_set (err, errno, "entry '%s': truncate", path);
+  if (archive_entry_size_is_set (entry) && archive_entry_size (entry) != end)
+    {
+      in_order = false;
+      if (ftruncate (fd, archive_entry_size (entry)) < 0)
+        return ocip_error_set (err, errno, "entry '%s': truncate", path);
+    }
+  ocip_content_hasher_final (x->content, ret_digest);
+  if (! in_order)
+    *ret_digest = '\0';
+  return 0;
+}
+
+/* Remember the content digest of the regular file FD for the tree digest.  */
+static int
+record_content (struct extraction *x, int fd, const char *digest, const char *path, ocip_error_t *err)
+{
+  struct stat st;
+
+  if (*digest == '\0')
+    return 0;
+  if (fstat (fd, &st) < 0)
+    return ocip_error_set (err, errno, "entry '%s': stat", path);
+  if ((x->n_contents & (x->n_contents - 1)) == 0)
+    x->contents = xreallocarray (x->contents, x->n_contents ? x->n_contents * 2 : 1, sizeof *x->contents);
+  x->contents[x->n_contents].ino = st.st_ino;
+  memcpy (x->contents[x->n_contents].digest, digest, OCIP_CONTENT_DIGEST_LEN + 1);
+  x->n_contents++;
   return 0;
 }
 
@@ -359,6 +395,7 @@ create_regular (struct extraction *x, struct archive *a, int parent, const char 
                 struct archive_entry *entry, const char *path, ocip_error_t *err)
 {
   cleanup_close int fd = -1;
+  char digest[OCIP_CONTENT_DIGEST_LEN + 1];
   struct timespec ts[2];
   int r;
 
@@ -373,7 +410,8 @@ create_regular (struct extraction *x, struct archive *a, int parent, const char 
     }
   if (fd < 0)
     return ocip_error_set (err, errno, "entry '%s': create", path);
-  if ((r = write_data (x, a, fd, entry, path, err)) < 0 || (r = apply_metadata (fd, entry, path, err)) < 0)
+  if ((r = write_data (x, a, fd, entry, path, digest, err)) < 0 || (r = apply_metadata (fd, entry, path, err)) < 0
+      || (r = record_content (x, fd, digest, path, err)) < 0)
     return r;
   entry_times (entry, ts);
   if (futimens (fd, ts) < 0)
@@ -700,11 +738,49 @@ implied_dirs (struct extraction *x)
   return out;
 }
 
+static int
+compare_content_order (const void *a, const void *b, void *ctx)
+{
+  const struct ocip_file_content *contents = ctx;
+  size_t i = *(const size_t *) a, j = *(const size_t *) b;
+
+  if (contents[i].ino != contents[j].ino)
+    return contents[i].ino < contents[j].ino ? -1 : 1;
+  return i < j ? -1 : i > j;
+}
+
+/* The recorded contents sorted by inode number, one per inode: the last one recorded,
+   as an inode freed by a replaced file can be reused by a later one.  */
+static struct ocip_file_content *
+file_contents (struct extraction *x, size_t *ret_n)
+{
+  cleanup_free size_t *order = xcalloc (x->n_contents + 1, sizeof *order);
+  struct ocip_file_content *out = xcalloc (x->n_contents + 1, sizeof *out);
+  size_t i, n = 0;
+
+  for (i = 0; i < x->n_contents; i++)
+    order[i] = i;
+  if (x->n_contents > 0)
+    qsort_r (order, x->n_contents, sizeof *order, compare_content_order, x->contents);
+  for (i = 0; i < x->n_contents; i++)
+    {
+      const struct ocip_file_content *c = &x->contents[order[i]];
+      if (n > 0 && out[n - 1].ino == c->ino)
+        n--;
+      out[n++] = *c;
+    }
+  *ret_n = n;
+  return out;
+}
+
 void
 ocip_extract_stats_clear (struct ocip_extract_stats *stats)
 {
   ocip_strv_free (stats->implied_dirs);
   stats->implied_dirs = NULL;
+  free (stats->contents);
+  stats->contents = NULL;
+  stats->n_contents = 0;
 }
 
 int
@@ -721,6 +797,7 @@ ocip_extract_tar (int rootfd, ocip_extract_read_fn source, void *source_ctx,
   if (a == NULL)
     abort ();
   x.buf = xmalloc (READ_BUFFER);
+  x.content = ocip_content_hasher_new ();
   /* Tar only (ustar, pax, GNU), no filters: decompression happened before, by media
      type, and nothing here may guess a format from content.  */
   archive_read_support_format_tar (a);
@@ -754,6 +831,7 @@ ocip_extract_tar (int rootfd, ocip_extract_read_fn source, void *source_ctx,
     {
       *ret_stats = x.stats;
       ret_stats->implied_dirs = implied_dirs (&x);
+      ret_stats->contents = file_contents (&x, &ret_stats->n_contents);
     }
 
 out:
@@ -764,6 +842,8 @@ out:
   for (i = 0; i < x.n_implied; i++)
     free (x.implied[i]);
   free (x.implied);
+  free (x.contents);
+  ocip_content_hasher_free (x.content);
   free (x.buf);
   ocip_error_release (&x.source_err);
   return r;

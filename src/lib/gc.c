@@ -419,7 +419,8 @@ read_meta (struct ocip_store *store, struct ocip_gc_layer *l, ocip_error_t *err)
       || (r = get_optional_int (root, "created", &l->created, err)) < 0
       || (r = get_optional_int (root, "size", &l->size, err)) < 0
       || (r = get_optional_int (root, "compressedSize", &l->compressed_size, err)) < 0
-      || (r = get_optional_int (root, "entries", &l->entries, err)) < 0)
+      || (r = get_optional_int (root, "entries", &l->entries, err)) < 0
+      || (r = get_optional_int (root, "contentFormat", &l->content_format, err)) < 0)
     return ocip_error_wrap (err, "'meta.json'");
   if (strcmp (diff_id, l->diff_id.str) != 0)
     return ocip_error_set (err, EBADMSG, "'meta.json' is for diffID '%s'", diff_id);
@@ -428,6 +429,8 @@ read_meta (struct ocip_store *store, struct ocip_gc_layer *l, ocip_error_t *err)
   l->compressed_digest = compressed ? xstrdup (compressed) : NULL;
   l->media_type = media_type ? xstrdup (media_type) : NULL;
   l->content_digest = content ? xstrdup (content) : NULL;
+  if (l->content_format < 0)
+    l->content_format = OCIP_TREEHASH_FORMAT_1;
   return 0;
 }
 
@@ -995,7 +998,7 @@ check_layer (struct fsck *f, struct ocip_gc_layer *l)
   diff_fd = openat (f->store->layers_fd, diff, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (diff_fd < 0)
     return xasprintf ("its diff/ directory cannot be opened: %s", strerror (errno));
-  if (ocip_treehash (diff_fd, recorded.alg, &now, &err) < 0)
+  if (ocip_treehash (diff_fd, recorded.alg, (enum ocip_treehash_format) l->content_format, NULL, 0, &now, &err) < 0)
     {
       what = xasprintf ("its content cannot be read: %s: %s", err->msg, strerror (err->status));
       ocip_error_release (&err);

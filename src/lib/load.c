@@ -106,6 +106,7 @@ meta_json (const struct job *job, const struct ocip_extract_stats *stats, const 
   ocip_json_gen_kv_strv (gen, "impliedDirs", stats->implied_dirs);
   ocip_json_gen_kv_int64 (gen, "created", (int64_t) time (NULL));
   ocip_json_gen_kv_string (gen, "contentDigest", content->str);
+  ocip_json_gen_kv_int64 (gen, "contentFormat", OCIP_TREEHASH_FORMAT_CURRENT);
   ocip_json_gen_map_close (gen);
   if (ocip_json_gen_finish (gen, &text, NULL, &err) < 0)
     abort (); /* only fixed keys and validated digests go in */
@@ -165,8 +166,10 @@ extract_layer (struct batch *b, struct job *job, ocip_error_t *err)
     }
   job->out->bytes = s.bytes;
   job->out->entries = stats.entries;
-  /* What store fsck --deep checks the layer against later.  */
-  if ((r = ocip_treehash (diff_fd, OCIP_DIGEST_SHA256, &content, err)) < 0)
+  /* What store fsck --deep checks the layer against later; the files' contents were
+     hashed as they were written.  */
+  if ((r = ocip_treehash (diff_fd, OCIP_DIGEST_SHA256, OCIP_TREEHASH_FORMAT_CURRENT, stats.contents,
+                          stats.n_contents, &content, err)) < 0)
     goto out;
   meta = meta_json (job, &stats, &content);
   r = ocip_store_write_meta (b->store, job->work_name, meta, err);

@@ -15,16 +15,21 @@
 #include <unistd.h>
 
 #include <oci-prep/cleanup.h>
+#include <oci-prep/content.h>
 #include <oci-prep/limits.h>
 #include <oci-prep/treehash.h>
 
-/* Changing what a record holds changes every digest: bump the version with it.  */
-#define FORMAT "oci-prep treehash 1\n"
+/* Changing what a record holds changes every digest: add a format with it (the first line
+   digested names the format).  */
+#define FORMAT_LINE "oci-prep treehash %d\n"
 #define READ_BUFFER (128 * 1024)
 
 struct walk
 {
   enum ocip_digest_alg alg;
+  enum ocip_treehash_format format;
+  const struct ocip_file_content *known; /* sorted by inode number */
+  size_t n_known;
   struct ocip_hasher *hasher;
   char *buf;  /* READ_BUFFER bytes: file content, xattr values, link targets */
   char *path; /* of the current entry, relative: ".", "./etc", "./etc/passwd" */
@@ -121,24 +126,59 @@ put_xattrs (struct walk *w, int fd, int parent_fd, const char *name, ocip_error_
   return 0;
 }
 
-/* The digest of the regular file FD's content, as text.  */
 static int
-put_content (struct walk *w, int fd, ocip_error_t *err)
+compare_ino (const void *key, const void *elem)
 {
-  cleanup_hasher struct ocip_hasher *h = ocip_hasher_new (w->alg);
+  ino_t a = *(const ino_t *) key, b = ((const struct ocip_file_content *) elem)->ino;
+  return a < b ? -1 : a > b;
+}
+
+/* The digest of the regular file FD's content (inode INO), as text: format 1 a digest
+   with the walk's algorithm, format 2 XXH3-128, taken from the known ones when it is
+   there.  */
+static int
+put_content (struct walk *w, int fd, ino_t ino, ocip_error_t *err)
+{
+  cleanup_hasher struct ocip_hasher *sha = NULL;
+  cleanup_content_hasher struct ocip_content_hasher *xxh = NULL;
+  char text[OCIP_CONTENT_DIGEST_LEN + 1];
   struct ocip_digest d;
   ssize_t n;
 
+  if (w->format == OCIP_TREEHASH_FORMAT_2 && w->n_known > 0)
+    {
+      const struct ocip_file_content *c = bsearch (&ino, w->known, w->n_known, sizeof *w->known, compare_ino);
+      if (c)
+        {
+          put_string (w, c->digest);
+          return 0;
+        }
+    }
+  if (w->format == OCIP_TREEHASH_FORMAT_1)
+    sha = ocip_hasher_new (w->alg);
+  else
+    xxh = ocip_content_hasher_new ();
   while ((n = read (fd, w->buf, READ_BUFFER)) != 0)
     {
       if (n < 0 && errno == EINTR)
         continue;
       if (n < 0)
         return ocip_error_set (err, errno, "'%s': read", w->path);
-      ocip_hasher_update (h, w->buf, n);
+      if (sha)
+        ocip_hasher_update (sha, w->buf, n);
+      else
+        ocip_content_hasher_update (xxh, w->buf, n);
     }
-  ocip_hasher_final (h, &d);
-  put_string (w, d.str);
+  if (sha)
+    {
+      ocip_hasher_final (sha, &d);
+      put_string (w, d.str);
+    }
+  else
+    {
+      ocip_content_hasher_final (xxh, text);
+      put_string (w, text);
+    }
   return 0;
 }
 
@@ -198,7 +238,7 @@ put_entry (struct walk *w, int fd, int parent_fd, const char *name, const struct
     put_string (w, "");
   if (S_ISREG (st->st_mode))
     {
-      if ((r = put_content (w, fd, err)) < 0)
+      if ((r = put_content (w, fd, st->st_ino, err)) < 0)
         return r;
     }
   else
@@ -282,17 +322,24 @@ walk_dir (struct walk *w, int fd, ocip_error_t *err)
 }
 
 int
-ocip_treehash (int dirfd, enum ocip_digest_alg alg, struct ocip_digest *ret, ocip_error_t *err)
+ocip_treehash (int dirfd, enum ocip_digest_alg alg, enum ocip_treehash_format format,
+               const struct ocip_file_content *known, size_t n_known, struct ocip_digest *ret, ocip_error_t *err)
 {
-  struct walk w = { .alg = alg, .hasher = ocip_hasher_new (alg), .buf = xmalloc (READ_BUFFER) };
+  struct walk w = { .alg = alg, .format = format, .known = known, .n_known = n_known };
+  char line[64];
   struct stat st;
   int r;
 
+  if (format != OCIP_TREEHASH_FORMAT_1 && format != OCIP_TREEHASH_FORMAT_2)
+    return ocip_error_set (err, EINVAL, "unknown tree digest format %d", (int) format);
+  w.hasher = ocip_hasher_new (alg);
+  w.buf = xmalloc (READ_BUFFER);
   w.path_cap = 256;
   w.path = xmalloc (w.path_cap);
   strcpy (w.path, ".");
   w.path_len = 1;
-  ocip_hasher_update (w.hasher, FORMAT, strlen (FORMAT));
+  snprintf (line, sizeof line, FORMAT_LINE, (int) format);
+  ocip_hasher_update (w.hasher, line, strlen (line));
   if (fstat (dirfd, &st) < 0)
     r = ocip_error_set (err, errno, "'.': stat");
   else if (! S_ISDIR (st.st_mode))
