@@ -304,7 +304,8 @@ tree_digest (const char *dir)
   struct ocip_digest d;
 
   FX_CHECK (fd >= 0);
-  cr_assert_eq (ocip_treehash (fd, OCIP_DIGEST_SHA256, OCIP_TREEHASH_FORMAT_CURRENT, NULL, 0, &d, &err), 0, "%s", err ? err->msg : "");
+  cr_assert_eq (ocip_treehash (fd, OCIP_DIGEST_SHA256, OCIP_TREEHASH_FORMAT_CURRENT, NULL, 0, &d, &err), 0, "%s",
+                err ? err->msg : "");
   close (fd);
   return d;
 }

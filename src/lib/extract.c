@@ -28,6 +28,9 @@
 #define META_PREFIX ".wh..wh."
 #define OVERLAY_OPAQUE_XATTR "trusted.overlay.opaque"
 #define READ_BUFFER (128 * 1024)
+/* Files from this size on hold most of a layer's bytes (in the benchmark's realistic
+   image, the 574 files of 128 KiB or more are 69% of them).  */
+#define EARLY_WRITEBACK_MIN (64 * 1024)
 
 /* A directory whose mtime is set once its children are in place.  */
 struct dir_time
@@ -319,10 +322,11 @@ apply_metadata (int fd, struct archive_entry *entry, const char *path, ocip_erro
 
 /* Write the entry's data into FD, hashing it for the tree digest on the way; the digest
    goes to *RET_DIGEST when the data arrived in order and covers the whole file, else
-   *RET_DIGEST is empty (a sparse file: the tree digest reads it back).  */
+   *RET_DIGEST is empty (a sparse file: the tree digest reads it back).  *RET_WRITTEN is
+   the number of bytes written (holes not counted).  */
 static int
 write_data (struct extraction *x, struct archive *a, int fd, struct archive_entry *entry, const char *path,
-            char ret_digest[OCIP_CONTENT_DIGEST_LEN + 1], ocip_error_t *err)
+            char ret_digest[OCIP_CONTENT_DIGEST_LEN + 1], uint64_t *ret_written, ocip_error_t *err)
 {
   const void *block;
   size_t size;
@@ -349,6 +353,7 @@ write_data (struct extraction *x, struct archive *a, int fd, struct archive_entr
           p += n;
           offset += n;
           size -= n;
+          *ret_written += n;
         }
       if (offset > end)
         end = offset;
@@ -396,6 +401,7 @@ create_regular (struct extraction *x, struct archive *a, int parent, const char 
 {
   cleanup_close int fd = -1;
   char digest[OCIP_CONTENT_DIGEST_LEN + 1];
+  uint64_t written = 0;
   struct timespec ts[2];
   int r;
 
@@ -410,9 +416,15 @@ create_regular (struct extraction *x, struct archive *a, int parent, const char 
     }
   if (fd < 0)
     return ocip_error_set (err, errno, "entry '%s': create", path);
-  if ((r = write_data (x, a, fd, entry, path, digest, err)) < 0 || (r = apply_metadata (fd, entry, path, err)) < 0
-      || (r = record_content (x, fd, digest, path, err)) < 0)
+  if ((r = write_data (x, a, fd, entry, path, digest, &written, err)) < 0
+      || (r = apply_metadata (fd, entry, path, err)) < 0 || (r = record_content (x, fd, digest, path, err)) < 0)
     return r;
+  /* Start writing a big file to disk now rather than at the caller's syncfs, so that
+     the disk works while the rest of the layer is extracted.  Only a start: a failure
+     here shows again in the syncfs that decides the commit, which also waits for
+     these writes and writes the small files in one batch.  */
+  if (written >= EARLY_WRITEBACK_MIN)
+    (void) sync_file_range (fd, 0, 0, SYNC_FILE_RANGE_WRITE);
   entry_times (entry, ts);
   if (futimens (fd, ts) < 0)
     return ocip_error_set (err, errno, "entry '%s': set times", path);

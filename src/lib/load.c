@@ -45,12 +45,15 @@ struct batch
   size_t n_jobs;
 };
 
-/* blob -> decompressor -> (diffID hasher, byte count) -> the tar reader.  */
+/* blob -> decompressor -> byte count, on the read-ahead thread; -> diffID hasher -> the
+   tar reader, on the layer's thread.  Hashing on the reader's side balances the two:
+   inflating alone is the heavier half.  */
 struct layer_stream
 {
   struct ocip_load_progress *progress;
   struct ocip_blob *blob;
   struct ocip_decompress *decompress;
+  struct ocip_readahead *readahead;
   struct ocip_hasher *hasher;
   uint64_t bytes, max_bytes;
 };
@@ -78,14 +81,18 @@ read_uncompressed (void *ctx, void *buf, size_t len, ocip_error_t *err)
   if (s->bytes > s->max_bytes)
     return ocip_error_set (err, E2BIG, "uncompressed layer exceeds %llu bytes",
                            (unsigned long long) s->max_bytes);
-  ocip_hasher_update (s->hasher, buf, n);
   return n;
 }
 
 static ssize_t
 read_ahead (void *ctx, void *buf, size_t len, ocip_error_t *err)
 {
-  return ocip_readahead_read (ctx, buf, len, err);
+  struct layer_stream *s = ctx;
+  ssize_t n = ocip_readahead_read (s->readahead, buf, len, err);
+
+  if (n > 0)
+    ocip_hasher_update (s->hasher, buf, n);
+  return n;
 }
 
 static char *
@@ -119,7 +126,6 @@ extract_layer (struct batch *b, struct job *job, ocip_error_t *err)
   const struct ocip_plan_layer *layer = job->layer;
   struct layer_stream s = { .max_bytes = b->opts->limits.max_bytes, .progress = b->opts->progress };
   struct ocip_extract_stats stats = { 0 };
-  struct ocip_readahead *ra = NULL;
   struct ocip_digest actual, content;
   cleanup_close int diff_fd = -1;
   cleanup_free char *buf = NULL;
@@ -136,24 +142,24 @@ extract_layer (struct batch *b, struct job *job, ocip_error_t *err)
   s.hasher = ocip_hasher_new (layer->diff_id.alg);
   /* Reading, decompressing and hashing run on their own thread, ahead of the tar reader
      and the file writes.  */
-  if ((r = ocip_readahead_start (read_uncompressed, &s, &ra, err)) < 0)
+  if ((r = ocip_readahead_start (read_uncompressed, &s, &s.readahead, err)) < 0)
     goto out;
-  r = ocip_extract_tar (diff_fd, read_ahead, ra, &b->opts->limits, &stats, err);
+  r = ocip_extract_tar (diff_fd, read_ahead, &s, &b->opts->limits, &stats, err);
   if (r == 0)
     {
       /* What follows the end-of-archive marker is part of the diffID too, and reading
          to the end is what verifies the compressed blob's size and digest.  */
       buf = xmalloc (DRAIN_BUFFER);
-      while ((n = ocip_readahead_read (ra, buf, DRAIN_BUFFER, err)) > 0)
+      while ((n = read_ahead (&s, buf, DRAIN_BUFFER, err)) > 0)
         ;
       r = (int) n;
     }
   if (r == 0)
-    r = ocip_readahead_finish (ra, err);
+    r = ocip_readahead_finish (s.readahead, err);
   else
     {
       ocip_error_t ignored = NULL;
-      ocip_readahead_finish (ra, &ignored);
+      ocip_readahead_finish (s.readahead, &ignored);
       ocip_error_release (&ignored);
     }
   if (r < 0)
@@ -176,7 +182,7 @@ extract_layer (struct batch *b, struct job *job, ocip_error_t *err)
 
 out:
   ocip_extract_stats_clear (&stats);
-  ocip_readahead_free (ra);
+  ocip_readahead_free (s.readahead);
   ocip_hasher_free (s.hasher);
   ocip_decompress_free (s.decompress);
   ocip_blob_close (s.blob);
