@@ -28,7 +28,7 @@ struct ocip_load_options
 {
   struct ocip_load_progress *progress; /* NULL: not counted */
   bool no_sandbox; /* extract in this process, unconfined (debugging, measuring) */
-  unsigned jobs;                      /* 0: ocip_pool_default_jobs () */
+  unsigned jobs;                      /* layers at once; 0: two per CPU */
   struct ocip_extract_limits limits;  /* max_bytes also bounds the uncompressed stream */
 };
 

