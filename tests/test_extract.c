@@ -1226,6 +1226,37 @@ Test (extract, unlisted_parents_ignore_umask)
   assert_outside_untouched ();
 }
 
+/* Files and directories are created with their own permission bits and chown/chmod
+   are skipped when nothing would change: what the umask took away, and the group and
+   setgid bit a setgid parent hands down, must still be set right.  */
+Test (extract, modes_and_owners_ignore_umask_and_setgid_parents)
+{
+  struct fx_tar *t = fx_tar_new ();
+  struct archive_entry *e = fx_entry_new ("sg", AE_IFDIR, 02775);
+
+  archive_entry_set_gid (e, 1234);
+  tar_entry (t, e, NULL, 0);
+  fx_tar_file (t, "sg/f", 0664, "in a setgid directory");
+  fx_tar_dir (t, "sg/sub", 0755);
+  fx_tar_file_ex (t, "sg/mine", 0750, 1000, 1000, FX_MTIME, "x", 1);
+  fx_tar_file (t, "open", 0666, "world-writable");
+  fx_tar_dir (t, "opendir", 0777);
+  umask (077);
+  assert_ok (extract (t));
+  umask (022);
+  assert_mode ("sg", S_IFDIR, 02775);
+  assert_owner ("sg", 0, 1234);
+  assert_mode ("sg/f", S_IFREG, 0664);
+  assert_owner ("sg/f", 0, 0);
+  assert_mode ("sg/sub", S_IFDIR, 0755);
+  assert_owner ("sg/sub", 0, 0);
+  assert_mode ("sg/mine", S_IFREG, 0750);
+  assert_owner ("sg/mine", 1000, 1000);
+  assert_mode ("open", S_IFREG, 0666);
+  assert_mode ("opendir", S_IFDIR, 0777);
+  assert_outside_untouched ();
+}
+
 Test (extract, root_entry_sets_root_metadata)
 {
   struct fx_tar *t = fx_tar_new ();

@@ -303,19 +303,27 @@ entry_times (struct archive_entry *entry, struct timespec ts[2])
 }
 
 /* Owner, then mode (chown(2) clears setuid/setgid, so the mode goes second), then
-   xattrs, all through FD, a real (not O_PATH) fd of the new file or directory.  */
+   xattrs, all through FD, a real (not O_PATH) fd of the new file or directory, whose
+   stat is ST.  A chown or chmod that would change nothing is skipped: each dirties the
+   inode, and on a busy ext4 that is a good part of what a file costs.  */
 static int
-apply_metadata (int fd, struct archive_entry *entry, const char *path, ocip_error_t *err)
+apply_metadata (int fd, const struct stat *st, struct archive_entry *entry, const char *path, ocip_error_t *err)
 {
+  mode_t want = archive_entry_perm (entry) & 07777, now = st->st_mode & 07777;
   uid_t uid;
   gid_t gid;
   int r;
 
   if ((r = entry_owner (entry, path, &uid, &gid, err)) < 0)
     return r;
-  if (fchown (fd, uid, gid) < 0)
-    return ocip_error_set (err, errno, "entry '%s': chown", path);
-  if (fchmod (fd, archive_entry_perm (entry) & 07777) < 0)
+  if (st->st_uid != uid || st->st_gid != gid)
+    {
+      if (fchown (fd, uid, gid) < 0)
+        return ocip_error_set (err, errno, "entry '%s': chown", path);
+      if (! S_ISDIR (st->st_mode))
+        now &= ~(mode_t) (S_ISUID | S_ISGID);
+    }
+  if (now != want && fchmod (fd, want) < 0)
     return ocip_error_set (err, errno, "entry '%s': chmod", path);
   return apply_xattrs (fd, -1, NULL, entry, path, err);
 }
@@ -377,22 +385,17 @@ write_data (struct extraction *x, struct archive *a, int fd, struct archive_entr
   return 0;
 }
 
-/* Remember the content digest of the regular file FD for the tree digest.  */
-static int
-record_content (struct extraction *x, int fd, const char *digest, const char *path, ocip_error_t *err)
+/* Remember the content digest of the regular file (inode INO) for the tree digest.  */
+static void
+record_content (struct extraction *x, ino_t ino, const char *digest)
 {
-  struct stat st;
-
   if (*digest == '\0')
-    return 0;
-  if (fstat (fd, &st) < 0)
-    return ocip_error_set (err, errno, "entry '%s': stat", path);
+    return;
   if ((x->n_contents & (x->n_contents - 1)) == 0)
     x->contents = xreallocarray (x->contents, x->n_contents ? x->n_contents * 2 : 1, sizeof *x->contents);
-  x->contents[x->n_contents].ino = st.st_ino;
+  x->contents[x->n_contents].ino = ino;
   memcpy (x->contents[x->n_contents].digest, digest, OCIP_CONTENT_DIGEST_LEN + 1);
   x->n_contents++;
-  return 0;
 }
 
 static int
@@ -400,25 +403,32 @@ create_regular (struct extraction *x, struct archive *a, int parent, const char 
                 struct archive_entry *entry, const char *path, ocip_error_t *err)
 {
   cleanup_close int fd = -1;
+  mode_t perm = archive_entry_perm (entry) & 0777;
   char digest[OCIP_CONTENT_DIGEST_LEN + 1];
   uint64_t written = 0;
   struct timespec ts[2];
+  struct stat st;
   int r;
 
   /* Most names are new: try to create first, clear the way only when something is
-     there (O_EXCL never writes through an existing entry, a symlink included).  */
-  fd = openat (parent, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+     there (O_EXCL never writes through an existing entry, a symlink included).  Created
+     with the entry's permission bits (less the umask), so that most files need no
+     chmod; setuid and setgid bits come after the owner, in apply_metadata.  */
+  fd = openat (parent, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, perm);
   if (fd < 0 && errno == EEXIST)
     {
       if ((r = make_room (parent, name, false, path, err)) < 0)
         return r;
-      fd = openat (parent, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+      fd = openat (parent, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, perm);
     }
   if (fd < 0)
     return ocip_error_set (err, errno, "entry '%s': create", path);
+  if (fstat (fd, &st) < 0)
+    return ocip_error_set (err, errno, "entry '%s': stat", path);
   if ((r = write_data (x, a, fd, entry, path, digest, &written, err)) < 0
-      || (r = apply_metadata (fd, entry, path, err)) < 0 || (r = record_content (x, fd, digest, path, err)) < 0)
+      || (r = apply_metadata (fd, &st, entry, path, err)) < 0)
     return r;
+  record_content (x, st.st_ino, digest);
   /* Start writing a big file to disk now rather than at the caller's syncfs, so that
      the disk works while the rest of the layer is extracted.  Only a start: a failure
      here shows again in the syncfs that decides the commit, which also waits for
@@ -449,16 +459,19 @@ create_directory (struct extraction *x, int parent, const char *name, struct arc
                   const char *path, ocip_error_t *err)
 {
   cleanup_close int fd = -1;
+  struct stat st;
   int r;
 
   if ((r = make_room (parent, name, true, path, err)) < 0)
     return r;
-  if (r == 0 && mkdirat (parent, name, 0700) < 0)
+  if (r == 0 && mkdirat (parent, name, archive_entry_perm (entry) & 0777) < 0)
     return ocip_error_set (err, errno, "entry '%s': mkdir", path);
   fd = openat (parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0)
     return ocip_error_set (err, errno, "entry '%s': open directory", path);
-  if ((r = apply_metadata (fd, entry, path, err)) < 0)
+  if (fstat (fd, &st) < 0)
+    return ocip_error_set (err, errno, "entry '%s': stat", path);
+  if ((r = apply_metadata (fd, &st, entry, path, err)) < 0)
     return r;
   defer_dir_time (x, path, entry);
   return 0;
@@ -593,16 +606,17 @@ static int
 apply_root_entry (struct extraction *x, struct archive_entry *entry, const char *raw, ocip_error_t *err)
 {
   cleanup_close int fd = -1;
+  struct stat st;
 
   /* A "." or "/" entry that is not a directory would replace the root with a symlink
      or file (umoci CVE-2021-29136).  */
   if (archive_entry_filetype (entry) != AE_IFDIR || archive_entry_hardlink (entry))
     return ocip_error_set (err, EXDEV, "entry '%s' would replace the layer root", raw);
   fd = openat (x->rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0)
+  if (fd < 0 || fstat (fd, &st) < 0)
     return ocip_error_set (err, errno, "entry '%s': open the layer root", raw);
   defer_dir_time (x, "", entry);
-  return apply_metadata (fd, entry, raw, err);
+  return apply_metadata (fd, &st, entry, raw, err);
 }
 
 static int
