@@ -29,8 +29,10 @@
 #define OVERLAY_OPAQUE_XATTR "trusted.overlay.opaque"
 #define READ_BUFFER (128 * 1024)
 /* Files from this size on hold most of a layer's bytes (in the benchmark's realistic
-   image, the 574 files of 128 KiB or more are 69% of them).  */
+   image, the 574 files of 128 KiB or more are 69% of them): their writeback starts as
+   soon as they are written, and every WRITEBACK_CHUNK bytes while they are.  */
 #define EARLY_WRITEBACK_MIN (64 * 1024)
+#define WRITEBACK_CHUNK (8 * 1024 * 1024)
 
 /* A directory whose mtime is set once its children are in place.  */
 struct dir_time
@@ -328,17 +330,29 @@ apply_metadata (int fd, const struct stat *st, struct archive_entry *entry, cons
   return apply_xattrs (fd, -1, NULL, entry, path, err);
 }
 
+/* Start writing FD's bytes from *STARTED to END to disk now rather than at the caller's
+   syncfs, so that the disk works while the rest of the layer is extracted.  Only a
+   start: a failure here shows again in the syncfs that decides the commit, which also
+   waits for these writes and writes the small files in one batch.  */
+static void
+start_writeback (int fd, la_int64_t *started, la_int64_t end)
+{
+  if (end > *started)
+    (void) sync_file_range (fd, *started, end - *started, SYNC_FILE_RANGE_WRITE);
+  *started = end;
+}
+
 /* Write the entry's data into FD, hashing it for the tree digest on the way; the digest
    goes to *RET_DIGEST when the data arrived in order and covers the whole file, else
-   *RET_DIGEST is empty (a sparse file: the tree digest reads it back).  *RET_WRITTEN is
-   the number of bytes written (holes not counted).  */
+   *RET_DIGEST is empty (a sparse file: the tree digest reads it back).  */
 static int
 write_data (struct extraction *x, struct archive *a, int fd, struct archive_entry *entry, const char *path,
-            char ret_digest[OCIP_CONTENT_DIGEST_LEN + 1], uint64_t *ret_written, ocip_error_t *err)
+            char ret_digest[OCIP_CONTENT_DIGEST_LEN + 1], ocip_error_t *err)
 {
   const void *block;
   size_t size;
-  la_int64_t offset, end = 0;
+  la_int64_t offset, end = 0, started = 0;
+  uint64_t written = 0;
   bool in_order = true;
   int r;
 
@@ -361,10 +375,12 @@ write_data (struct extraction *x, struct archive *a, int fd, struct archive_entr
           p += n;
           offset += n;
           size -= n;
-          *ret_written += n;
+          written += n;
         }
       if (offset > end)
         end = offset;
+      if (end - started >= WRITEBACK_CHUNK)
+        start_writeback (fd, &started, end);
     }
   if (r != ARCHIVE_EOF)
     {
@@ -379,6 +395,8 @@ write_data (struct extraction *x, struct archive *a, int fd, struct archive_entr
       if (ftruncate (fd, archive_entry_size (entry)) < 0)
         return ocip_error_set (err, errno, "entry '%s': truncate", path);
     }
+  if (written >= EARLY_WRITEBACK_MIN)
+    start_writeback (fd, &started, end);
   ocip_content_hasher_final (x->content, ret_digest);
   if (! in_order)
     *ret_digest = '\0';
@@ -405,7 +423,6 @@ create_regular (struct extraction *x, struct archive *a, int parent, const char 
   cleanup_close int fd = -1;
   mode_t perm = archive_entry_perm (entry) & 0777;
   char digest[OCIP_CONTENT_DIGEST_LEN + 1];
-  uint64_t written = 0;
   struct timespec ts[2];
   struct stat st;
   int r;
@@ -425,16 +442,10 @@ create_regular (struct extraction *x, struct archive *a, int parent, const char 
     return ocip_error_set (err, errno, "entry '%s': create", path);
   if (fstat (fd, &st) < 0)
     return ocip_error_set (err, errno, "entry '%s': stat", path);
-  if ((r = write_data (x, a, fd, entry, path, digest, &written, err)) < 0
+  if ((r = write_data (x, a, fd, entry, path, digest, err)) < 0
       || (r = apply_metadata (fd, &st, entry, path, err)) < 0)
     return r;
   record_content (x, st.st_ino, digest);
-  /* Start writing a big file to disk now rather than at the caller's syncfs, so that
-     the disk works while the rest of the layer is extracted.  Only a start: a failure
-     here shows again in the syncfs that decides the commit, which also waits for
-     these writes and writes the small files in one batch.  */
-  if (written >= EARLY_WRITEBACK_MIN)
-    (void) sync_file_range (fd, 0, 0, SYNC_FILE_RANGE_WRITE);
   entry_times (entry, ts);
   if (futimens (fd, ts) < 0)
     return ocip_error_set (err, errno, "entry '%s': set times", path);
