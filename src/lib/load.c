@@ -141,8 +141,8 @@ extract_layer (struct batch *b, struct job *job, ocip_error_t *err)
   if ((r = ocip_decompress_new (layer->compression, read_blob, &s, &s.decompress, err)) < 0)
     goto out;
   s.hasher = ocip_hasher_new (layer->diff_id.alg);
-  /* Reading, decompressing and hashing run on their own thread, ahead of the tar reader
-     and the file writes.  */
+  /* Reading the blob (its digest) and decompressing run on their own thread, ahead of
+     the diffID hash, the tar reader and the file writes.  */
   if ((r = ocip_readahead_start (read_uncompressed, &s, &s.readahead, err)) < 0)
     goto out;
   r = ocip_extract_tar (diff_fd, read_ahead, &s, &b->opts->limits, &stats, err);
