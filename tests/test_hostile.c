@@ -48,8 +48,6 @@ static char *snapshot;
 static ocip_error_t err;
 static struct ocip_extract_stats stats;
 
-#define SENTINEL_MTIME 1600000000LL
-#define SENTINEL_NSEC 123456789L
 #define MIB (1024u * 1024)
 #define GOOD_CMD "{\"Cmd\":[\"/bin/true\"]}"
 
@@ -204,193 +202,19 @@ clear_root (void)
 
 /* ---- the sentinel beside the root, the store and the bundles ---- */
 
-struct lines
-{
-  char **v;
-  size_t n, cap;
-};
-
-static void
-lines_add (struct lines *l, char *s)
-{
-  if (l->n == l->cap)
-    {
-      l->cap = l->cap ? l->cap * 2 : 16;
-      l->v = xreallocarray (l->v, l->cap, sizeof *l->v);
-    }
-  l->v[l->n++] = s;
-}
-
-static int
-cmp_str (const void *a, const void *b)
-{
-  return strcmp (*(char *const *) a, *(char *const *) b);
-}
-
-/* "name=hexvalue;..." for every xattr of ABS, without following it.  */
-static char *
-describe_xattrs (const char *abs)
-{
-  char names[4096], value[4096];
-  ssize_t len = llistxattr (abs, names, sizeof names);
-  size_t used = 0;
-  char *out = xzalloc (1);
-
-  cr_assert_geq (len, 0, "llistxattr %s: %s", abs, strerror (errno));
-  for (char *name = names; name < names + len; name += strlen (name) + 1)
-    {
-      ssize_t n = lgetxattr (abs, name, value, sizeof value);
-      cr_assert_geq (n, 0, "lgetxattr %s %s: %s", abs, name, strerror (errno));
-      out = xrealloc (out, used + strlen (name) + 2 * (size_t) n + 3);
-      used += (size_t) sprintf (out + used, "%s=", name);
-      for (ssize_t i = 0; i < n; i++)
-        used += (size_t) sprintf (out + used, "%02x", (unsigned char) value[i]);
-      out[used++] = ';';
-      out[used] = '\0';
-    }
-  return out;
-}
-
-/* One line per entry under ABS (REL is its name in the snapshot): everything lstat says
-   but the atime, the content's hash or the symlink's target, and the xattrs.  */
-static void
-walk (const char *abs, const char *rel, struct lines *l)
-{
-  struct stat st;
-  char what[PATH_MAX + 256] = "";
-  cleanup_free char *xattrs = NULL;
-
-  cr_assert_eq (lstat (abs, &st), 0, "lstat %s: %s", abs, strerror (errno));
-  if (S_ISREG (st.st_mode))
-    {
-      size_t n;
-      char *data = fx_read_file (abs, &n);
-      fx_hash ("sha256", data, n, what);
-      free (data);
-    }
-  else if (S_ISLNK (st.st_mode))
-    {
-      ssize_t n = readlink (abs, what, sizeof what - 1);
-      cr_assert_geq (n, 0);
-      what[n] = '\0';
-    }
-  xattrs = describe_xattrs (abs);
-  lines_add (l, xasprintf ("%s mode=0%o uid=%u gid=%u size=%lld nlink=%lu ino=%lu rdev=%lu mtime=%lld.%09ld "
-                           "ctime=%lld.%09ld [%s] {%s}",
-                           rel, st.st_mode, st.st_uid, st.st_gid, (long long) st.st_size, (unsigned long) st.st_nlink,
-                           (unsigned long) st.st_ino, (unsigned long) st.st_rdev, (long long) st.st_mtim.tv_sec,
-                           st.st_mtim.tv_nsec, (long long) st.st_ctim.tv_sec, st.st_ctim.tv_nsec, what, xattrs));
-  if (S_ISDIR (st.st_mode))
-    {
-      DIR *d = opendir (abs);
-      struct dirent *de;
-
-      cr_assert_not_null (d, "opendir %s: %s", abs, strerror (errno));
-      while ((de = readdir (d)) != NULL)
-        {
-          char child_abs[PATH_MAX], child_rel[PATH_MAX];
-          if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
-            continue;
-          snprintf (child_abs, sizeof child_abs, "%s/%s", abs, de->d_name);
-          snprintf (child_rel, sizeof child_rel, "%s/%s", rel, de->d_name);
-          walk (child_abs, child_rel, l);
-        }
-      closedir (d);
-    }
-}
-
-/* TMP's own metadata, its list of names, and the whole sentinel tree.  */
-static char *
-take_snapshot (void)
-{
-  struct lines l = { 0 };
-  struct stat st;
-  DIR *d;
-  struct dirent *de;
-  size_t total = 1;
-  char *out;
-
-  cr_assert_eq (lstat (tmp, &st), 0);
-  lines_add (&l, xasprintf (". mode=0%o uid=%u gid=%u mtime=%lld.%09ld ctime=%lld.%09ld", st.st_mode, st.st_uid,
-                            st.st_gid, (long long) st.st_mtim.tv_sec, st.st_mtim.tv_nsec, (long long) st.st_ctim.tv_sec,
-                            st.st_ctim.tv_nsec));
-  d = opendir (tmp);
-  cr_assert_not_null (d);
-  while ((de = readdir (d)) != NULL)
-    if (strcmp (de->d_name, ".") != 0 && strcmp (de->d_name, "..") != 0)
-      lines_add (&l, xasprintf ("name-in-tmp %s", de->d_name));
-  closedir (d);
-  walk (sentinel, "sentinel", &l);
-
-  qsort (l.v, l.n, sizeof *l.v, cmp_str);
-  for (size_t i = 0; i < l.n; i++)
-    total += strlen (l.v[i]) + 1;
-  out = xzalloc (total);
-  for (size_t i = 0; i < l.n; i++)
-    {
-      strcat (out, l.v[i]);
-      strcat (out, "\n");
-      free (l.v[i]);
-    }
-  free (l.v);
-  return out;
-}
-
 /* Nothing outside the layer root, the store and the bundles changed: the sentinel is
    byte-for-byte and inode-for-inode what it was, TMP is untouched and holds its five
    names only.  */
 static void
 assert_outside_untouched (void)
 {
-  cleanup_free char *now = take_snapshot ();
-  cleanup_free char *victim = NULL;
-  char path[PATH_MAX];
-
-  cr_assert_str_eq (now, snapshot, "something outside the targets changed:\n--- before\n%s--- after\n%s", snapshot,
-                    now);
-  snprintf (path, sizeof path, "%s/victim", sentinel);
-  victim = fx_read_file (path, NULL);
-  cr_assert_str_eq (victim, "victim");
-}
-
-/* Mount points at or under PATH, as listed by the kernel.  */
-static size_t
-mount_points_under (const char *path, char ***ret)
-{
-  FILE *f = fopen ("/proc/self/mountinfo", "re");
-  size_t len = strlen (path), n = 0, cap = 0;
-  char *line = NULL;
-  char **v = NULL;
-
-  FX_CHECK (f != NULL);
-  while (getline (&line, &cap, f) > 0)
-    {
-      char mp[4096];
-
-      if (sscanf (line, "%*s %*s %*s %*s %4095s", mp) != 1)
-        continue;
-      if (strncmp (mp, path, len) == 0 && (mp[len] == '\0' || mp[len] == '/'))
-        {
-          if (ret)
-            {
-              v = xreallocarray (v, n + 1, sizeof *v);
-              v[n] = xstrdup (mp);
-            }
-          n++;
-        }
-    }
-  free (line);
-  fclose (f);
-  if (ret)
-    *ret = v;
-  return n;
+  tu_sentinel_assert_untouched (snapshot, tmp, sentinel, "the targets");
 }
 
 static void
 setup (void)
 {
   char path[PATH_MAX + 32];
-  struct timespec ts[2] = { { SENTINEL_MTIME, SENTINEL_NSEC }, { SENTINEL_MTIME, SENTINEL_NSEC } };
   char *t, *real;
 
   if (geteuid () != 0)
@@ -421,18 +245,8 @@ setup (void)
   cr_assert_eq (mkdir (store, 0700), 0);
   cr_assert_eq (mkdir (bundles, 0755), 0);
 
-  cr_assert_eq (mkdir (sentinel, 0755), 0);
-  snprintf (path, sizeof path, "%s/victim", sentinel);
-  fx_write_file (path, "victim", 6);
-  cr_assert_eq (chmod (path, 0644), 0);
-  cr_assert_eq (lchown (path, 0, 0), 0);
-  cr_assert_eq (utimensat (AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW), 0);
-  snprintf (path, sizeof path, "%s/dir", sentinel);
-  cr_assert_eq (mkdir (path, 0755), 0);
-  cr_assert_eq (utimensat (AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW), 0);
-  cr_assert_eq (utimensat (AT_FDCWD, sentinel, ts, AT_SYMLINK_NOFOLLOW), 0);
-
-  snapshot = take_snapshot ();
+  tu_sentinel_create (sentinel);
+  snapshot = tu_sentinel_snapshot (tmp, sentinel);
 }
 
 /* Undo whatever a test left, even when it failed half-way: mounts are detached first,
@@ -458,7 +272,7 @@ teardown (void)
   snapshot = NULL;
   if (tmp[0] == '\0')
     return;
-  while ((n = mount_points_under (tmp, &mps)) > 0)
+  while ((n = tu_mount_points_under (tmp, &mps)) > 0)
     {
       for (size_t i = n; i-- > 0;)
         {
@@ -1473,7 +1287,7 @@ bundle_rm (const char *name)
   PREP (&r, "rm", b);
   cr_assert_eq (r.status, 0, "oci-prep rm %s: %s", b, r.err);
   tu_result_free (&r);
-  cr_assert_eq (mount_points_under (tmp, NULL), 0, "rm left a mount");
+  cr_assert_eq (tu_mount_points_under (tmp, NULL), 0, "rm left a mount");
   free (b);
 }
 
@@ -2239,7 +2053,7 @@ Test (hostile, working_dir_climbing_above_root_refused)
   assert_cli_error (&r, "working directory '/../../etc' climbs above '/'");
   tu_result_free (&r);
   cr_assert (lstat (b, &st) < 0 && errno == ENOENT, "a failed bundle left its directory");
-  cr_assert_eq (mount_points_under (tmp, NULL), 0);
+  cr_assert_eq (tu_mount_points_under (tmp, NULL), 0);
   assert_outside_untouched ();
   free (img);
   free (b);
@@ -2430,7 +2244,7 @@ Test (hostile, more_layers_than_overlayfs_stacks)
   cr_assert (strstr (r.err, "Argument list too long"), "%s", r.err);
   tu_result_free (&r);
   cr_assert (lstat (b, &st) < 0 && errno == ENOENT, "a refused bundle left its directory");
-  cr_assert_eq (mount_points_under (tmp, NULL), 0);
+  cr_assert_eq (tu_mount_points_under (tmp, NULL), 0);
   bundle_ok (img, "flat", true);
   {
     char *f = in_rootfs ("flat", "f500"), *got = fx_read_file (f, NULL);

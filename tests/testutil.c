@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "config.h"
-/* Test helpers: child processes with captured output, runtimes, mounts, files, busybox images. */
+/* Test helpers: child processes with captured output, runtimes, mounts, files, busybox images,
+   the sentinel of the hostile-input suites. */
 
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <spawn.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,9 +16,12 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <archive_entry.h>
+#include <errno.h>
+#include <oci-prep/cleanup.h>
 #include <yajl/yajl_tree.h>
 
 #include "fixture.h"
@@ -588,4 +593,170 @@ tu_images_per_config (const char *dir, const struct fx_layer *layers, size_t n_l
     }
   fx_index_write (dir, entries, n);
   free (entries);
+}
+
+/* ---- the sentinel: what hostile-input tests check nothing touched ---- */
+
+void
+tu_sentinel_create (const char *sentinel)
+{
+  struct timespec ts[2] = { { TU_SENTINEL_MTIME, TU_SENTINEL_NSEC }, { TU_SENTINEL_MTIME, TU_SENTINEL_NSEC } };
+  char path[PATH_MAX];
+
+  cr_assert_eq (mkdir (sentinel, 0755), 0);
+  snprintf (path, sizeof path, "%s/victim", sentinel);
+  fx_write_file (path, "victim", 6);
+  cr_assert_eq (chmod (path, 0644), 0);
+  cr_assert_eq (lchown (path, 0, 0), 0);
+  cr_assert_eq (utimensat (AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW), 0);
+  snprintf (path, sizeof path, "%s/dir", sentinel);
+  cr_assert_eq (mkdir (path, 0755), 0);
+  cr_assert_eq (utimensat (AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW), 0);
+  cr_assert_eq (utimensat (AT_FDCWD, sentinel, ts, AT_SYMLINK_NOFOLLOW), 0);
+}
+
+
+struct lines
+{
+  char **v;
+  size_t n, cap;
+};
+
+static void
+lines_add (struct lines *l, char *s)
+{
+  if (l->n == l->cap)
+    {
+      l->cap = l->cap ? l->cap * 2 : 16;
+      l->v = xreallocarray (l->v, l->cap, sizeof *l->v);
+    }
+  l->v[l->n++] = s;
+}
+
+static int
+cmp_str (const void *a, const void *b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+/* "name=hexvalue;..." for every xattr of ABS, without following it.  */
+static char *
+describe_xattrs (const char *abs)
+{
+  char names[4096], value[4096];
+  ssize_t len = llistxattr (abs, names, sizeof names);
+  size_t used = 0, cap = 1;
+  char *out = xzalloc (1);
+
+  cr_assert_geq (len, 0, "llistxattr %s: %s", abs, strerror (errno));
+  for (char *name = names; name < names + len; name += strlen (name) + 1)
+    {
+      ssize_t n = lgetxattr (abs, name, value, sizeof value);
+      cr_assert_geq (n, 0, "lgetxattr %s %s: %s", abs, name, strerror (errno));
+      cap = used + strlen (name) + 2 * (size_t) n + 3;
+      out = xrealloc (out, cap);
+      used += (size_t) sprintf (out + used, "%s=", name);
+      for (ssize_t i = 0; i < n; i++)
+        used += (size_t) sprintf (out + used, "%02x", (unsigned char) value[i]);
+      out[used++] = ';';
+      out[used] = '\0';
+    }
+  return out;
+}
+
+/* One line per entry under ABS (REL is its name in the snapshot): everything lstat says
+   but the atime, the content's hash or the symlink's target, and the xattrs.  */
+static void
+snapshot_walk (const char *abs, const char *rel, struct lines *l)
+{
+  struct stat st;
+  char what[PATH_MAX + 256] = "";
+  cleanup_free char *xattrs = NULL;
+
+  cr_assert_eq (lstat (abs, &st), 0, "lstat %s: %s", abs, strerror (errno));
+  if (S_ISREG (st.st_mode))
+    {
+      size_t n;
+      char *data = fx_read_file (abs, &n);
+      fx_hash ("sha256", data, n, what);
+      free (data);
+    }
+  else if (S_ISLNK (st.st_mode))
+    {
+      ssize_t n = readlink (abs, what, sizeof what - 1);
+      cr_assert_geq (n, 0);
+      what[n] = '\0';
+    }
+  xattrs = describe_xattrs (abs);
+  lines_add (l, xasprintf ("%s mode=0%o uid=%u gid=%u size=%lld nlink=%lu ino=%lu rdev=%lu mtime=%lld.%09ld "
+                           "ctime=%lld.%09ld [%s] {%s}",
+                           rel, st.st_mode, st.st_uid, st.st_gid, (long long) st.st_size, (unsigned long) st.st_nlink,
+                           (unsigned long) st.st_ino, (unsigned long) st.st_rdev, (long long) st.st_mtim.tv_sec,
+                           st.st_mtim.tv_nsec, (long long) st.st_ctim.tv_sec, st.st_ctim.tv_nsec, what, xattrs));
+  if (S_ISDIR (st.st_mode))
+    {
+      DIR *d = opendir (abs);
+      struct dirent *de;
+
+      cr_assert_not_null (d, "opendir %s: %s", abs, strerror (errno));
+      while ((de = readdir (d)) != NULL)
+        {
+          char child_abs[PATH_MAX], child_rel[PATH_MAX];
+          if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
+            continue;
+          snprintf (child_abs, sizeof child_abs, "%s/%s", abs, de->d_name);
+          snprintf (child_rel, sizeof child_rel, "%s/%s", rel, de->d_name);
+          snapshot_walk (child_abs, child_rel, l);
+        }
+      closedir (d);
+    }
+}
+
+char *
+tu_sentinel_snapshot (const char *tmp, const char *sentinel)
+{
+  struct lines l = { 0 };
+  struct stat st;
+  DIR *d;
+  struct dirent *de;
+  size_t total = 1;
+  char *out;
+
+  cr_assert_eq (lstat (tmp, &st), 0);
+  lines_add (&l, xasprintf (". mode=0%o uid=%u gid=%u mtime=%lld.%09ld ctime=%lld.%09ld", st.st_mode, st.st_uid,
+                            st.st_gid, (long long) st.st_mtim.tv_sec, st.st_mtim.tv_nsec, (long long) st.st_ctim.tv_sec,
+                            st.st_ctim.tv_nsec));
+  d = opendir (tmp);
+  cr_assert_not_null (d);
+  while ((de = readdir (d)) != NULL)
+    if (strcmp (de->d_name, ".") != 0 && strcmp (de->d_name, "..") != 0)
+      lines_add (&l, xasprintf ("name-in-tmp %s", de->d_name));
+  closedir (d);
+  snapshot_walk (sentinel, "sentinel", &l);
+
+  qsort (l.v, l.n, sizeof *l.v, cmp_str);
+  for (size_t i = 0; i < l.n; i++)
+    total += strlen (l.v[i]) + 1;
+  out = xzalloc (total);
+  for (size_t i = 0; i < l.n; i++)
+    {
+      strcat (out, l.v[i]);
+      strcat (out, "\n");
+      free (l.v[i]);
+    }
+  free (l.v);
+  return out;
+}
+
+void
+tu_sentinel_assert_untouched (const char *before, const char *tmp, const char *sentinel, const char *what)
+{
+  cleanup_free char *now = tu_sentinel_snapshot (tmp, sentinel);
+  cleanup_free char *victim = NULL;
+  char path[PATH_MAX];
+
+  cr_assert_str_eq (now, before, "something outside %s changed:\n--- before\n%s--- after\n%s", what, before, now);
+  snprintf (path, sizeof path, "%s/victim", sentinel);
+  victim = fx_read_file (path, NULL);
+  cr_assert_str_eq (victim, "victim");
 }

@@ -124,4 +124,17 @@ struct tu_ref_config
 void tu_images_per_config (const char *dir, const struct fx_layer *layers, size_t n_layers,
                            const struct tu_ref_config *configs, size_t n);
 
+/* The sentinel beside the targets of hostile-input tests: a directory holding "victim"
+   (a file reading "victim", 0644) and "dir/", root-owned, all with this mtime.  */
+#define TU_SENTINEL_MTIME 1600000000LL
+#define TU_SENTINEL_NSEC 123456789L
+void tu_sentinel_create (const char *sentinel);
+/* TMP's own metadata and names, and one line per entry under SENTINEL: everything
+   lstat says but the atime, the content's hash or the symlink's target, and the xattrs;
+   sorted.  Malloc'd.  */
+char *tu_sentinel_snapshot (const char *tmp, const char *sentinel);
+/* Fail the test unless a new snapshot equals BEFORE (inode for inode, byte for byte)
+   and the victim still reads "victim"; WHAT names the targets in the message.  */
+void tu_sentinel_assert_untouched (const char *before, const char *tmp, const char *sentinel, const char *what);
+
 #endif
