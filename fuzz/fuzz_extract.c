@@ -12,6 +12,7 @@
 #include <oci-prep/cleanup.h>
 #include <oci-prep/extract.h>
 #include <oci-prep/fsutil.h>
+#include <oci-prep/treehash.h>
 
 #include "fuzz_common.h"
 
@@ -178,6 +179,22 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
           FUZZ_CHECK (stats.implied_dirs[i][0] != '\0' && stats.implied_dirs[i][0] != '/',
                       "implied directory '%s'", stats.implied_dirs[i]);
         }
+      /* The content digests taken while writing are what reading the tree back gives
+         (both walks may fail alike, say on fds for a very deep tree).  */
+      {
+        struct ocip_digest known, read_back;
+        int with_known, without;
+
+        with_known = ocip_treehash (rootfd, OCIP_DIGEST_SHA256, OCIP_TREEHASH_FORMAT_2, stats.contents,
+                                    stats.n_contents, &known, &err);
+        ocip_error_release (&err);
+        without = ocip_treehash (rootfd, OCIP_DIGEST_SHA256, OCIP_TREEHASH_FORMAT_2, NULL, 0, &read_back, &err);
+        ocip_error_release (&err);
+        FUZZ_CHECK (with_known == without, "tree digest: %d with the recorded contents, %d read back", with_known,
+                    without);
+        FUZZ_CHECK (with_known < 0 || strcmp (known.str, read_back.str) == 0,
+                    "tree digest with the recorded contents '%s', read back '%s'", known.str, read_back.str);
+      }
     }
   ocip_extract_stats_clear (&stats);
   close (rootfd);
