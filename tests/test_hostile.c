@@ -1198,20 +1198,7 @@ tar_bytes (struct fx_tar *t, size_t *len)
 }
 
 /* oci-prep --store STORE ARGS...  */
-static void
-prep (struct tu_result *r, const char *const *args)
-{
-  const char *argv[64] = { "--store", store };
-  size_t i;
-
-  for (i = 0; args[i]; i++)
-    {
-      FX_CHECK (i + 3 < sizeof argv / sizeof argv[0]);
-      argv[i + 2] = args[i];
-    }
-  tu_prep (r, argv);
-}
-#define PREP(r, ...) prep ((r), (const char *const[]){ __VA_ARGS__, NULL })
+#define PREP(r, ...) tu_prep_store ((r), store, (const char *const[]){ __VA_ARGS__, NULL })
 
 /* A failed command: exit 1, stderr starting with "oci-prep: " and holding NEEDLE (load
    prints one line per failed layer, then a summary).  */

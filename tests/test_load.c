@@ -49,24 +49,14 @@ load (struct tu_result *r, const char *image)
   tu_prep (r, (const char *const[]){ "--store", store, "--json", "load", image, NULL });
 }
 
-/* Entries of DIR under the store, "." and ".." excluded.  */
+/* Entries of SUB under the store, "." and ".." excluded.  */
 static int
 count_entries (const char *sub)
 {
-  char *path;
-  DIR *d;
-  struct dirent *de;
-  int n = 0;
+  char *path = tu_fmt ("%s/%s", store, sub);
+  int n = tu_count_entries (path);
 
-  FX_CHECK (asprintf (&path, "%s/%s", store, sub) > 0);
-  d = opendir (path);
   free (path);
-  if (d == NULL)
-    return -1;
-  while ((de = readdir (d)) != NULL)
-    if (strcmp (de->d_name, ".") && strcmp (de->d_name, ".."))
-      n++;
-  closedir (d);
   return n;
 }
 
