@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/mount.h>
+#include <sys/sysmacros.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
@@ -759,4 +761,42 @@ tu_sentinel_assert_untouched (const char *before, const char *tmp, const char *s
   snprintf (path, sizeof path, "%s/victim", sentinel);
   victim = fx_read_file (path, NULL);
   cr_assert_str_eq (victim, "victim");
+}
+
+int
+tu_watch_opens (const char *path)
+{
+  int fd = inotify_init1 (IN_NONBLOCK | IN_CLOEXEC);
+
+  cr_assert_geq (fd, 0, "inotify_init1: %s", strerror (errno));
+  cr_assert_geq (inotify_add_watch (fd, path, IN_OPEN), 0, "watch '%s': %s", path, strerror (errno));
+  return fd;
+}
+
+int
+tu_device_watched (const char *path)
+{
+  if (unlink (path) < 0 && errno != ENOENT)
+    cr_assert_fail ("unlink '%s': %s", path, strerror (errno));
+  cr_assert_eq (mknod (path, S_IFCHR | 0644, makedev (1, 3)), 0, "mknod '%s': %s", path, strerror (errno));
+  return tu_watch_opens (path);
+}
+
+int
+tu_opens (int fd)
+{
+  char buf[4096] __attribute__ ((aligned (__alignof__ (struct inotify_event))));
+  const struct inotify_event *ev;
+  int n = 0;
+  ssize_t len;
+
+  while ((len = read (fd, buf, sizeof buf)) > 0)
+    for (char *p = buf; p < buf + len; p += sizeof *ev + ev->len)
+      {
+        ev = (const struct inotify_event *) p;
+        if (ev->mask & IN_OPEN)
+          n++;
+      }
+  cr_assert (len < 0 && errno == EAGAIN, "read inotify events: %s", len < 0 ? strerror (errno) : "end of file");
+  return n;
 }

@@ -137,4 +137,18 @@ char *tu_sentinel_snapshot (const char *tmp, const char *sentinel);
    and the victim still reads "victim"; WHAT names the targets in the message.  */
 void tu_sentinel_assert_untouched (const char *before, const char *tmp, const char *sentinel, const char *what);
 
+/* ---- device nodes that must never be opened (CVE-2024-9676) ---- */
+
+/* An inotify fd (non-blocking) watching the existing PATH for IN_OPEN.  */
+int tu_watch_opens (const char *path);
+/* Replace PATH (removed first if it exists) with a character device node of /dev/null's
+   numbers (1:3, mknod needs root; CI is root), whose open() succeeds and is harmless,
+   and return tu_watch_opens (PATH).  */
+int tu_device_watched (const char *path);
+/* How many times the node watched by the inotify fd FD was opened since the last call.
+   An O_PATH open opens nothing and is not counted; a real open is, even when the opener
+   then refuses the file.  The event is queued by the open itself, so a count taken
+   right after the code under test returns is complete.  Closes nothing.  */
+int tu_opens (int fd);
+
 #endif
