@@ -14,6 +14,7 @@
 #include <oci-prep/blob.h>
 
 #include "fixture.h"
+#include "testutil.h"
 
 static char *dir;
 static int dirfd = -1;
@@ -171,6 +172,33 @@ Test (blob, missing_symlink_fifo_directory)
   FX_CHECK (mkdir (path, 0755) == 0);
   cr_assert_eq (read_chunks (&d, 8, &total, &err), -EINVAL);
   ocip_error_release (&err);
+  free (path);
+}
+
+/* A character device in place of a blob: refused without its driver's open() being
+   called (CVE-2024-9676), whether read in chunks or whole.  */
+Test (blob, device_node_is_refused_without_being_opened)
+{
+  struct fx_desc fx;
+  struct ocip_descriptor d = put ("sha256", "data", 4, &fx);
+  char *path = fx_blob_path (dir, fx.digest);
+  int watch = tu_device_watched (path);
+  ocip_error_t err = NULL;
+  size_t total;
+  char *buf = NULL;
+  int r;
+
+  r = read_chunks (&d, 8, &total, &err);
+  cr_assert_eq (tu_opens (watch), 0, "the device node was opened");
+  cr_assert_eq (r, -EINVAL);
+  cr_assert (strstr (err->msg, "is a character device, not a regular file"), "%s", err->msg);
+  ocip_error_release (&err);
+  r = ocip_blob_read_all (dirfd, &d, 64, &buf, &total, &err);
+  cr_assert_eq (tu_opens (watch), 0, "the device node was opened by read_all");
+  cr_assert_eq (r, -EINVAL);
+  ocip_error_release (&err);
+  cr_assert_null (buf);
+  close (watch);
   free (path);
 }
 

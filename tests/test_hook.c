@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fixture.h"
 #include "testutil.h"
@@ -1026,6 +1027,23 @@ Test (hook, poststop_for_a_bundle_never_touched_does_nothing)
   tu_result_free (&r);
   free (missing);
   free (keep);
+}
+
+/* The bundle's config.json is read to find the rootfs: a device node there is not ours,
+   and its driver's open() is never called (CVE-2024-9676).  */
+Test (hook, poststop_never_opens_a_device_config)
+{
+  struct tu_result r;
+  char *config = tu_fmt ("%s/config.json", bundle);
+  int watch = tu_device_watched (config);
+
+  poststop (&r, bundle);
+  cr_assert_eq (r.status, 0, "poststop (%d): %s", r.status, r.err);
+  cr_assert_str_eq (r.err, "");
+  tu_result_free (&r);
+  cr_assert_eq (tu_opens (watch), 0, "the device node was opened");
+  close (watch);
+  free (config);
 }
 
 Test (hook, poststop_with_bad_input_is_an_error)

@@ -4,6 +4,7 @@
 
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include <oci-prep/plan.h>
 
 #include "fixture.h"
+#include "testutil.h"
 
 static char *tmp;
 static char *layout;
@@ -344,4 +346,39 @@ Test (layout, too_deep_index_nesting)
   e = (struct fx_index_entry){ .desc = cur, .ref = "latest" };
   fx_index_write (layout, &e, 1);
   plan_fails (layout, NULL, E2BIG, "levels deep");
+}
+
+/* NAME of the layout replaced by a character device: opening the layout fails with
+   EINVAL naming it, and the device's driver is never called (CVE-2024-9676).  */
+static void
+layout_device_refused (const char *name)
+{
+  struct fx_desc m = one_layer_image ("f", "gzip", "sha256", NULL, false);
+  struct ocip_layout *l = NULL;
+  ocip_error_t err = NULL;
+  char *path;
+  int watch, r;
+
+  (void) m;
+  FX_CHECK (asprintf (&path, "%s/%s", layout, name) > 0);
+  watch = tu_device_watched (path);
+  r = ocip_layout_open (layout, &l, &err);
+  cr_assert_eq (tu_opens (watch), 0, "the device node '%s' was opened", name);
+  cr_assert_eq (r, -EINVAL, "%s: %s", name, err ? err->msg : "opened");
+  cr_assert (strstr (err->msg, "is a character device, not a regular file") && strstr (err->msg, name), "%s",
+             err->msg);
+  cr_assert_null (l);
+  ocip_error_release (&err);
+  close (watch);
+  free (path);
+}
+
+Test (layout, index_json_device_is_refused_without_being_opened)
+{
+  layout_device_refused ("index.json");
+}
+
+Test (layout, oci_layout_device_is_refused_without_being_opened)
+{
+  layout_device_refused ("oci-layout");
 }

@@ -21,6 +21,7 @@
 #include <oci-prep/seccomp.h>
 
 #include "fixture.h"
+#include "testutil.h"
 
 static char *base;
 
@@ -286,4 +287,24 @@ Test (seccomp, load_file_refuses_bad_profiles, .timeout = 10)
   load_fails (big, E2BIG, "over the limit");
   load_fails (missing, ENOENT, "missing.json");
   load_fails (base, EINVAL, "not a regular file");
+}
+
+/* --seccomp /dev/watchdog by mistake: refused without the driver's open() running.  */
+Test (seccomp, load_file_never_opens_a_device)
+{
+  cleanup_free char *dev = NULL;
+  cleanup_close int watch = -1;
+
+  struct ocip_json *doc = NULL;
+  ocip_error_t err = NULL;
+  int r;
+
+  FX_CHECK (asprintf (&dev, "%s/dev", base) >= 0);
+  watch = tu_device_watched (dev);
+  r = ocip_seccomp_load_file (dev, &doc, &err);
+  cr_assert_eq (tu_opens (watch), 0, "the device node was opened");
+  cr_assert_eq (r, -EINVAL, "%d: %s", r, err ? err->msg : "");
+  cr_assert_null (doc);
+  ocip_error_release (&err);
+  load_fails (dev, EINVAL, "is a character device, not a regular file");
 }

@@ -18,6 +18,7 @@
 #include <oci-prep/user.h>
 
 #include "fixture.h"
+#include "testutil.h"
 
 /* BASE/rootfs is the rootfs; BASE/host stands for the host, outside it.  */
 static char *base;
@@ -113,6 +114,8 @@ ROOTFS_TEST (passwd_symlink_to_host_path_stays_in_rootfs)
 ROOTFS_TEST (passwd_symlink_absolute_resolves_to_rootfs_copy)
 ROOTFS_TEST (passwd_symlink_to_etc_passwd_is_a_loop)
 ROOTFS_TEST (group_fifo_is_refused_without_blocking)
+ROOTFS_TEST (passwd_device_is_refused_without_being_opened)
+ROOTFS_TEST (group_device_is_refused_without_being_opened)
 
 static void
 resolve_ok_at (int fd, const char *spec, struct ocip_user *u)
@@ -487,8 +490,47 @@ check_group_fifo_is_refused_without_blocking (void)
 
   cr_assert_eq (unlink (p), 0);
   cr_assert_eq (mkfifo (p, 0644), 0);
-  resolve_fails ("alice", EINVAL, "'/etc/group' in the rootfs is not a regular file");
+  resolve_fails ("alice", EINVAL, "rootfs: '/etc/group' is a FIFO, not a regular file");
   resolve_fails ("alice:staff", EINVAL, "not a regular file");
+}
+
+/* A character device as /etc/passwd: refused, and its driver's open() never called
+   (CVE-2024-9676: opened O_NONBLOCK and only then fstat'd, a watchdog or a tape device
+   would already have acted).  */
+static void
+resolve_refuses_device (int watch, const char *spec, const char *what)
+{
+  ocip_error_t err = NULL;
+  cleanup_user struct ocip_user u = { 0 };
+  int r = ocip_user_resolve (rootfd, spec, &u, &err);
+
+  /* First: refusing the device after opening it is the bug.  */
+  cr_assert_eq (tu_opens (watch), 0, "resolve '%s' opened the device node", spec);
+  cr_assert_eq (r, -EINVAL, "resolve '%s': %d (%s)", spec, r, err ? err->msg : "");
+  cr_assert (strstr (err->msg, what), "message '%s' does not say '%s'", err->msg, what);
+  ocip_error_release (&err);
+}
+
+static void
+check_passwd_device_is_refused_without_being_opened (void)
+{
+  cleanup_free char *p = path_in ("rootfs/etc/passwd");
+  cleanup_close int watch = tu_device_watched (p);
+
+  resolve_refuses_device (watch, "alice", "rootfs: '/etc/passwd' is a character device, not a regular file");
+  resolve_refuses_device (watch, "1000", "character device");
+  resolve_refuses_device (watch, "", "character device");
+}
+
+/* Both ways /etc/group is read: supplementary groups and a named group.  */
+static void
+check_group_device_is_refused_without_being_opened (void)
+{
+  cleanup_free char *p = path_in ("rootfs/etc/group");
+  cleanup_close int watch = tu_device_watched (p);
+
+  resolve_refuses_device (watch, "alice", "rootfs: '/etc/group' is a character device, not a regular file");
+  resolve_refuses_device (watch, "alice:staff", "character device");
 }
 
 Test (user, passwd_fifo_is_refused_without_blocking, .timeout = 10)

@@ -12,7 +12,7 @@
 #include <oci-prep/blob.h>
 #include <oci-prep/cache.h>
 #include <oci-prep/cleanup.h>
-#include <oci-prep/fsroot.h>
+#include <oci-prep/fsutil.h>
 
 struct ocip_blob
 {
@@ -31,9 +31,9 @@ ocip_blob_open (int layout_dirfd, const struct ocip_descriptor *desc, struct oci
                                        ocip_digest_hex (&desc->digest));
   cleanup_close int fd = -1;
   struct ocip_blob *b;
-  struct stat st;
 
-  fd = ocip_fsroot_open (layout_dirfd, path, O_RDONLY | O_NOCTTY | O_NONBLOCK, 0, OCIP_FSROOT_NOFOLLOW, err);
+  /* A device node in blobs/ is refused without its driver's open() being called.  */
+  fd = ocip_open_regular_at (layout_dirfd, path, OCIP_OPEN_IN_ROOT | OCIP_OPEN_NOFOLLOW, NULL, err);
   if (fd < 0)
     {
       if ((*err)->status == ENOENT)
@@ -48,14 +48,6 @@ ocip_blob_open (int layout_dirfd, const struct ocip_descriptor *desc, struct oci
         }
       return ocip_error_wrap (err, "blob '%s'", desc->digest.str);
     }
-  if (fstat (fd, &st) < 0)
-    return ocip_error_set (err, errno, "blob '%s': stat", desc->digest.str);
-  if (! S_ISREG (st.st_mode))
-    return ocip_error_set (err, EINVAL, "blob '%s': not a regular file", desc->digest.str);
-  /* O_NONBLOCK only kept a FIFO from blocking the open; regular files ignore it, but
-     drop it anyway so reads mean what they say.  */
-  if (fcntl (fd, F_SETFL, 0) < 0)
-    return ocip_error_set (err, errno, "blob '%s': fcntl", desc->digest.str);
   posix_fadvise (fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 
   b = xzalloc (sizeof *b);

@@ -13,6 +13,7 @@
 
 #include <oci-prep/bundle.h>
 #include <oci-prep/cleanup.h>
+#include <oci-prep/fsutil.h>
 #include <oci-prep/hook.h>
 #include <oci-prep/json.h>
 #include <oci-prep/limits.h>
@@ -299,22 +300,20 @@ ocip_hook_precreate (const char *config, size_t len, const char *bundle, const c
   return 0;
 }
 
-/* The bundle's own config.json says where its rootfs was.  */
+/* The bundle's own config.json says where its rootfs was.  Anything but a regular file
+   there (a device node above all) is never opened: not ours.  */
 static char *
 bundle_rootfs (const char *bundle)
 {
   cleanup_free char *path = xasprintf ("%s/config.json", bundle);
-  cleanup_close int fd = open (path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
   cleanup_json struct ocip_json *doc = NULL;
   cleanup_free char *buf = NULL;
   ocip_error_t err = NULL;
   const char *root_path;
-  struct stat st;
+  size_t len;
 
-  if (fd < 0 || fstat (fd, &st) < 0 || ! S_ISREG (st.st_mode) || st.st_size > (off_t) CONFIG_SIZE_LIMIT)
-    return NULL;
-  buf = xmalloc (st.st_size + 1);
-  if (read (fd, buf, st.st_size) != st.st_size || ocip_json_parse (buf, st.st_size, CONFIG_SIZE_LIMIT, &doc, &err) < 0)
+  if (ocip_read_file_at (AT_FDCWD, path, CONFIG_SIZE_LIMIT, &buf, &len, &err) < 0
+      || ocip_json_parse (buf, len, CONFIG_SIZE_LIMIT, &doc, &err) < 0)
     {
       ocip_error_release (&err);
       return NULL;

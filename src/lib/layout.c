@@ -11,7 +11,6 @@
 
 #include <oci-prep/blob.h>
 #include <oci-prep/cleanup.h>
-#include <oci-prep/fsroot.h>
 #include <oci-prep/fsutil.h>
 #include <oci-prep/graph.h>
 #include <oci-prep/json.h>
@@ -22,10 +21,9 @@
 static int
 read_layout_file (int dirfd, const char *name, size_t max, char **ret, size_t *ret_len, ocip_error_t *err)
 {
-  cleanup_close int fd = -1;
   cleanup_free char *what = xasprintf ("'%s'", name);
+  cleanup_close int fd = ocip_open_regular_at (dirfd, name, OCIP_OPEN_IN_ROOT | OCIP_OPEN_NOFOLLOW, what, err);
 
-  fd = ocip_fsroot_open (dirfd, name, O_RDONLY | O_NOCTTY | O_NONBLOCK, 0, OCIP_FSROOT_NOFOLLOW, err);
   if (fd < 0)
     return ocip_error_wrap (err, "read '%s'", name);
   return ocip_read_regular_fd (fd, max, what, ret, ret_len, err);

@@ -462,17 +462,16 @@ ocip_seccomp_profile_clear (struct ocip_seccomp_profile *p)
 int
 ocip_seccomp_load_file (const char *path, struct ocip_json **ret, ocip_error_t *err)
 {
-  /* O_NONBLOCK: a FIFO given by mistake is refused below instead of blocking here.  */
-  cleanup_close int fd = open (path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  /* A FIFO or a device given by mistake is refused without being opened.  */
+  cleanup_free char *what = xasprintf ("seccomp profile '%s'", path);
+  cleanup_close int fd = ocip_open_regular_at (AT_FDCWD, path, 0, what, err);
   cleanup_free char *buf = NULL;
   cleanup_json struct ocip_json *doc = NULL;
-  cleanup_free char *what = NULL;
   size_t len = 0;
   int r;
 
   if (fd < 0)
-    return ocip_error_set (err, errno, "open seccomp profile '%s'", path);
-  what = xasprintf ("seccomp profile '%s'", path);
+    return fd;
   if ((r = ocip_read_regular_fd (fd, OCIP_LIMIT_JSON_DOCUMENT_SIZE, what, &buf, &len, err)) < 0)
     return r;
   if ((r = ocip_json_parse (buf, len, OCIP_LIMIT_JSON_DOCUMENT_SIZE, &doc, err)) < 0)

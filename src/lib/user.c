@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 #include <oci-prep/cleanup.h>
-#include <oci-prep/fsroot.h>
 #include <oci-prep/fsutil.h>
 #include <oci-prep/limits.h>
 #include <oci-prep/user.h>
@@ -90,15 +89,15 @@ looks_numeric (const char *s)
   return (*s >= '0' && *s <= '9') || *s == '-' || *s == '+';
 }
 
-/* Read PATH inside ROOTFD whole.  A missing file is not an error: *RET is NULL.  The file
-   is opened O_NONBLOCK and checked with fstat() before any read, so a FIFO or a device
-   planted by the image is refused instead of blocking; the size limit bounds memory.  */
+/* Read PATH inside ROOTFD whole.  A missing file is not an error: *RET is NULL.  A FIFO
+   or a device planted by the image is refused without being opened
+   (ocip_open_regular_at); the size limit bounds memory.  */
 static int
 read_rootfs_file (int rootfd, const char *path, char **ret, ocip_error_t *err)
 {
   ocip_error_t local = NULL;
-  cleanup_close int fd = ocip_fsroot_open (rootfd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0, 0, &local);
-  cleanup_free char *what = NULL;
+  cleanup_free char *what = xasprintf ("'%s' in the rootfs", path);
+  cleanup_close int fd = ocip_open_regular_at (rootfd, path, OCIP_OPEN_IN_ROOT, NULL, &local);
 
   if (fd == -ENOENT)
     {
@@ -108,13 +107,13 @@ read_rootfs_file (int rootfd, const char *path, char **ret, ocip_error_t *err)
     }
   if (fd < 0)
     {
-      /* Hand the resolver's error over: its class (ELOOP, EXDEV...) says what was wrong.  */
+      /* Hand the error over: its class (ELOOP, EXDEV, EINVAL for a device...) says what
+         was wrong.  */
       if (*err == NULL)
         *err = steal_pointer (&local);
       ocip_error_release (&local);
       return ocip_error_wrap (err, "rootfs");
     }
-  what = xasprintf ("'%s' in the rootfs", path);
   return ocip_read_regular_fd (fd, OCIP_LIMIT_ROOTFS_FILE_SIZE, what, ret, NULL, err);
 }
 
