@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <oci-prep/cleanup.h>
@@ -570,4 +571,80 @@ Test (user, passwd_at_the_size_limit_is_read)
   cr_assert_eq (truncate (p, (off_t) OCIP_LIMIT_ROOTFS_FILE_SIZE), 0);
   resolve_ok ("alice", &u);
   cr_assert_eq (u.uid, 1000);
+}
+
+/* /etc/group with N_DISTINCT lines listing USER, gids FIRST, FIRST+1, ..., followed
+   every STRIDE lines (0: never) by a line repeating an earlier gid, and a line for
+   USER's primary group PRIMARY in the middle.  */
+static void
+write_many_groups (const char *user, uint32_t primary, uint32_t first, size_t n_distinct, size_t stride)
+{
+  cleanup_free char *p = path_in ("rootfs/etc/group");
+  FILE *f = fopen (p, "we");
+  size_t i;
+
+  cr_assert_not_null (f);
+  for (i = 0; i < n_distinct; i++)
+    {
+      fprintf (f, "g:x:%u:%s\n", (unsigned) (first + i), user);
+      if (stride && i % stride == 0)
+        fprintf (f, "d:x:%u:bob,%s\n", (unsigned) (first + i / 2), user);
+      if (i == n_distinct / 2)
+        fprintf (f, "p:x:%u:%s\n", (unsigned) primary, user);
+    }
+  cr_assert_eq (fclose (f), 0);
+}
+
+static double
+seconds_since (const struct timespec *start)
+{
+  struct timespec now;
+
+  clock_gettime (CLOCK_MONOTONIC, &now);
+  return (double) (now.tv_sec - start->tv_sec) + (double) (now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
+/* 300 000 memberships: E2BIG, and quickly.  A scan per insert with the limit checked
+   after the loop took 14 s (26 s of CPU on a loaded CI machine).  */
+Test (user, group_memberships_over_the_limit_fail_fast, .timeout = 30)
+{
+  struct timespec start;
+  double took;
+
+  /* A one-letter user and short gids keep 300 000 lines under the file size limit.  */
+  write_rel ("rootfs/etc/passwd", "u:x:7:7::/:/bin/sh\n");
+  write_many_groups ("u", 7, 1, 300000, 0);
+  clock_gettime (CLOCK_MONOTONIC, &start);
+  resolve_fails ("u", E2BIG, "user 'u' is in more than 65536 groups, over the limit");
+  took = seconds_since (&start);
+  cr_assert_lt (took, 3.0, "300 000 memberships took %.2f s", took);
+}
+
+/* One past the limit: the primary group and OCIP_LIMIT_USER_GROUPS others.  */
+Test (user, group_memberships_one_over_the_limit_are_e2big)
+{
+  write_many_groups ("alice", 1000, 100000, OCIP_LIMIT_USER_GROUPS, 1000);
+  resolve_fails ("alice", E2BIG, "over the limit");
+}
+
+/* The largest legal case: the primary group and OCIP_LIMIT_USER_GROUPS - 1 others, with
+   thousands of duplicates (the primary among them): every gid once, in the order first
+   seen, the primary first; and fast.  */
+Test (user, group_memberships_at_the_limit_with_duplicates_resolve, .timeout = 30)
+{
+  cleanup_user struct ocip_user u = { 0 };
+  struct timespec start;
+  double took;
+  size_t i;
+
+  write_many_groups ("alice", 1000, 100000, OCIP_LIMIT_USER_GROUPS - 1, 2);
+  clock_gettime (CLOCK_MONOTONIC, &start);
+  resolve_ok ("alice", &u);
+  took = seconds_since (&start);
+  cr_assert_lt (took, 3.0, "%d memberships took %.2f s", OCIP_LIMIT_USER_GROUPS, took);
+  cr_assert_eq (u.gid, 1000);
+  cr_assert_eq (u.n_additional_gids, (size_t) OCIP_LIMIT_USER_GROUPS);
+  cr_assert_eq (u.additional_gids[0], 1000);
+  for (i = 1; i < u.n_additional_gids; i++)
+    cr_assert_eq (u.additional_gids[i], 100000 + i - 1, "gid %zu is %u", i, u.additional_gids[i]);
 }

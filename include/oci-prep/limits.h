@@ -11,6 +11,9 @@
 #define OCIP_LIMIT_JSON_VALUES (1u << 19)
 /* Files read from a rootfs to build config.json (/etc/passwd, /etc/group).  */
 #define OCIP_LIMIT_ROOTFS_FILE_SIZE (4u * 1024 * 1024)
+/* Groups of one user (primary included): the kernel's NGROUPS_MAX, what setgroups(2)
+   takes.  An /etc/group listing the user in more is refused as soon as it is seen.  */
+#define OCIP_LIMIT_USER_GROUPS 65536
 /* Descriptors in one index, layers in one manifest.  */
 #define OCIP_LIMIT_INDEX_ENTRIES 100000
 #define OCIP_LIMIT_LAYERS 4096
