@@ -617,3 +617,53 @@ Test (bounds, index_depth)
   print_slowest ("index depth");
   free (image);
 }
+
+/* The hook merges the engine's config with the image's: an engine such as podman copies
+   the image's Env into the config it proposes, so both sides hold every entry.  Env and
+   Labels share the image config's size limit; the engine's config has its own.  */
+Test (bounds, hook_merge)
+{
+  struct text image_config = { 0 }, engine = { 0 };
+  struct fx_tar *t = fx_tar_new ();
+  char *bundle = tu_fmt ("%s/engine-bundle", tmp);
+  char *proposed = tu_fmt ("%s/proposed.json", bundle);
+  const int n_env = 150000, n_labels = 60000;
+  struct tu_result r;
+  double cpu0, cpu;
+
+  text_add (&image_config, "{\"Cmd\":[\"/bin/true\"],\"Env\":[");
+  for (int i = 0; i < n_env; i++)
+    text_add (&image_config, "%s\"E%d=v\"", i ? "," : "", i);
+  text_add (&image_config, "],\"Labels\":{");
+  for (int i = 0; i < n_labels; i++)
+    text_add (&image_config, "%s\"l%d\":\"v\"", i ? "," : "", i);
+  text_add (&image_config, "}}");
+  cr_assert_lt (image_config.len, OCIP_LIMIT_JSON_DOCUMENT_SIZE);
+  fx_tar_dir (t, "etc", 0755);
+  write_one_layer (t, image_config.s);
+
+  text_add (&engine, "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},"
+                     "\"process\":{\"args\":[],\"cwd\":\"/\",\"env\":[");
+  for (int i = 0; i < n_env; i++)
+    text_add (&engine, "%s\"E%d=v\"", i ? "," : "", i);
+  text_add (&engine, "]},\"annotations\":{\"io.oci-prep.image\":\"%s:latest\"", layout);
+  for (int i = 0; i < n_labels; i++)
+    text_add (&engine, ",\"a%d\":\"v\"", i);
+  text_add (&engine, "}}");
+  fx_mkdir_p (bundle);
+  fx_write_file (proposed, engine.s, engine.len);
+
+  cpu0 = children_cpu ();
+  tu_sh (&r, "cd '%s' && exec '%s' --store '%s' hook precreate < proposed.json > config.json", bundle, OCIP_BINARY,
+         store);
+  cpu = children_cpu () - cpu0;
+  fprintf (stderr, "bounds: %-34s cpu %6.2f s\n", "hook precreate, Env and Labels at the limit", cpu);
+  cr_assert_eq (r.status, 0, "hook precreate: %s", r.err);
+  cr_expect (cpu < CPU_BOUND_SECONDS, "hook precreate: %.2f s of CPU, over the %.1f s bound", cpu,
+             CPU_BOUND_SECONDS);
+  tu_result_free (&r);
+  free (image_config.s);
+  free (engine.s);
+  free (bundle);
+  free (proposed);
+}
