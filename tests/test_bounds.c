@@ -466,29 +466,28 @@ Test (bounds, many_layers)
 
 /* ---- config and index inputs ---- */
 
-/* The config document at its size limit, filled by one member: as many short entries
-   as fit.  */
+/* The config document at its size limit, filled by one member KEY: an array (OPEN '[')
+   or an object (OPEN '{') of as many entries PREFIX<n>SUFFIX as fit.  */
 static void
-config_filled_with (const char *key, bool object)
+config_filled_with (const char *key, char open, const char *prefix, const char *suffix)
 {
   struct text c = { 0 };
   char *image = tu_fmt ("%s:latest", layout);
   char *name = tu_fmt ("%s at the document limit: config", key);
   struct fx_tar *t = fx_tar_new ();
 
-  text_add (&c, "{\"Cmd\":[\"/bin/true\"],\"%s\":%c", key, object ? '{' : '[');
+  text_add (&c, "{\"Cmd\":[\"/bin/true\"],\"%s\":%c", key, open);
   for (int i = 0; c.len < OCIP_LIMIT_JSON_DOCUMENT_SIZE - 4096; i++)
     {
-      /* In Env, one in eight repeats an earlier name: a duplicate check that scans is
-         quadratic.  (A JSON object cannot repeat a key.)  */
-      int k = ! object && i % 8 == 7 ? i / 2 : i;
+      /* In an array, one in eight repeats an earlier entry: a duplicate check that scans
+         is quadratic.  (A JSON object cannot repeat a key.)  */
+      int k = open == '[' && i % 8 == 7 ? i / 2 : i;
 
-      if (object)
-        text_add (&c, "%s\"k%d\":\"v\"", i ? "," : "", k);
-      else
-        text_add (&c, "%s\"K%d=v\"", i ? "," : "", k);
+      if (i)
+        text_add (&c, ",");
+      text_add (&c, "%s%d%s", prefix, k, suffix);
     }
-  text_add (&c, "%c}", object ? '}' : ']');
+  text_add (&c, "%c}", open == '[' ? ']' : '}');
   fx_tar_dir (t, "etc", 0755);
   write_one_layer (t, c.s);
   TIMED (name, 0, "config", image);
@@ -499,14 +498,32 @@ config_filled_with (const char *key, bool object)
 
 Test (bounds, env)
 {
-  config_filled_with ("Env", false);
+  config_filled_with ("Env", '[', "\"K", "=v\"");
   print_slowest ("env");
 }
 
 Test (bounds, labels)
 {
-  config_filled_with ("Labels", true);
+  config_filled_with ("Labels", '{', "\"k", "\":\"v\"");
   print_slowest ("labels");
+}
+
+Test (bounds, volumes)
+{
+  config_filled_with ("Volumes", '{', "\"/v", "\":{}");
+  print_slowest ("volumes");
+}
+
+Test (bounds, exposed_ports)
+{
+  config_filled_with ("ExposedPorts", '{', "\"", "/tcp\":{}");
+  print_slowest ("exposed ports");
+}
+
+Test (bounds, command_arguments)
+{
+  config_filled_with ("Entrypoint", '[', "\"a", "\"");
+  print_slowest ("command arguments");
 }
 
 Test (bounds, group_memberships)
