@@ -25,36 +25,74 @@
    image document may be.  */
 #define CONFIG_SIZE_LIMIT (16u * 1024 * 1024)
 
-static bool
-env_has (const struct ocip_json_node *env, const char *entry)
+/* The engine's side of a merge, sorted for bsearch: an engine may list as many entries
+   as the image has (podman copies the image's Env into the config it proposes), so a
+   scan of it per image entry would be quadratic.  Env entries compare by their name
+   (up to '='), annotation keys whole.  */
+struct sorted_names
 {
-  size_t key_len = strcspn (entry, "="), i;
+  const char **v;
+  size_t n;
+};
 
-  for (i = 0; i < ocip_json_array_len (env); i++)
+static int
+compare_env_names (const void *a, const void *b)
+{
+  const char *x = *(const char *const *) a, *y = *(const char *const *) b;
+  size_t xl = strcspn (x, "="), yl = strcspn (y, "=");
+  int c = memcmp (x, y, xl < yl ? xl : yl);
+
+  return c ? c : (xl > yl) - (xl < yl);
+}
+
+static int
+compare_keys (const void *a, const void *b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+/* The strings of the array NODE (ENV) or the keys of the object NODE, sorted.  */
+static void
+sort_names (const struct ocip_json_node *node, bool env, struct sorted_names *ret)
+{
+  size_t i, n = env ? ocip_json_array_len (node) : ocip_json_object_len (node);
+
+  ret->v = xcalloc (n ? n : 1, sizeof *ret->v);
+  ret->n = 0;
+  for (i = 0; i < n; i++)
     {
-      const char *e = ocip_json_string (ocip_json_array_at (env, i));
-      if (e && strncmp (e, entry, key_len) == 0 && e[key_len] == '=')
-        return true;
+      const char *s = env ? ocip_json_string (ocip_json_array_at (node, i)) : ocip_json_object_key_at (node, i);
+      if (s)
+        ret->v[ret->n++] = s;
     }
-  return false;
+  qsort (ret->v, ret->n, sizeof *ret->v, env ? compare_env_names : compare_keys);
+}
+
+static bool
+has_name (const struct sorted_names *names, const char *name, bool env)
+{
+  return bsearch (&name, names->v, names->n, sizeof *names->v, env ? compare_env_names : compare_keys) != NULL;
 }
 
 /* The engine's variables, then the image's that the engine did not set.  */
 static void
 gen_env (struct ocip_json_gen *gen, const struct ocip_json_node *mine, const struct ocip_json_node *image)
 {
+  struct sorted_names set;
   size_t i;
 
+  sort_names (mine, true, &set);
   ocip_json_gen_array_open (gen);
   for (i = 0; i < ocip_json_array_len (mine); i++)
     ocip_json_gen_node (gen, ocip_json_array_at (mine, i));
   for (i = 0; i < ocip_json_array_len (image); i++)
     {
       const char *e = ocip_json_string (ocip_json_array_at (image, i));
-      if (e && ! env_has (mine, e))
+      if (e && ! has_name (&set, e, true))
         ocip_json_gen_string (gen, e);
     }
   ocip_json_gen_array_close (gen);
+  free (set.v);
 }
 
 /* Root with no supplementary groups is what engines write when nobody chose a user.  */
@@ -108,8 +146,10 @@ gen_process (struct ocip_json_gen *gen, const struct ocip_json_node *mine, const
 static void
 gen_annotations (struct ocip_json_gen *gen, const struct ocip_json_node *mine, const struct ocip_json_node *image)
 {
+  struct sorted_names set;
   size_t i;
 
+  sort_names (mine, false, &set);
   ocip_json_gen_map_open (gen);
   for (i = 0; i < ocip_json_object_len (mine); i++)
     {
@@ -117,12 +157,13 @@ gen_annotations (struct ocip_json_gen *gen, const struct ocip_json_node *mine, c
       ocip_json_gen_node (gen, ocip_json_object_value_at (mine, i));
     }
   for (i = 0; i < ocip_json_object_len (image); i++)
-    if (ocip_json_object_get (mine, ocip_json_object_key_at (image, i)) == NULL)
+    if (! has_name (&set, ocip_json_object_key_at (image, i), false))
       {
         ocip_json_gen_string (gen, ocip_json_object_key_at (image, i));
         ocip_json_gen_node (gen, ocip_json_object_value_at (image, i));
       }
   ocip_json_gen_map_close (gen);
+  free (set.v);
 }
 
 /* The engine's command and user, as spec options.  */

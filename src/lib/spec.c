@@ -117,11 +117,15 @@ strv_remove (struct strv *s, size_t i)
 }
 
 /* Ordered key/value pairs with unique keys: setting a key again replaces its value in
-   place.  */
+   place.  An image sets one per label, hundreds of thousands within the config's size
+   limit, so keys are found through an open-addressing index (SLOTS hold a pair's
+   position + 1, 0 for a free slot), never by a scan per insert.  */
 struct kv
 {
   char **keys, **values;
   size_t n;
+  size_t *slots;
+  size_t cap; /* a power of two, at least twice N; 0 before the first key */
 };
 
 static void
@@ -136,30 +140,75 @@ kv_clear (struct kv *kv)
     }
   free (kv->keys);
   free (kv->values);
+  free (kv->slots);
   memset (kv, 0, sizeof *kv);
 }
 
 #define cleanup_kv __attribute__ ((cleanup (kv_clear)))
 
+static size_t
+kv_hash (const char *key, size_t key_len)
+{
+  size_t h = 1469598103934665603ull;
+
+  while (key_len--)
+    h = (h ^ (unsigned char) *key++) * 1099511628211ull;
+  return h;
+}
+
+/* The slot of KEY: the one holding it, or the free slot where it would go.  */
+static size_t *
+kv_slot (const struct kv *kv, const char *key, size_t key_len)
+{
+  size_t i = kv_hash (key, key_len) & (kv->cap - 1);
+
+  for (;; i = (i + 1) & (kv->cap - 1))
+    {
+      size_t *slot = &kv->slots[i];
+      const char *k;
+
+      if (*slot == 0)
+        return slot;
+      k = kv->keys[*slot - 1];
+      if (strncmp (k, key, key_len) == 0 && k[key_len] == '\0')
+        return slot;
+    }
+}
+
 static void
-kv_set (struct kv *kv, const char *key, size_t key_len, const char *value)
+kv_grow (struct kv *kv)
 {
   size_t i;
 
+  free (kv->slots);
+  kv->cap = kv->cap ? kv->cap * 2 : 32;
+  kv->slots = xcalloc (kv->cap, sizeof *kv->slots);
+  for (i = 0; i < kv->n; i++)
+    *kv_slot (kv, kv->keys[i], strlen (kv->keys[i])) = i + 1;
+}
+
+static void
+kv_set (struct kv *kv, const char *key, size_t key_len, const char *value)
+{
+  size_t *slot;
+
   if (value == NULL)
     return;
-  for (i = 0; i < kv->n; i++)
-    if (strlen (kv->keys[i]) == key_len && memcmp (kv->keys[i], key, key_len) == 0)
-      {
-        free (kv->values[i]);
-        kv->values[i] = xstrdup (value);
-        return;
-      }
+  if (2 * (kv->n + 1) > kv->cap)
+    kv_grow (kv);
+  slot = kv_slot (kv, key, key_len);
+  if (*slot)
+    {
+      free (kv->values[*slot - 1]);
+      kv->values[*slot - 1] = xstrdup (value);
+      return;
+    }
   kv->keys = xreallocarray (kv->keys, kv->n + 1, sizeof (char *));
   kv->values = xreallocarray (kv->values, kv->n + 1, sizeof (char *));
   kv->keys[kv->n] = xstrndup (key, key_len);
   kv->values[kv->n] = xstrdup (value);
   kv->n++;
+  *slot = kv->n;
 }
 
 static int
