@@ -595,12 +595,14 @@ write_many_groups (const char *user, uint32_t primary, uint32_t first, size_t n_
   cr_assert_eq (fclose (f), 0);
 }
 
+/* CPU seconds of this test process since START: the bound is on work done, which the
+   suites running beside this one on the same cores do not inflate as they do wall time.  */
 static double
 seconds_since (const struct timespec *start)
 {
   struct timespec now;
 
-  clock_gettime (CLOCK_MONOTONIC, &now);
+  clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &now);
   return (double) (now.tv_sec - start->tv_sec) + (double) (now.tv_nsec - start->tv_nsec) / 1e9;
 }
 
@@ -614,10 +616,10 @@ Test (user, group_memberships_over_the_limit_fail_fast, .timeout = 30)
   /* A one-letter user and short gids keep 300 000 lines under the file size limit.  */
   write_rel ("rootfs/etc/passwd", "u:x:7:7::/:/bin/sh\n");
   write_many_groups ("u", 7, 1, 300000, 0);
-  clock_gettime (CLOCK_MONOTONIC, &start);
+  clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &start);
   resolve_fails ("u", E2BIG, "user 'u' is in more than 65536 groups, over the limit");
   took = seconds_since (&start);
-  cr_assert_lt (took, 3.0, "300 000 memberships took %.2f s", took);
+  cr_assert_lt (took, 3.0, "300 000 memberships took %.2f s of CPU", took);
 }
 
 /* One past the limit: the primary group and OCIP_LIMIT_USER_GROUPS others.  */
@@ -638,10 +640,10 @@ Test (user, group_memberships_at_the_limit_with_duplicates_resolve, .timeout = 3
   size_t i;
 
   write_many_groups ("alice", 1000, 100000, OCIP_LIMIT_USER_GROUPS - 1, 2);
-  clock_gettime (CLOCK_MONOTONIC, &start);
+  clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &start);
   resolve_ok ("alice", &u);
   took = seconds_since (&start);
-  cr_assert_lt (took, 3.0, "%d memberships took %.2f s", OCIP_LIMIT_USER_GROUPS, took);
+  cr_assert_lt (took, 3.0, "%d memberships took %.2f s of CPU", OCIP_LIMIT_USER_GROUPS, took);
   cr_assert_eq (u.gid, 1000);
   cr_assert_eq (u.n_additional_gids, (size_t) OCIP_LIMIT_USER_GROUPS);
   cr_assert_eq (u.additional_gids[0], 1000);
