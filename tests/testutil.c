@@ -409,6 +409,24 @@ tu_assert_error (const struct tu_result *r, const char *needle)
 
 /* ---- mounts ---- */
 
+/* mountinfo writes a space, tab, newline and backslash of a path as \NNN (octal):
+   decode S in place, so that a mount at a path holding them is found and detached.  */
+static void
+mountinfo_unescape (char *s)
+{
+  char *out = s;
+
+  for (; *s; s++)
+    if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' && s[3] >= '0' && s[3] <= '7')
+      {
+        *out++ = (char) ((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+        s += 3;
+      }
+    else
+      *out++ = *s;
+  *out = '\0';
+}
+
 size_t
 tu_mount_points_under (const char *path, char ***ret)
 {
@@ -424,6 +442,7 @@ tu_mount_points_under (const char *path, char ***ret)
 
       if (sscanf (line, "%*s %*s %*s %*s %4095s", mp) != 1)
         continue;
+      mountinfo_unescape (mp);
       if (strncmp (mp, path, len) == 0 && (mp[len] == '\0' || mp[len] == '/'))
         {
           if (ret)
@@ -460,7 +479,10 @@ mount_field (const char *path, int field)
       const char *p;
       int i;
 
-      if (sscanf (line, "%*s %*s %*s %*s %4095s", mp) != 1 || strcmp (mp, path) != 0)
+      if (sscanf (line, "%*s %*s %*s %*s %4095s", mp) != 1)
+        continue;
+      mountinfo_unescape (mp);
+      if (strcmp (mp, path) != 0)
         continue;
       p = strstr (line, " - ");
       for (i = 0, p = p ? p + 3 : NULL; p && i < field; i++)

@@ -71,6 +71,11 @@ struct ocip_load_report
    negative only when nothing could be attempted.  *RET is owned by the caller.  */
 int ocip_load (struct ocip_store *store, struct ocip_plan *const *plans, size_t n_plans,
                const struct ocip_load_options *opts, struct ocip_load_report **ret, ocip_error_t *err);
+/* The outcome of REPORT as one error: 0 when no layer failed, else -status of the first
+   failed layer (plan order) with *ERR set to "N of M layers failed to load" and that
+   layer's message.  The class is that layer's own (ENOSPC from a full store, EBADMSG
+   from a digest mismatch), never a summary class.  */
+int ocip_load_report_error (const struct ocip_load_report *report, ocip_error_t *err);
 void ocip_load_report_free (struct ocip_load_report *report);
 
 #endif

@@ -14,6 +14,7 @@ struct ocip_verify_blob
 {
   struct ocip_descriptor desc;
   char *failure; /* NULL when the blob is good; else why, naming the digest */
+  int status;    /* and its errno class: EBADMSG a size or digest mismatch, ENOENT missing, ... */
 };
 
 struct ocip_verify_report
@@ -34,6 +35,11 @@ struct ocip_verify_report
    are unchanged since they last verified.  *RET is owned by the caller.  */
 int ocip_verify (struct ocip_layout *layout, const struct ocip_descriptor *roots, size_t n_roots, unsigned jobs,
                  struct ocip_verified_cache *cache, struct ocip_verify_report **ret, ocip_error_t *err);
+/* The outcome of REPORT as one error: 0 when every blob is good, else -status of the
+   first failed blob (in report order) with *ERR set to "N of M blobs failed
+   verification" and that blob's message.  The class is the first failure's own (ENOENT
+   for a missing blob, EIO for a read error), so that one line names the real cause.  */
+int ocip_verify_report_error (const struct ocip_verify_report *report, ocip_error_t *err);
 void ocip_verify_report_free (struct ocip_verify_report *report);
 
 #endif

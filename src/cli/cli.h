@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <oci-prep/error.h>
 #include <oci-prep/image.h>
@@ -76,16 +77,44 @@ int cli_parse_jobs (const char *command, const char *value, unsigned *ret);
 /* A byte count or count: digits with an optional K, M, G or T suffix (powers of 1024).  */
 int cli_parse_size (const char *command, const char *option, const char *value, uint64_t *ret);
 
-/* Print a usage error for COMMAND and return CLI_USAGE.  */
+/* A usage error: one line on stderr, "oci-prep: COMMAND: MSG (see 'oci-prep COMMAND
+   --help')" (without COMMAND when it is NULL), escaped as cli_escape does.  Returns
+   CLI_USAGE.  */
 int cli_usage_error (const char *command, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+/* The usage error for what getopt_long returned as CODE ('?' or ':'; the option string
+   must start with ':' after any '+'), naming the option.  Returns CLI_USAGE.  */
+int cli_bad_option (const char *command, int code, char **argv);
+/* COMMAND's usage on stdout (for --help and -h); returns 0.  COMMAND is a name of the
+   command table, optionally followed by a subcommand ("store gc").  */
+int cli_help (const char *command);
 
 /* Draw P as a progress bar on stderr after half a second, until stopped; nothing when
    stderr is not a terminal or with -q.  One bar at a time.  */
 void cli_progress_start (const struct cli_globals *g, struct ocip_load_progress *p);
 void cli_progress_stop (void);
 
-/* One error line on stderr: "oci-prep: MSG[: strerror (STATUS)]", control bytes escaped.  */
+/* The one escaping of human-readable output.  Text from an image, a layout, the store
+   or the command line may hold terminal escape sequences and newlines that forge
+   output lines (the terminal injection class of CVE-2021-25743).  S is written to OUT
+   with: a backslash doubled; newline, carriage return and tab as backslash-n, -r, -t;
+   other C0 bytes and DEL as backslash-xNN; each byte that is not part of well-formed
+   UTF-8 as backslash-xNN; C1 controls, line and paragraph separators and bidirectional
+   formatting characters as backslash-uXXXX; every other character, printable
+   non-ASCII included, as is.  The ASCII characters of ALSO (may be NULL) get a
+   backslash before them.  The result is one line whatever S holds, and two different
+   S never look the same.  --json output never goes through this: JSON strings carry
+   the exact bytes.  */
+void cli_escape (FILE *out, const char *s, const char *also);
+/* printf to OUT with all of the formatted text escaped (cli_escape); cli_line ends it
+   with a newline.  Every human-readable line is written by these, so FMT holds no
+   newline of its own.  */
+void cli_print (FILE *out, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+void cli_line (FILE *out, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+
+/* One error line on stderr: "oci-prep: MSG[: strerror (STATUS)]", escaped.  */
 void cli_print_error (const char *msg, int status);
+/* One warning line on stderr: "oci-prep: warning: MSG", escaped.  */
+void cli_print_warning (const char *msg);
 
 /* Write GEN's document to stdout.  */
 int cli_print_json (struct ocip_json_gen *gen, ocip_error_t *err);

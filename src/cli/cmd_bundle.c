@@ -50,6 +50,7 @@ cmd_bundle (const struct cli_globals *g, int argc, char **argv, ocip_error_t *er
     { "json", no_argument, NULL, 'j' },
     { "no-sandbox", no_argument, NULL, 'U' },
     CLI_SPEC_OPTIONS,
+    { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
   struct ocip_load_progress *progress = ocip_load_progress_new ();
@@ -60,7 +61,7 @@ cmd_bundle (const struct cli_globals *g, int argc, char **argv, ocip_error_t *er
   int c, r;
 
   ocip_extract_limits_default (&opts.load.limits);
-  while ((c = getopt_long (argc, argv, "+te:u:", options, NULL)) != -1)
+  while ((c = getopt_long (argc, argv, "+:te:u:h", options, NULL)) != -1)
     {
       if ((r = cli_spec_option ("bundle", c, optarg, &opts.spec)) != 0)
         {
@@ -90,14 +91,17 @@ cmd_bundle (const struct cli_globals *g, int argc, char **argv, ocip_error_t *er
         case 'U':
           opts.load.no_sandbox = true;
           break;
+        case 'h':
+          r = cli_help ("bundle");
+          goto out;
         default:
-          r = cli_usage_error ("bundle", "unknown option");
+          r = cli_bad_option ("bundle", c, argv);
           goto out;
         }
     }
   if (argc - optind < 2)
     {
-      r = cli_usage_error ("bundle", "expected IMAGE BUNDLE [-- ARGS...]");
+      r = cli_usage_error ("bundle", "missing %s argument", argc == optind ? "IMAGE" : "BUNDLE");
       goto out;
     }
   if (argc - optind > 2)
@@ -118,8 +122,8 @@ cmd_bundle (const struct cli_globals *g, int argc, char **argv, ocip_error_t *er
   if (r == 0 && json)
     r = print_json (argv[optind + 1], &res, opts.flat, err);
   else if (r == 0 && g->verbosity >= 0)
-    printf ("bundle %s: %zu layers (%zu extracted), %s rootfs\n", argv[optind + 1], res.n_layers, res.n_extracted,
-            opts.flat ? "flat" : "overlay");
+    cli_line (stdout, "bundle %s: %zu layers (%zu extracted), %s rootfs", argv[optind + 1], res.n_layers,
+              res.n_extracted, opts.flat ? "flat" : "overlay");
   ocip_bundle_result_clear (&res);
 
 out:

@@ -21,6 +21,7 @@ cmd_config (const struct cli_globals *g, int argc, char **argv, ocip_error_t *er
     { "platform", required_argument, NULL, 'p' },
     { "rootfs", required_argument, NULL, 'r' },
     CLI_SPEC_OPTIONS,
+    { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
   struct ocip_spec_options spec = { 0 };
@@ -31,7 +32,7 @@ cmd_config (const struct cli_globals *g, int argc, char **argv, ocip_error_t *er
   const char *rootfs = NULL;
   int c, r;
 
-  while ((c = getopt_long (argc, argv, "+te:u:", options, NULL)) != -1)
+  while ((c = getopt_long (argc, argv, "+:te:u:h", options, NULL)) != -1)
     {
       if ((r = cli_spec_option ("config", c, optarg, &spec)) != 0)
         {
@@ -48,14 +49,20 @@ cmd_config (const struct cli_globals *g, int argc, char **argv, ocip_error_t *er
         case 'r':
           rootfs = optarg;
           break;
+        case 'h':
+          r = cli_help ("config");
+          goto out;
         default:
-          r = cli_usage_error ("config", "unknown option");
+          r = cli_bad_option ("config", c, argv);
           goto out;
         }
     }
   if (argc - optind != 1)
     {
-      r = cli_usage_error ("config", "expected one IMAGE");
+      if (argc == optind)
+        r = cli_usage_error ("config", "missing IMAGE argument");
+      else
+        r = cli_usage_error ("config", "unexpected argument '%s'", argv[optind + 1]);
       goto out;
     }
   if (rootfs && (rootfd = open (rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)

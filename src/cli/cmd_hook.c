@@ -62,8 +62,14 @@ cmd_hook (const struct cli_globals *g, int argc, char **argv, ocip_error_t *err)
   size_t in_len = 0, out_len = 0;
   int r;
 
-  if (argc != 2 || (strcmp (argv[1], "precreate") != 0 && strcmp (argv[1], "poststop") != 0))
-    return cli_usage_error ("hook", "expected 'precreate' or 'poststop'");
+  if (argc == 2 && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0))
+    return cli_help ("hook");
+  if (argc < 2)
+    return cli_usage_error ("hook", "missing MODE argument: precreate or poststop");
+  if (strcmp (argv[1], "precreate") != 0 && strcmp (argv[1], "poststop") != 0)
+    return cli_usage_error ("hook", "unknown mode '%s': expected precreate or poststop", argv[1]);
+  if (argc > 2)
+    return cli_usage_error ("hook", "unexpected argument '%s'", argv[2]);
   if ((r = read_stdin (&in, &in_len, err)) < 0)
     return r;
   if (strcmp (argv[1], "poststop") == 0)

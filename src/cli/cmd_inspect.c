@@ -87,29 +87,26 @@ print_json (const struct ocip_plan *plan, ocip_error_t *err)
   return cli_print_json (gen, err);
 }
 
-/* A string vector as a compact JSON array: unambiguous for arguments with spaces.  */
+/* A string vector as ["a","b c"]: unambiguous for arguments with spaces.  Each element
+   goes through cli_escape with '"' escaped too, so an argument cannot close its quotes
+   or the line.  */
 static void
 print_strv (const char *label, char **v)
 {
-  cleanup_json_gen struct ocip_json_gen *gen = NULL;
-  cleanup_free char *text = NULL;
-  ocip_error_t err = NULL;
-
   if (v == NULL)
     return;
-  gen = ocip_json_gen_new (false);
-  ocip_json_gen_array_open (gen);
+  cli_print (stdout, "%-11s [", label);
   for (; *v; v++)
-    ocip_json_gen_string (gen, *v);
-  ocip_json_gen_array_close (gen);
-  if (ocip_json_gen_finish (gen, &text, NULL, &err) < 0)
     {
-      ocip_error_release (&err);
-      return;
+      fputc ('"', stdout);
+      cli_escape (stdout, *v, "\"");
+      fputs (v[1] ? "\"," : "\"", stdout);
     }
-  printf ("%-11s %s", label, text);
+  fputs ("]\n", stdout);
 }
 
+/* Every string here but the digests (whose grammar was checked) comes from the image
+   or the command line: cli_line escapes them all.  */
 static void
 print_text (const struct ocip_plan *plan)
 {
@@ -118,31 +115,37 @@ print_text (const struct ocip_plan *plan)
   char **p;
   size_t i;
 
-  printf ("%-11s %s\n", "image", plan->image);
-  printf ("%-11s %s (%s, %lld bytes)\n", "manifest", plan->manifest_desc.digest.str, plan->manifest_desc.media_type,
-          (long long) plan->manifest_desc.size);
-  printf ("%-11s %s\n", "platform", platform);
-  printf ("%-11s %s (%lld bytes)\n", "config", plan->manifest->config.digest.str,
-          (long long) plan->manifest->config.size);
+  cli_line (stdout, "%-11s %s", "image", plan->image);
+  cli_line (stdout, "%-11s %s (%s, %lld bytes)", "manifest", plan->manifest_desc.digest.str,
+            plan->manifest_desc.media_type, (long long) plan->manifest_desc.size);
+  cli_line (stdout, "%-11s %s", "platform", platform);
+  cli_line (stdout, "%-11s %s (%lld bytes)", "config", plan->manifest->config.digest.str,
+            (long long) plan->manifest->config.size);
   if (c->created)
-    printf ("%-11s %s\n", "created", c->created);
+    cli_line (stdout, "%-11s %s", "created", c->created);
   print_strv ("entrypoint", c->entrypoint);
   print_strv ("cmd", c->cmd);
   for (p = c->env; p && *p; p++)
-    printf ("%-11s %s\n", "env", *p);
+    cli_line (stdout, "%-11s %s", "env", *p);
   if (c->user && *c->user)
-    printf ("%-11s %s\n", "user", c->user);
+    cli_line (stdout, "%-11s %s", "user", c->user);
   if (c->working_dir && *c->working_dir)
-    printf ("%-11s %s\n", "workdir", c->working_dir);
+    cli_line (stdout, "%-11s %s", "workdir", c->working_dir);
   for (p = c->labels; p && *p; p += 2)
-    printf ("%-11s %s=%s\n", "label", p[0], p[1]);
-  printf ("%-11s %zu\n", "layers", plan->n_layers);
+    {
+      /* A key holding '=' would make "a=b" + "c" read as "a" + "b=c".  */
+      cli_print (stdout, "%-11s ", "label");
+      cli_escape (stdout, p[0], "=");
+      cli_line (stdout, "=%s", p[1]);
+    }
+  cli_line (stdout, "%-11s %zu", "layers", plan->n_layers);
   for (i = 0; i < plan->n_layers; i++)
     {
       const struct ocip_plan_layer *l = &plan->layers[i];
-      printf ("  %zu %s %lld bytes\n", i + 1, l->blob.media_type, (long long) l->blob.size);
-      printf ("    digest  %s\n    diffID  %s\n    chainID %s\n", l->blob.digest.str, l->diff_id.str,
-              l->chain_id.str);
+      cli_line (stdout, "  %zu %s %lld bytes", i + 1, l->blob.media_type, (long long) l->blob.size);
+      cli_line (stdout, "    digest  %s", l->blob.digest.str);
+      cli_line (stdout, "    diffID  %s", l->diff_id.str);
+      cli_line (stdout, "    chainID %s", l->chain_id.str);
     }
 }
 
@@ -152,6 +155,7 @@ cmd_inspect (const struct cli_globals *g, int argc, char **argv, ocip_error_t *e
   static const struct option options[] = {
     { "platform", required_argument, NULL, 'p' },
     { "json", no_argument, NULL, 'j' },
+    { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
   cleanup_plan struct ocip_plan *plan = NULL;
@@ -159,7 +163,7 @@ cmd_inspect (const struct cli_globals *g, int argc, char **argv, ocip_error_t *e
   bool json = g->json;
   int c, r;
 
-  while ((c = getopt_long (argc, argv, "", options, NULL)) != -1)
+  while ((c = getopt_long (argc, argv, ":h", options, NULL)) != -1)
     switch (c)
       {
       case 'p':
@@ -169,13 +173,19 @@ cmd_inspect (const struct cli_globals *g, int argc, char **argv, ocip_error_t *e
       case 'j':
         json = true;
         break;
+      case 'h':
+        ocip_platform_clear (&io.platform);
+        return cli_help ("inspect");
       default:
-        return cli_usage_error ("inspect", "unknown option");
+        ocip_platform_clear (&io.platform);
+        return cli_bad_option ("inspect", c, argv);
       }
   if (optind != argc - 1)
     {
       ocip_platform_clear (&io.platform);
-      return cli_usage_error ("inspect", "expected one IMAGE");
+      if (optind == argc)
+        return cli_usage_error ("inspect", "missing IMAGE argument");
+      return cli_usage_error ("inspect", "unexpected argument '%s'", argv[optind + 1]);
     }
 
   r = ocip_plan_new (argv[optind], io.have_platform ? &io.platform : NULL, &plan, err);

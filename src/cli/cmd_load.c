@@ -49,19 +49,23 @@ print_json (const struct ocip_load_report *report, ocip_error_t *err)
   return cli_print_json (gen, err);
 }
 
+/* A line per layer on stdout; with -v, a line per failed layer on stderr too (without
+   -v the one error line main prints names the first).  */
 static void
-print_text (const struct ocip_load_report *report)
+print_text (const struct cli_globals *g, const struct ocip_load_report *report)
 {
   size_t i;
 
   for (i = 0; i < report->n_layers; i++)
     {
       const struct ocip_load_layer *l = &report->layers[i];
-      if (l->state == OCIP_LOAD_EXTRACTED)
-        printf ("%-9s %s %llu bytes, %llu entries\n", state_names[l->state], l->diff_id.str,
-                (unsigned long long) l->bytes, (unsigned long long) l->entries);
-      else if (l->state == OCIP_LOAD_PRESENT)
-        printf ("%-9s %s\n", state_names[l->state], l->diff_id.str);
+      if (l->state == OCIP_LOAD_EXTRACTED && g->verbosity >= 0)
+        cli_line (stdout, "%-9s %s %llu bytes, %llu entries", state_names[l->state], l->diff_id.str,
+                  (unsigned long long) l->bytes, (unsigned long long) l->entries);
+      else if (l->state == OCIP_LOAD_PRESENT && g->verbosity >= 0)
+        cli_line (stdout, "%-9s %s", state_names[l->state], l->diff_id.str);
+      else if (l->state == OCIP_LOAD_FAILED && g->verbosity > 0)
+        cli_print_error (l->error, l->status);
     }
 }
 
@@ -75,6 +79,7 @@ cmd_load (const struct cli_globals *g, int argc, char **argv, ocip_error_t *err)
     { "max-layer-size", required_argument, NULL, 'S' },
     { "max-entries", required_argument, NULL, 'E' },
     { "no-sandbox", no_argument, NULL, 'U' },
+    { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
   struct ocip_load_progress *progress = ocip_load_progress_new ();
@@ -89,7 +94,7 @@ cmd_load (const struct cli_globals *g, int argc, char **argv, ocip_error_t *err)
   int c, r;
 
   ocip_extract_limits_default (&opts.limits);
-  while ((c = getopt_long (argc, argv, "", options, NULL)) != -1)
+  while ((c = getopt_long (argc, argv, ":h", options, NULL)) != -1)
     switch (c)
       {
       case 'j':
@@ -97,28 +102,35 @@ cmd_load (const struct cli_globals *g, int argc, char **argv, ocip_error_t *err)
         break;
       case 'J':
         if ((r = cli_parse_jobs ("load", optarg, &opts.jobs)) != 0)
-          return r;
+          goto out;
         break;
       case 'p':
         if ((r = cli_parse_platform ("load", optarg, &io)) != 0)
-          return r;
+          goto out;
         break;
       case 'S':
         if ((r = cli_parse_size ("load", "--max-layer-size", optarg, &opts.limits.max_bytes)) != 0)
-          return r;
+          goto out;
         break;
       case 'U':
         opts.no_sandbox = true;
         break;
       case 'E':
         if ((r = cli_parse_size ("load", "--max-entries", optarg, &opts.limits.max_entries)) != 0)
-          return r;
+          goto out;
         break;
+      case 'h':
+        r = cli_help ("load");
+        goto out;
       default:
-        return cli_usage_error ("load", "unknown option");
+        r = cli_bad_option ("load", c, argv);
+        goto out;
       }
   if (optind >= argc)
-    return cli_usage_error ("load", "expected at least one IMAGE");
+    {
+      r = cli_usage_error ("load", "missing IMAGE argument");
+      goto out;
+    }
 
   plans = xcalloc (argc - optind, sizeof *plans);
   if ((r = ocip_store_open (g->store, &store, err)) < 0)
@@ -142,13 +154,11 @@ cmd_load (const struct cli_globals *g, int argc, char **argv, ocip_error_t *err)
 
   if (json)
     r = print_json (report, err);
-  else if (g->verbosity >= 0)
-    print_text (report);
-  for (i = 0; r == 0 && ! json && i < report->n_layers; i++)
-    if (report->layers[i].error)
-      cli_print_error (report->layers[i].error, report->layers[i].status);
-  if (r == 0 && report->n_failed)
-    r = ocip_error_set (err, EBADMSG, "%zu of %zu layers failed to load", report->n_failed, report->n_layers);
+  else
+    print_text (g, report);
+  /* One failure, one line on stderr: the first cause with its own errno class.  */
+  if (r == 0)
+    r = ocip_load_report_error (report, err);
 
 out:
   if (verified)

@@ -13,22 +13,25 @@ cmd_rm (const struct cli_globals *g, int argc, char **argv, ocip_error_t *err)
 {
   static const struct option options[] = {
     { "force", no_argument, NULL, 'f' },
+    { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
   bool force = false;
   int c, i, r;
 
-  while ((c = getopt_long (argc, argv, "f", options, NULL)) != -1)
+  while ((c = getopt_long (argc, argv, ":fh", options, NULL)) != -1)
     switch (c)
       {
       case 'f':
         force = true;
         break;
+      case 'h':
+        return cli_help ("rm");
       default:
-        return cli_usage_error ("rm", "unknown option");
+        return cli_bad_option ("rm", c, argv);
       }
   if (optind >= argc)
-    return cli_usage_error ("rm", "expected BUNDLE...");
+    return cli_usage_error ("rm", "missing BUNDLE argument");
   for (i = optind; i < argc; i++)
     if ((r = ocip_bundle_remove (argv[i], force, err)) < 0)
       return r;

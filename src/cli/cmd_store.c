@@ -97,22 +97,32 @@ join (char *const *v)
   return s;
 }
 
-/* Only --json, for the commands that have no other option.  */
+/* parse_json_only's return after printing the usage for --help: exit 0.  */
+#define HELP_SHOWN 1
+
+/* Only --json, for the commands that have no other option: 0 to go on, HELP_SHOWN,
+   or CLI_USAGE.  */
 static int
 parse_json_only (const char *command, const struct cli_globals *g, int argc, char **argv, bool *json)
 {
   static const struct option options[] = {
     { "json", no_argument, NULL, 'j' },
+    { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
   int c;
 
   *json = g->json;
-  while ((c = getopt_long (argc, argv, "", options, NULL)) != -1)
+  while ((c = getopt_long (argc, argv, ":h", options, NULL)) != -1)
     if (c == 'j')
       *json = true;
+    else if (c == 'h')
+      {
+        cli_help (command);
+        return HELP_SHOWN;
+      }
     else
-      return cli_usage_error (command, "unknown option");
+      return cli_bad_option (command, c, argv);
   if (optind < argc)
     return cli_usage_error (command, "unexpected argument '%s'", argv[optind]);
   return 0;
@@ -206,13 +216,13 @@ print_ls_text (const struct ocip_gc_inventory *inv)
   char size[32], when[32];
   size_t i;
 
-  printf ("%-71s  %10s  %-19s  %4s  %s\n", "DIFF ID", "SIZE", "LAST USED", "PINS", "IMAGES");
+  cli_line (stdout, "%-71s  %10s  %-19s  %4s  %s", "DIFF ID", "SIZE", "LAST USED", "PINS", "IMAGES");
   for (i = 0; i < inv->n_layers; i++)
     {
       const struct ocip_gc_layer *l = &inv->layers[i];
       cleanup_free char *images = join (l->images);
-      printf ("%-71s  %10s  %-19s  %4zu  %s\n", l->diff_id.str, human_size (l->disk_size, size),
-              local_time (l->last_used, when), l->n_pins, images);
+      cli_line (stdout, "%-71s  %10s  %-19s  %4zu  %s", l->diff_id.str, human_size (l->disk_size, size),
+                local_time (l->last_used, when), l->n_pins, images);
     }
 }
 
@@ -225,7 +235,7 @@ store_ls (const struct cli_globals *g, int argc, char **argv, ocip_error_t *err)
   int r;
 
   if ((r = parse_json_only ("store ls", g, argc, argv, &json)) != 0)
-    return r;
+    return r == HELP_SHOWN ? 0 : r;
   if ((r = ocip_store_open (g->store, &store, err)) < 0 || (r = ocip_gc_inventory (store, &inv, err)) < 0)
     return r;
   if (json)
@@ -249,7 +259,7 @@ store_du (const struct cli_globals *g, int argc, char **argv, ocip_error_t *err)
   int r;
 
   if ((r = parse_json_only ("store du", g, argc, argv, &json)) != 0)
-    return r;
+    return r == HELP_SHOWN ? 0 : r;
   if ((r = ocip_store_open (g->store, &store, err)) < 0 || (r = ocip_gc_inventory (store, &inv, err)) < 0)
     return r;
   for (i = 0; i < inv->n_pins; i++)
@@ -278,11 +288,13 @@ store_du (const struct cli_globals *g, int argc, char **argv, ocip_error_t *err)
       r = cli_print_json (gen, err);
     }
   else
-    printf ("total     %10s  %zu layers\npinned    %10s  %zu layers\nunpinned  %10s  %zu layers\n"
-            "pins      %zu live, %zu stale\n",
-            human_size (inv->total_size, a), inv->n_layers, human_size (inv->pinned_size, b), inv->n_pinned,
-            human_size (inv->total_size - inv->pinned_size, c), inv->n_layers - inv->n_pinned, live,
-            inv->n_pins - live);
+    {
+      cli_line (stdout, "total     %10s  %zu layers", human_size (inv->total_size, a), inv->n_layers);
+      cli_line (stdout, "pinned    %10s  %zu layers", human_size (inv->pinned_size, b), inv->n_pinned);
+      cli_line (stdout, "unpinned  %10s  %zu layers", human_size (inv->total_size - inv->pinned_size, c),
+                inv->n_layers - inv->n_pinned);
+      cli_line (stdout, "pins      %zu live, %zu stale", live, inv->n_pins - live);
+    }
   ocip_gc_inventory_free (inv);
   return r;
 }
@@ -345,24 +357,23 @@ print_gc_text (const struct ocip_gc_report *rep, const struct ocip_gc_options *o
   for (i = 0; i < rep->n_removed; i++)
     {
       const struct ocip_gc_layer *l = &inv->layers[rep->removed[i]];
-      printf ("%s %s (%s, last used %s)\n", opts->dry_run ? "would remove" : "removed", l->diff_id.str,
-              human_size (l->disk_size, size), local_time (l->last_used, when));
+      cli_line (stdout, "%s %s (%s, last used %s)", opts->dry_run ? "would remove" : "removed", l->diff_id.str,
+                human_size (l->disk_size, size), local_time (l->last_used, when));
     }
   for (i = 0; i < rep->n_busy; i++)
-    printf ("kept %s: a load or bundle is using it\n", inv->layers[rep->busy[i]].diff_id.str);
+    cli_line (stdout, "kept %s: a load or bundle is using it", inv->layers[rep->busy[i]].diff_id.str);
   for (i = 0; i < inv->n_pins; i++)
     if (is_stale (&inv->pins[i]))
-      printf ("stale pin %s: %s (bundle '%s')%s; 'oci-prep store fsck --repair' drops it\n", inv->pins[i].id,
-              ocip_gc_pin_state_text (inv->pins[i].state), inv->pins[i].bundle,
-              inv->pins[i].mounted ? ", its rootfs is still mounted" : "");
+      cli_line (stdout, "stale pin %s: %s (bundle '%s')%s; 'oci-prep store fsck --repair' drops it", inv->pins[i].id,
+                ocip_gc_pin_state_text (inv->pins[i].state), inv->pins[i].bundle,
+                inv->pins[i].mounted ? ", its rootfs is still mounted" : "");
   if (rep->n_links)
-    printf ("%s %zu dangling short link%s\n", opts->dry_run ? "would remove" : "removed", rep->n_links,
-            rep->n_links == 1 ? "" : "s");
-  printf ("%s %s; the layers %s %s", opts->dry_run ? "would free" : "freed", human_size (rep->freed, size),
-          opts->dry_run ? "would take" : "now take", human_size (rep->remaining, when));
-  if (opts->have_max_size && rep->remaining > opts->max_size)
-    printf (", over --max-size: the rest is pinned or in use");
-  printf ("\n");
+    cli_line (stdout, "%s %zu dangling short link%s", opts->dry_run ? "would remove" : "removed", rep->n_links,
+              rep->n_links == 1 ? "" : "s");
+  cli_line (stdout, "%s %s; the layers %s %s%s", opts->dry_run ? "would free" : "freed", human_size (rep->freed, size),
+            opts->dry_run ? "would take" : "now take", human_size (rep->remaining, when),
+            opts->have_max_size && rep->remaining > opts->max_size ? ", over --max-size: the rest is pinned or in use"
+                                                                   : "");
 }
 
 static int
@@ -373,6 +384,7 @@ store_gc (const struct cli_globals *g, int argc, char **argv, ocip_error_t *err)
     { "max-size", required_argument, NULL, 'm' },
     { "older-than", required_argument, NULL, 'o' },
     { "dry-run", no_argument, NULL, 'n' },
+    { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
   cleanup_store struct ocip_store *store = NULL;
@@ -381,7 +393,7 @@ store_gc (const struct cli_globals *g, int argc, char **argv, ocip_error_t *err)
   bool json = g->json;
   int c, r;
 
-  while ((c = getopt_long (argc, argv, "n", options, NULL)) != -1)
+  while ((c = getopt_long (argc, argv, ":nh", options, NULL)) != -1)
     switch (c)
       {
       case 'j':
@@ -400,8 +412,10 @@ store_gc (const struct cli_globals *g, int argc, char **argv, ocip_error_t *err)
       case 'n':
         opts.dry_run = true;
         break;
+      case 'h':
+        return cli_help ("store gc");
       default:
-        return cli_usage_error ("store gc", "unknown option");
+        return cli_bad_option ("store gc", c, argv);
       }
   if (optind < argc)
     return cli_usage_error ("store gc", "unexpected argument '%s'", argv[optind]);
@@ -453,6 +467,7 @@ store_fsck (const struct cli_globals *g, int argc, char **argv, ocip_error_t *er
     { "json", no_argument, NULL, 'j' },
     { "repair", no_argument, NULL, 'r' },
     { "deep", no_argument, NULL, 'd' },
+    { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
   cleanup_store struct ocip_store *store = NULL;
@@ -462,7 +477,7 @@ store_fsck (const struct cli_globals *g, int argc, char **argv, ocip_error_t *er
   size_t i;
   int c, r;
 
-  while ((c = getopt_long (argc, argv, "", options, NULL)) != -1)
+  while ((c = getopt_long (argc, argv, ":h", options, NULL)) != -1)
     switch (c)
       {
       case 'j':
@@ -474,8 +489,10 @@ store_fsck (const struct cli_globals *g, int argc, char **argv, ocip_error_t *er
       case 'd':
         opts.deep = true;
         break;
+      case 'h':
+        return cli_help ("store fsck");
       default:
-        return cli_usage_error ("store fsck", "unknown option");
+        return cli_bad_option ("store fsck", c, argv);
       }
   if (optind < argc)
     return cli_usage_error ("store fsck", "unexpected argument '%s'", argv[optind]);
@@ -490,20 +507,20 @@ store_fsck (const struct cli_globals *g, int argc, char **argv, ocip_error_t *er
         {
           const struct ocip_gc_problem *p = &report->problems[i];
           if (p->repair)
-            printf ("%s: %s: %s\n", p->object, p->what, p->repair);
+            cli_line (stdout, "%s: %s: %s", p->object, p->what, p->repair);
           else
-            printf ("%s: %s\n", p->object, p->what);
+            cli_line (stdout, "%s: %s", p->object, p->what);
         }
       if (g->verbosity >= 0)
         {
-          printf ("checked %zu layers, %zu short links, %zu pins: %zu problem%s", report->n_layers,
-                  report->n_links, report->n_pins, report->n_problems, report->n_problems == 1 ? "" : "s");
+          cli_print (stdout, "checked %zu layers, %zu short links, %zu pins: %zu problem%s", report->n_layers,
+                     report->n_links, report->n_pins, report->n_problems, report->n_problems == 1 ? "" : "s");
           if (opts.repair)
-            printf (", %zu repaired", report->n_problems - report->n_unrepaired);
+            cli_print (stdout, ", %zu repaired", report->n_problems - report->n_unrepaired);
           if (opts.deep)
-            printf ("; content verified for %zu layers, %zu without a recorded content digest",
-                    report->n_verified, report->n_unverified);
-          printf ("\n");
+            cli_print (stdout, "; content verified for %zu layers, %zu without a recorded content digest",
+                       report->n_verified, report->n_unverified);
+          fputc ('\n', stdout);
         }
     }
   if (r == 0 && report->n_unrepaired > 0)
@@ -529,7 +546,9 @@ cmd_store (const struct cli_globals *g, int argc, char **argv, ocip_error_t *err
   size_t i;
 
   if (argc < 2)
-    return cli_usage_error ("store", "expected ls, du, gc or fsck");
+    return cli_usage_error ("store", "missing SUBCOMMAND argument: ls, du, gc or fsck");
+  if (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0)
+    return cli_help ("store");
   for (i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
     if (strcmp (argv[1], subcommands[i].name) == 0)
       {

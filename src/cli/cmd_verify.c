@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* oci-prep verify: digest and size of every reachable blob, every failure reported. */
+/* oci-prep verify: digest and size of every reachable blob; one line for the first failure, all with -v or --json. */
 #include "config.h"
 
 #include <errno.h>
@@ -49,6 +49,7 @@ cmd_verify (const struct cli_globals *g, int argc, char **argv, ocip_error_t *er
   static const struct option options[] = {
     { "json", no_argument, NULL, 'j' },
     { "jobs", required_argument, NULL, 'J' },
+    { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
   struct ocip_layout *layout = NULL;
@@ -62,7 +63,7 @@ cmd_verify (const struct cli_globals *g, int argc, char **argv, ocip_error_t *er
   size_t n_entries = 0, i;
   int c, r;
 
-  while ((c = getopt_long (argc, argv, "", options, NULL)) != -1)
+  while ((c = getopt_long (argc, argv, ":h", options, NULL)) != -1)
     switch (c)
       {
       case 'j':
@@ -72,11 +73,15 @@ cmd_verify (const struct cli_globals *g, int argc, char **argv, ocip_error_t *er
         if ((r = cli_parse_jobs ("verify", optarg, &jobs)) != 0)
           return r;
         break;
+      case 'h':
+        return cli_help ("verify");
       default:
-        return cli_usage_error ("verify", "unknown option");
+        return cli_bad_option ("verify", c, argv);
       }
+  if (optind == argc)
+    return cli_usage_error ("verify", "missing LAYOUT or IMAGE argument");
   if (optind != argc - 1)
-    return cli_usage_error ("verify", "expected one LAYOUT or IMAGE");
+    return cli_usage_error ("verify", "unexpected argument '%s'", argv[optind + 1]);
 
   if ((r = ocip_image_ref_parse (argv[optind], &ref, err)) < 0)
     return r;
@@ -110,15 +115,15 @@ cmd_verify (const struct cli_globals *g, int argc, char **argv, ocip_error_t *er
   if (json)
     r = print_json (report, err);
   else if (g->verbosity >= 0 && report->n_failed == 0)
-    printf ("verified %zu blobs, %lld bytes (%zu unchanged since verified before)\n", report->n_blobs,
-            (long long) report->bytes, report->n_cached);
-  if (r == 0 && ! json)
+    cli_line (stdout, "verified %zu blobs, %lld bytes (%zu unchanged since verified before)", report->n_blobs,
+              (long long) report->bytes, report->n_cached);
+  /* One failure, one line on stderr (main prints the first); every one with -v.  */
+  if (r == 0 && ! json && g->verbosity > 0)
     for (i = 0; i < report->n_blobs; i++)
       if (report->blobs[i].failure)
-        cli_print_error (report->blobs[i].failure, 0);
-  if (r == 0 && report->n_failed)
-    r = ocip_error_set (err, EBADMSG, "'%s': %zu of %zu blobs failed verification", argv[optind], report->n_failed,
-                        report->n_blobs);
+        cli_print_error (report->blobs[i].failure, report->blobs[i].status);
+  if (r == 0 && ocip_verify_report_error (report, err) < 0)
+    r = ocip_error_wrap (err, "'%s'", argv[optind]);
 
 out:
   ocip_verified_cache_free (cache);

@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* oci-prep: global options, the command table, and the one place errors are printed. */
+/* oci-prep: global options, the command table with each command's usage, and the one place errors are printed. */
 #include "config.h"
 
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,15 +18,32 @@ static const struct
   const char *name;
   cli_handler handler;
   const char *summary;
+  const char *usage; /* what follows "Usage: oci-prep NAME " */
 } commands[] = {
-  { "bundle", cmd_bundle, "write BUNDLE/config.json and BUNDLE/rootfs for IMAGE (overlay; --flat: a copy)" },
-  { "config", cmd_config, "print the runtime config.json of IMAGE" },
-  { "hook", cmd_hook, "runtime hook modes: precreate (stdin config -> stdout), poststop (stdin state)" },
-  { "inspect", cmd_inspect, "show what IMAGE resolves to: manifest, config, layers, platform" },
-  { "load", cmd_load, "extract the layers of each IMAGE into the store" },
-  { "rm", cmd_rm, "unmount and remove BUNDLE, releasing its layers" },
-  { "store", cmd_store, "manage the shared layer store: ls, du, gc [--max-size SIZE] [--older-than AGE], fsck" },
-  { "verify", cmd_verify, "check digest and size of every blob reachable from LAYOUT or IMAGE" },
+  { "bundle", cmd_bundle, "write BUNDLE/config.json and BUNDLE/rootfs for IMAGE (overlay; --flat: a copy)",
+    "[--platform P] [--flat] [--force] [--jobs N] [--json] [--no-sandbox] [SPEC OPTIONS]\n"
+    "       IMAGE BUNDLE [-- ARGS...]\n\n"
+    "SPEC OPTIONS: -t|--tty, --hostname NAME, --read-only, --cap-add CAP, --cap-drop CAP,\n"
+    "  --seccomp default|unconfined|FILE, -e|--env KEY=VALUE, --annotation KEY=VALUE,\n"
+    "  --cwd DIR, -u|--user USER[:GROUP]\n" },
+  { "config", cmd_config, "print the runtime config.json of IMAGE",
+    "[--platform P] [--rootfs DIR] [SPEC OPTIONS] IMAGE\n\n"
+    "SPEC OPTIONS: as for 'oci-prep bundle --help'.\n" },
+  { "hook", cmd_hook, "runtime hook modes: precreate (stdin config -> stdout), poststop (stdin state)",
+    "precreate|poststop\n" },
+  { "inspect", cmd_inspect, "show what IMAGE resolves to: manifest, config, layers, platform",
+    "[--platform OS/ARCH[/VARIANT]] [--json] IMAGE\n" },
+  { "load", cmd_load, "extract the layers of each IMAGE into the store",
+    "[--platform P] [--jobs N] [--max-layer-size SIZE] [--max-entries N] [--json]\n"
+    "       [--no-sandbox] IMAGE...\n" },
+  { "rm", cmd_rm, "unmount and remove BUNDLE, releasing its layers", "[-f|--force] BUNDLE...\n" },
+  { "store", cmd_store, "manage the shared layer store: ls, du, gc [--max-size SIZE] [--older-than AGE], fsck",
+    "ls [--json]\n"
+    "       oci-prep store du [--json]\n"
+    "       oci-prep store gc [--max-size SIZE] [--older-than AGE] [-n|--dry-run] [--json]\n"
+    "       oci-prep store fsck [--repair] [--deep] [--json]\n" },
+  { "verify", cmd_verify, "check digest and size of every blob reachable from LAYOUT or IMAGE",
+    "[--jobs N] [--json] LAYOUT|IMAGE\n" },
 };
 
 static void
@@ -39,58 +55,22 @@ usage (FILE *out)
                 "IMAGE := [oci:]LAYOUT_DIR[:REF] | [oci:]LAYOUT_DIR@sha256:HEX\n\nCommands:\n");
   for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
     fprintf (out, "  %-10s %s\n", commands[i].name, commands[i].summary);
-  fprintf (out, "\nSee oci-prep(1).\n");
+  fprintf (out, "\n'oci-prep COMMAND --help' shows a command's options. See oci-prep(1).\n");
 }
 
 int
-cli_usage_error (const char *command, const char *fmt, ...)
+cli_help (const char *command)
 {
-  va_list ap;
+  size_t len = strcspn (command, " "), i;
 
-  fprintf (stderr, "oci-prep %s: ", command);
-  va_start (ap, fmt);
-  vfprintf (stderr, fmt, ap);
-  va_end (ap);
-  fprintf (stderr, "\nTry 'oci-prep --help'.\n");
-  return CLI_USAGE;
-}
-
-/* Messages carry names from the image: control bytes (terminal escapes, newlines that
-   would break the one-line rule) are printed as \xNN.  */
-static void
-print_escaped (FILE *out, const char *s)
-{
-  for (; *s; s++)
-    {
-      unsigned char c = (unsigned char) *s;
-      if (c < 0x20 || c == 0x7f)
-        fprintf (out, "\\x%02x", c);
-      else
-        fputc (c, out);
-    }
-}
-
-void
-cli_print_error (const char *msg, int status)
-{
-  fputs ("oci-prep: ", stderr);
-  print_escaped (stderr, msg);
-  if (status)
-    fprintf (stderr, ": %s", strerror (status));
-  fputc ('\n', stderr);
-}
-
-int
-cli_print_json (struct ocip_json_gen *gen, ocip_error_t *err)
-{
-  cleanup_free char *text = NULL;
-  size_t len;
-  int r;
-
-  if ((r = ocip_json_gen_finish (gen, &text, &len, err)) < 0)
-    return r;
-  if (fwrite (text, 1, len, stdout) != len)
-    return ocip_error_set (err, errno, "write to stdout");
+  for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    if (strlen (commands[i].name) == len && strncmp (commands[i].name, command, len) == 0)
+      {
+        printf ("oci-prep %s: %s.\n\nUsage: oci-prep %s %s\nSee oci-prep(1).\n", commands[i].name, commands[i].summary,
+                commands[i].name, commands[i].usage);
+        return 0;
+      }
+  usage (stdout);
   return 0;
 }
 
@@ -113,7 +93,9 @@ main (int argc, char **argv)
   size_t i;
   int c, r;
 
-  while ((c = getopt_long (argc, argv, "+qvh", options, NULL)) != -1)
+  /* getopt's own messages would be a second line: every usage error is one line.  */
+  opterr = 0;
+  while ((c = getopt_long (argc, argv, "+:qvh", options, NULL)) != -1)
     switch (c)
       {
       case 's':
@@ -138,14 +120,10 @@ main (int argc, char **argv)
         printf ("oci-prep %s\n", PACKAGE_VERSION);
         return 0;
       default:
-        usage (stderr);
-        return CLI_USAGE;
+        return cli_bad_option (NULL, c, argv);
       }
   if (optind >= argc)
-    {
-      usage (stderr);
-      return CLI_USAGE;
-    }
+    return cli_usage_error (NULL, "missing COMMAND argument");
   /* Walks of deep trees (up to 2048 levels within the path limit) hold a few fds per
      level: take the soft limit up to the hard one, as container engines do.  */
   if (getrlimit (RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max)
@@ -157,11 +135,7 @@ main (int argc, char **argv)
     if (strcmp (argv[optind], commands[i].name) == 0)
       break;
   if (i == sizeof commands / sizeof commands[0])
-    {
-      fprintf (stderr, "oci-prep: unknown command '%s'\n", argv[optind]);
-      usage (stderr);
-      return CLI_USAGE;
-    }
+    return cli_usage_error (NULL, "unknown command '%s'", argv[optind]);
 
   argc -= optind;
   argv += optind;

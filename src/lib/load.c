@@ -576,6 +576,22 @@ ocip_load (struct ocip_store *store, struct ocip_plan *const *plans, size_t n_pl
   return 0;
 }
 
+int
+ocip_load_report_error (const struct ocip_load_report *report, ocip_error_t *err)
+{
+  size_t i;
+
+  for (i = 0; i < report->n_layers; i++)
+    if (report->layers[i].state == OCIP_LOAD_FAILED)
+      {
+        const struct ocip_load_layer *l = &report->layers[i];
+        return ocip_error_set (err, l->status > 0 ? l->status : EIO, "%zu of %zu layers failed to load%s%s",
+                               report->n_failed, report->n_layers, report->n_failed > 1 ? ", the first: " : ": ",
+                               l->error ? l->error : "unknown failure");
+      }
+  return 0;
+}
+
 void
 ocip_load_report_free (struct ocip_load_report *report)
 {

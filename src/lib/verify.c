@@ -19,6 +19,7 @@ struct walk_ctx
   struct ocip_layout *layout;
   struct ocip_digest *failed;
   char **why;
+  int *status;
   size_t n_failed;
 };
 
@@ -27,7 +28,9 @@ record_failure (struct walk_ctx *ctx, const struct ocip_digest *d, ocip_error_t 
 {
   ctx->failed = xreallocarray (ctx->failed, ctx->n_failed + 1, sizeof *ctx->failed);
   ctx->why = xreallocarray (ctx->why, ctx->n_failed + 1, sizeof *ctx->why);
+  ctx->status = xreallocarray (ctx->status, ctx->n_failed + 1, sizeof *ctx->status);
   ctx->failed[ctx->n_failed] = *d;
+  ctx->status[ctx->n_failed] = (*err)->status;
   ctx->why[ctx->n_failed++] = steal_pointer (&(*err)->msg);
   ocip_error_release (err);
 }
@@ -106,6 +109,7 @@ verify_leaf (void *opaque, size_t i)
     }
   if (ocip_blob_verify (ctx->layout->dirfd, &b->desc, ctx->cache, &ctx->cached[i], &err) < 0)
     {
+      b->status = err->status;
       b->failure = steal_pointer (&err->msg);
       ocip_error_release (&err);
     }
@@ -137,7 +141,10 @@ ocip_verify (struct ocip_layout *layout, const struct ocip_descriptor *roots, si
       report->bytes += report->blobs[i].desc.size;
       for (j = 0; j < wctx.n_failed; j++)
         if (ocip_digest_equal (&wctx.failed[j], &report->blobs[i].desc.digest))
-          report->blobs[i].failure = steal_pointer (&wctx.why[j]);
+          {
+            report->blobs[i].failure = steal_pointer (&wctx.why[j]);
+            report->blobs[i].status = wctx.status[j];
+          }
     }
   g->n_nodes = 0;
 
@@ -159,8 +166,25 @@ out:
   for (j = 0; j < wctx.n_failed; j++)
     free (wctx.why[j]);
   free (wctx.why);
+  free (wctx.status);
   free (wctx.failed);
   return r;
+}
+
+int
+ocip_verify_report_error (const struct ocip_verify_report *report, ocip_error_t *err)
+{
+  size_t i;
+
+  for (i = 0; i < report->n_blobs; i++)
+    if (report->blobs[i].failure)
+      {
+        const struct ocip_verify_blob *b = &report->blobs[i];
+        return ocip_error_set (err, b->status > 0 ? b->status : EIO, "%zu of %zu blobs failed verification%s%s",
+                               report->n_failed, report->n_blobs, report->n_failed > 1 ? ", the first: " : ": ",
+                               b->failure);
+      }
+  return 0;
 }
 
 void
