@@ -1358,3 +1358,65 @@ Test (bundle, config_command_agrees_with_bundle)
   free (img);
   free (b);
 }
+
+/* ---- image labels that runtimes act on ---- */
+
+/* An image's labels in the namespaces runtimes interpret (crun's run.oci.hooks.stdout
+   makes crun create that host path as root; org.systemd.property.* sets properties of
+   the container's unit...) are not copied to config.json, by bundle and by config, and
+   one warning line names them, escaped; --annotation still sets them.  */
+Test (bundle, runtime_labels_are_dropped_with_one_warning)
+{
+  struct fx_tar *t = fx_tar_new ();
+  struct tu_result r;
+  void *tar;
+  size_t len;
+  char *img = image ("labels"), *b = path_in ("b"), *cfg = tu_fmt ("%s/config.json", path_in ("b")), *text;
+
+  fx_tar_dir (t, "etc", 0755);
+  fx_tar_file (t, "etc/top", 0644, "top\n");
+  fx_tar_finish (t, &tar, &len);
+  busybox_plus ("labels", tar, len,
+                "{\"Cmd\":[\"/bin/sh\",\"-c\",\"id\"],\"Labels\":{\"run.oci.hooks.stdout\":\"/tmp/pwned\","
+                "\"run.oci.keep_original_groups\":\"1\",\"org.systemd.property.CollectMode\":\"x\","
+                "\"io.containerd.runc.v2.group\":\"g\",\"run.oci.\\u001b[31m\":\"1\",\"team\":\"a\"}}");
+  free (tar);
+
+  PREP (&r, "bundle", img, b);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  cr_assert_eq (tu_count (r.err, "\n"), 1, "one line on stderr: %s", r.err);
+  cr_assert (strncmp (r.err, "oci-prep: warning: ", 19) == 0, "%s", r.err);
+  cr_assert (strstr (r.err, "'run.oci.hooks.stdout', 'run.oci.keep_original_groups', "
+                            "'org.systemd.property.CollectMode', 'io.containerd.runc.v2.group', "
+                            "'run.oci.\\x1b[31m'"),
+             "the warning names the labels, escaped: %s", r.err);
+  cr_assert_null (strchr (r.err, '\x1b'), "a raw escape reached the terminal");
+  tu_result_free (&r);
+  text = fx_read_file (cfg, NULL);
+  cr_assert_null (strstr (text, "run.oci."), "%s", text);
+  cr_assert_null (strstr (text, "org.systemd.property."), "%s", text);
+  cr_assert_null (strstr (text, "io.containerd."), "%s", text);
+  cr_assert (strstr (text, "\"team\": \"a\""), "%s", text);
+  free (text);
+
+  /* config prints the same document, and the same warning.  */
+  PREP (&r, "config", img);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  cr_assert_null (strstr (r.out, "run.oci."), "%s", r.out);
+  cr_assert (strstr (r.err, "oci-prep: warning: ") && strstr (r.err, "'run.oci.hooks.stdout'"), "%s", r.err);
+  tu_result_free (&r);
+
+  /* The caller may set them.  */
+  PREP (&r, "bundle", "--force", "--annotation", "run.oci.keep_original_groups=1", img, b);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  tu_result_free (&r);
+  text = tu_json_at (cfg, "annotations/run.oci.keep_original_groups");
+  cr_assert_str_eq (text, "\"1\"");
+  free (text);
+  PREP (&r, "rm", b);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  tu_result_free (&r);
+  free (cfg);
+  free (img);
+  free (b);
+}

@@ -30,6 +30,7 @@ struct ocip_bundle_result
   char *id;             /* the bundle's id (pin name), owned */
   size_t n_layers;
   size_t n_extracted;   /* layers this call extracted into the store */
+  char **dropped_annotations; /* image labels left out of config.json (see ocip_spec_generate), owned */
 };
 
 /* Write BUNDLE/config.json and BUNDLE/rootfs for IMAGE.  BUNDLE must not exist or be

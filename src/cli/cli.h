@@ -76,6 +76,10 @@ int cli_parse_jobs (const char *command, const char *value, unsigned *ret);
 /* A byte count or count: digits with an optional K, M, G or T suffix (powers of 1024).  */
 int cli_parse_size (const char *command, const char *option, const char *value, uint64_t *ret);
 
+/* One warning line on stderr naming the image labels ocip_spec_generate() left out
+   (control bytes escaped); nothing for an empty or NULL list.  */
+void cli_warn_dropped_labels (char *const *keys);
+
 /* Print a usage error for COMMAND and return CLI_USAGE.  */
 int cli_usage_error (const char *command, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
 

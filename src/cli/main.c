@@ -80,6 +80,25 @@ cli_print_error (const char *msg, int status)
   fputc ('\n', stderr);
 }
 
+void
+cli_warn_dropped_labels (char *const *keys)
+{
+  size_t i;
+
+  if (keys == NULL || keys[0] == NULL)
+    return;
+  fputs ("oci-prep: warning: image labels not copied to annotations (a runtime acts on them; "
+         "--annotation sets them):",
+         stderr);
+  for (i = 0; keys[i]; i++)
+    {
+      fputs (i ? ", '" : " '", stderr);
+      print_escaped (stderr, keys[i]);
+      fputc ('\'', stderr);
+    }
+  fputc ('\n', stderr);
+}
+
 int
 cli_print_json (struct ocip_json_gen *gen, ocip_error_t *err)
 {

@@ -561,7 +561,7 @@ assemble_flat (struct build *b, const struct ocip_plan *plan, const int *layer_f
 
 static int
 write_config (struct build *b, const struct ocip_plan *plan, const struct ocip_bundle_options *opts,
-              ocip_error_t *err)
+              struct ocip_bundle_result *ret, ocip_error_t *err)
 {
   struct ocip_spec_options spec = opts->spec;
   cleanup_close int rootfd
@@ -572,7 +572,7 @@ write_config (struct build *b, const struct ocip_plan *plan, const struct ocip_b
   if (rootfd < 0)
     return ocip_error_set (err, errno, "open rootfs '%s'", b->rootfs_path);
   spec.root_path = ROOTFS;
-  if ((r = ocip_spec_generate (plan->config, rootfd, &spec, &json, err)) < 0)
+  if ((r = ocip_spec_generate (plan->config, rootfd, &spec, &json, &ret->dropped_annotations, err)) < 0)
     return r;
   return ocip_write_file_at (b->dirfd, "config.json", json, strlen (json), 0600, err);
 }
@@ -692,7 +692,7 @@ ocip_bundle_create (const char *image, const char *bundle, const struct ocip_bun
   if ((r = open_store (&b, opts, err)) == 0 && (r = ocip_plan_new (image, opts->platform, &plan, err)) == 0
       && (r = prepare_dir (&b, opts->force, err)) == 0 && (r = set_rootfs (&b, ROOTFS, false, err)) == 0
       && (r = assemble (&b, plan, opts, &result, err)) == 0)
-    r = write_config (&b, plan, opts, err);
+    r = write_config (&b, plan, opts, &result, err);
   if (r < 0)
     {
       undo (&b);
@@ -750,6 +750,8 @@ ocip_bundle_result_clear (struct ocip_bundle_result *r)
 {
   free (r->id);
   r->id = NULL;
+  ocip_strv_free (r->dropped_annotations);
+  r->dropped_annotations = NULL;
 }
 
 /* What BUNDLE's state records.  */
