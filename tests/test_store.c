@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <oci-prep/gc.h>
 #include <oci-prep/store.h>
 #include <oci-prep/treehash.h>
 
@@ -1177,4 +1178,146 @@ Test (store, disk_full_during_extraction)
   cr_assert (has_layer (id));
   free (PREP_OK ("store", "fsck", "--deep"));
   free (img);
+}
+
+/* rm against a gc loop: gc decides whether a pinned rootfs is still mounted from the
+   mount table, never by a lookup that crosses into the mount, so it never holds a
+   reference while rm unmounts (that made rm fail with EBUSY, about 1 in 3000 before).
+   The loop reads the pins in-process, without the cost of a command per round, so the
+   old race had many chances per rm.  Bounded: 400 rounds or 20 s.  */
+Test (store, rm_never_fails_while_gc_runs, .timeout = 180)
+{
+  struct fx_layer layers[2] = { { .compression = "none" }, { .compression = "none" } };
+  void *t1, *t2;
+  size_t l1, l2;
+  char *img, *b = tu_fmt ("%s/b", tmp);
+  int round, failures = 0;
+  time_t start = time (NULL);
+  pid_t gc;
+
+  need_root ();
+  text_tar ("etc/base", "base\n", &t1, &l1);
+  text_tar ("etc/top", "top\n", &t2, &l2);
+  layers[0].tar = t1;
+  layers[0].tar_len = l1;
+  layers[1].tar = t2;
+  layers[1].tar_len = l2;
+  img = add_image ("tiny", layers, 2, NULL, NULL);
+  free (t1);
+  free (t2);
+  free (PREP_OK ("load", img));
+
+  gc = fork ();
+  FX_CHECK (gc >= 0);
+  if (gc == 0)
+    {
+      struct ocip_gc_options opts = { .have_older_than = true, .older_than = 3600 };
+      unsigned long i;
+
+      for (i = 0;; i++)
+        {
+          struct ocip_store *s = NULL;
+          ocip_error_t err = NULL;
+
+          if (ocip_store_open (store, &s, &err) < 0)
+            _exit (3);
+          if (i % 8 == 0)
+            {
+              struct ocip_gc_report *report = NULL;
+              if (ocip_gc_run (s, &opts, &report, &err) == 0)
+                ocip_gc_report_free (report);
+            }
+          else
+            {
+              struct ocip_gc_inventory *inv = NULL;
+              if (ocip_gc_inventory (s, &inv, &err) == 0)
+                ocip_gc_inventory_free (inv);
+            }
+          ocip_error_release (&err);
+          ocip_store_free (s);
+        }
+    }
+  for (round = 0; round < 400 && time (NULL) - start < 20; round++)
+    {
+      struct tu_result r;
+
+      PREP (&r, "bundle", img, b);
+      cr_assert_eq (r.status, 0, "round %d: bundle: %s", round, r.err);
+      tu_result_free (&r);
+      PREP (&r, "rm", b);
+      if (r.status != 0)
+        {
+          failures++;
+          cr_log_error ("round %d: rm: %s", round, r.err);
+          tu_result_free (&r);
+          free (PREP_OK ("rm", "--force", b));
+          continue;
+        }
+      tu_result_free (&r);
+    }
+  kill (gc, SIGKILL);
+  FX_CHECK (waitpid (gc, NULL, 0) == gc);
+  cr_log_info ("rm against a gc loop: %d rounds, %d failures", round, failures);
+  cr_assert_eq (failures, 0, "rm failed %d times in %d rounds while gc ran", failures, round);
+  cr_assert_gt (round, 50, "too few rounds to say anything");
+  cr_assert_eq (tu_mount_points_under (tmp, NULL), 0);
+  free (img);
+  free (b);
+}
+
+/* The same race, made frequent: while a loop of gc's pin checks runs, the pinned rootfs
+   gets a tmpfs mounted over it and unmounted (without MNT_DETACH) 20 000 times.  Any
+   lookup of the rootfs by gc would hold that mount at some umount2 and make it EBUSY;
+   gc reads the mount table instead, so none is.  */
+Test (store, gc_never_holds_a_pinned_rootfs_mount, .timeout = 120)
+{
+  struct fx_layer layers[1] = { { .compression = "none" } };
+  char *img, *b = tu_fmt ("%s/b", tmp), *rootfs = tu_fmt ("%s/b/rootfs", tmp);
+  int i, busy = 0, n = 20000;
+  pid_t gc;
+  void *t;
+  size_t l;
+
+  need_root ();
+  text_tar ("etc/base", "base\n", &t, &l);
+  layers[0].tar = t;
+  layers[0].tar_len = l;
+  img = add_image ("tiny", layers, 1, NULL, NULL);
+  free (t);
+  free (PREP_OK ("bundle", img, b));
+
+  gc = fork ();
+  FX_CHECK (gc >= 0);
+  if (gc == 0)
+    for (;;)
+      {
+        struct ocip_store *s = NULL;
+        struct ocip_gc_inventory *inv = NULL;
+        ocip_error_t err = NULL;
+
+        if (ocip_store_open (store, &s, &err) < 0)
+          _exit (3);
+        if (ocip_gc_inventory (s, &inv, &err) == 0)
+          ocip_gc_inventory_free (inv);
+        ocip_error_release (&err);
+        ocip_store_free (s);
+      }
+  for (i = 0; i < n; i++)
+    {
+      FX_CHECK (mount ("tmpfs", rootfs, "tmpfs", 0, "size=64k") == 0);
+      if (umount2 (rootfs, UMOUNT_NOFOLLOW) < 0)
+        {
+          FX_CHECK (errno == EBUSY);
+          busy++;
+          FX_CHECK (umount2 (rootfs, MNT_DETACH | UMOUNT_NOFOLLOW) == 0);
+        }
+    }
+  kill (gc, SIGKILL);
+  FX_CHECK (waitpid (gc, NULL, 0) == gc);
+  cr_log_info ("umount2 under a gc loop: %d of %d EBUSY", busy, n);
+  cr_assert_eq (busy, 0, "gc held the pinned rootfs mount at %d of %d unmounts", busy, n);
+  free (PREP_OK ("rm", b));
+  free (rootfs);
+  free (img);
+  free (b);
 }
