@@ -12,6 +12,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <grp.h>
 #include <unistd.h>
 
 #include <seccomp.h>
@@ -1417,6 +1418,106 @@ Test (bundle, runtime_labels_are_dropped_with_one_warning)
   cr_assert_eq (r.status, 0, "%s", r.err);
   tu_result_free (&r);
   free (cfg);
+  free (img);
+  free (b);
+}
+
+/* ---- who can reach the rootfs ---- */
+
+/* errno of opening PATH (O_PATH) as uid/gid 65534 without groups, 0 on success.  */
+static int
+errno_as_nobody (const char *path)
+{
+  pid_t pid = fork ();
+  int status;
+
+  FX_CHECK (pid >= 0);
+  if (pid == 0)
+    {
+      if (setgroups (0, NULL) < 0 || setresgid (65534, 65534, 65534) < 0 || setresuid (65534, 65534, 65534) < 0)
+        _exit (255);
+      _exit (open (path, O_PATH | O_CLOEXEC) < 0 ? errno : 0);
+    }
+  FX_CHECK (waitpid (pid, &status, 0) == pid && WIFEXITED (status) && WEXITSTATUS (status) != 255);
+  return WEXITSTATUS (status);
+}
+
+/* A BUNDLE that exists empty and 0755 becomes 0700, overlay or flat: the image's
+   setuid-root file is out of other users' reach (CVE-2021-41091 class), and runc still
+   runs the bundle.  */
+static void
+existing_0755_bundle_becomes_private (bool flat)
+{
+  struct fx_tar *t = fx_tar_new ();
+  struct tu_result r;
+  struct stat st;
+  void *tar;
+  size_t len;
+  char *img = image ("suid"), *b = path_in ("b"), *suid = tu_fmt ("%s/rootfs/bin/suid", b);
+  char *rootfs = tu_fmt ("%s/rootfs", b);
+
+  tu_need ("runc", teardown);
+  fx_tar_dir (t, "bin", 0755);
+  fx_tar_file_ex (t, "bin/suid", 04755, 0, 0, FX_MTIME, "#!/bin/sh\n", 10);
+  fx_tar_finish (t, &tar, &len);
+  busybox_plus ("suid", tar, len, "{\"Cmd\":[\"/bin/sh\",\"-c\",\"stat -c '%a %u' /bin/suid\"]}");
+  free (tar);
+  /* The work directory is 0700: open it so that only BUNDLE's own mode decides.  */
+  FX_CHECK (chmod (tmp, 0755) == 0);
+  FX_CHECK (mkdir (b, 0755) == 0 && chmod (b, 0755) == 0);
+  cr_assert_eq (errno_as_nobody (b), 0, "the test needs a directory nobody can reach first");
+
+  if (flat)
+    BUNDLE_OK ("--flat", img, b);
+  else
+    BUNDLE_OK (img, b);
+  FX_CHECK (stat (b, &st) == 0);
+  cr_assert_eq (st.st_mode & 07777, 0700, "%s is %o", b, st.st_mode & 07777);
+  FX_CHECK (stat (suid, &st) == 0);
+  cr_assert_eq (st.st_mode & 07777, 04755, "the image's setuid file is there (%o)", st.st_mode & 07777);
+  cr_assert_eq (errno_as_nobody (rootfs), EACCES, "uid 65534 reached the rootfs");
+  cr_assert_eq (errno_as_nobody (suid), EACCES, "uid 65534 reached the setuid file");
+
+  tu_runc_run (&r, b);
+  cr_assert_eq (r.status, 0, "runc run failed (%d): %s%s", r.status, r.out, r.err);
+  cr_assert (tu_has_line (r.out, "4755 0"), "%s", r.out);
+  tu_result_free (&r);
+  PREP (&r, "rm", b);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  tu_result_free (&r);
+  free (rootfs);
+  free (suid);
+  free (img);
+  free (b);
+}
+
+Test (bundle, existing_0755_bundle_becomes_private_overlay)
+{
+  existing_0755_bundle_becomes_private (false);
+}
+
+Test (bundle, existing_0755_bundle_becomes_private_flat)
+{
+  existing_0755_bundle_becomes_private (true);
+}
+
+/* An empty BUNDLE that another user owns is refused and left as it was: its owner
+   could always make it reachable again.  */
+Test (bundle, bundle_owned_by_another_user_is_refused)
+{
+  struct tu_result r;
+  struct stat st;
+  char *img = image ("main"), *b = path_in ("b");
+
+  busybox_image (false);
+  FX_CHECK (mkdir (b, 0755) == 0 && chown (b, 65534, 65534) == 0 && chmod (b, 0755) == 0);
+  PREP (&r, "bundle", img, b);
+  tu_assert_error (&r, "belongs to uid 65534");
+  tu_result_free (&r);
+  FX_CHECK (stat (b, &st) == 0);
+  cr_assert_eq (st.st_mode & 07777, 0755);
+  cr_assert_eq (tu_count_entries (b), 0);
+  cr_assert_eq (tu_count_pins (store), 0);
   free (img);
   free (b);
 }

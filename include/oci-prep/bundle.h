@@ -34,7 +34,9 @@ struct ocip_bundle_result
 };
 
 /* Write BUNDLE/config.json and BUNDLE/rootfs for IMAGE.  BUNDLE must not exist or be
-   an empty directory; one that oci-prep made is replaced only with OPTS->force, and
+   an empty directory owned by this process's euid (else EPERM); it is made 0700
+   through its fd, whoever created it, so that no other user reaches the image's
+   setuid files.  One that oci-prep made is replaced only with OPTS->force, and
    anything else is never touched (EEXIST).  The layers are loaded into the store
    (ocip_load), the bundle is pinned there, and rootfs is an overlay of them (upper and
    work under BUNDLE/.oci-prep) or, with OPTS->flat, a copy (ocip_flatten; nothing

@@ -38,6 +38,7 @@ struct build
   char *name;
   int dirfd;
   bool created;      /* BUNDLE itself */
+  mode_t old_mode;   /* of a BUNDLE that existed, given back on failure */
   bool state_dir;    /* BUNDLE/.oci-prep */
   char *rootfs_path; /* absolute, for the state */
   int rootfs_parent_fd;
@@ -95,6 +96,28 @@ made_by_us (int dirfd)
   return fstatat (dirfd, STATE_FILE, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG (st.st_mode);
 }
 
+/* BUNDLE 0700 through its fd, whoever made it: the rootfs under it is mounted suid,dev
+   (or copied with its modes), so any local user who could reach it could run the
+   image's setuid-root programs (the CVE-2021-41091 class).  0700 rather than
+   containerd's 0711 over a 0700 rootfs: an overlay's root shows the image's "/" mode,
+   which oci-prep must not change, and only root (the runtime) needs to reach it.  A
+   directory someone else owns is refused: its owner could open it up again.  */
+static int
+close_dir (struct build *b, ocip_error_t *err)
+{
+  struct stat st;
+
+  if (fstat (b->dirfd, &st) < 0)
+    return ocip_error_set (err, errno, "stat the directory");
+  if (st.st_uid != geteuid ())
+    return ocip_error_set (err, EPERM, "the directory belongs to uid %u, who could open it to other users",
+                           (unsigned) st.st_uid);
+  b->old_mode = st.st_mode & 07777;
+  if ((st.st_mode & 07777) != 0700 && fchmod (b->dirfd, 0700) < 0)
+    return ocip_error_set (err, errno, "make the directory 0700");
+  return 0;
+}
+
 /* BUNDLE exists as an empty directory or is created; an oci-prep bundle is replaced
    only when forced; anything else is left alone.  */
 static int
@@ -113,7 +136,7 @@ prepare_dir (struct build *b, bool force, ocip_error_t *err)
       if (b->dirfd < 0)
         return ocip_error_set (err, errno, "open the directory");
       if (dir_is_empty (b->dirfd))
-        return 0;
+        return close_dir (b, err);
       if (! made_by_us (b->dirfd))
         return ocip_error_set (err, EEXIST, "it is not empty (and was not made by oci-prep)");
       if (! force)
@@ -130,7 +153,7 @@ prepare_dir (struct build *b, bool force, ocip_error_t *err)
   b->dirfd = openat (b->parent_fd, b->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (b->dirfd < 0)
     return ocip_error_set (err, errno, "open the directory");
-  return 0;
+  return close_dir (b, err);
 }
 
 static void
@@ -153,6 +176,8 @@ undo (struct build *b)
       ocip_error_release (&ignored);
       if (b->state_dir)
         ocip_rmtree_at (b->dirfd, OCIP_BUNDLE_STATE_DIR, &ignored);
+      if (b->old_mode)
+        fchmod (b->dirfd, b->old_mode);
     }
   ocip_error_release (&ignored);
 }
