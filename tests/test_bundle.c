@@ -1521,3 +1521,73 @@ Test (bundle, bundle_owned_by_another_user_is_refused)
   free (img);
   free (b);
 }
+
+/* ---- a bundle whose creation did not finish ---- */
+
+/* What a bundle killed between its mount and its last step leaves (its state marked
+   unfinished, the pin, the mount): rm says so and refuses, store fsck reports the
+   interrupted creation, rm --force removes everything.  */
+Test (bundle, unfinished_bundle_is_named_by_rm_and_removed_by_force)
+{
+  struct tu_result r;
+  char *img = image ("main"), *b = path_in ("b"), *state = tu_fmt ("%s/.oci-prep/state.json", path_in ("b"));
+  char *text, *at, *unfinished;
+
+  busybox_image (false);
+  BUNDLE_OK (img, b);
+  text = fx_read_file (state, NULL);
+  at = strstr (text, "\"complete\": true");
+  cr_assert_not_null (at, "%s", text);
+  *at = '\0';
+  unfinished = tu_fmt ("%s\"complete\": false%s", text, at + strlen ("\"complete\": true"));
+  fx_write_file (state, unfinished, strlen (unfinished));
+  free (unfinished);
+  free (text);
+
+  PREP (&r, "rm", b);
+  tu_assert_error (&r, "did not finish");
+  tu_result_free (&r);
+  cr_assert_eq (tu_mount_points_under (b, NULL), 1, "rm without --force changed nothing");
+  PREP (&r, "store", "fsck");
+  cr_assert (strstr (r.out, "interrupted"), "fsck reports the interrupted creation: %s%s", r.out, r.err);
+  tu_result_free (&r);
+  PREP (&r, "rm", "--force", b);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  tu_result_free (&r);
+  assert_nothing_mounted ();
+  cr_assert_eq (tu_count_pins (store), 0);
+  cr_assert (access (b, F_OK) != 0);
+  free (state);
+  free (img);
+  free (b);
+}
+
+/* Killed before its state was written, a bundle holds only an empty .oci-prep: rm names
+   it, rm --force removes it, bundle --force replaces it.  */
+Test (bundle, bundle_without_state_yet_is_removed_by_force)
+{
+  struct tu_result r;
+  char *img = image ("main"), *b = path_in ("b"), *dot = tu_fmt ("%s/.oci-prep", path_in ("b"));
+
+  busybox_image (false);
+  FX_CHECK (mkdir (b, 0700) == 0 && mkdir (dot, 0700) == 0);
+  PREP (&r, "rm", b);
+  tu_assert_error (&r, "did not finish");
+  tu_result_free (&r);
+  PREP (&r, "bundle", img, b);
+  tu_assert_error (&r, "--force");
+  tu_result_free (&r);
+  PREP (&r, "rm", "--force", b);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  tu_result_free (&r);
+  cr_assert (access (b, F_OK) != 0);
+
+  FX_CHECK (mkdir (b, 0700) == 0 && mkdir (dot, 0700) == 0);
+  BUNDLE_OK ("--force", img, b);
+  PREP (&r, "rm", b);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  tu_result_free (&r);
+  free (dot);
+  free (img);
+  free (b);
+}

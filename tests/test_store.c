@@ -1071,6 +1071,24 @@ is_mount_point (const char *path)
   return tu_mount_points_under (path, NULL) > 0;
 }
 
+/* oci-prep bundle IMG BUNDLE in the background, its output discarded: its pid.  */
+static pid_t
+start_bundle (const char *img, const char *bundle)
+{
+  pid_t pid = fork ();
+
+  FX_CHECK (pid >= 0);
+  if (pid == 0)
+    {
+      int null = open ("/dev/null", O_WRONLY);
+      dup2 (null, 1);
+      dup2 (null, 2);
+      execl (OCIP_BINARY, OCIP_BINARY, "--store", store, "bundle", img, bundle, (char *) NULL);
+      _exit (127);
+    }
+  return pid;
+}
+
 Test (store, kill_9_during_bundle_then_bundle_fsck_and_rm_recover, .timeout = 240)
 {
   char *img;
@@ -1091,16 +1109,7 @@ Test (store, kill_9_during_bundle_then_bundle_fsck_and_rm_recover, .timeout = 24
       pid_t pid;
       int status;
 
-      pid = fork ();
-      FX_CHECK (pid >= 0);
-      if (pid == 0)
-        {
-          int null = open ("/dev/null", O_WRONLY);
-          dup2 (null, 1);
-          dup2 (null, 2);
-          execl (OCIP_BINARY, OCIP_BINARY, "--store", store, "bundle", img, killed, (char *) NULL);
-          _exit (127);
-        }
+      pid = start_bundle (img, killed);
       usleep (delay);
       kill (pid, SIGKILL);
       FX_CHECK (waitpid (pid, &status, 0) == pid);
@@ -1177,6 +1186,110 @@ Test (store, disk_full_during_extraction)
   free (PREP_OK ("load", img));
   cr_assert (has_layer (id));
   free (PREP_OK ("store", "fsck", "--deep"));
+  free (img);
+}
+
+/* Whether the kill point KIND of a bundle being made at BUNDLE has come: 0 its
+   .oci-prep exists, 1 its state, 2 its pin in the store, 3 its rootfs is mounted.  */
+static bool
+kill_point (int kind, const char *bundle)
+{
+  char *p = tu_fmt ("%s/%s", bundle, kind == 0 ? ".oci-prep" : kind == 1 ? ".oci-prep/state.json" : "rootfs");
+  struct stat st, parent;
+  bool reached = false;
+
+  if (kind <= 1)
+    reached = stat (p, &st) == 0;
+  else if (kind == 2)
+    reached = count_entries ("bundles") > 0;
+  else
+    reached = stat (p, &st) == 0 && stat (bundle, &parent) == 0 && st.st_dev != parent.st_dev;
+  free (p);
+  return reached;
+}
+
+/* A bundle killed at any point (before its state, during the extraction, between its
+   pin and its mount, after the mount...) leaves a directory that "rm" names as
+   unfinished, and that "rm --force" and "bundle --force" both clean up: nothing
+   mounted or pinned after, fsck clean.  Kill points: as soon as an event is seen, and
+   after random delays.  */
+Test (store, killed_bundle_is_removed_by_rm_force_and_replaced_by_bundle_force, .timeout = 300)
+{
+  char *img;
+  int trial, unfinished = 0, mounted = 0, stateless = 0;
+
+  need_root ();
+  img = slow_image ();
+  fx_mkdir_p (store);
+  FX_CHECK (mount ("tmpfs", store, "tmpfs", 0, "size=256m,mode=0700") == 0);
+  srand (7);
+  for (trial = 0; trial < 15; trial++)
+    {
+      char *killed = tu_fmt ("%s/k%d", tmp, trial), *state = tu_fmt ("%s/.oci-prep/state.json", killed), *text;
+      int kind = trial % 5;
+      useconds_t delay = (useconds_t) (rand () % 250001);
+      struct tu_result r;
+      pid_t pid;
+      int status;
+
+      pid = start_bundle (img, killed);
+      if (kind == 4)
+        usleep (delay);
+      else
+        while (! kill_point (kind, killed) && waitpid (pid, &status, WNOHANG) == 0)
+          ;
+      kill (pid, SIGKILL);
+      waitpid (pid, &status, 0);
+      if (access (killed, F_OK) != 0)
+        {
+          free (state);
+          free (killed);
+          continue; /* killed before it made anything */
+        }
+      text = access (state, F_OK) == 0 ? fx_read_file (state, NULL) : NULL;
+      if (text == NULL || strstr (text, "\"complete\": false"))
+        {
+          size_t mounts = tu_mount_points_under (killed, NULL);
+          unfinished++;
+          mounted += mounts > 0;
+          stateless += text == NULL;
+          cr_log_info ("trial %d (kill point %d, %u us): unfinished, %s state, %zu mounts", trial, kind,
+                       kind == 4 ? delay : 0, text ? "with" : "without", mounts);
+          PREP (&r, "rm", killed);
+          cr_assert_eq (r.status, 1, "trial %d: rm of an unfinished bundle: %s", trial, r.err);
+          cr_assert (strstr (r.err, "did not finish") && strstr (r.err, "--force"), "trial %d: %s", trial, r.err);
+          tu_result_free (&r);
+        }
+      if (trial % 2 == 0)
+        {
+          PREP (&r, "rm", "--force", killed);
+          cr_assert_eq (r.status, 0, "trial %d (kill point %d): rm --force: %s", trial, kind, r.err);
+          tu_result_free (&r);
+        }
+      else
+        {
+          PREP (&r, "bundle", "--force", img, killed);
+          cr_assert_eq (r.status, 0, "trial %d (kill point %d): bundle --force: %s", trial, kind, r.err);
+          tu_result_free (&r);
+          free (PREP_OK ("rm", killed));
+        }
+      cr_assert (access (killed, F_OK) != 0, "trial %d: %s is still there", trial, killed);
+      cr_assert_eq (tu_mount_points_under (tmp, NULL), 1, "trial %d: something besides the store stayed mounted",
+                    trial);
+      cr_assert_eq (count_entries ("bundles"), 0, "trial %d: a pin stayed", trial);
+      {
+        char *out = PREP_OK ("store", "fsck");
+        cr_assert (strstr (out, " 0 problems"), "trial %d: fsck: %s", trial, out);
+        free (out);
+      }
+      free (PREP_OK ("store", "gc"));
+      free (text);
+      free (state);
+      free (killed);
+    }
+  cr_log_info ("kill -9: %d of 15 bundles left unfinished, %d of them mounted, %d without a state", unfinished,
+               mounted, stateless);
+  cr_assert_gt (unfinished, 5, "too few bundles were killed midway: the test proves little");
   free (img);
 }
 

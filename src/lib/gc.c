@@ -269,8 +269,14 @@ check_pin (struct ocip_gc_pin *pin, bool exclusive)
   else if (ocip_json_parse (text, len, OCIP_LIMIT_JSON_DOCUMENT_SIZE, &doc, &err) < 0
            || ocip_json_get_string (ocip_json_root (doc), "id", true, &id, &err) < 0)
     pin->state = OCIP_GC_PIN_REPLACED; /* written atomically: damaged, not half-written */
+  else if (strcmp (id, pin->id) != 0)
+    pin->state = OCIP_GC_PIN_REPLACED;
+  else if (ocip_json_object_get (ocip_json_root (doc), "complete") != NULL
+           && ! ocip_json_bool (ocip_json_object_get (ocip_json_root (doc), "complete")))
+    /* Marked unfinished: being made, unless the store lock says no bundle is.  */
+    pin->state = exclusive ? OCIP_GC_PIN_NO_STATE : OCIP_GC_PIN_PENDING;
   else
-    pin->state = strcmp (id, pin->id) == 0 ? OCIP_GC_PIN_LIVE : OCIP_GC_PIN_REPLACED;
+    pin->state = OCIP_GC_PIN_LIVE;
   ocip_error_release (&err);
   /* A rootfs still mounted reads the layers, whoever it belongs to now.  */
   pin->mounted = pin->rootfs_path && path_is_mounted (pin->rootfs_path);
