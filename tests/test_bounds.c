@@ -508,6 +508,13 @@ Test (bounds, labels)
   print_slowest ("labels");
 }
 
+/* Labels a runtime acts on are dropped, each named in one warning line.  */
+Test (bounds, dropped_labels)
+{
+  config_filled_with ("Labels", '{', "\"run.oci.k", "\":\"v\"");
+  print_slowest ("dropped labels");
+}
+
 Test (bounds, volumes)
 {
   config_filled_with ("Volumes", '{', "\"/v", "\":{}");

@@ -12,6 +12,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <grp.h>
 #include <unistd.h>
 
 #include <seccomp.h>
@@ -1355,6 +1356,238 @@ Test (bundle, config_command_agrees_with_bundle)
   free (text);
   free (cfg);
   free (rootfs);
+  free (img);
+  free (b);
+}
+
+/* ---- image labels that runtimes act on ---- */
+
+/* An image's labels in the namespaces runtimes interpret (crun's run.oci.hooks.stdout
+   makes crun create that host path as root; org.systemd.property.* sets properties of
+   the container's unit...) are not copied to config.json, by bundle and by config, and
+   one warning line names them, escaped; --annotation still sets them.  */
+Test (bundle, runtime_labels_are_dropped_with_one_warning)
+{
+  struct fx_tar *t = fx_tar_new ();
+  struct tu_result r;
+  void *tar;
+  size_t len;
+  char *img = image ("labels"), *b = path_in ("b"), *cfg = tu_fmt ("%s/config.json", path_in ("b")), *text;
+
+  fx_tar_dir (t, "etc", 0755);
+  fx_tar_file (t, "etc/top", 0644, "top\n");
+  fx_tar_finish (t, &tar, &len);
+  busybox_plus ("labels", tar, len,
+                "{\"Cmd\":[\"/bin/sh\",\"-c\",\"id\"],\"Labels\":{\"run.oci.hooks.stdout\":\"/tmp/pwned\","
+                "\"run.oci.keep_original_groups\":\"1\",\"org.systemd.property.CollectMode\":\"x\","
+                "\"io.containerd.runc.v2.group\":\"g\",\"run.oci.\\u001b[31m\":\"1\",\"team\":\"a\"}}");
+  free (tar);
+
+  PREP (&r, "bundle", img, b);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  cr_assert_eq (tu_count (r.err, "\n"), 1, "one line on stderr: %s", r.err);
+  cr_assert (strncmp (r.err, "oci-prep: warning: ", 19) == 0, "%s", r.err);
+  cr_assert (strstr (r.err, "'run.oci.hooks.stdout', 'run.oci.keep_original_groups', "
+                            "'org.systemd.property.CollectMode', 'io.containerd.runc.v2.group', "
+                            "'run.oci.\\x1b[31m'"),
+             "the warning names the labels, escaped: %s", r.err);
+  cr_assert_null (strchr (r.err, '\x1b'), "a raw escape reached the terminal");
+  tu_result_free (&r);
+  text = fx_read_file (cfg, NULL);
+  cr_assert_null (strstr (text, "run.oci."), "%s", text);
+  cr_assert_null (strstr (text, "org.systemd.property."), "%s", text);
+  cr_assert_null (strstr (text, "io.containerd."), "%s", text);
+  cr_assert (strstr (text, "\"team\": \"a\""), "%s", text);
+  free (text);
+
+  /* config prints the same document, and the same warning.  */
+  PREP (&r, "config", img);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  cr_assert_null (strstr (r.out, "run.oci."), "%s", r.out);
+  cr_assert (strstr (r.err, "oci-prep: warning: ") && strstr (r.err, "'run.oci.hooks.stdout'"), "%s", r.err);
+  tu_result_free (&r);
+
+  /* The caller may set them.  */
+  PREP (&r, "bundle", "--force", "--annotation", "run.oci.keep_original_groups=1", img, b);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  tu_result_free (&r);
+  text = tu_json_at (cfg, "annotations/run.oci.keep_original_groups");
+  cr_assert_str_eq (text, "\"1\"");
+  free (text);
+  PREP (&r, "rm", b);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  tu_result_free (&r);
+  free (cfg);
+  free (img);
+  free (b);
+}
+
+/* ---- who can reach the rootfs ---- */
+
+/* errno of opening PATH (O_PATH) as uid/gid 65534 without groups, 0 on success.  */
+static int
+errno_as_nobody (const char *path)
+{
+  pid_t pid = fork ();
+  int status;
+
+  FX_CHECK (pid >= 0);
+  if (pid == 0)
+    {
+      if (setgroups (0, NULL) < 0 || setresgid (65534, 65534, 65534) < 0 || setresuid (65534, 65534, 65534) < 0)
+        _exit (255);
+      _exit (open (path, O_PATH | O_CLOEXEC) < 0 ? errno : 0);
+    }
+  FX_CHECK (waitpid (pid, &status, 0) == pid && WIFEXITED (status) && WEXITSTATUS (status) != 255);
+  return WEXITSTATUS (status);
+}
+
+/* A BUNDLE that exists empty and 0755 becomes 0700, overlay or flat: the image's
+   setuid-root file is out of other users' reach (CVE-2021-41091 class), and runc still
+   runs the bundle.  */
+static void
+existing_0755_bundle_becomes_private (bool flat)
+{
+  struct fx_tar *t = fx_tar_new ();
+  struct tu_result r;
+  struct stat st;
+  void *tar;
+  size_t len;
+  char *img = image ("suid"), *b = path_in ("b"), *suid = tu_fmt ("%s/rootfs/bin/suid", b);
+  char *rootfs = tu_fmt ("%s/rootfs", b);
+
+  tu_need ("runc", teardown);
+  fx_tar_dir (t, "bin", 0755);
+  fx_tar_file_ex (t, "bin/suid", 04755, 0, 0, FX_MTIME, "#!/bin/sh\n", 10);
+  fx_tar_finish (t, &tar, &len);
+  busybox_plus ("suid", tar, len, "{\"Cmd\":[\"/bin/sh\",\"-c\",\"stat -c '%a %u' /bin/suid\"]}");
+  free (tar);
+  /* The work directory is 0700: open it so that only BUNDLE's own mode decides.  */
+  FX_CHECK (chmod (tmp, 0755) == 0);
+  FX_CHECK (mkdir (b, 0755) == 0 && chmod (b, 0755) == 0);
+  cr_assert_eq (errno_as_nobody (b), 0, "the test needs a directory nobody can reach first");
+
+  if (flat)
+    BUNDLE_OK ("--flat", img, b);
+  else
+    BUNDLE_OK (img, b);
+  FX_CHECK (stat (b, &st) == 0);
+  cr_assert_eq (st.st_mode & 07777, 0700, "%s is %o", b, st.st_mode & 07777);
+  FX_CHECK (stat (suid, &st) == 0);
+  cr_assert_eq (st.st_mode & 07777, 04755, "the image's setuid file is there (%o)", st.st_mode & 07777);
+  cr_assert_eq (errno_as_nobody (rootfs), EACCES, "uid 65534 reached the rootfs");
+  cr_assert_eq (errno_as_nobody (suid), EACCES, "uid 65534 reached the setuid file");
+
+  tu_runc_run (&r, b);
+  cr_assert_eq (r.status, 0, "runc run failed (%d): %s%s", r.status, r.out, r.err);
+  cr_assert (tu_has_line (r.out, "4755 0"), "%s", r.out);
+  tu_result_free (&r);
+  PREP (&r, "rm", b);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  tu_result_free (&r);
+  free (rootfs);
+  free (suid);
+  free (img);
+  free (b);
+}
+
+Test (bundle, existing_0755_bundle_becomes_private_overlay)
+{
+  existing_0755_bundle_becomes_private (false);
+}
+
+Test (bundle, existing_0755_bundle_becomes_private_flat)
+{
+  existing_0755_bundle_becomes_private (true);
+}
+
+/* An empty BUNDLE that another user owns is refused and left as it was: its owner
+   could always make it reachable again.  */
+Test (bundle, bundle_owned_by_another_user_is_refused)
+{
+  struct tu_result r;
+  struct stat st;
+  char *img = image ("main"), *b = path_in ("b");
+
+  busybox_image (false);
+  FX_CHECK (mkdir (b, 0755) == 0 && chown (b, 65534, 65534) == 0 && chmod (b, 0755) == 0);
+  PREP (&r, "bundle", img, b);
+  tu_assert_error (&r, "belongs to uid 65534");
+  tu_result_free (&r);
+  FX_CHECK (stat (b, &st) == 0);
+  cr_assert_eq (st.st_mode & 07777, 0755);
+  cr_assert_eq (tu_count_entries (b), 0);
+  cr_assert_eq (tu_count_pins (store), 0);
+  free (img);
+  free (b);
+}
+
+/* ---- a bundle whose creation did not finish ---- */
+
+/* What a bundle killed between its mount and its last step leaves (its state marked
+   unfinished, the pin, the mount): rm says so and refuses, store fsck reports the
+   interrupted creation, rm --force removes everything.  */
+Test (bundle, unfinished_bundle_is_named_by_rm_and_removed_by_force)
+{
+  struct tu_result r;
+  char *img = image ("main"), *b = path_in ("b"), *state = tu_fmt ("%s/.oci-prep/state.json", path_in ("b"));
+  char *text, *at, *unfinished;
+
+  busybox_image (false);
+  BUNDLE_OK (img, b);
+  text = fx_read_file (state, NULL);
+  at = strstr (text, "\"complete\": true");
+  cr_assert_not_null (at, "%s", text);
+  *at = '\0';
+  unfinished = tu_fmt ("%s\"complete\": false%s", text, at + strlen ("\"complete\": true"));
+  fx_write_file (state, unfinished, strlen (unfinished));
+  free (unfinished);
+  free (text);
+
+  PREP (&r, "rm", b);
+  tu_assert_error (&r, "did not finish");
+  tu_result_free (&r);
+  cr_assert_eq (tu_mount_points_under (b, NULL), 1, "rm without --force changed nothing");
+  PREP (&r, "store", "fsck");
+  cr_assert (strstr (r.out, "interrupted"), "fsck reports the interrupted creation: %s%s", r.out, r.err);
+  tu_result_free (&r);
+  PREP (&r, "rm", "--force", b);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  tu_result_free (&r);
+  assert_nothing_mounted ();
+  cr_assert_eq (tu_count_pins (store), 0);
+  cr_assert (access (b, F_OK) != 0);
+  free (state);
+  free (img);
+  free (b);
+}
+
+/* Killed before its state was written, a bundle holds only an empty .oci-prep: rm names
+   it, rm --force removes it, bundle --force replaces it.  */
+Test (bundle, bundle_without_state_yet_is_removed_by_force)
+{
+  struct tu_result r;
+  char *img = image ("main"), *b = path_in ("b"), *dot = tu_fmt ("%s/.oci-prep", path_in ("b"));
+
+  busybox_image (false);
+  FX_CHECK (mkdir (b, 0700) == 0 && mkdir (dot, 0700) == 0);
+  PREP (&r, "rm", b);
+  tu_assert_error (&r, "did not finish");
+  tu_result_free (&r);
+  PREP (&r, "bundle", img, b);
+  tu_assert_error (&r, "--force");
+  tu_result_free (&r);
+  PREP (&r, "rm", "--force", b);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  tu_result_free (&r);
+  cr_assert (access (b, F_OK) != 0);
+
+  FX_CHECK (mkdir (b, 0700) == 0 && mkdir (dot, 0700) == 0);
+  BUNDLE_OK ("--force", img, b);
+  PREP (&r, "rm", b);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  tu_result_free (&r);
+  free (dot);
   free (img);
   free (b);
 }

@@ -61,6 +61,12 @@ static const struct tu_ref_config image_configs[] = {
   { "nocmd", "{\"Env\":[\"FOO=bar\"],\"WorkingDir\":\"/work\",\"User\":\"alice\"}" },
   /* A User the image's passwd lacks: only usable when the engine chooses the user.  */
   { "ghost", "{\"Cmd\":[\"/bin/sh\",\"-c\",\"id\"],\"User\":\"ghost\"}" },
+  /* Labels in the namespaces runtimes act on: crun would create run.oci.hooks.stdout on
+     the host, as root, for a container with any hook.  */
+  { "runtime", "{\"Cmd\":[\"/bin/sh\",\"-c\",\"id\"],\"Labels\":{\"run.oci.hooks.stdout\":\"/tmp/pwned\","
+               "\"run.oci.keep_original_groups\":\"1\",\"org.systemd.property.CollectMode\":\"x\","
+               "\"io.kubernetes.cri-o.Devices\":\"/dev/sda\",\"io.oci-prep.image\":\"/elsewhere\","
+               "\"team\":\"image\"}}" },
 };
 
 /* Layer 1: static busybox and applet links, passwd, group, home/alice.
@@ -581,6 +587,43 @@ Test (hook, the_engines_choices_are_kept)
   cr_assert (tu_has_line (r.out, "/etc"), "%s", r.out);
   cr_assert (tu_has_line (r.out, "FOO=engine"), "%s", r.out);
   tu_result_free (&r);
+
+  poststop (&r, bundle);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  tu_result_free (&r);
+  assert_clean (bundle);
+  free (config);
+  free (out);
+}
+
+/* The image's labels that a runtime acts on are not merged into the config, and one
+   warning line names them; the engine's own annotations in those namespaces stay.  */
+Test (hook, runtime_labels_are_not_merged_and_are_named)
+{
+  struct tu_result r;
+  char *config = engine_config_for (DEFAULT_PROCESS, DEFAULT_ROOT, "runtime",
+                                    "\"run.oci.keep_original_groups\": \"0\"");
+  char *out = tu_fmt ("%s/config.json", bundle), *text;
+
+  busybox_image ();
+  propose (bundle, config);
+  precreate (&r);
+  cr_assert_eq (r.status, 0, "precreate failed (%d): %s", r.status, r.err);
+  cr_assert_eq (tu_count (r.err, "\n"), 1, "one line on stderr: %s", r.err);
+  cr_assert (strncmp (r.err, "oci-prep: warning: ", 19) == 0, "%s", r.err);
+  cr_assert (strstr (r.err, "'run.oci.hooks.stdout'") && strstr (r.err, "'run.oci.keep_original_groups'")
+                 && strstr (r.err, "'org.systemd.property.CollectMode'")
+                 && strstr (r.err, "'io.kubernetes.cri-o.Devices'") && strstr (r.err, "'io.oci-prep.image'"),
+             "the warning names every dropped label: %s", r.err);
+  tu_result_free (&r);
+  text = fx_read_file (out, NULL);
+  cr_assert_null (strstr (text, "run.oci.hooks"), "%s", text);
+  cr_assert_null (strstr (text, "org.systemd.property"), "%s", text);
+  cr_assert_null (strstr (text, "cri-o"), "%s", text);
+  cr_assert_null (strstr (text, "/elsewhere"), "%s", text);
+  assert_json (out, "annotations/run.oci.keep_original_groups", "\"0\"");
+  assert_json (out, "annotations/team", "\"image\"");
+  free (text);
 
   poststop (&r, bundle);
   cr_assert_eq (r.status, 0, "%s", r.err);

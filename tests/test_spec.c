@@ -114,7 +114,7 @@ generate_at (int fd, const struct ocip_image_config *c, const struct ocip_spec_o
   ocip_error_t err = NULL;
   char *json = NULL;
   struct ocip_json *doc = NULL;
-  int r = ocip_spec_generate (c, fd, o, &json, &err);
+  int r = ocip_spec_generate (c, fd, o, &json, NULL, &err);
 
   cr_assert_eq (r, 0, "generate: %s", err ? err->msg : "?");
   cr_assert_null (err);
@@ -142,7 +142,7 @@ generate_fails_at (int fd, const struct ocip_image_config *c, const struct ocip_
 {
   ocip_error_t err = NULL;
   char *json = NULL;
-  int r = ocip_spec_generate (c, fd, o, &json, &err);
+  int r = ocip_spec_generate (c, fd, o, &json, NULL, &err);
 
   free (json);
   cr_assert_eq (r, -errnum, "expected %d, got %d (%s)", -errnum, r, err ? err->msg : "");
@@ -649,6 +649,81 @@ Test (spec, caller_annotations_override)
   cr_assert_str_eq (str (get (a, "org.opencontainers.image.os", NULL)), "haiku");
   cr_assert_str_eq (str (get (a, "new", NULL)), "a=b");
   generate_fails (c, &bad, EINVAL, "annotation 'novalue'");
+}
+
+/* Image labels in the namespaces runtimes act on (crun's run.oci.hooks.stdout creates a
+   host path as root; org.systemd.property.* sets unit properties...) never become
+   annotations; the caller's --annotation still sets them.  */
+static const char *const runtime_labels[] = {
+  "run.oci.hooks.stdout",        "run.oci.keep_original_groups", "RUN.OCI.seccomp_fail_unknown_syscall",
+  "module.wasm.image/variant",   "org.systemd.property.CollectMode", "org.criu.config",
+  "bundle",                      "io.kubernetes.cri-o.Devices",  "io.kubernetes.cri.container-type",
+  "cpu-load-balancing.crio.io",  "seccomp-profile.kubernetes.cri-o.io/c", "io.containers.trace-syscall",
+  "io.containerd.runc.v2.group", "io.katacontainers.config.hypervisor.path", "dev.gvisor.spec.mount.x.share",
+  "io.oci-prep.image",
+};
+
+Test (spec, runtime_annotation_labels_are_dropped_and_named)
+{
+  cleanup_free char *labels = xstrdup ("");
+  cleanup_free char *json = NULL;
+  cleanup_strv char **dropped = NULL;
+  cleanup_image struct ocip_image_config *c = NULL;
+  cleanup_doc struct ocip_json *doc = NULL;
+  const struct ocip_json_node *a;
+  ocip_error_t err = NULL;
+  size_t i, n = sizeof runtime_labels / sizeof runtime_labels[0];
+
+  for (i = 0; i < n; i++)
+    {
+      char *more = xasprintf ("%s\"%s\":\"/tmp/x\",", labels, runtime_labels[i]);
+      free (labels);
+      labels = more;
+    }
+  {
+    char *cfg = xasprintf ("{\"Cmd\":[\"x\"],\"Labels\":{%s\"team\":\"x\",\"run.ocix\":\"1\",\"bundles\":\"1\","
+                           "\"xcrio.io/a\":\"1\",\"org.opencontainers.image.title\":\"t\"}}",
+                           labels);
+    c = image ("", cfg);
+    free (cfg);
+  }
+  cr_assert_eq (ocip_spec_generate (c, -1, NULL, &json, &dropped, &err), 0, "%s", err ? err->msg : "");
+  cr_assert_eq (ocip_json_parse (json, strlen (json), OCIP_LIMIT_JSON_DOCUMENT_SIZE, &doc, &err), 0);
+  a = get (ROOT (doc), "annotations", NULL);
+  for (i = 0; i < n; i++)
+    {
+      cr_assert_null (ocip_json_object_get (a, runtime_labels[i]), "label '%s' became an annotation",
+                      runtime_labels[i]);
+      cr_assert_str_eq (dropped[i], runtime_labels[i], "dropped %zu", i);
+      cr_assert_not_null (ocip_spec_runtime_annotation (runtime_labels[i]));
+    }
+  cr_assert_null (dropped[n]);
+  /* Lookalikes outside the namespaces stay.  */
+  cr_assert_str_eq (str (get (a, "team", NULL)), "x");
+  cr_assert_str_eq (str (get (a, "run.ocix", NULL)), "1");
+  cr_assert_str_eq (str (get (a, "bundles", NULL)), "1");
+  cr_assert_str_eq (str (get (a, "xcrio.io/a", NULL)), "1");
+  cr_assert_str_eq (str (get (a, "org.opencontainers.image.title", NULL)), "t");
+}
+
+Test (spec, caller_sets_runtime_annotations)
+{
+  cleanup_image struct ocip_image_config *c
+      = image ("", "{\"Cmd\":[\"x\"],\"Labels\":{\"run.oci.keep_original_groups\":\"0\"}}");
+  struct ocip_spec_options o = { .annotations = V ("run.oci.keep_original_groups=1", "org.systemd.property.A=b") };
+  cleanup_free char *json = NULL;
+  cleanup_strv char **dropped = NULL;
+  cleanup_json struct ocip_json *doc = NULL;
+  ocip_error_t err = NULL;
+  const struct ocip_json_node *a;
+
+  cr_assert_eq (ocip_spec_generate (c, -1, &o, &json, &dropped, &err), 0, "%s", err ? err->msg : "");
+  cr_assert_eq (ocip_json_parse (json, strlen (json), OCIP_LIMIT_JSON_DOCUMENT_SIZE, &doc, &err), 0);
+  a = get (ROOT (doc), "annotations", NULL);
+  cr_assert_str_eq (str (get (a, "run.oci.keep_original_groups", NULL)), "1");
+  cr_assert_str_eq (str (get (a, "org.systemd.property.A", NULL)), "b");
+  cr_assert_str_eq (dropped[0], "run.oci.keep_original_groups");
+  cr_assert_null (dropped[1]);
 }
 
 Test (spec, volumes_become_tmpfs)

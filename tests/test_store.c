@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <oci-prep/gc.h>
 #include <oci-prep/store.h>
 #include <oci-prep/treehash.h>
 
@@ -1070,6 +1071,24 @@ is_mount_point (const char *path)
   return tu_mount_points_under (path, NULL) > 0;
 }
 
+/* oci-prep bundle IMG BUNDLE in the background, its output discarded: its pid.  */
+static pid_t
+start_bundle (const char *img, const char *bundle)
+{
+  pid_t pid = fork ();
+
+  FX_CHECK (pid >= 0);
+  if (pid == 0)
+    {
+      int null = open ("/dev/null", O_WRONLY);
+      dup2 (null, 1);
+      dup2 (null, 2);
+      execl (OCIP_BINARY, OCIP_BINARY, "--store", store, "bundle", img, bundle, (char *) NULL);
+      _exit (127);
+    }
+  return pid;
+}
+
 Test (store, kill_9_during_bundle_then_bundle_fsck_and_rm_recover, .timeout = 240)
 {
   char *img;
@@ -1090,16 +1109,7 @@ Test (store, kill_9_during_bundle_then_bundle_fsck_and_rm_recover, .timeout = 24
       pid_t pid;
       int status;
 
-      pid = fork ();
-      FX_CHECK (pid >= 0);
-      if (pid == 0)
-        {
-          int null = open ("/dev/null", O_WRONLY);
-          dup2 (null, 1);
-          dup2 (null, 2);
-          execl (OCIP_BINARY, OCIP_BINARY, "--store", store, "bundle", img, killed, (char *) NULL);
-          _exit (127);
-        }
+      pid = start_bundle (img, killed);
       usleep (delay);
       kill (pid, SIGKILL);
       FX_CHECK (waitpid (pid, &status, 0) == pid);
@@ -1177,4 +1187,250 @@ Test (store, disk_full_during_extraction)
   cr_assert (has_layer (id));
   free (PREP_OK ("store", "fsck", "--deep"));
   free (img);
+}
+
+/* Whether the kill point KIND of a bundle being made at BUNDLE has come: 0 its
+   .oci-prep exists, 1 its state, 2 its pin in the store, 3 its rootfs is mounted.  */
+static bool
+kill_point (int kind, const char *bundle)
+{
+  char *p = tu_fmt ("%s/%s", bundle, kind == 0 ? ".oci-prep" : kind == 1 ? ".oci-prep/state.json" : "rootfs");
+  struct stat st, parent;
+  bool reached = false;
+
+  if (kind <= 1)
+    reached = stat (p, &st) == 0;
+  else if (kind == 2)
+    reached = count_entries ("bundles") > 0;
+  else
+    reached = stat (p, &st) == 0 && stat (bundle, &parent) == 0 && st.st_dev != parent.st_dev;
+  free (p);
+  return reached;
+}
+
+/* A bundle killed at any point (before its state, during the extraction, between its
+   pin and its mount, after the mount...) leaves a directory that "rm" names as
+   unfinished, and that "rm --force" and "bundle --force" both clean up: nothing
+   mounted or pinned after, fsck clean.  Kill points: as soon as an event is seen, and
+   after random delays.  */
+Test (store, killed_bundle_is_removed_by_rm_force_and_replaced_by_bundle_force, .timeout = 300)
+{
+  char *img;
+  int trial, unfinished = 0, mounted = 0, stateless = 0;
+
+  need_root ();
+  img = slow_image ();
+  fx_mkdir_p (store);
+  FX_CHECK (mount ("tmpfs", store, "tmpfs", 0, "size=256m,mode=0700") == 0);
+  srand (7);
+  for (trial = 0; trial < 15; trial++)
+    {
+      char *killed = tu_fmt ("%s/k%d", tmp, trial), *state = tu_fmt ("%s/.oci-prep/state.json", killed), *text;
+      int kind = trial % 5;
+      useconds_t delay = (useconds_t) (rand () % 250001);
+      struct tu_result r;
+      pid_t pid;
+      int status;
+
+      pid = start_bundle (img, killed);
+      if (kind == 4)
+        usleep (delay);
+      else
+        while (! kill_point (kind, killed) && waitpid (pid, &status, WNOHANG) == 0)
+          ;
+      kill (pid, SIGKILL);
+      waitpid (pid, &status, 0);
+      if (access (killed, F_OK) != 0)
+        {
+          free (state);
+          free (killed);
+          continue; /* killed before it made anything */
+        }
+      text = access (state, F_OK) == 0 ? fx_read_file (state, NULL) : NULL;
+      if (text == NULL || strstr (text, "\"complete\": false"))
+        {
+          size_t mounts = tu_mount_points_under (killed, NULL);
+          unfinished++;
+          mounted += mounts > 0;
+          stateless += text == NULL;
+          cr_log_info ("trial %d (kill point %d, %u us): unfinished, %s state, %zu mounts", trial, kind,
+                       kind == 4 ? delay : 0, text ? "with" : "without", mounts);
+          PREP (&r, "rm", killed);
+          cr_assert_eq (r.status, 1, "trial %d: rm of an unfinished bundle: %s", trial, r.err);
+          cr_assert (strstr (r.err, "did not finish") && strstr (r.err, "--force"), "trial %d: %s", trial, r.err);
+          tu_result_free (&r);
+        }
+      if (trial % 2 == 0)
+        {
+          PREP (&r, "rm", "--force", killed);
+          cr_assert_eq (r.status, 0, "trial %d (kill point %d): rm --force: %s", trial, kind, r.err);
+          tu_result_free (&r);
+        }
+      else
+        {
+          PREP (&r, "bundle", "--force", img, killed);
+          cr_assert_eq (r.status, 0, "trial %d (kill point %d): bundle --force: %s", trial, kind, r.err);
+          tu_result_free (&r);
+          free (PREP_OK ("rm", killed));
+        }
+      cr_assert (access (killed, F_OK) != 0, "trial %d: %s is still there", trial, killed);
+      cr_assert_eq (tu_mount_points_under (tmp, NULL), 1, "trial %d: something besides the store stayed mounted",
+                    trial);
+      cr_assert_eq (count_entries ("bundles"), 0, "trial %d: a pin stayed", trial);
+      {
+        char *out = PREP_OK ("store", "fsck");
+        cr_assert (strstr (out, " 0 problems"), "trial %d: fsck: %s", trial, out);
+        free (out);
+      }
+      free (PREP_OK ("store", "gc"));
+      free (text);
+      free (state);
+      free (killed);
+    }
+  cr_log_info ("kill -9: %d of 15 bundles left unfinished, %d of them mounted, %d without a state", unfinished,
+               mounted, stateless);
+  cr_assert_gt (unfinished, 5, "too few bundles were killed midway: the test proves little");
+  free (img);
+}
+
+/* rm against a gc loop: gc decides whether a pinned rootfs is still mounted from the
+   mount table, never by a lookup that crosses into the mount, so it never holds a
+   reference while rm unmounts (that made rm fail with EBUSY, about 1 in 3000 before).
+   The loop reads the pins in-process, without the cost of a command per round, so the
+   old race had many chances per rm.  Bounded: 400 rounds or 20 s.  */
+Test (store, rm_never_fails_while_gc_runs, .timeout = 180)
+{
+  struct fx_layer layers[2] = { { .compression = "none" }, { .compression = "none" } };
+  void *t1, *t2;
+  size_t l1, l2;
+  char *img, *b = tu_fmt ("%s/b", tmp);
+  int round, failures = 0;
+  time_t start = time (NULL);
+  pid_t gc;
+
+  need_root ();
+  text_tar ("etc/base", "base\n", &t1, &l1);
+  text_tar ("etc/top", "top\n", &t2, &l2);
+  layers[0].tar = t1;
+  layers[0].tar_len = l1;
+  layers[1].tar = t2;
+  layers[1].tar_len = l2;
+  img = add_image ("tiny", layers, 2, NULL, NULL);
+  free (t1);
+  free (t2);
+  free (PREP_OK ("load", img));
+
+  gc = fork ();
+  FX_CHECK (gc >= 0);
+  if (gc == 0)
+    {
+      struct ocip_gc_options opts = { .have_older_than = true, .older_than = 3600 };
+      unsigned long i;
+
+      for (i = 0;; i++)
+        {
+          struct ocip_store *s = NULL;
+          ocip_error_t err = NULL;
+
+          if (ocip_store_open (store, &s, &err) < 0)
+            _exit (3);
+          if (i % 8 == 0)
+            {
+              struct ocip_gc_report *report = NULL;
+              if (ocip_gc_run (s, &opts, &report, &err) == 0)
+                ocip_gc_report_free (report);
+            }
+          else
+            {
+              struct ocip_gc_inventory *inv = NULL;
+              if (ocip_gc_inventory (s, &inv, &err) == 0)
+                ocip_gc_inventory_free (inv);
+            }
+          ocip_error_release (&err);
+          ocip_store_free (s);
+        }
+    }
+  for (round = 0; round < 400 && time (NULL) - start < 20; round++)
+    {
+      struct tu_result r;
+
+      PREP (&r, "bundle", img, b);
+      cr_assert_eq (r.status, 0, "round %d: bundle: %s", round, r.err);
+      tu_result_free (&r);
+      PREP (&r, "rm", b);
+      if (r.status != 0)
+        {
+          failures++;
+          cr_log_error ("round %d: rm: %s", round, r.err);
+          tu_result_free (&r);
+          free (PREP_OK ("rm", "--force", b));
+          continue;
+        }
+      tu_result_free (&r);
+    }
+  kill (gc, SIGKILL);
+  FX_CHECK (waitpid (gc, NULL, 0) == gc);
+  cr_log_info ("rm against a gc loop: %d rounds, %d failures", round, failures);
+  cr_assert_eq (failures, 0, "rm failed %d times in %d rounds while gc ran", failures, round);
+  cr_assert_gt (round, 50, "too few rounds to say anything");
+  cr_assert_eq (tu_mount_points_under (tmp, NULL), 0);
+  free (img);
+  free (b);
+}
+
+/* The same race, made frequent: while a loop of gc's pin checks runs, the pinned rootfs
+   gets a tmpfs mounted over it and unmounted (without MNT_DETACH) 20 000 times.  Any
+   lookup of the rootfs by gc would hold that mount at some umount2 and make it EBUSY;
+   gc reads the mount table instead, so none is.  */
+Test (store, gc_never_holds_a_pinned_rootfs_mount, .timeout = 120)
+{
+  struct fx_layer layers[1] = { { .compression = "none" } };
+  char *img, *b = tu_fmt ("%s/b", tmp), *rootfs = tu_fmt ("%s/b/rootfs", tmp);
+  int i, busy = 0, n = 20000;
+  pid_t gc;
+  void *t;
+  size_t l;
+
+  need_root ();
+  text_tar ("etc/base", "base\n", &t, &l);
+  layers[0].tar = t;
+  layers[0].tar_len = l;
+  img = add_image ("tiny", layers, 1, NULL, NULL);
+  free (t);
+  free (PREP_OK ("bundle", img, b));
+
+  gc = fork ();
+  FX_CHECK (gc >= 0);
+  if (gc == 0)
+    for (;;)
+      {
+        struct ocip_store *s = NULL;
+        struct ocip_gc_inventory *inv = NULL;
+        ocip_error_t err = NULL;
+
+        if (ocip_store_open (store, &s, &err) < 0)
+          _exit (3);
+        if (ocip_gc_inventory (s, &inv, &err) == 0)
+          ocip_gc_inventory_free (inv);
+        ocip_error_release (&err);
+        ocip_store_free (s);
+      }
+  for (i = 0; i < n; i++)
+    {
+      FX_CHECK (mount ("tmpfs", rootfs, "tmpfs", 0, "size=64k") == 0);
+      if (umount2 (rootfs, UMOUNT_NOFOLLOW) < 0)
+        {
+          FX_CHECK (errno == EBUSY);
+          busy++;
+          FX_CHECK (umount2 (rootfs, MNT_DETACH | UMOUNT_NOFOLLOW) == 0);
+        }
+    }
+  kill (gc, SIGKILL);
+  FX_CHECK (waitpid (gc, NULL, 0) == gc);
+  cr_log_info ("umount2 under a gc loop: %d of %d EBUSY", busy, n);
+  cr_assert_eq (busy, 0, "gc held the pinned rootfs mount at %d of %d unmounts", busy, n);
+  free (PREP_OK ("rm", b));
+  free (rootfs);
+  free (img);
+  free (b);
 }

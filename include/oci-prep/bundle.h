@@ -30,11 +30,16 @@ struct ocip_bundle_result
   char *id;             /* the bundle's id (pin name), owned */
   size_t n_layers;
   size_t n_extracted;   /* layers this call extracted into the store */
+  char **dropped_annotations; /* image labels left out of config.json (see ocip_spec_generate), owned */
 };
 
 /* Write BUNDLE/config.json and BUNDLE/rootfs for IMAGE.  BUNDLE must not exist or be
-   an empty directory; one that oci-prep made is replaced only with OPTS->force, and
-   anything else is never touched (EEXIST).  The layers are loaded into the store
+   an empty directory owned by this process's euid (else EPERM); it is made 0700
+   through its fd, whoever created it, so that no other user reaches the image's
+   setuid files.  One that oci-prep made (finished or not) is replaced only with
+   OPTS->force, and anything else is never touched (EEXIST).  BUNDLE/.oci-prep/state.json
+   is written first, marked unfinished, and rewritten as finished once the rootfs is
+   complete.  The layers are loaded into the store
    (ocip_load), the bundle is pinned there, and rootfs is an overlay of them (upper and
    work under BUNDLE/.oci-prep) or, with OPTS->flat, a copy (ocip_flatten; nothing
    pinned).  config.json comes from ocip_spec_generate with the rootfs for user lookup,
@@ -46,10 +51,13 @@ int ocip_bundle_create (const char *image, const char *bundle, const struct ocip
 void ocip_bundle_result_clear (struct ocip_bundle_result *r);
 
 /* Unmount BUNDLE's rootfs, release its pins and remove it.  A directory without
-   BUNDLE/.oci-prep/state.json is refused (EINVAL: not made by oci-prep).  A busy mount is
-   EBUSY; with LAZY it is detached instead.  The store is the one recorded in the
-   bundle's state.  */
-int ocip_bundle_remove (const char *bundle, bool lazy, ocip_error_t *err);
+   BUNDLE/.oci-prep/state.json is refused (EINVAL: not made by oci-prep), unless it is
+   what a bundle killed before writing its state leaves (only an empty .oci-prep).  A
+   busy mount is EBUSY, and so is a bundle whose creation did not finish (its state says
+   so: killed, or still being made); with FORCE the mount is detached instead and an
+   unfinished bundle is removed too.  The store is the one recorded in the bundle's
+   state.  BUNDLE itself is not followed if it is a symlink.  */
+int ocip_bundle_remove (const char *bundle, bool force, ocip_error_t *err);
 
 /* For a runtime hook: mount IMAGE's overlay rootfs at ROOTFS (absolute, or relative to
    BUNDLE; created if missing; an existing directory is mounted over, its content

@@ -15,9 +15,9 @@
 enum ocip_gc_pin_state
 {
   OCIP_GC_PIN_LIVE,      /* the bundle exists and its state names this pin */
-  OCIP_GC_PIN_PENDING,   /* the bundle has no state yet: being created (seen without the store lock) */
+  OCIP_GC_PIN_PENDING,   /* no state yet, or one marked unfinished: being created (seen without the store lock) */
   OCIP_GC_PIN_NO_BUNDLE, /* the bundle directory no longer exists */
-  OCIP_GC_PIN_NO_STATE,  /* the bundle has no state: its creation was interrupted */
+  OCIP_GC_PIN_NO_STATE,  /* no state, or one marked unfinished, under the store lock: its creation was interrupted */
   OCIP_GC_PIN_REPLACED,  /* the bundle's state names another pin (replaced) or is unreadable */
   OCIP_GC_PIN_DAMAGED,   /* the pin record itself cannot be read */
 };

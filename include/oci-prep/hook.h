@@ -16,13 +16,15 @@
    mounted at root.path (relative to BUNDLE) as ocip_bundle_prepare_rootfs() does, and
    *RET is the config with, from the image: process.args when empty, process.env
    variables the config lacks, process.cwd when empty or "/", process.user when absent
-   or root without groups, and the image's annotations the config lacks.  Upper, work
+   or root without groups, and the image's annotations the config lacks (never a
+   label that a runtime acts on: those keys are in *RET_DROPPED, optional, owned by the
+   caller, NULL-terminated and empty when none; see ocip_spec_generate()).  Upper, work
    and state are kept in STORE (NULL: the default) under hooks/<hash of the rootfs
    path>, since engines run hooks from any directory.  A root.path that exists is
    mounted over (engines put files there first).  *RET (*RET_LEN bytes) is owned by the caller.  On failure nothing
    stays mounted and *ERR says why (invalid JSON, unknown image, mount failure...).  */
 int ocip_hook_precreate (const char *config, size_t len, const char *bundle, const char *store, char **ret,
-                         size_t *ret_len, ocip_error_t *err);
+                         size_t *ret_len, char ***ret_dropped, ocip_error_t *err);
 
 /* poststop: STATE (LEN bytes) is the runtime-spec container state; what precreate
    prepared for the rootfs of its "bundle" (found through BUNDLE/config.json) is

@@ -46,7 +46,9 @@ struct ocip_spec_options
    - annotations: org.opencontainers.image.{os,architecture,variant,os.version,
      os.features,author,created,stopSignal,exposedPorts} from the config (absent
      values omitted; ports sorted, comma-separated), then Labels (a label replaces an
-     implicit annotation of the same key), then OPTS->annotations.
+     implicit annotation of the same key) except those a runtime acts on (see
+     ocip_spec_runtime_annotation()), then OPTS->annotations (never filtered: the
+     caller's choice).
    - every Volume becomes a tmpfs mount (nosuid, nodev, mode=755), never a bind of the
      host: the path must be absolute, ".." is EINVAL, it is cleaned, and it may not be
      "/" or lie in /proc, /sys or /dev (EINVAL).
@@ -57,8 +59,16 @@ struct ocip_spec_options
    bounding, effective and permitted; the seccomp profile of ocip_seccomp_default()
    (OPTS->seccomp "unconfined": none; a path: that file's object, re-emitted).
    On success *RET_JSON is the pretty-printed document, NUL-terminated and ending in a
-   newline, owned by the caller.  On failure a negative errno with *ERR set.  */
+   newline, owned by the caller; *RET_DROPPED (optional) the keys of the labels left
+   out, in the image's order, NULL-terminated (empty when none), owned by the caller
+   (ocip_strv_free): the caller tells the user.  On failure a negative errno with *ERR
+   set, and neither output written.  */
 int ocip_spec_generate (const struct ocip_image_config *config, int rootfd, const struct ocip_spec_options *opts,
-                        char **ret_json, ocip_error_t *err);
+                        char **ret_json, char ***ret_dropped, ocip_error_t *err);
+
+/* Whether an annotation KEY is one that a runtime, an engine or a hook interprets
+   (crun's run.oci.*, runc's org.systemd.property.*, CRI-O's, containerd's...; the one
+   list is in spec.c): the name of who reads it (static), or NULL.  */
+const char *ocip_spec_runtime_annotation (const char *key);
 
 #endif

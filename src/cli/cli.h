@@ -115,6 +115,9 @@ void cli_line (FILE *out, const char *fmt, ...) __attribute__ ((format (printf, 
 void cli_print_error (const char *msg, int status);
 /* One warning line on stderr: "oci-prep: warning: MSG", escaped.  */
 void cli_print_warning (const char *msg);
+/* One warning line naming the image labels ocip_spec_generate left out of the
+   annotations (each escaped); nothing for an empty or NULL list.  */
+void cli_warn_dropped_labels (char *const *keys);
 
 /* Write GEN's document to stdout.  */
 int cli_print_json (struct ocip_json_gen *gen, ocip_error_t *err);

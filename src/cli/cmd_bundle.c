@@ -119,6 +119,8 @@ cmd_bundle (const struct cli_globals *g, int argc, char **argv, ocip_error_t *er
   cli_progress_start (g, progress);
   r = ocip_bundle_create (argv[optind], argv[optind + 1], &opts, &res, err);
   cli_progress_stop ();
+  if (r == 0)
+    cli_warn_dropped_labels (res.dropped_annotations);
   if (r == 0 && json)
     r = print_json (argv[optind + 1], &res, opts.flat, err);
   else if (r == 0 && g->verbosity >= 0)

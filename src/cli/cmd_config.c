@@ -28,6 +28,7 @@ cmd_config (const struct cli_globals *g, int argc, char **argv, ocip_error_t *er
   struct cli_image_options io = { 0 };
   cleanup_plan struct ocip_plan *plan = NULL;
   cleanup_free char *json = NULL;
+  cleanup_strv char **dropped = NULL;
   cleanup_close int rootfd = -1;
   const char *rootfs = NULL;
   int c, r;
@@ -71,8 +72,9 @@ cmd_config (const struct cli_globals *g, int argc, char **argv, ocip_error_t *er
       goto out;
     }
   if ((r = ocip_plan_new (argv[optind], io.have_platform ? &io.platform : NULL, &plan, err)) < 0
-      || (r = ocip_spec_generate (plan->config, rootfd, &spec, &json, err)) < 0)
+      || (r = ocip_spec_generate (plan->config, rootfd, &spec, &json, &dropped, err)) < 0)
     goto out;
+  cli_warn_dropped_labels (dropped);
   if (fputs (json, stdout) == EOF)
     r = ocip_error_set (err, errno, "write to stdout");
 

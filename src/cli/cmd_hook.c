@@ -59,6 +59,7 @@ cmd_hook (const struct cli_globals *g, int argc, char **argv, ocip_error_t *err)
 {
   cleanup_free char *in = NULL;
   cleanup_free char *out = NULL;
+  cleanup_strv char **dropped = NULL;
   size_t in_len = 0, out_len = 0;
   int r;
 
@@ -74,8 +75,9 @@ cmd_hook (const struct cli_globals *g, int argc, char **argv, ocip_error_t *err)
     return r;
   if (strcmp (argv[1], "poststop") == 0)
     return ocip_hook_poststop (in, in_len, g->store, err);
-  if ((r = ocip_hook_precreate (in, in_len, ".", g->store, &out, &out_len, err)) < 0)
+  if ((r = ocip_hook_precreate (in, in_len, ".", g->store, &out, &out_len, &dropped, err)) < 0)
     return r;
+  cli_warn_dropped_labels (dropped);
   if (fwrite (out, 1, out_len, stdout) != out_len)
     return ocip_error_set (err, errno, "write to stdout");
   return 0;

@@ -204,3 +204,25 @@ cli_print_json (struct ocip_json_gen *gen, ocip_error_t *err)
     return ocip_error_set (err, errno, "write to stdout");
   return 0;
 }
+
+void
+cli_warn_dropped_labels (char *const *keys)
+{
+  cleanup_free char *list = NULL;
+  size_t len = 0, i;
+  FILE *f;
+
+  if (keys == NULL || keys[0] == NULL)
+    return;
+  /* One stream, not a string grown per key: an image may carry a few hundred thousand
+     such labels.  */
+  f = open_memstream (&list, &len);
+  if (f == NULL)
+    abort ();
+  for (i = 0; keys[i]; i++)
+    fprintf (f, "%s'%s'", i ? ", " : "", keys[i]);
+  if (fclose (f) != 0)
+    abort ();
+  cli_line (stderr, "oci-prep: warning: image labels not copied to annotations (a runtime acts on them; "
+                    "--annotation sets them): %s", list);
+}

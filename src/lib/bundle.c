@@ -38,10 +38,12 @@ struct build
   char *name;
   int dirfd;
   bool created;      /* BUNDLE itself */
+  mode_t old_mode;   /* of a BUNDLE that existed, given back on failure */
   bool state_dir;    /* BUNDLE/.oci-prep */
   char *rootfs_path; /* absolute, for the state */
   int rootfs_parent_fd;
   char *rootfs_name;
+  bool rootfs_missing; /* to be created */
   bool rootfs_created;
   bool mounted;
   bool pinned;
@@ -69,8 +71,10 @@ split_path (const char *path, int *ret_parent_fd, char **ret_name, ocip_error_t 
   return 0;
 }
 
+/* Whether every entry of the directory DIRFD is one of NAMES, or a temporary file of
+   ocip_write_file_at() for one of them (".NAME.tmp.PID").  */
 static bool
-dir_is_empty (int dirfd)
+only_entries (int dirfd, const char *const *names)
 {
   int fd = openat (dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   cleanup_dir DIR *dir = fd >= 0 ? fdopendir (fd) : NULL;
@@ -83,16 +87,75 @@ dir_is_empty (int dirfd)
       return false;
     }
   while ((de = readdir (dir)) != NULL)
-    if (strcmp (de->d_name, ".") && strcmp (de->d_name, ".."))
-      return false;
+    {
+      const char *const *n;
+      bool known = strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0;
+
+      for (n = names; *n && ! known; n++)
+        {
+          size_t len = strlen (*n);
+          known = strcmp (de->d_name, *n) == 0
+                  || (de->d_name[0] == '.' && strncmp (de->d_name + 1, *n, len) == 0
+                      && strncmp (de->d_name + 1 + len, ".tmp.", 5) == 0);
+        }
+      if (! known)
+        return false;
+    }
   return true;
+}
+
+static bool
+dir_is_empty (int dirfd)
+{
+  static const char *const none[] = { NULL };
+  return only_entries (dirfd, none);
+}
+
+/* What a bundle killed before its state was written can hold: BUNDLE/.oci-prep, empty
+   but for a state file being written (the state is written before anything else is
+   made, see assemble()).  */
+static bool
+half_made (int dirfd)
+{
+  static const char *const top[] = { OCIP_BUNDLE_STATE_DIR, NULL };
+  static const char *const inside[] = { "state.json", NULL };
+  cleanup_close int state_dir = -1;
+
+  if (! only_entries (dirfd, top))
+    return false;
+  state_dir = openat (dirfd, OCIP_BUNDLE_STATE_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  return state_dir >= 0 && only_entries (state_dir, inside);
 }
 
 static bool
 made_by_us (int dirfd)
 {
   struct stat st;
-  return fstatat (dirfd, STATE_FILE, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG (st.st_mode);
+  return (fstatat (dirfd, STATE_FILE, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG (st.st_mode)) || half_made (dirfd);
+}
+
+static int remove_bundle (const char *bundle, bool lazy, bool unfinished, ocip_error_t *err);
+
+/* BUNDLE 0700 through its fd, whoever made it: the rootfs under it is mounted suid,dev
+   (or copied with its modes), so any local user who could reach it could run the
+   image's setuid-root programs (the CVE-2021-41091 class).  0700 rather than
+   containerd's 0711 over a 0700 rootfs: an overlay's root shows the image's "/" mode,
+   which oci-prep must not change, and only root (the runtime) needs to reach it.  A
+   directory someone else owns is refused: its owner could open it up again.  */
+static int
+close_dir (struct build *b, ocip_error_t *err)
+{
+  struct stat st;
+
+  if (fstat (b->dirfd, &st) < 0)
+    return ocip_error_set (err, errno, "stat the directory");
+  if (st.st_uid != geteuid ())
+    return ocip_error_set (err, EPERM, "the directory belongs to uid %u, who could open it to other users",
+                           (unsigned) st.st_uid);
+  b->old_mode = st.st_mode & 07777;
+  if ((st.st_mode & 07777) != 0700 && fchmod (b->dirfd, 0700) < 0)
+    return ocip_error_set (err, errno, "make the directory 0700");
+  return 0;
 }
 
 /* BUNDLE exists as an empty directory or is created; an oci-prep bundle is replaced
@@ -113,13 +176,14 @@ prepare_dir (struct build *b, bool force, ocip_error_t *err)
       if (b->dirfd < 0)
         return ocip_error_set (err, errno, "open the directory");
       if (dir_is_empty (b->dirfd))
-        return 0;
+        return close_dir (b, err);
       if (! made_by_us (b->dirfd))
         return ocip_error_set (err, EEXIST, "it is not empty (and was not made by oci-prep)");
       if (! force)
         return ocip_error_set (err, EEXIST, "it exists: use --force to replace it");
       ocip_closep (&b->dirfd);
-      if ((r = ocip_bundle_remove (b->path, false, err)) < 0)
+      /* An unfinished one too: a killed bundle is what --force is for.  */
+      if ((r = remove_bundle (b->path, false, true, err)) < 0)
         return r;
     }
   else if (errno != ENOENT)
@@ -130,7 +194,7 @@ prepare_dir (struct build *b, bool force, ocip_error_t *err)
   b->dirfd = openat (b->parent_fd, b->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (b->dirfd < 0)
     return ocip_error_set (err, errno, "open the directory");
-  return 0;
+  return close_dir (b, err);
 }
 
 static void
@@ -153,6 +217,8 @@ undo (struct build *b)
       ocip_error_release (&ignored);
       if (b->state_dir)
         ocip_rmtree_at (b->dirfd, OCIP_BUNDLE_STATE_DIR, &ignored);
+      if (b->old_mode)
+        fchmod (b->dirfd, b->old_mode);
     }
   ocip_error_release (&ignored);
 }
@@ -225,7 +291,8 @@ absolute (const char *path)
 
 /* The state of the bundle (and, as a pin, of the store): which store and layers.  */
 static int
-state_json (const struct build *b, const struct ocip_plan *plan, bool flat, char **ret, ocip_error_t *err)
+state_json (const struct build *b, const struct ocip_plan *plan, bool flat, bool complete, char **ret,
+            ocip_error_t *err)
 {
   cleanup_json_gen struct ocip_json_gen *gen = ocip_json_gen_new (true);
   cleanup_free char *bundle = absolute (b->path);
@@ -240,7 +307,10 @@ state_json (const struct build *b, const struct ocip_plan *plan, bool flat, char
   ocip_json_gen_kv_string (gen, "manifest", plan->manifest_desc.digest.str);
   ocip_json_gen_kv_string (gen, "rootfs", flat ? "flat" : "overlay");
   ocip_json_gen_kv_string (gen, "rootfsPath", b->rootfs_path);
-  ocip_json_gen_kv_bool (gen, "rootfsCreated", b->rootfs_created);
+  ocip_json_gen_kv_bool (gen, "rootfsCreated", b->rootfs_created || b->rootfs_missing);
+  /* false from before the first change until the bundle is whole: rm --force and
+     bundle --force then know what a killed bundle may have left (a mount, a pin).  */
+  ocip_json_gen_kv_bool (gen, "complete", complete);
   ocip_json_gen_kv_int64 (gen, "created", (int64_t) time (NULL));
   ocip_json_gen_string (gen, "layers");
   ocip_json_gen_array_open (gen);
@@ -561,7 +631,7 @@ assemble_flat (struct build *b, const struct ocip_plan *plan, const int *layer_f
 
 static int
 write_config (struct build *b, const struct ocip_plan *plan, const struct ocip_bundle_options *opts,
-              ocip_error_t *err)
+              struct ocip_bundle_result *ret, ocip_error_t *err)
 {
   struct ocip_spec_options spec = opts->spec;
   cleanup_close int rootfd
@@ -572,7 +642,7 @@ write_config (struct build *b, const struct ocip_plan *plan, const struct ocip_b
   if (rootfd < 0)
     return ocip_error_set (err, errno, "open rootfs '%s'", b->rootfs_path);
   spec.root_path = ROOTFS;
-  if ((r = ocip_spec_generate (plan->config, rootfd, &spec, &json, err)) < 0)
+  if ((r = ocip_spec_generate (plan->config, rootfd, &spec, &json, &ret->dropped_annotations, err)) < 0)
     return r;
   return ocip_write_file_at (b->dirfd, "config.json", json, strlen (json), 0600, err);
 }
@@ -590,6 +660,20 @@ distinct_layers (const struct ocip_plan *plan)
       n += j == i;
     }
   return n;
+}
+
+/* The rootfs directory when set_rootfs() found none.  0700: under the mount it is
+   hidden, and a flat copy's "/" takes the image's mode from ocip_flatten().  */
+static int
+make_rootfs (struct build *b, ocip_error_t *err)
+{
+  if (! b->rootfs_missing)
+    return 0;
+  if (mkdirat (b->rootfs_parent_fd, b->rootfs_name, 0700) < 0)
+    return ocip_error_set (err, errno, "create rootfs '%s'", b->rootfs_path);
+  b->rootfs_missing = false;
+  b->rootfs_created = true;
+  return 0;
 }
 
 /* Load, pin and mount (or copy) PLAN at the build's rootfs; record the state.  */
@@ -612,12 +696,18 @@ assemble (struct build *b, struct ocip_plan *plan, const struct ocip_bundle_opti
   b->state_dir = true;
   /* Shared store lock from before the layers are looked for until the pin and the
      state are written: store gc cannot remove a layer this bundle is about to pin.  */
-  if ((r = open_store (b, opts, err)) < 0 || (r = ocip_store_lock_shared (b->store, err)) < 0
-      || (r = load_layers (b, plan, opts, ret, err)) < 0)
+  if ((r = open_store (b, opts, err)) < 0 || (r = ocip_store_lock_shared (b->store, err)) < 0)
+    return r;
+  new_id (b->id);
+  /* The state first, marked unfinished, before the rootfs, the pin and the mount: a
+     process killed from here on leaves a bundle that says what it may hold.  */
+  if ((r = state_json (b, plan, opts->flat, false, &state, err)) < 0
+      || (r = ocip_write_file_at (b->dirfd, STATE_FILE, state, strlen (state), 0600, err)) < 0
+      || (r = make_rootfs (b, err)) < 0 || (r = load_layers (b, plan, opts, ret, err)) < 0)
     return r;
   ret->n_layers = plan->n_layers;
-  new_id (b->id);
-  if ((r = state_json (b, plan, opts->flat, &state, err)) < 0)
+  free (steal_pointer (&state));
+  if ((r = state_json (b, plan, opts->flat, true, &state, err)) < 0)
     return r;
 
   layer_fds = xcalloc (plan->n_layers + 1, sizeof *layer_fds);
@@ -649,8 +739,8 @@ assemble (struct build *b, struct ocip_plan *plan, const struct ocip_bundle_opti
   return 0;
 }
 
-/* ROOTFS (relative to the bundle, or absolute) as the build's rootfs: created if
-   missing, else it must be an empty directory.  */
+/* ROOTFS (relative to the bundle, or absolute) as the build's rootfs: missing (then
+   make_rootfs() creates it), else it must be an empty directory.  */
 static int
 set_rootfs (struct build *b, const char *rootfs, bool may_be_used, ocip_error_t *err)
 {
@@ -663,9 +753,9 @@ set_rootfs (struct build *b, const char *rootfs, bool may_be_used, ocip_error_t 
     return r;
   if (fstatat (b->rootfs_parent_fd, b->rootfs_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
     {
-      if (errno != ENOENT || mkdirat (b->rootfs_parent_fd, b->rootfs_name, 0755) < 0)
-        return ocip_error_set (err, errno, "create rootfs '%s'", b->rootfs_path);
-      b->rootfs_created = true;
+      if (errno != ENOENT)
+        return ocip_error_set (err, errno, "rootfs '%s'", b->rootfs_path);
+      b->rootfs_missing = true;
       return 0;
     }
   if (! S_ISDIR (st.st_mode))
@@ -692,7 +782,7 @@ ocip_bundle_create (const char *image, const char *bundle, const struct ocip_bun
   if ((r = open_store (&b, opts, err)) == 0 && (r = ocip_plan_new (image, opts->platform, &plan, err)) == 0
       && (r = prepare_dir (&b, opts->force, err)) == 0 && (r = set_rootfs (&b, ROOTFS, false, err)) == 0
       && (r = assemble (&b, plan, opts, &result, err)) == 0)
-    r = write_config (&b, plan, opts, err);
+    r = write_config (&b, plan, opts, &result, err);
   if (r < 0)
     {
       undo (&b);
@@ -750,6 +840,8 @@ ocip_bundle_result_clear (struct ocip_bundle_result *r)
 {
   free (r->id);
   r->id = NULL;
+  ocip_strv_free (r->dropped_annotations);
+  r->dropped_annotations = NULL;
 }
 
 /* What BUNDLE's state records.  */
@@ -758,6 +850,7 @@ struct state
   char *id, *store, *rootfs_path;
   bool flat;
   bool rootfs_created;
+  bool complete; /* false: the bundle's creation never finished */
 };
 
 static void
@@ -796,6 +889,9 @@ read_state (int dirfd, const char *path, struct state *ret, ocip_error_t *err)
   ret->rootfs_path = xstrdup (rootfs_path);
   ret->flat = strcmp (rootfs, "flat") == 0;
   ret->rootfs_created = ocip_json_bool (ocip_json_object_get (root, "rootfsCreated"));
+  /* Absent in states written before it was recorded: those were written last.  */
+  ret->complete = ocip_json_object_get (root, "complete") == NULL
+                  || ocip_json_bool (ocip_json_object_get (root, "complete"));
   return 0;
 }
 
@@ -851,8 +947,11 @@ ocip_bundle_release (const char *bundle, bool lazy, ocip_error_t *err)
   return r;
 }
 
-int
-ocip_bundle_remove (const char *bundle, bool lazy, ocip_error_t *err)
+/* Remove BUNDLE; LAZY: detach a busy mount; UNFINISHED: also a bundle whose creation
+   never finished (a killed oci-prep), which is otherwise refused since it may be
+   one being made right now.  */
+static int
+remove_bundle (const char *bundle, bool lazy, bool unfinished, ocip_error_t *err)
 {
   cleanup_close int parent = -1;
   cleanup_close int dirfd = -1;
@@ -867,18 +966,40 @@ ocip_bundle_remove (const char *bundle, bool lazy, ocip_error_t *err)
     return ocip_error_set (err, errno, "open bundle '%s'", bundle);
   if ((r = read_state (dirfd, bundle, &st, err)) < 0)
     {
-      if ((*err)->status == ENOENT)
-        {
-          ocip_error_release (err);
-          return ocip_error_set (err, EINVAL, "'%s' was not made by oci-prep (no %s)", bundle, STATE_FILE);
-        }
-      return r;
+      if ((*err)->status != ENOENT)
+        return r;
+      ocip_error_release (err);
+      /* Killed before its state was written: nothing else was made yet.  */
+      if (! half_made (dirfd))
+        return ocip_error_set (err, EINVAL, "'%s' was not made by oci-prep (no %s)", bundle, STATE_FILE);
+      if (! unfinished)
+        return ocip_error_set (err, EBUSY,
+                               "bundle '%s': its creation did not finish (no state recorded yet): use --force "
+                               "to remove it",
+                               bundle);
     }
-  r = release (dirfd, bundle, &st, lazy, err);
-  state_clear (&st);
-  if (r < 0)
-    return r;
+  else
+    {
+      if (! st.complete && ! unfinished)
+        {
+          state_clear (&st);
+          return ocip_error_set (err, EBUSY,
+                                 "bundle '%s': its creation did not finish (interrupted, or still running): use "
+                                 "--force to remove it",
+                                 bundle);
+        }
+      r = release (dirfd, bundle, &st, lazy, err);
+      state_clear (&st);
+      if (r < 0)
+        return r;
+    }
   if ((r = ocip_rmtree_at (parent, name, err)) < 0)
     return ocip_error_wrap (err, "bundle '%s'", bundle);
   return 0;
+}
+
+int
+ocip_bundle_remove (const char *bundle, bool force, ocip_error_t *err)
+{
+  return remove_bundle (bundle, force, force, err);
 }

@@ -275,12 +275,13 @@ make_hook_dir (const char *store, const char *dir, ocip_error_t *err)
 
 int
 ocip_hook_precreate (const char *config, size_t len, const char *bundle, const char *store, char **ret,
-                     size_t *ret_len, ocip_error_t *err)
+                     size_t *ret_len, char ***ret_dropped, ocip_error_t *err)
 {
   cleanup_json struct ocip_json *doc = NULL;
   cleanup_json struct ocip_json *from_image = NULL;
   cleanup_plan struct ocip_plan *plan = NULL;
   cleanup_free char *image_json = NULL;
+  cleanup_strv char **dropped = NULL;
   cleanup_close int rootfd = -1;
   struct ocip_bundle_options opts = { .store = store };
   struct ocip_spec_options spec;
@@ -305,6 +306,8 @@ ocip_hook_precreate (const char *config, size_t len, const char *bundle, const c
       memcpy (*ret, config, len);
       (*ret)[len] = '\0';
       *ret_len = len;
+      if (ret_dropped)
+        *ret_dropped = xcalloc (1, sizeof (char *));
       return 0;
     }
   if ((r = ocip_json_get_object (root, "root", true, &rootobj, err)) < 0
@@ -325,7 +328,7 @@ ocip_hook_precreate (const char *config, size_t len, const char *bundle, const c
      engine chose (a command, a user) stands in for the image's, so that an image
      without a command or with a user the engine overrides still works.  */
   engine_spec (root, &spec);
-  if ((r = ocip_spec_generate (plan->config, rootfd, &spec, &image_json, err)) < 0
+  if ((r = ocip_spec_generate (plan->config, rootfd, &spec, &image_json, &dropped, err)) < 0
       || (r = ocip_json_parse (image_json, strlen (image_json), CONFIG_SIZE_LIMIT, &from_image, err)) < 0
       || (r = merge (root, ocip_json_root (from_image), ret, ret_len, err)) < 0)
     {
@@ -338,6 +341,8 @@ ocip_hook_precreate (const char *config, size_t len, const char *bundle, const c
       return ocip_error_wrap (err, "precreate: image '%s'", image);
     }
   engine_spec_clear (&spec);
+  if (ret_dropped)
+    *ret_dropped = steal_pointer (&dropped);
   return 0;
 }
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 
 #include <oci-prep/caps.h>
@@ -435,8 +436,87 @@ build_volumes (const struct ocip_image_config *config, struct strv *ret, ocip_er
   return 0;
 }
 
+/* Annotation keys that a runtime, an engine or a hook acts on: an image's label never
+   becomes one of them (conversion.md lets a converter drop annotations it deems unsafe),
+   only the caller's --annotation does.  Otherwise the image picks host paths that crun
+   creates as root (run.oci.hooks.stdout), its own supplementary groups, systemd unit
+   properties of its scope, a CRIU config file, or an engine's record of the container.
+   Compared without case: a runtime that ever folds case must not be a way around this.
+   PREFIX: the key starts with it.  DOMAIN: the key's name part before a '/' (or the
+   whole key) is it or ends in "." and it, the Kubernetes style "x.crio.io/y".  EXACT:
+   the whole key.  The list is published as ocip_spec_runtime_annotation().  */
+enum match
+{
+  PREFIX,
+  DOMAIN,
+  EXACT,
+};
+
+static const struct
+{
+  const char *key;
+  enum match match;
+  const char *reader;
+} runtime_annotations[] = {
+  /* hooks.stdout/stderr, keep_original_groups, systemd.*, seccomp*, handler, ...  */
+  { "run.oci.", PREFIX, "crun" },
+  /* crun's wasm handler: the entrypoint is run by a wasm engine of the host.  */
+  { "module.wasm.image/variant", EXACT, "crun" },
+  /* unit properties of the container's scope under the systemd cgroup driver.  */
+  { "org.systemd.property.", PREFIX, "runc, crun" },
+  /* org.criu.config: the CRIU configuration file (a host path) for checkpoint/restore.  */
+  { "org.criu.", PREFIX, "runc, crun" },
+  /* runc hands this to hooks as the bundle path (its features list it as unsafe).  */
+  { "bundle", EXACT, "runc" },
+  /* io.kubernetes.cri-o.* (CRI-O restores its containers from them),
+     io.kubernetes.cri.* (containerd's CRI; crun reads cri.container-type).  */
+  { "io.kubernetes.", PREFIX, "CRI-O, containerd, crun" },
+  /* cpu-load-balancing.crio.io, irq-load-balancing.crio.io, cpu-quota.crio.io...  */
+  { "crio.io", DOMAIN, "CRI-O" },
+  { "cri-o.io", DOMAIN, "CRI-O" },
+  /* io.containers.trace-syscall: an OCI hook writing to a host path.  */
+  { "io.containers.", PREFIX, "CRI-O, podman" },
+  { "io.containerd.", PREFIX, "containerd" },
+  /* hypervisor, kernel and agent paths and options.  */
+  { "io.katacontainers.", PREFIX, "Kata Containers" },
+  /* mount sharing and flag overrides.  */
+  { "dev.gvisor.", PREFIX, "gVisor (runsc)" },
+  /* io.oci-prep.image: the layout (a host path) the precreate hook mounts.  */
+  { "io.oci-prep.", PREFIX, "oci-prep's hooks" },
+};
+
+const char *
+ocip_spec_runtime_annotation (const char *key)
+{
+  size_t i, name_len = strcspn (key, "/"), len;
+
+  for (i = 0; i < sizeof runtime_annotations / sizeof runtime_annotations[0]; i++)
+    {
+      const char *k = runtime_annotations[i].key;
+
+      len = strlen (k);
+      switch (runtime_annotations[i].match)
+        {
+        case PREFIX:
+          if (strncasecmp (key, k, len) == 0)
+            return runtime_annotations[i].reader;
+          break;
+        case EXACT:
+          if (strcasecmp (key, k) == 0)
+            return runtime_annotations[i].reader;
+          break;
+        case DOMAIN:
+          if (name_len >= len && strncasecmp (key + name_len - len, k, len) == 0
+              && (name_len == len || key[name_len - len - 1] == '.'))
+            return runtime_annotations[i].reader;
+          break;
+        }
+    }
+  return NULL;
+}
+
 static void
-build_annotations (const struct ocip_image_config *config, struct kv *kv)
+build_annotations (const struct ocip_image_config *config, struct kv *kv, struct strv *dropped)
 {
   cleanup_free char *features = join (config->os_features, false);
   cleanup_free char *ports = join (config->exposed_ports, true);
@@ -455,7 +535,10 @@ build_annotations (const struct ocip_image_config *config, struct kv *kv)
 #undef SET
   /* conversion.md: Labels are copied last and win over the implicit annotations.  */
   for (i = 0; config->labels && config->labels[i]; i += 2)
-    kv_set (kv, config->labels[i], strlen (config->labels[i]), config->labels[i + 1]);
+    if (ocip_spec_runtime_annotation (config->labels[i]))
+      strv_push (dropped, xstrdup (config->labels[i]));
+    else
+      kv_set (kv, config->labels[i], strlen (config->labels[i]), config->labels[i + 1]);
 }
 
 static void
@@ -540,13 +623,14 @@ gen_default_seccomp (struct ocip_json_gen *gen, const struct ocip_seccomp_profil
 
 int
 ocip_spec_generate (const struct ocip_image_config *config, int rootfd, const struct ocip_spec_options *opts,
-                    char **ret_json, ocip_error_t *err)
+                    char **ret_json, char ***ret_dropped, ocip_error_t *err)
 {
   static const struct ocip_spec_options no_options;
   cleanup_user struct ocip_user user = { 0 };
   cleanup_strv_buf struct strv args = { 0 };
   cleanup_strv_buf struct strv env = { 0 };
   cleanup_strv_buf struct strv volumes = { 0 };
+  cleanup_strv_buf struct strv dropped = { 0 };
   cleanup_strv char **caps = NULL;
   cleanup_kv struct kv annotations = { 0 };
   cleanup_free char *cwd = NULL;
@@ -583,7 +667,7 @@ ocip_spec_generate (const struct ocip_image_config *config, int rootfd, const st
     return r;
   if ((r = ocip_caps_compute (opts->cap_add, opts->cap_drop, &caps, err)) < 0)
     return r;
-  build_annotations (config, &annotations);
+  build_annotations (config, &annotations, &dropped);
   for (p = opts->annotations; p && *p; p++)
     {
       if ((r = check_assignment (*p, "annotation", err)) < 0)
@@ -665,5 +749,13 @@ ocip_spec_generate (const struct ocip_image_config *config, int rootfd, const st
   ocip_json_gen_map_close (gen);
 
   ocip_json_gen_map_close (gen);
-  return ocip_json_gen_finish (gen, ret_json, NULL, err);
+  if ((r = ocip_json_gen_finish (gen, ret_json, NULL, err)) < 0)
+    return r;
+  if (ret_dropped)
+    {
+      *ret_dropped = dropped.v ? dropped.v : xcalloc (1, sizeof (char *));
+      dropped.v = NULL;
+      dropped.n = 0;
+    }
+  return 0;
 }
