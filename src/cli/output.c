@@ -112,11 +112,23 @@ vprint (FILE *out, bool newline, const char *fmt, va_list ap)
 {
   cleanup_free char *text = NULL;
 
+  cleanup_free char *escaped = NULL;
+  size_t len = 0;
+  FILE *buf;
+
   if (vasprintf (&text, fmt, ap) < 0)
     abort ();
-  cli_escape (out, text, NULL);
+  /* Escaped into memory, then written at once: stderr is unbuffered, and a byte at a
+     time would be a system call per byte of an image's long names.  */
+  buf = open_memstream (&escaped, &len);
+  if (buf == NULL)
+    abort ();
+  cli_escape (buf, text, NULL);
   if (newline)
-    fputc ('\n', out);
+    fputc ('\n', buf);
+  if (fclose (buf) != 0)
+    abort ();
+  fwrite (escaped, 1, len, out);
 }
 
 void
@@ -205,6 +217,9 @@ cli_print_json (struct ocip_json_gen *gen, ocip_error_t *err)
   return 0;
 }
 
+/* Labels named in the warning; the rest are counted.  */
+#define DROPPED_LABELS_NAMED 8
+
 void
 cli_warn_dropped_labels (char *const *keys)
 {
@@ -214,13 +229,19 @@ cli_warn_dropped_labels (char *const *keys)
 
   if (keys == NULL || keys[0] == NULL)
     return;
-  /* One stream, not a string grown per key: an image may carry a few hundred thousand
-     such labels.  */
   f = open_memstream (&list, &len);
   if (f == NULL)
     abort ();
-  for (i = 0; keys[i]; i++)
+  for (i = 0; keys[i] && i < DROPPED_LABELS_NAMED; i++)
     fprintf (f, "%s'%s'", i ? ", " : "", keys[i]);
+  if (keys[i])
+    {
+      size_t more = 0;
+
+      while (keys[i + more])
+        more++;
+      fprintf (f, " and %zu more", more);
+    }
   if (fclose (f) != 0)
     abort ();
   cli_line (stderr, "oci-prep: warning: image labels not copied to annotations (a runtime acts on them; "
