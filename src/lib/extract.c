@@ -342,9 +342,10 @@ start_writeback (int fd, la_int64_t *started, la_int64_t end)
   *started = end;
 }
 
-/* Write the entry's data into FD, hashing it for the tree digest on the way; the digest
-   goes to *RET_DIGEST when the data arrived in order and covers the whole file, else
-   *RET_DIGEST is empty (a sparse file: the tree digest reads it back).  */
+/* Write the entry's data into FD, hashing it for the tree digest on the way (a sparse
+   file's holes as zeros, in O(1)); the digest goes to *RET_DIGEST when the data arrived
+   in order and covers the whole file, else *RET_DIGEST is empty (the tree digest reads
+   the file back).  */
 static int
 write_data (struct extraction *x, struct archive *a, int fd, struct archive_entry *entry, const char *path,
             char ret_digest[OCIP_CONTENT_DIGEST_LEN + 1], ocip_error_t *err)
@@ -359,10 +360,13 @@ write_data (struct extraction *x, struct archive *a, int fd, struct archive_entr
   while ((r = archive_read_data_block (a, &block, &size, &offset)) == ARCHIVE_OK)
     {
       const char *p = block;
-      if (offset != end)
+      if (offset < end)
         in_order = false;
-      else
-        ocip_content_hasher_update (x->content, block, size);
+      else if (in_order)
+        {
+          ocip_content_hasher_zeros (x->content, offset - end);
+          ocip_content_hasher_update (x->content, block, size);
+        }
       while (size > 0)
         {
           ssize_t n = pwrite (fd, p, size, offset);
@@ -391,7 +395,10 @@ write_data (struct extraction *x, struct archive *a, int fd, struct archive_entr
   /* A sparse file may end in a hole.  */
   if (archive_entry_size_is_set (entry) && archive_entry_size (entry) != end)
     {
-      in_order = false;
+      if (archive_entry_size (entry) < end)
+        in_order = false;
+      else
+        ocip_content_hasher_zeros (x->content, archive_entry_size (entry) - end);
       if (ftruncate (fd, archive_entry_size (entry)) < 0)
         return ocip_error_set (err, errno, "entry '%s': truncate", path);
     }
@@ -834,7 +841,7 @@ ocip_extract_tar (int rootfd, ocip_extract_read_fn source, void *source_ctx,
   if (a == NULL)
     abort ();
   x.buf = xmalloc (READ_BUFFER);
-  x.content = ocip_content_hasher_new ();
+  x.content = ocip_content_hasher_new (OCIP_CONTENT_BLOCKS);
   /* Tar only (ustar, pax, GNU), no filters: decompression happened before, by media
      type, and nothing here may guess a format from content.  */
   archive_read_support_format_tar (a);
