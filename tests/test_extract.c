@@ -2065,7 +2065,7 @@ Test (extract, sparse_bomb_refused)
   assert_msg_names ("bomb");
   cr_assert (lstat (P ("bomb"), &st) < 0 || st.st_size < (off_t) (1ULL << 30));
 
-  /* The default limit (256 GiB) refuses it too.  */
+  /* The default limit (64 GiB) refuses it too.  */
   assert_fails (run_buf (r.p, r.len, 0, NULL), E2BIG);
   cr_assert (lstat (P ("bomb"), &st) < 0 || st.st_size < (off_t) (1ULL << 30));
   free (r.p);

@@ -676,3 +676,22 @@ Test (load, sparse_file_at_the_limit_costs_its_data_not_its_size)
   free (p);
   free (diff);
 }
+
+/* One byte over the default limit, 64 GiB, is refused, naming the file and the limit;
+   the store keeps nothing.  */
+Test (load, sparse_file_over_the_limit_is_refused)
+{
+  char diff_id[200], *limit = tu_fmt ("%llu", 64ull << 30);
+  struct tu_result r;
+  size_t tar_len;
+
+  sparse_image ((64ll << 30) - 4, diff_id, &tar_len);
+  tu_prep (&r, (const char *const[]){ "--store", store, "load", layout, NULL });
+  cr_assert_eq (r.status, 1, "%s", r.err);
+  cr_assert (strstr (r.err, "entry 'sparse': the layer's files exceed"), "%s", r.err);
+  cr_assert (strstr (r.err, limit), "%s", r.err);
+  cr_assert_eq (count_entries ("layers"), 0);
+  cr_assert_eq (count_entries ("tmp"), 0);
+  tu_result_free (&r);
+  free (limit);
+}
