@@ -810,8 +810,10 @@ Test (extract, whiteout_becomes_char_device)
   assert_outside_untouched ();
 }
 
-/* A whiteout replaces what this layer put there earlier, a whole tree included.  */
-Test (extract, whiteout_replaces_earlier_entries)
+/* A whiteout hides only the layers below (layer.md), never what this layer put there
+   before it: a file stays, a directory stays with its entries and becomes opaque (the
+   lower ones are hidden), as umoci unpacks it.  */
+Test (extract, whiteout_after_an_entry_hides_only_lower_layers)
 {
   struct fx_tar *t = fx_tar_new ();
 
@@ -820,11 +822,96 @@ Test (extract, whiteout_replaces_earlier_entries)
   fx_tar_symlink (t, "x/out", sentinel);
   fx_tar_symlink (t, "x/rel", "../../sentinel");
   fx_tar_file (t, "f", 0644, "f");
+  fx_tar_file (t, "r/s/new", 0644, "new");
   fx_tar_whiteout (t, "x");
   fx_tar_whiteout (t, "f");
+  fx_tar_whiteout (t, "r");
+  fx_tar_whiteout (t, "w");
+  fx_tar_whiteout (t, "w");
   assert_ok (extract (t));
-  assert_whiteout ("x");
-  assert_whiteout ("f");
+  assert_mode ("x", S_IFDIR, 0755);
+  assert_xattr ("x", "trusted.overlay.opaque", "y", 1);
+  assert_text ("x/y", "y");
+  assert_text ("f", "f");
+  assert_xattr ("r", "trusted.overlay.opaque", "y", 1);
+  assert_xattr ("r/s", "trusted.overlay.opaque", NULL, 0);
+  assert_text ("r/s/new", "new");
+  assert_whiteout ("w");
+  assert_outside_untouched ();
+}
+
+/* ".wh.a" then "a/b/new" in one layer (rejected with ENOTDIR before): the whiteout
+   becomes a directory that hides the lower "a", holding this layer's "a/b/new"; it is
+   new, not implied (none of the lower "a"'s metadata), while "a/b" is implied.  The same
+   for a listed directory ("q/") and for a path through a symlink; a file replaces the
+   whiteout; a whiteout under a whiteout is hidden already.  */
+Test (extract, whiteout_before_its_children_becomes_an_opaque_directory)
+{
+  struct fx_tar *t = fx_tar_new ();
+  size_t i;
+
+  fx_tar_whiteout (t, "a");
+  fx_tar_file (t, "a/b/new", 0600, "new");
+  fx_tar_whiteout (t, "q");
+  fx_tar_dir (t, "q", 0700);
+  fx_tar_file (t, "q/y", 0644, "y");
+  fx_tar_dir (t, "d", 0755);
+  fx_tar_symlink (t, "l", "d");
+  fx_tar_whiteout (t, "d/s");
+  fx_tar_file (t, "l/s/t/new", 0644, "via the link");
+  fx_tar_whiteout (t, "f");
+  fx_tar_file (t, "f", 0644, "a file now");
+  fx_tar_whiteout (t, "w");
+  fx_tar_whiteout (t, "w/inner");
+  fx_tar_whiteout (t, "o");
+  fx_tar_opaque (t, "o");
+  assert_ok (extract (t));
+  assert_mode ("a", S_IFDIR, 0755);
+  assert_owner ("a", 0, 0);
+  assert_xattr ("a", "trusted.overlay.opaque", "y", 1);
+  assert_mode ("a/b", S_IFDIR, 0755);
+  assert_xattr ("a/b", "trusted.overlay.opaque", NULL, 0);
+  assert_text ("a/b/new", "new");
+  assert_mode ("q", S_IFDIR, 0700);
+  assert_xattr ("q", "trusted.overlay.opaque", "y", 1);
+  assert_text ("q/y", "y");
+  assert_xattr ("d/s", "trusted.overlay.opaque", "y", 1);
+  assert_text ("d/s/t/new", "via the link");
+  assert_mode ("f", S_IFREG, 0644);
+  assert_xattr ("f", "trusted.overlay.opaque", NULL, 0);
+  assert_whiteout ("w");
+  assert_mode ("o", S_IFDIR, 0755);
+  assert_xattr ("o", "trusted.overlay.opaque", "y", 1);
+  for (i = 0; stats.implied_dirs[i]; i++)
+    cr_assert (strcmp (stats.implied_dirs[i], "a") != 0 && strcmp (stats.implied_dirs[i], "d/s") != 0
+                   && strcmp (stats.implied_dirs[i], "o") != 0,
+               "'%s' replaced a whiteout: it is not implied", stats.implied_dirs[i]);
+  cr_assert_str_eq (stats.implied_dirs[0], "a/b");
+  cr_assert_eq (i, 2, "implied: a/b and s/t (as named through the link)");
+  assert_outside_untouched ();
+}
+
+/* An opaque marker at the root, as "/.wh..wh..opq" or "./.wh..wh..opq", marks the layer's
+   root directory (which a bundle reads to hide every lower layer).  */
+Test (extract, root_opaque_marker_marks_the_layer_root)
+{
+  static const char *const forms[] = { "/", ".", "" };
+  size_t i;
+
+  for (i = 0; i < sizeof forms / sizeof *forms; i++)
+    {
+      struct fx_tar *t = fx_tar_new ();
+      char buf[8];
+
+      if (i > 0)
+        FX_CHECK (lremovexattr (P (""), "trusted.overlay.opaque") == 0 && unlink (P ("new")) == 0);
+      fx_tar_opaque (t, forms[i]);
+      fx_tar_file (t, "new", 0644, "new");
+      assert_ok (extract (t));
+      cr_assert_eq (lgetxattr (P (""), "trusted.overlay.opaque", buf, sizeof buf), 1, "form '%s'", forms[i]);
+      cr_assert (! exists (".wh..wh..opq"));
+      assert_text ("new", "new");
+    }
   assert_outside_untouched ();
 }
 
