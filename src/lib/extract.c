@@ -804,7 +804,7 @@ apply_entry (struct extraction *x, struct archive *a, struct archive_entry *entr
             ocip_error_release (err);
             return 0;
           }
-        if (parent < 0)
+        if (parent < 0 && (*err)->status == ENOENT)
           {
             ocip_error_release (err);
             parent = open_parent (x, victim, &name, err);
