@@ -185,10 +185,10 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         struct ocip_digest known, read_back;
         int with_known, without;
 
-        with_known = ocip_treehash (rootfd, OCIP_DIGEST_SHA256, OCIP_TREEHASH_FORMAT_2, stats.contents,
+        with_known = ocip_treehash (rootfd, OCIP_DIGEST_SHA256, OCIP_TREEHASH_FORMAT_CURRENT, stats.contents,
                                     stats.n_contents, &known, &err);
         ocip_error_release (&err);
-        without = ocip_treehash (rootfd, OCIP_DIGEST_SHA256, OCIP_TREEHASH_FORMAT_2, NULL, 0, &read_back, &err);
+        without = ocip_treehash (rootfd, OCIP_DIGEST_SHA256, OCIP_TREEHASH_FORMAT_CURRENT, NULL, 0, &read_back, &err);
         ocip_error_release (&err);
         FUZZ_CHECK (with_known == without, "tree digest: %d with the recorded contents, %d read back", with_known,
                     without);

@@ -590,6 +590,39 @@ fx_tar_xattr_file (struct fx_tar *t, const char *path, const char *name, const v
 }
 
 void
+fx_tar_sparse (struct fx_tar *t, const char *path, long long size, const struct fx_segment *data, size_t n)
+{
+  static const char zero[1 << 20];
+  struct archive_entry *e = fx_entry_new (path, AE_IFREG, 0644);
+  long long at = 0;
+  size_t i;
+
+  archive_entry_set_size (e, (la_int64_t) size);
+  for (i = 0; i < n; i++)
+    archive_entry_sparse_add_entry (e, (la_int64_t) data[i].offset, (la_int64_t) data[i].length);
+  AR_CHECK (t->a, archive_write_header (t->a, e) >= ARCHIVE_WARN);
+  /* The writer takes the whole logical content and skips what the map calls holes:
+     holes are fed as zeros, without copying, data as FX_SPARSE_BYTE.  */
+  for (i = 0; i <= n; i++)
+    {
+      long long end = i < n ? data[i].offset : size;
+      for (; at < end; at += (long long) sizeof zero < end - at ? (long long) sizeof zero : end - at)
+        AR_CHECK (t->a, archive_write_data (t->a, zero,
+                                            (long long) sizeof zero < end - at ? sizeof zero : (size_t) (end - at))
+                            >= 0);
+      if (i < n)
+        {
+          char *bytes = xmalloc0 ((size_t) data[i].length + 1);
+          memset (bytes, FX_SPARSE_BYTE, (size_t) data[i].length);
+          AR_CHECK (t->a, archive_write_data (t->a, bytes, (size_t) data[i].length) == (la_ssize_t) data[i].length);
+          free (bytes);
+          at += data[i].length;
+        }
+    }
+  archive_entry_free (e);
+}
+
+void
 fx_tar_finish (struct fx_tar *t, void **ret_buf, size_t *ret_len)
 {
   AR_CHECK (t->a, archive_write_close (t->a) == ARCHIVE_OK);

@@ -123,6 +123,15 @@ void fx_tar_raw (struct fx_tar *t, struct archive_entry *entry, const void *data
 /* A new entry: PATH, FILETYPE (AE_IFREG, AE_IFDIR...), permission bits MODE,
    uid/gid 0, mtime FX_MTIME, size 0.  Free with archive_entry_free().  */
 struct archive_entry *fx_entry_new (const char *path, unsigned filetype, unsigned mode);
+/* A sparse regular file PATH (0644) of SIZE bytes: the N segments of DATA (increasing,
+   not overlapping) hold FX_SPARSE_BYTE, the rest is holes.  T must be a pax format
+   ("pax", "paxr": GNU 1.0 sparse records).  Writing costs the data, not SIZE.  */
+struct fx_segment
+{
+  long long offset, length;
+};
+#define FX_SPARSE_BYTE 'S'
+void fx_tar_sparse (struct fx_tar *t, const char *path, long long size, const struct fx_segment *data, size_t n);
 /* Close the archive and free T.  *RET_BUF (malloc'd) gets the tar bytes.  */
 void fx_tar_finish (struct fx_tar *t, void **ret_buf, size_t *ret_len);
 

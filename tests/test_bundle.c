@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <grp.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <seccomp.h>
@@ -743,6 +744,174 @@ Test (bundle, implied_parent_keeps_the_lower_directory)
   free (img);
   free (flat);
   free (ovl);
+}
+
+/* What is visible under BUNDLE/rootfs: one line per path, sorted, with type and mode.  */
+static char *
+visible (const char *bundle)
+{
+  struct tu_result r;
+  char *out;
+
+  tu_sh (&r, "cd '%s/rootfs' && find . -mindepth 1 -printf '%%p %%y %%m\\n' | LC_ALL=C sort", bundle);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  out = r.out;
+  free (r.err);
+  return out;
+}
+
+/* Bundle IMAGE as overlay and --flat; each rootfs must show exactly EXPECTED (visible ()).  */
+static void
+expect_visible (const char *ref, const char *expected)
+{
+  char *img = image (ref), *flat = path_in ("flat"), *ovl = path_in ("ovl"), *got;
+  struct tu_result r;
+
+  BUNDLE_OK ("--flat", img, flat);
+  BUNDLE_OK (img, ovl);
+  got = visible (flat);
+  cr_expect_str_eq (got, expected, "--flat shows:\n%s", got);
+  free (got);
+  got = visible (ovl);
+  cr_expect_str_eq (got, expected, "overlay shows:\n%s", got);
+  free (got);
+  PREP (&r, "rm", ovl);
+  cr_expect_eq (r.status, 0, "%s", r.err);
+  tu_result_free (&r);
+  PREP (&r, "rm", flat);
+  cr_expect_eq (r.status, 0, "%s", r.err);
+  tu_result_free (&r);
+  free (img);
+  free (flat);
+  free (ovl);
+}
+
+/* Three layers: BOTTOM, MIDDLE, then "above" (a file).  */
+static void
+three_layers (const char *ref, const void *middle, size_t middle_len)
+{
+  const struct tu_ref_config config = { ref, "{\"Cmd\":[\"/bin/true\"]}" };
+  struct fx_tar *t = fx_tar_new ();
+  struct fx_layer layers[3] = { { 0 } };
+  void *t1, *t3;
+  size_t l1, l3;
+
+  fx_tar_dir (t, "lower", 0755);
+  fx_tar_file (t, "lower/f", 0644, "f");
+  fx_tar_file (t, "lower/g", 0644, "g");
+  fx_tar_file (t, "keep-me", 0644, "k");
+  fx_tar_dir (t, "a", 0750);
+  fx_tar_dir (t, "a/b", 0755);
+  fx_tar_file (t, "a/b/c", 0644, "c");
+  fx_tar_file (t, "a/keep", 0644, "k");
+  fx_tar_file (t, "f", 0644, "a file below");
+  fx_tar_dir (t, "r", 0755);
+  fx_tar_dir (t, "r/s", 0755);
+  fx_tar_file (t, "r/s/t", 0644, "t");
+  fx_tar_file (t, "r/u", 0644, "u");
+  fx_tar_finish (t, &t1, &l1);
+  t = fx_tar_new ();
+  fx_tar_file (t, "above", 0644, "above");
+  fx_tar_finish (t, &t3, &l3);
+  layers[0] = (struct fx_layer){ .tar = t1, .tar_len = l1 };
+  layers[1] = (struct fx_layer){ .tar = middle, .tar_len = middle_len };
+  layers[2] = (struct fx_layer){ .tar = t3, .tar_len = l3 };
+  tu_images_per_config (layout, layers, 3, &config, 1);
+  free (t1);
+  free (t3);
+}
+
+/* "/.wh..wh..opq" (or "./.wh..wh..opq") hides every lower layer, in overlay (which
+   ignores the opaque xattr on a lower layer's root: oci-prep leaves the layers below out)
+   and in --flat; the layers above still show.  Both showed the lower files before.  */
+Test (bundle, root_opaque_marker_hides_every_lower_layer)
+{
+  static const char *const forms[] = { "/", "." };
+  size_t i;
+
+  for (i = 0; i < 2; i++)
+    {
+      struct fx_tar *t = fx_tar_new ();
+      void *tar;
+      size_t len;
+
+      fx_tar_opaque (t, forms[i]);
+      fx_tar_file (t, "lower/g", 0600, "new g");
+      fx_tar_file (t, "new", 0644, "new");
+      fx_tar_finish (t, &tar, &len);
+      three_layers ("rootopq", tar, len);
+      free (tar);
+      expect_visible ("rootopq", "./above f 644\n./lower d 755\n./lower/g f 600\n./new f 644\n");
+    }
+}
+
+/* Whiteouts before and after entries of the same layer, over a lower a/{b/c,keep}, a
+   file f and r/{s/t,u}: ".wh.a" then "a/b/new" shows a/b/new alone in a new a (it was
+   rejected with ENOTDIR); ".wh.f" then "f/x" turns the file into a directory;
+   "r/s/new" then ".wh.r" keeps the layer's own r/s/new and hides the lower r/s/t and
+   r/u, as umoci does.  */
+Test (bundle, whiteouts_before_and_after_their_children)
+{
+  struct fx_tar *t = fx_tar_new ();
+  void *tar;
+  size_t len;
+
+  fx_tar_whiteout (t, "a");
+  fx_tar_file (t, "a/b/new", 0644, "new");
+  fx_tar_whiteout (t, "f");
+  fx_tar_file (t, "f/x", 0644, "x");
+  fx_tar_file (t, "r/s/new", 0644, "new");
+  fx_tar_whiteout (t, "r");
+  fx_tar_finish (t, &tar, &len);
+  three_layers ("whiteouts", tar, len);
+  free (tar);
+  expect_visible ("whiteouts", "./a d 755\n./a/b d 755\n./a/b/new f 644\n./above f 644\n./f d 755\n./f/x f 644\n"
+                               "./keep-me f 644\n./lower d 755\n./lower/f f 644\n./lower/g f 644\n./r d 755\n"
+                               "./r/s d 755\n./r/s/new f 644\n");
+}
+
+/* --flat copies a sparse file of 4 GiB by its data segments: the copy is as sparse as
+   the store's and takes the time its data takes; so does the tree digest of the layer
+   it comes from (load).  (Not at the size limit: a copy that wrote the holes would
+   fill that much disk before the test times out.)  */
+Test (bundle, flat_copy_of_a_sparse_file_stays_sparse)
+{
+  struct fx_tar *t = fx_tar_new_format ("pax");
+  long long size = 4ll << 30;
+  struct fx_segment seg = { size / 2 / 4096 * 4096, 4096 };
+  char *img, *flat = path_in ("flat"), *file;
+  unsigned char block[4096];
+  struct timespec t0, t1;
+  struct stat st;
+  double s;
+  void *tar;
+  size_t len;
+  int fd;
+
+  fx_tar_sparse (t, "sparse", size, &seg, 1);
+  fx_tar_finish (t, &tar, &len);
+  busybox_plus ("sparse", tar, len, "{\"Cmd\":[\"/bin/true\"]}");
+  free (tar);
+  img = image ("sparse");
+  clock_gettime (CLOCK_MONOTONIC, &t0);
+  BUNDLE_OK ("--flat", img, flat);
+  clock_gettime (CLOCK_MONOTONIC, &t1);
+  s = (double) (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+  fprintf (stderr, "bundle --flat of a %zu-byte layer declaring a %lld-byte sparse file: %.2f s\n", len, size, s);
+  cr_expect_lt (s, 10.0, "bundle --flat took %.2f s", s);
+  file = tu_fmt ("%s/rootfs/sparse", flat);
+  FX_CHECK ((fd = open (file, O_RDONLY | O_CLOEXEC)) >= 0);
+  FX_CHECK (fstat (fd, &st) == 0);
+  cr_expect_eq (st.st_size, size);
+  cr_expect_lt (st.st_blocks, 1024, "the flat copy takes %lld blocks", (long long) st.st_blocks);
+  FX_CHECK (pread (fd, block, sizeof block, seg.offset) == (ssize_t) sizeof block);
+  cr_expect (block[0] == FX_SPARSE_BYTE && block[4095] == FX_SPARSE_BYTE, "the data segment was not copied");
+  FX_CHECK (pread (fd, block, sizeof block, seg.offset + 4096) == (ssize_t) sizeof block);
+  cr_expect (block[0] == 0 && block[4095] == 0, "a hole reads as data");
+  close (fd);
+  free (file);
+  free (img);
+  free (flat);
 }
 
 /* conversion.md: WorkingDir is copied to process.cwd verbatim.  Cleaning it lexically is

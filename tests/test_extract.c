@@ -810,8 +810,10 @@ Test (extract, whiteout_becomes_char_device)
   assert_outside_untouched ();
 }
 
-/* A whiteout replaces what this layer put there earlier, a whole tree included.  */
-Test (extract, whiteout_replaces_earlier_entries)
+/* A whiteout hides only the layers below (layer.md), never what this layer put there
+   before it: a file stays, a directory stays with its entries and becomes opaque (the
+   lower ones are hidden), as umoci unpacks it.  */
+Test (extract, whiteout_after_an_entry_hides_only_lower_layers)
 {
   struct fx_tar *t = fx_tar_new ();
 
@@ -820,11 +822,96 @@ Test (extract, whiteout_replaces_earlier_entries)
   fx_tar_symlink (t, "x/out", sentinel);
   fx_tar_symlink (t, "x/rel", "../../sentinel");
   fx_tar_file (t, "f", 0644, "f");
+  fx_tar_file (t, "r/s/new", 0644, "new");
   fx_tar_whiteout (t, "x");
   fx_tar_whiteout (t, "f");
+  fx_tar_whiteout (t, "r");
+  fx_tar_whiteout (t, "w");
+  fx_tar_whiteout (t, "w");
   assert_ok (extract (t));
-  assert_whiteout ("x");
-  assert_whiteout ("f");
+  assert_mode ("x", S_IFDIR, 0755);
+  assert_xattr ("x", "trusted.overlay.opaque", "y", 1);
+  assert_text ("x/y", "y");
+  assert_text ("f", "f");
+  assert_xattr ("r", "trusted.overlay.opaque", "y", 1);
+  assert_xattr ("r/s", "trusted.overlay.opaque", NULL, 0);
+  assert_text ("r/s/new", "new");
+  assert_whiteout ("w");
+  assert_outside_untouched ();
+}
+
+/* ".wh.a" then "a/b/new" in one layer (rejected with ENOTDIR before): the whiteout
+   becomes a directory that hides the lower "a", holding this layer's "a/b/new"; it is
+   new, not implied (none of the lower "a"'s metadata), while "a/b" is implied.  The same
+   for a listed directory ("q/") and for a path through a symlink; a file replaces the
+   whiteout; a whiteout under a whiteout is hidden already.  */
+Test (extract, whiteout_before_its_children_becomes_an_opaque_directory)
+{
+  struct fx_tar *t = fx_tar_new ();
+  size_t i;
+
+  fx_tar_whiteout (t, "a");
+  fx_tar_file (t, "a/b/new", 0600, "new");
+  fx_tar_whiteout (t, "q");
+  fx_tar_dir (t, "q", 0700);
+  fx_tar_file (t, "q/y", 0644, "y");
+  fx_tar_dir (t, "d", 0755);
+  fx_tar_symlink (t, "l", "d");
+  fx_tar_whiteout (t, "d/s");
+  fx_tar_file (t, "l/s/t/new", 0644, "via the link");
+  fx_tar_whiteout (t, "f");
+  fx_tar_file (t, "f", 0644, "a file now");
+  fx_tar_whiteout (t, "w");
+  fx_tar_whiteout (t, "w/inner");
+  fx_tar_whiteout (t, "o");
+  fx_tar_opaque (t, "o");
+  assert_ok (extract (t));
+  assert_mode ("a", S_IFDIR, 0755);
+  assert_owner ("a", 0, 0);
+  assert_xattr ("a", "trusted.overlay.opaque", "y", 1);
+  assert_mode ("a/b", S_IFDIR, 0755);
+  assert_xattr ("a/b", "trusted.overlay.opaque", NULL, 0);
+  assert_text ("a/b/new", "new");
+  assert_mode ("q", S_IFDIR, 0700);
+  assert_xattr ("q", "trusted.overlay.opaque", "y", 1);
+  assert_text ("q/y", "y");
+  assert_xattr ("d/s", "trusted.overlay.opaque", "y", 1);
+  assert_text ("d/s/t/new", "via the link");
+  assert_mode ("f", S_IFREG, 0644);
+  assert_xattr ("f", "trusted.overlay.opaque", NULL, 0);
+  assert_whiteout ("w");
+  assert_mode ("o", S_IFDIR, 0755);
+  assert_xattr ("o", "trusted.overlay.opaque", "y", 1);
+  for (i = 0; stats.implied_dirs[i]; i++)
+    cr_assert (strcmp (stats.implied_dirs[i], "a") != 0 && strcmp (stats.implied_dirs[i], "d/s") != 0
+                   && strcmp (stats.implied_dirs[i], "o") != 0,
+               "'%s' replaced a whiteout: it is not implied", stats.implied_dirs[i]);
+  cr_assert_str_eq (stats.implied_dirs[0], "a/b");
+  cr_assert_eq (i, 2, "implied: a/b and s/t (as named through the link)");
+  assert_outside_untouched ();
+}
+
+/* An opaque marker at the root, as "/.wh..wh..opq" or "./.wh..wh..opq", marks the layer's
+   root directory (which a bundle reads to hide every lower layer).  */
+Test (extract, root_opaque_marker_marks_the_layer_root)
+{
+  static const char *const forms[] = { "/", ".", "" };
+  size_t i;
+
+  for (i = 0; i < sizeof forms / sizeof *forms; i++)
+    {
+      struct fx_tar *t = fx_tar_new ();
+      char buf[8];
+
+      if (i > 0)
+        FX_CHECK (lremovexattr (P (""), "trusted.overlay.opaque") == 0 && unlink (P ("new")) == 0);
+      fx_tar_opaque (t, forms[i]);
+      fx_tar_file (t, "new", 0644, "new");
+      assert_ok (extract (t));
+      cr_assert_eq (lgetxattr (P (""), "trusted.overlay.opaque", buf, sizeof buf), 1, "form '%s'", forms[i]);
+      cr_assert (! exists (".wh..wh..opq"));
+      assert_text ("new", "new");
+    }
   assert_outside_untouched ();
 }
 
@@ -1924,13 +2011,13 @@ has_content_record (ino_t ino)
 
 /* The content digests extraction computes while writing are the ones a read of the
    tree gives: files of one and of many blocks, an empty file, a file replaced by a later
-   entry of the same name (its inode may be reused), hardlinks, a sparse file (left to
-   the read).  */
+   entry of the same name (its inode may be reused), hardlinks, a sparse file.  */
 Test (extract, content_digests_match_a_read_back)
 {
   struct fx_tar *t = fx_tar_new_format ("pax");
   struct archive_entry *e = fx_entry_new ("sparse", AE_IFREG, 0644);
-  static const char *const written[] = { "d/small", "d/link-to-small", "d/big", "d/empty", "d/replaced", "d/x1" };
+  static const char *const written[] = { "d/small", "d/link-to-small", "d/big", "d/empty", "d/replaced", "d/x1",
+                                         "sparse" };
   size_t big_len = 700 * 1024, i;
   char *big = xmalloc (big_len + 1), *sparse = xzalloc (MIB);
   struct ocip_digest read_back, known;
@@ -1954,38 +2041,101 @@ Test (extract, content_digests_match_a_read_back)
   tar_entry (t, e, sparse, MIB);
   assert_ok (extract_ex (t, 777, NULL));
 
-  /* Sorted, one record per inode; every file written is there, the sparse file is
-     not.  The replaced versions' inodes were freed: their records may remain (no file
-     has those inodes, unless a later file reused one, whose record then wins).  */
+  /* Sorted, one record per inode; every file written is there.  The replaced versions'
+     inodes were freed: their records may remain (no file has those inodes, unless a
+     later file reused one, whose record then wins).  */
   for (i = 0; i < stats.n_contents; i++)
     {
       cr_assert_eq (strlen (stats.contents[i].digest), OCIP_CONTENT_DIGEST_LEN);
       if (i > 0)
         cr_assert_lt (stats.contents[i - 1].ino, stats.contents[i].ino, "sorted, one per inode");
     }
-  cr_assert_leq (stats.n_contents, 7, "%zu records", stats.n_contents);
+  cr_assert_leq (stats.n_contents, 8, "%zu records", stats.n_contents);
   for (i = 0; i < sizeof written / sizeof *written; i++)
     {
       st = lst (written[i]);
       cr_assert (has_content_record (st.st_ino), "no record for '%s'", written[i]);
     }
-  st = lst ("sparse");
-  cr_assert (! has_content_record (st.st_ino), "a sparse file is read back, not recorded");
 
-  cr_assert_eq (ocip_treehash (rootfd, OCIP_DIGEST_SHA256, OCIP_TREEHASH_FORMAT_2, NULL, 0, &read_back, &err), 0,
+  cr_assert_eq (ocip_treehash (rootfd, OCIP_DIGEST_SHA256, OCIP_TREEHASH_FORMAT_3, NULL, 0, &read_back, &err), 0,
                 "%s", err ? err->msg : "");
-  cr_assert_eq (ocip_treehash (rootfd, OCIP_DIGEST_SHA256, OCIP_TREEHASH_FORMAT_2, stats.contents,
+  cr_assert_eq (ocip_treehash (rootfd, OCIP_DIGEST_SHA256, OCIP_TREEHASH_FORMAT_3, stats.contents,
                                stats.n_contents, &known, &err),
                 0, "%s", err ? err->msg : "");
   cr_assert_str_eq (known.str, read_back.str);
 
-  /* Format 1 (SHA-256 per file, read back) is another digest of the same tree.  */
+  /* Formats 1 (SHA-256 per file) and 2 (XXH3 of the bytes), read back, are other
+     digests of the same tree; the recorded digests are format 3's only.  */
   cr_assert_eq (ocip_treehash (rootfd, OCIP_DIGEST_SHA256, OCIP_TREEHASH_FORMAT_1, NULL, 0, &read_back, &err), 0,
                 "%s", err ? err->msg : "");
   cr_assert_str_neq (known.str, read_back.str);
-  cr_assert_eq (ocip_treehash (rootfd, OCIP_DIGEST_SHA256, 3, NULL, 0, &read_back, &err), -EINVAL);
+  cr_assert_eq (ocip_treehash (rootfd, OCIP_DIGEST_SHA256, OCIP_TREEHASH_FORMAT_2, NULL, 0, &read_back, &err), 0,
+                "%s", err ? err->msg : "");
+  cr_assert_str_neq (known.str, read_back.str);
+  cr_assert_eq (ocip_treehash (rootfd, OCIP_DIGEST_SHA256, OCIP_TREEHASH_FORMAT_2, stats.contents,
+                               stats.n_contents, &read_back, &err),
+                -EINVAL);
+  ocip_error_release (&err);
+  cr_assert_eq (ocip_treehash (rootfd, OCIP_DIGEST_SHA256, 4, NULL, 0, &read_back, &err), -EINVAL);
   free (big);
   free (sparse);
+}
+
+/* The digest of a file's content depends on its bytes only: a sparse file (unaligned
+   data segments, a segment of zeros, a hole at the end), recorded while it is written,
+   and read back hole by hole, has the digest of the same bytes written densely; the
+   holes stay holes.  */
+Test (extract, sparse_file_digest_is_the_digest_of_its_bytes)
+{
+  struct fx_tar *t = fx_tar_new_format ("pax");
+  struct archive_entry *e = fx_entry_new ("sparse", AE_IFREG, 0644);
+  size_t size = 3 * MIB + 123, i;
+  unsigned char *bytes = xzalloc (size);
+  cleanup_content_hasher struct ocip_content_hasher *h = ocip_content_hasher_new (OCIP_CONTENT_BLOCKS);
+  char expected[OCIP_CONTENT_DIGEST_LEN + 1];
+  struct ocip_digest known, read_back;
+  struct stat dense, sparse;
+
+  for (i = 100; i < 110; i++)
+    bytes[i] = (unsigned char) i;
+  for (i = 5000; i < 14000; i++)
+    bytes[i] = (unsigned char) (i * 7 + 1);
+  bytes[MIB + 4095] = 1;
+  fx_tar_file_ex (t, "dense", 0644, 0, 0, FX_MTIME, bytes, size);
+  archive_entry_set_size (e, (la_int64_t) size);
+  archive_entry_sparse_add_entry (e, 100, 10);
+  archive_entry_sparse_add_entry (e, 5000, 9000);
+  archive_entry_sparse_add_entry (e, MIB, 4096);
+  archive_entry_sparse_add_entry (e, 2 * MIB, 8192); /* data that is zeros */
+  tar_entry (t, e, bytes, size);
+  assert_ok (extract_ex (t, 777, NULL));
+  assert_content ("sparse", bytes, size);
+  dense = lst ("dense");
+  sparse = lst ("sparse");
+  cr_assert_lt (sparse.st_blocks, dense.st_blocks / 8, "the sparse file takes %lld blocks, the dense one %lld",
+                (long long) sparse.st_blocks, (long long) dense.st_blocks);
+
+  ocip_content_hasher_update (h, bytes, size);
+  ocip_content_hasher_final (h, expected);
+  cr_assert_eq (stats.n_contents, 2);
+  cr_assert_str_eq (stats.contents[0].digest, expected);
+  cr_assert_str_eq (stats.contents[1].digest, expected);
+  /* Runs of zeros count once however they are cut.  */
+  ocip_content_hasher_update (h, bytes, 7);
+  ocip_content_hasher_zeros (h, 93);
+  ocip_content_hasher_update (h, bytes + 100, 4900);
+  ocip_content_hasher_update (h, bytes + 5000, size - 5000 - 123 - MIB);
+  ocip_content_hasher_zeros (h, MIB + 123);
+  ocip_content_hasher_final (h, expected);
+  cr_assert_str_eq (stats.contents[0].digest, expected);
+
+  cr_assert_eq (ocip_treehash (rootfd, OCIP_DIGEST_SHA256, OCIP_TREEHASH_FORMAT_3, stats.contents,
+                               stats.n_contents, &known, &err),
+                0, "%s", ERRMSG);
+  cr_assert_eq (ocip_treehash (rootfd, OCIP_DIGEST_SHA256, OCIP_TREEHASH_FORMAT_3, NULL, 0, &read_back, &err), 0,
+                "%s", ERRMSG);
+  cr_assert_str_eq (known.str, read_back.str);
+  free (bytes);
 }
 
 Test (extract, sparse_bomb_refused)
@@ -2002,7 +2152,7 @@ Test (extract, sparse_bomb_refused)
   assert_msg_names ("bomb");
   cr_assert (lstat (P ("bomb"), &st) < 0 || st.st_size < (off_t) (1ULL << 30));
 
-  /* The default limit (256 GiB) refuses it too.  */
+  /* The default limit (64 GiB) refuses it too.  */
   assert_fails (run_buf (r.p, r.len, 0, NULL), E2BIG);
   cr_assert (lstat (P ("bomb"), &st) < 0 || st.st_size < (off_t) (1ULL << 30));
   free (r.p);

@@ -904,9 +904,11 @@ Test (hostile, mtimes_out_of_range_are_clamped)
 /* Whiteouts inside one layer                                            */
 /* ==================================================================== */
 
-/* ".wh.f" and "f" in one layer: the later entry wins, in both orders (a whiteout is an
-   entry like any other, replacing what the layer put there).  */
-Test (hostile, whiteout_and_file_of_one_name_last_wins)
+/* ".wh.f" and "f" in one layer, in both orders: a whiteout hides only the layers below
+   (image-spec layer.md; umoci keeps what the layer extracted), never the layer's own
+   entry.  A file stays a file; a directory after its whiteout, or before it, is opaque
+   and keeps the layer's entries.  */
+Test (hostile, whiteout_hides_only_lower_layers_in_either_order)
 {
   struct fx_tar *t = fx_tar_new ();
 
@@ -924,10 +926,13 @@ Test (hostile, whiteout_and_file_of_one_name_last_wins)
   assert_ok (extract (t));
   assert_text ("f", "file after whiteout");
   assert_mode ("f", S_IFREG, 0600);
-  assert_whiteout ("g");
+  assert_text ("g", "file before whiteout");
   assert_mode ("d/h", S_IFDIR, 0700);
   assert_text ("d/h/x", "x");
-  assert_whiteout ("d/i");
+  assert_mode ("d/i", S_IFDIR, 0700);
+  assert_text ("d/i/x", "x");
+  assert_xattr ("d/h", "trusted.overlay.opaque", "y");
+  assert_xattr ("d/i", "trusted.overlay.opaque", "y");
   cr_assert_eq (count_entries (""), 3);
   assert_outside_untouched ();
 }
@@ -1468,8 +1473,8 @@ Test (hostile, literal_char_device_0_0_hides_the_lower_file)
   free (tars[1]);
 }
 
-/* whiteout_and_file_of_one_name_last_wins, seen through a bundle over a lower layer that
-   has both names.  */
+/* whiteout_hides_only_lower_layers_in_either_order, seen through a bundle over a lower
+   layer that has both names.  */
 Test (hostile, whiteout_and_file_in_one_layer_over_a_lower_one)
 {
   struct fx_tar *t = fx_tar_new ();
@@ -1489,7 +1494,7 @@ Test (hostile, whiteout_and_file_in_one_layer_over_a_lower_one)
   img = make_image ("img", tars, lens, 2, GOOD_CMD, NULL);
   bundle_both_agree (img);
   expect_file_in_both ("f", "upper f\n");
-  expect_absent_in_both ("g");
+  expect_file_in_both ("g", "upper g\n");
   bundles_rm ();
   assert_outside_untouched ();
   free (img);

@@ -844,46 +844,71 @@ Test (store, fsck_deep_finds_a_corrupted_file)
   free (PREP_OK ("store", "fsck", "--deep"));
 }
 
-/* A layer recorded by an earlier version (format 1: SHA-256 of every file, no
-   "contentFormat" in meta.json) is still verified, with its own format.  */
-Test (store, fsck_deep_verifies_format_1_records)
+/* A layer recorded by an earlier version in FORMAT (1: SHA-256 of every file, no
+   "contentFormat" in meta.json; 2: XXH3-128 of every file's bytes) is still verified,
+   with its own format, a sparse file included, and a change is still seen.  */
+static void
+fsck_deep_verifies_an_older_record (enum ocip_treehash_format format)
 {
-  char a[200], *diff, *meta, *out;
-  struct ocip_digest v1;
+  struct fx_tar *t = fx_tar_new_format ("pax");
+  struct fx_segment seg = { 1 << 20, 5000 };
+  struct fx_layer layer = { .compression = "gzip" };
+  char ids[1][200], *img, *diff, *meta, *out, *p;
+  struct ocip_digest old, current;
   ocip_error_t err = NULL;
   struct tu_result r;
+  void *tar;
   int fd;
 
-  {
-    char *img = data_image ("a", "etc/a", 5000, 3, a);
-    free (PREP_OK ("load", img));
-    free (img);
-  }
-  diff = layer_path (a, "diff");
-  meta = layer_path (a, "meta.json");
+  fx_tar_dir (t, "etc", 0755);
+  fx_tar_file (t, "etc/a", 0644, "some content");
+  fx_tar_sparse (t, "etc/sparse", 8 << 20, &seg, 1);
+  fx_tar_finish (t, &tar, &layer.tar_len);
+  layer.tar = tar;
+  img = add_image ("a", &layer, 1, NULL, ids);
+  free (tar);
+  free (PREP_OK ("load", img));
+  free (img);
+  diff = layer_path (ids[0], "diff");
+  meta = layer_path (ids[0], "meta.json");
   fd = open (diff, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   FX_CHECK (fd >= 0);
-  cr_assert_eq (ocip_treehash (fd, OCIP_DIGEST_SHA256, OCIP_TREEHASH_FORMAT_1, NULL, 0, &v1, &err), 0, "%s",
-                err ? err->msg : "");
+  cr_assert_eq (ocip_treehash (fd, OCIP_DIGEST_SHA256, format, NULL, 0, &old, &err), 0, "%s", err ? err->msg : "");
+  cr_assert_eq (ocip_treehash (fd, OCIP_DIGEST_SHA256, OCIP_TREEHASH_FORMAT_CURRENT, NULL, 0, &current, &err), 0,
+                "%s", err ? err->msg : "");
+  cr_assert_str_neq (old.str, current.str);
   close (fd);
   tu_sh (&r,
-         "python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); assert m.pop(\"contentFormat\") == 2; "
-         "m[\"contentDigest\"]=sys.argv[2]; json.dump(m, open(sys.argv[1], \"w\"))' '%s' '%s'",
-         meta, v1.str);
+         "python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); assert m.pop(\"contentFormat\") == %d; "
+         "m[\"contentDigest\"]=sys.argv[2]; f=int(sys.argv[3]); "
+         "m.update({\"contentFormat\": f} if f > 1 else {}); json.dump(m, open(sys.argv[1], \"w\"))' '%s' '%s' %d",
+         (int) OCIP_TREEHASH_FORMAT_CURRENT, meta, old.str, (int) format);
   cr_assert_eq (r.status, 0, "%s", r.err);
   tu_result_free (&r);
   out = PREP_OK ("store", "fsck", "--deep");
   cr_assert (strstr (out, "content verified for 1 layers"), "%s", out);
   free (out);
 
-  free (diff);
-  diff = layer_path (a, "diff/etc/a");
-  fx_write_file (diff, "changed", 7);
+  p = layer_path (ids[0], "diff/etc/sparse");
+  fd = open (p, O_WRONLY | O_CLOEXEC);
+  FX_CHECK (fd >= 0 && pwrite (fd, "x", 1, 3 << 20) == 1);
+  close (fd);
   out = PREP_FAILS ("store", "fsck", "--deep");
   cr_assert (strstr (out, "its content changed since it was extracted"), "%s", out);
   free (out);
+  free (p);
   free (diff);
   free (meta);
+}
+
+Test (store, fsck_deep_verifies_format_1_records)
+{
+  fsck_deep_verifies_an_older_record (OCIP_TREEHASH_FORMAT_1);
+}
+
+Test (store, fsck_deep_verifies_format_2_records)
+{
+  fsck_deep_verifies_an_older_record (OCIP_TREEHASH_FORMAT_2);
 }
 
 Test (store, fsck_repair_keeps_a_broken_layer_a_live_bundle_uses)

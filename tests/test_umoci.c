@@ -213,6 +213,84 @@ write_images (const char *config)
   fx_index_write (layout, entries, 2);
 }
 
+/* Whiteouts at the layer root and before or after their children (image-spec
+   layer.md): "whiteouts" over a lower a/{b/c,keep}, a file f, r/{s/t,u}, q/old and a
+   dozen files; "rootopq" (the same lower layer) hides it all with "./.wh..wh..opq".
+   Each has a third layer on top.  */
+static void
+write_whiteout_images (void)
+{
+  struct fx_index_entry entries[2] = { { .ref = "whiteouts" }, { .ref = "rootopq" } };
+  struct fx_layer layers[3] = { { 0 } };
+  void *tars[4];
+  size_t lens[4], i;
+  struct fx_tar *t = fx_tar_new ();
+
+  dir_entry (t, "a", 0750, 1000, 1000, FX_MTIME + 1);
+  dir_entry (t, "a/b", 0755, 0, 0, FX_MTIME + 2);
+  file_entry (t, "a/b/c", 0644, 0, 0, FX_MTIME, "c\n");
+  file_entry (t, "a/keep", 0644, 0, 0, FX_MTIME, "keep\n");
+  file_entry (t, "f", 0644, 0, 0, FX_MTIME, "a file below\n");
+  dir_entry (t, "r", 0711, 0, 50, FX_MTIME + 3);
+  dir_entry (t, "r/s", 0755, 0, 0, FX_MTIME + 4);
+  file_entry (t, "r/s/t", 0644, 0, 0, FX_MTIME, "t\n");
+  file_entry (t, "r/u", 0644, 0, 0, FX_MTIME, "u\n");
+  dir_entry (t, "q", 0755, 0, 0, FX_MTIME + 5);
+  file_entry (t, "q/old", 0644, 0, 0, FX_MTIME, "old\n");
+  for (i = 0; i < 12; i++)
+    {
+      char *p = tu_fmt ("file%02zu", i);
+      file_entry (t, p, 0644, 0, 0, FX_MTIME + (long long) i, p);
+      free (p);
+    }
+  fx_tar_finish (t, &tars[0], &lens[0]);
+
+  /* ".wh.a" then "a/b/new" (a new a/, a/b/ implied); ".wh.f" then "f/x" (a file
+     becomes a directory); a listed r/s/ with r/s/new, then ".wh.r" (the layer's own
+     entries stay, the lower r/s/t and r/u go); ".wh.q" then a listed q/ and q/y.  */
+  t = fx_tar_new ();
+  fx_tar_whiteout (t, "a");
+  file_entry (t, "a/b/new", 0600, 0, 0, FX_MTIME + 40, "new\n");
+  fx_tar_whiteout (t, "f");
+  file_entry (t, "f/x", 0644, 0, 0, FX_MTIME + 41, "x\n");
+  dir_entry (t, "r/s", 0750, 0, 0, FX_MTIME + 42);
+  file_entry (t, "r/s/new", 0644, 0, 0, FX_MTIME + 43, "new\n");
+  fx_tar_whiteout (t, "r");
+  fx_tar_whiteout (t, "q");
+  dir_entry (t, "q", 0700, 0, 0, FX_MTIME + 44);
+  file_entry (t, "q/y", 0644, 0, 0, FX_MTIME + 45, "y\n");
+  fx_tar_finish (t, &tars[1], &lens[1]);
+
+  /* The root made opaque, then a dozen new files; the layer above adds one more.  */
+  t = fx_tar_new ();
+  fx_tar_opaque (t, ".");
+  dir_entry (t, "n", 0755, 0, 0, FX_MTIME + 50);
+  for (i = 0; i < 12; i++)
+    {
+      char *p = tu_fmt ("n/new%02zu", i);
+      file_entry (t, p, 0644, 0, 0, FX_MTIME + 50, p);
+      free (p);
+    }
+  file_entry (t, "file00", 0600, 0, 0, FX_MTIME + 51, "replaced\n");
+  fx_tar_finish (t, &tars[2], &lens[2]);
+  t = fx_tar_new ();
+  file_entry (t, "above", 0644, 0, 0, FX_MTIME + 60, "above\n");
+  fx_tar_finish (t, &tars[3], &lens[3]);
+
+  fx_layout_init (layout);
+  for (i = 0; i < 2; i++)
+    {
+      struct fx_image img = { .dir = layout, .layers = layers, .n_layers = 3, .config = "{\"Cmd\":[\"/x\"]}" };
+      layers[0] = (struct fx_layer){ .tar = tars[0], .tar_len = lens[0] };
+      layers[1] = (struct fx_layer){ .tar = tars[1 + i], .tar_len = lens[1 + i] };
+      layers[2] = (struct fx_layer){ .tar = tars[3], .tar_len = lens[3] };
+      fx_image_write (&img, &entries[i].desc);
+    }
+  fx_index_write (layout, entries, 2);
+  for (i = 0; i < 4; i++)
+    free (tars[i]);
+}
+
 /* ---- the tree manifest ---- */
 
 /* One line per path, "\t"-separated "key=value" fields after the path.  Never follows a
@@ -442,6 +520,25 @@ static const struct accepted accepted[] = {
   { "*", "overlay", ".", "mtime", "0.000000000", NULL,
     "as for flat; the overlay root shows the upper directory, which oci-prep gives the top layer's root times (its "
     "extraction time, as no layer has an entry for '/')" },
+#define NEW_DIR_TIME                                                                                                   \
+  "a directory that replaced a whiteout of the same layer (or is implied below one) has no entry: umoci and "      \
+  "oci-prep both give it the time they created it"
+  { "whiteouts", "flat", "a", "mtime", NULL, NULL, NEW_DIR_TIME },
+  { "whiteouts", "overlay", "a", "mtime", NULL, NULL, NEW_DIR_TIME },
+  { "whiteouts", "flat", "a/b", "mtime", NULL, NULL, NEW_DIR_TIME },
+  { "whiteouts", "overlay", "a/b", "mtime", NULL, NULL, NEW_DIR_TIME },
+  { "whiteouts", "flat", "f", "mtime", NULL, NULL, NEW_DIR_TIME },
+  { "whiteouts", "overlay", "f", "mtime", NULL, NULL, NEW_DIR_TIME },
+#define WHITEOUT_WALK_TIME                                                                                             \
+  "umoci applies a whiteout by removing the lower entries one by one at unpack time and keeps the times that "    \
+  "leaves; oci-prep shows the entries' times (the listed r/s, the lower r under its implied r, the root as for "    \
+  "every image)"
+  { "whiteouts", "flat", ".", "mtime", NULL, NULL, WHITEOUT_WALK_TIME },
+  { "whiteouts", "overlay", ".", "mtime", NULL, NULL, WHITEOUT_WALK_TIME },
+  { "whiteouts", "flat", "r", "mtime", NULL, "1700000003.000000000", WHITEOUT_WALK_TIME },
+  { "whiteouts", "overlay", "r", "mtime", NULL, "1700000003.000000000", WHITEOUT_WALK_TIME },
+  { "whiteouts", "flat", "r/s", "mtime", NULL, "1700000042.000000000", WHITEOUT_WALK_TIME },
+  { "whiteouts", "overlay", "r/s", "mtime", NULL, "1700000042.000000000", WHITEOUT_WALK_TIME },
   { "*", "config", "process.env TERM", "value", "xterm", "(absent)",
     "umoci starts from runtime-tools' default spec (terminal: true, TERM=xterm); oci-prep writes terminal: false "
     "and adds TERM only with --tty" },
@@ -790,6 +887,20 @@ Test (umoci, special_files_rootfs_matches)
   tu_need ("umoci", teardown);
   write_images (BUSYBOX_CONFIG);
   compare_trees ("special");
+}
+
+Test (umoci, whiteouts_before_and_after_children_rootfs_matches)
+{
+  tu_need ("umoci", teardown);
+  write_whiteout_images ();
+  compare_trees ("whiteouts");
+}
+
+Test (umoci, root_opaque_marker_rootfs_matches)
+{
+  tu_need ("umoci", teardown);
+  write_whiteout_images ();
+  compare_trees ("rootopq");
 }
 
 /* The compared fields of config.json for the main busybox config, a numeric User

@@ -30,9 +30,10 @@ struct ocip_extract_stats
      layers below, which a bundle restores.  Sorted, NULL-terminated, owned: free with
      ocip_extract_stats_clear.  */
   char **implied_dirs;
-  /* The content digests of the regular files written, for the tree digest (format 2):
+  /* The content digests of the regular files written, for the tree digest (format 3):
      sorted by inode number, one per inode, owned (freed by ocip_extract_stats_clear).
-     A sparse file is not in it.  */
+     A sparse file is in it (its holes hashed as zeros, without writing or reading
+     them); a file whose data segments came out of order is not (it is read back).  */
   struct ocip_file_content *contents;
   size_t n_contents;
 };

@@ -32,8 +32,11 @@
 
 /* One layer: defaults, overridable on the command line.  The tar stream's bytes (after
    decompression) and the sum of the sizes its entries declare (a sparse file can
-   declare far more than it carries).  */
-#define OCIP_LIMIT_LAYER_BYTES (256ull << 30)
+   declare far more than it carries).  64 GiB: above the largest layer registries
+   accept (Amazon ECR: 52 000 MiB; GitHub's: 10 GB), so no real image needs more, and
+   it bounds what a 300-byte layer of sparse files makes anything that reads the
+   rootfs without SEEK_HOLE (a scanner, a copy, a tar of it) go through.  */
+#define OCIP_LIMIT_LAYER_BYTES (64ull << 30)
 #define OCIP_LIMIT_LAYER_ENTRIES 10000000ull
 /* A symlink target, an xattr name and value.  */
 #define OCIP_LIMIT_LINK_TARGET 4095

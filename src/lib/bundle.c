@@ -441,8 +441,8 @@ opaque_at (int layer_fd, const char *path)
   return fd >= 0 && fgetxattr (fd, "trusted.overlay.opaque", &v, 1) == 1 && v == 'y';
 }
 
-/* Whether an ancestor of PATH in this layer hides the layers below it (a whiteout, a
-   non-directory, an opaque directory).  */
+/* Whether an ancestor of PATH in this layer hides the layers below it (an opaque root,
+   a whiteout, a non-directory, an opaque directory).  */
 static bool
 ancestor_hides (int layer_fd, const char *path)
 {
@@ -450,6 +450,8 @@ ancestor_hides (int layer_fd, const char *path)
   char *slash = prefix;
   struct stat st;
 
+  if (opaque_at (layer_fd, "."))
+    return true;
   while ((slash = strchr (slash, '/')) != NULL)
     {
       *slash = '\0';
@@ -516,7 +518,9 @@ fix_implied_dirs (const struct build *b, const struct ocip_plan *plan, const int
 
         for (j = k + 1; j < plan->n_layers && ! above; j++)
           above = fstatat (layer_fds[j], path, &st, AT_SYMLINK_NOFOLLOW) == 0 || ancestor_hides (layer_fds[j], path);
-        if (above || ! lower_directory (layer_fds, implied, k, path, &st))
+        /* Below an opaque directory (or root) of its own layer, a directory has no lower
+           one to take after, as in --flat.  */
+        if (above || ancestor_hides (layer_fds[k], path) || ! lower_directory (layer_fds, implied, k, path, &st))
           continue;
         fix = xreallocarray (fix, n_fix + 1, sizeof *fix);
         fix[n_fix++] = (struct fixup){ xstrdup (path), st };
@@ -603,6 +607,10 @@ assemble_overlay (struct build *b, const struct ocip_plan *plan, const int *laye
       if ((r = ocip_store_short_link (b->store, &plan->layers[i].diff_id, &names[n], err)) < 0)
         return r;
       n++;
+      /* "/.wh..wh..opq" hides every lower layer, but overlayfs ignores the opaque xattr
+         on a lower layer's root: the layers below are left out of the stack instead.  */
+      if (opaque_at (layer_fds[i], "."))
+        break;
     }
   /* overlayfs shows the upper directory's attributes for "/": give it the top layer's.  */
   if (fstat (lowers[0], &top) < 0 || fchown (upper, top.st_uid, top.st_gid) < 0

@@ -89,6 +89,76 @@ base_name (const char *path)
   return slash ? slash + 1 : path;
 }
 
+/* overlayfs' whiteout, which ".wh.NAME" becomes: a 0/0 character device.  The layer's
+   directory starts empty, so one found there was made by this layer.  */
+static bool
+is_whiteout (const struct stat *st)
+{
+  return S_ISCHR (st->st_mode) && st->st_rdev == makedev (0, 0);
+}
+
+/* Mark the directory FD opaque: overlayfs then shows none of the layers below in it.  */
+static int
+set_opaque (int fd, const char *path, ocip_error_t *err)
+{
+  if (fsetxattr (fd, OVERLAY_OPAQUE_XATTR, "y", 1, 0) < 0)
+    return ocip_error_set (err, errno, "opaque directory '%s': set xattr", path);
+  return 0;
+}
+
+/* The whiteout NAME in PARENT becomes a directory (0755, as an implied one) that hides
+   the layers below: ".wh.a" then "a/b/new" in one layer.  The whiteout deleted the lower
+   "a", and a whiteout hides only lower layers (image-spec layer.md), so the layer's own
+   "a/b/new" shows, in an "a" that has nothing else and none of the lower "a"'s
+   metadata (so it is not recorded as implied).  */
+static int
+replace_whiteout (int parent, const char *name, const char *path, ocip_error_t *err)
+{
+  cleanup_close int fd = -1;
+
+  if (unlinkat (parent, name, 0) < 0)
+    return ocip_error_set (err, errno, "replace the whiteout '%s'", path);
+  if (mkdirat (parent, name, 0755) < 0)
+    return ocip_error_set (err, errno, "create directory '%s'", path);
+  fd = openat (parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return ocip_error_set (err, errno, "open directory '%s'", path);
+  if (fchmod (fd, 0755) < 0)
+    return ocip_error_set (err, errno, "create directory '%s': chmod", path);
+  return set_opaque (fd, path, err);
+}
+
+/* Whether NAME in PARENT is a whiteout this layer made.  */
+static bool
+whiteout_at (int parent, const char *name)
+{
+  struct stat st;
+  return fstatat (parent, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && is_whiteout (&st);
+}
+
+/* Whether a directory on the way to PATH is a whiteout of this layer.  */
+static bool
+under_whiteout (struct extraction *x, const char *path)
+{
+  cleanup_free char *prefix = xstrdup (path);
+  char *slash = prefix;
+
+  while ((slash = strchr (slash, '/')) != NULL)
+    {
+      cleanup_free char *name = NULL;
+      cleanup_close int parent = -1;
+      ocip_error_t ignored = NULL;
+
+      *slash = '\0';
+      parent = ocip_fsroot_open_parent (x->rootfd, prefix, &name, &ignored);
+      ocip_error_release (&ignored);
+      if (parent >= 0 && whiteout_at (parent, name))
+        return true;
+      *slash++ = '/';
+    }
+  return false;
+}
+
 /* Create the directory NAME in PARENT for an entry that needs it (PATH for messages and
    the record of implied directories).  It is 0755 whatever the umask: a layer in the
    store must not depend on who extracted it.  */
@@ -132,10 +202,25 @@ make_parents_slow (struct extraction *x, const char *path, size_t from, ocip_err
         }
       else if (fd < 0)
         {
+          cleanup_free char *name = NULL;
+          cleanup_close int parent = -1;
+          int r;
+
           if ((*err)->status != ENOTDIR)
             return -(*err)->status;
           ocip_error_release (err);
-          return ocip_error_set (err, ENOTDIR, "parent '%s' is not a directory", prefix);
+          parent = ocip_fsroot_open_parent (x->rootfd, prefix, &name, err);
+          if (parent >= 0 && whiteout_at (parent, name))
+            {
+              if ((r = replace_whiteout (parent, name, prefix, err)) < 0)
+                return r;
+            }
+          else
+            {
+              if (parent < 0)
+                ocip_error_release (err);
+              return ocip_error_set (err, ENOTDIR, "parent '%s' is not a directory", prefix);
+            }
         }
       *slash++ = '/';
     }
@@ -165,6 +250,12 @@ make_parents (struct extraction *x, const char *path, ocip_error_t *err)
       if (fd < 0 && errno == ENOENT)
         {
           if ((r = make_implied_dir (x, cur, name, prefix, err)) < 0)
+            return r;
+          fd = openat (cur, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        }
+      else if (fd < 0 && errno == ENOTDIR && whiteout_at (cur, name))
+        {
+          if ((r = replace_whiteout (cur, name, prefix, err)) < 0)
             return r;
           fd = openat (cur, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         }
@@ -206,7 +297,9 @@ open_parent (struct extraction *x, const char *path, char **ret_name, ocip_error
   int fd = ocip_fsroot_open_parent (x->rootfd, path, ret_name, err);
   int r;
 
-  if (fd >= 0 || (*err)->status != ENOENT)
+  /* ENOTDIR: a parent may be a whiteout of this layer, which make_parents replaces
+     (and otherwise names).  */
+  if (fd >= 0 || ((*err)->status != ENOENT && (*err)->status != ENOTDIR))
     return fd;
   ocip_error_release (err);
   if ((r = make_parents (x, path, err)) < 0)
@@ -342,9 +435,10 @@ start_writeback (int fd, la_int64_t *started, la_int64_t end)
   *started = end;
 }
 
-/* Write the entry's data into FD, hashing it for the tree digest on the way; the digest
-   goes to *RET_DIGEST when the data arrived in order and covers the whole file, else
-   *RET_DIGEST is empty (a sparse file: the tree digest reads it back).  */
+/* Write the entry's data into FD, hashing it for the tree digest on the way (a sparse
+   file's holes as zeros, in O(1)); the digest goes to *RET_DIGEST when the data arrived
+   in order and covers the whole file, else *RET_DIGEST is empty (the tree digest reads
+   the file back).  */
 static int
 write_data (struct extraction *x, struct archive *a, int fd, struct archive_entry *entry, const char *path,
             char ret_digest[OCIP_CONTENT_DIGEST_LEN + 1], ocip_error_t *err)
@@ -359,10 +453,13 @@ write_data (struct extraction *x, struct archive *a, int fd, struct archive_entr
   while ((r = archive_read_data_block (a, &block, &size, &offset)) == ARCHIVE_OK)
     {
       const char *p = block;
-      if (offset != end)
+      if (offset < end)
         in_order = false;
-      else
-        ocip_content_hasher_update (x->content, block, size);
+      else if (in_order)
+        {
+          ocip_content_hasher_zeros (x->content, offset - end);
+          ocip_content_hasher_update (x->content, block, size);
+        }
       while (size > 0)
         {
           ssize_t n = pwrite (fd, p, size, offset);
@@ -391,7 +488,10 @@ write_data (struct extraction *x, struct archive *a, int fd, struct archive_entr
   /* A sparse file may end in a hole.  */
   if (archive_entry_size_is_set (entry) && archive_entry_size (entry) != end)
     {
-      in_order = false;
+      if (archive_entry_size (entry) < end)
+        in_order = false;
+      else
+        ocip_content_hasher_zeros (x->content, archive_entry_size (entry) - end);
       if (ftruncate (fd, archive_entry_size (entry)) < 0)
         return ocip_error_set (err, errno, "entry '%s': truncate", path);
     }
@@ -470,6 +570,7 @@ create_directory (struct extraction *x, int parent, const char *name, struct arc
                   const char *path, ocip_error_t *err)
 {
   cleanup_close int fd = -1;
+  bool replaces_whiteout = whiteout_at (parent, name);
   struct stat st;
   int r;
 
@@ -483,6 +584,10 @@ create_directory (struct extraction *x, int parent, const char *name, struct arc
   if (fstat (fd, &st) < 0)
     return ocip_error_set (err, errno, "entry '%s': stat", path);
   if ((r = apply_metadata (fd, &st, entry, path, err)) < 0)
+    return r;
+  /* ".wh.a" then "a/": the lower "a" is deleted and this one is new, with nothing of
+     the lower one in it.  */
+  if (replaces_whiteout && (r = set_opaque (fd, path, err)) < 0)
     return r;
   defer_dir_time (x, path, entry);
   return 0;
@@ -591,20 +696,33 @@ mark_opaque (struct extraction *x, const char *dir, ocip_error_t *err)
   fd = ocip_fsroot_open (x->rootfd, dir, O_RDONLY | O_DIRECTORY, 0, OCIP_FSROOT_NOFOLLOW, err);
   if (fd < 0)
     return ocip_error_wrap (err, "opaque marker in '%s'", dir);
-  if (fsetxattr (fd, OVERLAY_OPAQUE_XATTR, "y", 1, 0) < 0)
-    return ocip_error_set (err, errno, "opaque marker in '%s': set xattr", dir);
-  return 0;
+  return set_opaque (fd, *dir ? dir : "/", err);
 }
 
-/* ".wh.NAME": a 0/0 character device NAME, overlayfs' whiteout.  */
+/* ".wh.NAME": a 0/0 character device NAME, overlayfs' whiteout.  A whiteout hides only
+   the layers below (image-spec layer.md), never this layer's own NAME listed before it:
+   a file, link or device of this layer hides the lower NAME by itself, a directory is
+   made opaque, so that it keeps this layer's entries and shows none of the lower ones
+   (as umoci keeps what the layer extracted and removes the rest).  */
 static int
 make_whiteout (int parent, const char *name, struct archive_entry *entry, const char *path, ocip_error_t *err)
 {
   struct timespec ts[2];
-  int r;
+  struct stat st;
 
-  if ((r = make_room (parent, name, false, path, err)) < 0)
-    return r;
+  if (fstatat (parent, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+    {
+      cleanup_close int fd = -1;
+
+      if (! S_ISDIR (st.st_mode))
+        return 0;
+      fd = openat (parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (fd < 0)
+        return ocip_error_set (err, errno, "whiteout '%s': open the directory", path);
+      return set_opaque (fd, path, err);
+    }
+  if (errno != ENOENT)
+    return ocip_error_set (err, errno, "whiteout '%s': stat", path);
   if (mknodat (parent, name, S_IFCHR | 0600, makedev (0, 0)) < 0)
     return ocip_error_set (err, errno, "whiteout '%s': mknod", path);
   entry_times (entry, ts);
@@ -679,7 +797,18 @@ apply_entry (struct extraction *x, struct archive *a, struct archive_entry *entr
         return ocip_error_set (err, EINVAL, "entry '%s': invalid whiteout", raw);
       {
         cleanup_free char *victim = xasprintf ("%.*s%s", (int) (base - path), path, target);
-        parent = open_parent (x, victim, &name, err);
+        /* Under a whiteout of this layer ("a/.wh.b" after ".wh.a"): hidden already.  */
+        parent = ocip_fsroot_open_parent (x->rootfd, victim, &name, err);
+        if (parent < 0 && (*err)->status == ENOTDIR && under_whiteout (x, victim))
+          {
+            ocip_error_release (err);
+            return 0;
+          }
+        if (parent < 0 && (*err)->status == ENOENT)
+          {
+            ocip_error_release (err);
+            parent = open_parent (x, victim, &name, err);
+          }
         if (parent < 0)
           return ocip_error_wrap (err, "whiteout '%s'", raw);
         return make_whiteout (parent, name, entry, victim, err);
@@ -834,7 +963,7 @@ ocip_extract_tar (int rootfd, ocip_extract_read_fn source, void *source_ctx,
   if (a == NULL)
     abort ();
   x.buf = xmalloc (READ_BUFFER);
-  x.content = ocip_content_hasher_new ();
+  x.content = ocip_content_hasher_new (OCIP_CONTENT_BLOCKS);
   /* Tar only (ustar, pax, GNU), no filters: decompression happened before, by media
      type, and nothing here may guess a format from content.  */
   archive_read_support_format_tar (a);

@@ -378,6 +378,40 @@ apply_dir (struct flat *f, int src, int dst, const char *path, ocip_error_t *err
   return 0;
 }
 
+/* Remove everything in the directory FD: what a layer whose root is opaque hides.  The
+   names are read first, so that removing never races the listing.  */
+static int
+empty_dir (int fd, ocip_error_t *err)
+{
+  cleanup_dir DIR *dir = NULL;
+  cleanup_strv char **names = NULL;
+  size_t n = 0, i;
+  struct dirent *de;
+  int dup_fd = openat (fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), r;
+
+  if (dup_fd < 0 || (dir = fdopendir (dup_fd)) == NULL)
+    {
+      int saved = errno;
+      if (dup_fd >= 0)
+        close (dup_fd);
+      return ocip_error_set (err, saved, "'/': read the directory");
+    }
+  for (errno = 0; (de = readdir (dir)) != NULL; errno = 0)
+    {
+      if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
+        continue;
+      names = xreallocarray (names, n + 2, sizeof *names);
+      names[n++] = xstrdup (de->d_name);
+      names[n] = NULL;
+    }
+  if (errno != 0)
+    return ocip_error_set (err, errno, "'/': read the directory");
+  for (i = 0; i < n; i++)
+    if ((r = ocip_rmtree_at (fd, names[i], err)) < 0)
+      return r;
+  return 0;
+}
+
 int
 ocip_flatten (int target_fd, const int *layer_fds, char *const *const *implied, size_t n, ocip_error_t *err)
 {
@@ -396,6 +430,9 @@ ocip_flatten (int target_fd, const int *layer_fds, char *const *const *implied, 
         ;
       if (src < 0 || fstat (src, &st) < 0)
         r = ocip_error_set (err, errno, "layer %zu: open in the store", i + 1);
+      /* An opaque root ("/.wh..wh..opq") hides every lower layer.  */
+      else if (is_opaque (src) && (r = empty_dir (target_fd, err)) < 0)
+        ;
       else if ((r = apply_dir (&f, src, target_fd, "", err)) == 0)
         r = copy_metadata (src, target_fd, &st, "/", err);
       if (r < 0)

@@ -133,19 +133,66 @@ compare_ino (const void *key, const void *elem)
   return a < b ? -1 : a > b;
 }
 
-/* The digest of the regular file FD's content (inode INO), as text: format 1 a digest
-   with the walk's algorithm, format 2 XXH3-128, taken from the known ones when it is
-   there.  */
+/* The bytes of FD from OFF to END (a data segment), into SHA or XXH; a file shorter than
+   its stat said ends early (and then hashes differently).  */
 static int
-put_content (struct walk *w, int fd, ino_t ino, ocip_error_t *err)
+put_segment (struct walk *w, int fd, off_t off, off_t end, struct ocip_hasher *sha,
+             struct ocip_content_hasher *xxh, ocip_error_t *err)
+{
+  while (off < end)
+    {
+      size_t want = end - off < READ_BUFFER ? (size_t) (end - off) : READ_BUFFER;
+      ssize_t n = pread (fd, w->buf, want, off);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return ocip_error_set (err, errno, "'%s': read", w->path);
+      if (n == 0)
+        break;
+      if (sha)
+        ocip_hasher_update (sha, w->buf, n);
+      else
+        ocip_content_hasher_update (xxh, w->buf, n);
+      off += n;
+    }
+  return 0;
+}
+
+/* LEN zero bytes (a hole) into SHA or XXH, without reading them.  */
+static void
+put_hole (struct walk *w, uint64_t len, struct ocip_hasher *sha, struct ocip_content_hasher *xxh)
+{
+  if (xxh)
+    {
+      ocip_content_hasher_zeros (xxh, len);
+      return;
+    }
+  memset (w->buf, 0, READ_BUFFER);
+  while (len > 0)
+    {
+      size_t n = len < READ_BUFFER ? (size_t) len : READ_BUFFER;
+      ocip_hasher_update (sha, w->buf, n);
+      len -= n;
+    }
+}
+
+/* The digest of the regular file FD's content (inode INO, SIZE bytes), as text:
+   format 1 a digest with the walk's algorithm, format 2 XXH3-128 of the bytes, format 3
+   XXH3-128 of its blocks (OCIP_CONTENT_BLOCKS), taken from the known ones when it is
+   there.  Only the data segments are read (SEEK_DATA/SEEK_HOLE; a filesystem without
+   them reports the whole file as data): a hole is known to read as zeros, so a sparse
+   file costs its data, not its size (in format 3, also in hashing time).  */
+static int
+put_content (struct walk *w, int fd, ino_t ino, off_t size, ocip_error_t *err)
 {
   cleanup_hasher struct ocip_hasher *sha = NULL;
   cleanup_content_hasher struct ocip_content_hasher *xxh = NULL;
   char text[OCIP_CONTENT_DIGEST_LEN + 1];
   struct ocip_digest d;
-  ssize_t n;
+  off_t off = 0;
+  int r;
 
-  if (w->format == OCIP_TREEHASH_FORMAT_2 && w->n_known > 0)
+  if (w->n_known > 0)
     {
       const struct ocip_file_content *c = bsearch (&ino, w->known, w->n_known, sizeof *w->known, compare_ino);
       if (c)
@@ -157,17 +204,26 @@ put_content (struct walk *w, int fd, ino_t ino, ocip_error_t *err)
   if (w->format == OCIP_TREEHASH_FORMAT_1)
     sha = ocip_hasher_new (w->alg);
   else
-    xxh = ocip_content_hasher_new ();
-  while ((n = read (fd, w->buf, READ_BUFFER)) != 0)
+    xxh = ocip_content_hasher_new (w->format == OCIP_TREEHASH_FORMAT_2 ? OCIP_CONTENT_PLAIN : OCIP_CONTENT_BLOCKS);
+  while (off < size)
     {
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        return ocip_error_set (err, errno, "'%s': read", w->path);
-      if (sha)
-        ocip_hasher_update (sha, w->buf, n);
-      else
-        ocip_content_hasher_update (xxh, w->buf, n);
+      off_t data = lseek (fd, off, SEEK_DATA), hole;
+
+      if (data < 0 && errno != ENXIO)
+        return ocip_error_set (err, errno, "'%s': seek", w->path);
+      if (data < 0 || data > size)
+        data = size; /* only a hole is left */
+      put_hole (w, data - off, sha, xxh);
+      if (data == size)
+        break;
+      hole = lseek (fd, data, SEEK_HOLE);
+      if (hole < 0)
+        return ocip_error_set (err, errno, "'%s': seek", w->path);
+      if (hole > size)
+        hole = size;
+      if ((r = put_segment (w, fd, data, hole, sha, xxh, err)) < 0)
+        return r;
+      off = hole;
     }
   if (sha)
     {
@@ -238,7 +294,7 @@ put_entry (struct walk *w, int fd, int parent_fd, const char *name, const struct
     put_string (w, "");
   if (S_ISREG (st->st_mode))
     {
-      if ((r = put_content (w, fd, st->st_ino, err)) < 0)
+      if ((r = put_content (w, fd, st->st_ino, st->st_size, err)) < 0)
         return r;
     }
   else
@@ -330,8 +386,12 @@ ocip_treehash (int dirfd, enum ocip_digest_alg alg, enum ocip_treehash_format fo
   struct stat st;
   int r;
 
-  if (format != OCIP_TREEHASH_FORMAT_1 && format != OCIP_TREEHASH_FORMAT_2)
+  if (format < OCIP_TREEHASH_FORMAT_1 || format > OCIP_TREEHASH_FORMAT_3)
     return ocip_error_set (err, EINVAL, "unknown tree digest format %d", (int) format);
+  /* Extraction records digests of kind BLOCKS: a read of an older format would hash
+     those files otherwise.  */
+  if (n_known > 0 && format != OCIP_TREEHASH_FORMAT_3)
+    return ocip_error_set (err, EINVAL, "known file contents are format 3 digests, not format %d", (int) format);
   w.hasher = ocip_hasher_new (alg);
   w.buf = xmalloc (READ_BUFFER);
   w.path_cap = 256;
