@@ -14,8 +14,8 @@
 #include <seccomp.h>
 
 #include <oci-prep/cleanup.h>
-#include <oci-prep/fsroot.h>
-#include <oci-prep/fsutil.h>
+#include "base/fsroot.h"
+#include "base/fsutil.h"
 
 #include "fuzz_common.h"
 

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include <oci-prep/cleanup.h>
-#include <oci-prep/decompress.h>
+#include "extract/decompress.h"
 #include <oci-prep/digest.h>
 
 #include "fuzz_common.h"

@@ -6,7 +6,7 @@
 
 #include <oci-prep/cleanup.h>
 #include <oci-prep/image.h>
-#include <oci-prep/json.h>
+#include "base/json.h"
 #include <oci-prep/limits.h>
 
 #include "fuzz_common.h"

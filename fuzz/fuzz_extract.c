@@ -10,9 +10,9 @@
 #include <unistd.h>
 
 #include <oci-prep/cleanup.h>
-#include <oci-prep/extract.h>
-#include <oci-prep/fsutil.h>
-#include <oci-prep/treehash.h>
+#include "extract/extract.h"
+#include "base/fsutil.h"
+#include "store/treehash.h"
 
 #include "fuzz_common.h"
 

@@ -7,7 +7,7 @@
 
 #include <oci-prep/cleanup.h>
 #include <oci-prep/digest.h>
-#include <oci-prep/graph.h>
+#include "image/graph.h"
 #include <oci-prep/image.h>
 
 #include "fuzz_common.h"

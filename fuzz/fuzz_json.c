@@ -7,7 +7,7 @@
 
 #include <oci-prep/cleanup.h>
 #include <oci-prep/digest.h>
-#include <oci-prep/json.h>
+#include "base/json.h"
 #include <oci-prep/layout.h>
 #include <oci-prep/limits.h>
 

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <oci-prep/cache.h>
+#include "image/cache.h"
 #include <oci-prep/cleanup.h>
 #include <oci-prep/digest.h>
 #include <oci-prep/image.h>

@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include <oci-prep/cleanup.h>
-#include <oci-prep/fsutil.h>
-#include <oci-prep/user.h>
+#include "base/fsutil.h"
+#include "spec/user.h"
 
 #include "fuzz_common.h"
 

@@ -14,7 +14,7 @@
 #include <linux/openat2.h>
 
 #include <oci-prep/error.h>
-#include <oci-prep/fsroot.h>
+#include "base/fsroot.h"
 
 /* Usage: openat2-probe fallback|openat2
    Prints what the kernel answers to a raw openat2 and which resolver fsroot chose for a

@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <oci-prep/blob.h>
+#include "image/blob.h"
 
 #include "fixture.h"
 #include "testutil.h"

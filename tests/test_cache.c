@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <oci-prep/lru.h>
+#include "base/lru.h"
 
 #include "fixture.h"
 #include "testutil.h"

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <oci-prep/caps.h>
+#include "spec/caps.h"
 #include <oci-prep/cleanup.h>
 
 #include "fixture.h"

@@ -17,7 +17,7 @@
 #include <zstd.h>
 
 #include <oci-prep/cleanup.h>
-#include <oci-prep/decompress.h>
+#include "extract/decompress.h"
 #include <oci-prep/error.h>
 
 #define MIB (1024u * 1024)

@@ -21,9 +21,9 @@
 
 #include <oci-prep/cleanup.h>
 #include <oci-prep/error.h>
-#include <oci-prep/extract.h>
-#include <oci-prep/sandbox.h>
-#include <oci-prep/treehash.h>
+#include "extract/extract.h"
+#include "extract/sandbox.h"
+#include "store/treehash.h"
 
 extern void __lsan_do_leak_check (void) __attribute__ ((weak));
 #include <oci-prep/limits.h>

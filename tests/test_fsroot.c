@@ -36,7 +36,7 @@
 
 #include <oci-prep/cleanup.h>
 #include <oci-prep/error.h>
-#include <oci-prep/fsroot.h>
+#include "base/fsroot.h"
 #include <oci-prep/limits.h>
 
 /* Layout of every test: BASE/root is the root handed to fsroot; BASE/sentinel (and

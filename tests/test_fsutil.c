@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include <oci-prep/cleanup.h>
-#include <oci-prep/fsutil.h>
+#include "base/fsutil.h"
 
 #include "fixture.h"
 #include "testutil.h"

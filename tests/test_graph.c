@@ -13,7 +13,7 @@
 #include <oci-prep/cleanup.h>
 #include <oci-prep/digest.h>
 #include <oci-prep/error.h>
-#include <oci-prep/graph.h>
+#include "image/graph.h"
 #include <oci-prep/image.h>
 
 #define MT "application/vnd.test.node"

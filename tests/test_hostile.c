@@ -26,7 +26,7 @@
 
 #include <oci-prep/cleanup.h>
 #include <oci-prep/error.h>
-#include <oci-prep/extract.h>
+#include "extract/extract.h"
 #include <oci-prep/limits.h>
 
 #include "fixture.h"

@@ -12,7 +12,7 @@
 
 #include <oci-prep/cleanup.h>
 #include <oci-prep/error.h>
-#include <oci-prep/json.h>
+#include "base/json.h"
 #include <oci-prep/limits.h>
 
 #define BIG (16u * 1024 * 1024)

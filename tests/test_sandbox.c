@@ -17,8 +17,8 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#include <oci-prep/extract.h>
-#include <oci-prep/sandbox.h>
+#include "extract/extract.h"
+#include "extract/sandbox.h"
 
 #include "fixture.h"
 #include "testutil.h"

@@ -16,9 +16,9 @@
 #include <unistd.h>
 
 #include <oci-prep/cleanup.h>
-#include <oci-prep/json.h>
+#include "base/json.h"
 #include <oci-prep/limits.h>
-#include <oci-prep/seccomp.h>
+#include "spec/seccomp.h"
 
 #include "fixture.h"
 #include "testutil.h"

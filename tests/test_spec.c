@@ -15,10 +15,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <oci-prep/caps.h>
+#include "spec/caps.h"
 #include <oci-prep/cleanup.h>
 #include <oci-prep/image.h>
-#include <oci-prep/json.h>
+#include "base/json.h"
 #include <oci-prep/limits.h>
 #include <oci-prep/spec.h>
 

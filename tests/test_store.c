@@ -19,7 +19,7 @@
 
 #include <oci-prep/gc.h>
 #include <oci-prep/store.h>
-#include <oci-prep/treehash.h>
+#include "store/treehash.h"
 
 #include "fixture.h"
 #include "testutil.h"

@@ -14,9 +14,9 @@
 #include <unistd.h>
 
 #include <oci-prep/cleanup.h>
-#include <oci-prep/fsroot.h>
+#include "base/fsroot.h"
 #include <oci-prep/limits.h>
-#include <oci-prep/user.h>
+#include "spec/user.h"
 
 #include "fixture.h"
 #include "testutil.h"

@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include <oci-prep/error.h>
-#include <oci-prep/extract.h>
+#include "extract/extract.h"
 #include <oci-prep/plan.h>
 #include <oci-prep/store.h>
 

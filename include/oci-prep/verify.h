@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#include <oci-prep/cache.h>
+#include "image/cache.h"
 #include <oci-prep/error.h>
 #include <oci-prep/image.h>
 #include <oci-prep/layout.h>

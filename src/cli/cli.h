@@ -9,7 +9,7 @@
 
 #include <oci-prep/error.h>
 #include <oci-prep/image.h>
-#include <oci-prep/json.h>
+#include "base/json.h"
 #include <oci-prep/load.h>
 #include <oci-prep/spec.h>
 

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include <oci-prep/cache.h>
+#include "image/cache.h"
 #include <oci-prep/cleanup.h>
 #include <oci-prep/load.h>
 

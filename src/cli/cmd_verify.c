@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include <oci-prep/cache.h>
+#include "image/cache.h"
 #include <oci-prep/cleanup.h>
 #include <oci-prep/layout.h>
-#include <oci-prep/pool.h>
+#include "base/pool.h"
 #include <oci-prep/store.h>
 #include <oci-prep/verify.h>
 

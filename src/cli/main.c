@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include <oci-prep/cache.h>
+#include "image/cache.h"
 #include <oci-prep/cleanup.h>
 
 #include "cli.h"

@@ -1,0 +1,1013 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* bundle: plan, load, assemble the rootfs, write config.json; and remove it again. */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <oci-prep/bundle.h>
+#include "image/cache.h"
+#include <oci-prep/cleanup.h>
+#include "rootfs/flatten.h"
+#include "base/fsroot.h"
+#include "base/fsutil.h"
+#include "base/json.h"
+#include <oci-prep/limits.h>
+#include "rootfs/overlay.h"
+#include <oci-prep/plan.h>
+#include <oci-prep/store.h>
+
+#define STATE_FILE OCIP_BUNDLE_STATE_DIR "/state.json"
+#define ROOTFS "rootfs"
+
+/* What a bundle being built has done so far, so a failure can undo exactly that.  */
+struct build
+{
+  const char *path;
+  int parent_fd;
+  char *name;
+  int dirfd;
+  bool created;      /* BUNDLE itself */
+  mode_t old_mode;   /* of a BUNDLE that existed, given back on failure */
+  bool state_dir;    /* BUNDLE/.oci-prep */
+  char *rootfs_path; /* absolute, for the state */
+  int rootfs_parent_fd;
+  char *rootfs_name;
+  bool rootfs_missing; /* to be created */
+  bool rootfs_created;
+  bool mounted;
+  bool pinned;
+  struct ocip_store *store;
+  struct ocip_verified_cache *verified;
+  char id[33];
+};
+
+static int
+split_path (const char *path, int *ret_parent_fd, char **ret_name, ocip_error_t *err)
+{
+  cleanup_free char *copy = xstrdup (path);
+  cleanup_free char *copy2 = xstrdup (path);
+  const char *base = basename (copy);
+  const char *dir = dirname (copy2);
+  int fd;
+
+  if (strcmp (base, "/") == 0 || strcmp (base, ".") == 0 || strcmp (base, "..") == 0)
+    return ocip_error_set (err, EINVAL, "bundle '%s': not a usable directory name", path);
+  fd = open (dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return ocip_error_set (err, errno, "bundle '%s': open parent directory", path);
+  *ret_parent_fd = fd;
+  *ret_name = xstrdup (base);
+  return 0;
+}
+
+/* Whether every entry of the directory DIRFD is one of NAMES, or a temporary file of
+   ocip_write_file_at() for one of them (".NAME.tmp.PID").  */
+static bool
+only_entries (int dirfd, const char *const *names)
+{
+  int fd = openat (dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  cleanup_dir DIR *dir = fd >= 0 ? fdopendir (fd) : NULL;
+  struct dirent *de;
+
+  if (dir == NULL)
+    {
+      if (fd >= 0)
+        close (fd);
+      return false;
+    }
+  while ((de = readdir (dir)) != NULL)
+    {
+      const char *const *n;
+      bool known = strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0;
+
+      for (n = names; *n && ! known; n++)
+        {
+          size_t len = strlen (*n);
+          known = strcmp (de->d_name, *n) == 0
+                  || (de->d_name[0] == '.' && strncmp (de->d_name + 1, *n, len) == 0
+                      && strncmp (de->d_name + 1 + len, ".tmp.", 5) == 0);
+        }
+      if (! known)
+        return false;
+    }
+  return true;
+}
+
+static bool
+dir_is_empty (int dirfd)
+{
+  static const char *const none[] = { NULL };
+  return only_entries (dirfd, none);
+}
+
+/* What a bundle killed before its state was written can hold: BUNDLE/.oci-prep, empty
+   but for a state file being written (the state is written before anything else is
+   made, see assemble()).  */
+static bool
+half_made (int dirfd)
+{
+  static const char *const top[] = { OCIP_BUNDLE_STATE_DIR, NULL };
+  static const char *const inside[] = { "state.json", NULL };
+  cleanup_close int state_dir = -1;
+
+  if (! only_entries (dirfd, top))
+    return false;
+  state_dir = openat (dirfd, OCIP_BUNDLE_STATE_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  return state_dir >= 0 && only_entries (state_dir, inside);
+}
+
+static bool
+made_by_us (int dirfd)
+{
+  struct stat st;
+  return (fstatat (dirfd, STATE_FILE, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG (st.st_mode)) || half_made (dirfd);
+}
+
+static int remove_bundle (const char *bundle, bool lazy, bool unfinished, ocip_error_t *err);
+
+/* BUNDLE 0700 through its fd, whoever made it: the rootfs under it is mounted suid,dev
+   (or copied with its modes), so any local user who could reach it could run the
+   image's setuid-root programs (the CVE-2021-41091 class).  0700 rather than
+   containerd's 0711 over a 0700 rootfs: an overlay's root shows the image's "/" mode,
+   which oci-prep must not change, and only root (the runtime) needs to reach it.  A
+   directory someone else owns is refused: its owner could open it up again.  */
+static int
+close_dir (struct build *b, ocip_error_t *err)
+{
+  struct stat st;
+
+  if (fstat (b->dirfd, &st) < 0)
+    return ocip_error_set (err, errno, "stat the directory");
+  if (st.st_uid != geteuid ())
+    return ocip_error_set (err, EPERM, "the directory belongs to uid %u, who could open it to other users",
+                           (unsigned) st.st_uid);
+  b->old_mode = st.st_mode & 07777;
+  if ((st.st_mode & 07777) != 0700 && fchmod (b->dirfd, 0700) < 0)
+    return ocip_error_set (err, errno, "make the directory 0700");
+  return 0;
+}
+
+/* BUNDLE exists as an empty directory or is created; an oci-prep bundle is replaced
+   only when forced; anything else is left alone.  */
+static int
+prepare_dir (struct build *b, bool force, ocip_error_t *err)
+{
+  struct stat st;
+  int r;
+
+  if ((r = split_path (b->path, &b->parent_fd, &b->name, err)) < 0)
+    return r;
+  if (fstatat (b->parent_fd, b->name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+    {
+      if (! S_ISDIR (st.st_mode))
+        return ocip_error_set (err, EEXIST, "it exists and is not a directory");
+      b->dirfd = openat (b->parent_fd, b->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (b->dirfd < 0)
+        return ocip_error_set (err, errno, "open the directory");
+      if (dir_is_empty (b->dirfd))
+        return close_dir (b, err);
+      if (! made_by_us (b->dirfd))
+        return ocip_error_set (err, EEXIST, "it is not empty (and was not made by oci-prep)");
+      if (! force)
+        return ocip_error_set (err, EEXIST, "it exists: use --force to replace it");
+      ocip_closep (&b->dirfd);
+      /* An unfinished one too: a killed bundle is what --force is for.  */
+      if ((r = remove_bundle (b->path, false, true, err)) < 0)
+        return r;
+    }
+  else if (errno != ENOENT)
+    return ocip_error_set (err, errno, "stat");
+  if (mkdirat (b->parent_fd, b->name, 0700) < 0)
+    return ocip_error_set (err, errno, "create the directory");
+  b->created = true;
+  b->dirfd = openat (b->parent_fd, b->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (b->dirfd < 0)
+    return ocip_error_set (err, errno, "open the directory");
+  return close_dir (b, err);
+}
+
+static void
+undo (struct build *b)
+{
+  ocip_error_t ignored = NULL;
+
+  if (b->mounted && ocip_overlay_unmount (b->rootfs_parent_fd, b->rootfs_name, true, &ignored) < 0)
+    ocip_error_release (&ignored);
+  if (b->pinned && ocip_store_unpin (b->store, b->id, &ignored) < 0)
+    ocip_error_release (&ignored);
+  if (b->dirfd < 0 || (b->rootfs_name && ocip_overlay_is_mounted (b->rootfs_parent_fd, b->rootfs_name)))
+    return; /* never remove through a mount that is still there */
+  if (b->created)
+    ocip_rmtree_at (b->parent_fd, b->name, &ignored);
+  else
+    {
+      if (b->rootfs_created)
+        ocip_rmtree_at (b->rootfs_parent_fd, b->rootfs_name, &ignored);
+      ocip_error_release (&ignored);
+      if (b->state_dir)
+        ocip_rmtree_at (b->dirfd, OCIP_BUNDLE_STATE_DIR, &ignored);
+      if (b->old_mode)
+        fchmod (b->dirfd, b->old_mode);
+    }
+  ocip_error_release (&ignored);
+}
+
+/* The store, and its verified-blob cache for this process's blob reads: a warm bundle
+   then reads its documents without hashing them.  Opened before planning.  */
+static int
+open_store (struct build *b, const struct ocip_bundle_options *opts, ocip_error_t *err)
+{
+  int r;
+
+  if (b->store)
+    return 0;
+  if ((r = ocip_store_open (opts->store, &b->store, err)) < 0)
+    return r;
+  if (ocip_cache_enabled ())
+    {
+      ocip_error_t ignored = NULL;
+      if (ocip_verified_cache_open (b->store->dirfd, &b->verified, &ignored) < 0)
+        ocip_error_release (&ignored);
+      ocip_cache_set_verified (b->verified);
+    }
+  return 0;
+}
+
+static void
+build_clear (struct build *b)
+{
+  ocip_error_t ignored = NULL;
+
+  if (b->verified)
+    {
+      ocip_cache_set_verified (NULL);
+      if (ocip_verified_cache_save (b->verified, &ignored) < 0)
+        ocip_error_release (&ignored);
+      ocip_verified_cache_free (b->verified);
+    }
+  ocip_store_free (b->store);
+  ocip_closep (&b->dirfd);
+  ocip_closep (&b->parent_fd);
+  ocip_closep (&b->rootfs_parent_fd);
+  free (b->name);
+  free (b->rootfs_name);
+  free (b->rootfs_path);
+}
+
+static void
+new_id (char id[33])
+{
+  static const char hex[] = "0123456789abcdef";
+  unsigned char bytes[16];
+  size_t i;
+
+  if (getrandom (bytes, sizeof bytes, 0) != sizeof bytes)
+    abort ();
+  for (i = 0; i < sizeof bytes; i++)
+    {
+      id[2 * i] = hex[bytes[i] >> 4];
+      id[2 * i + 1] = hex[bytes[i] & 15];
+    }
+  id[32] = '\0';
+}
+
+static char *
+absolute (const char *path)
+{
+  char buf[PATH_MAX];
+  return xstrdup (realpath (path, buf) ? buf : path);
+}
+
+/* The state of the bundle (and, as a pin, of the store): which store and layers.  */
+static int
+state_json (const struct build *b, const struct ocip_plan *plan, bool flat, bool complete, char **ret,
+            ocip_error_t *err)
+{
+  cleanup_json_gen struct ocip_json_gen *gen = ocip_json_gen_new (true);
+  cleanup_free char *bundle = absolute (b->path);
+  cleanup_free char *store = absolute (b->store->path);
+  size_t i;
+
+  ocip_json_gen_map_open (gen);
+  ocip_json_gen_kv_string (gen, "id", b->id);
+  ocip_json_gen_kv_string (gen, "bundle", bundle);
+  ocip_json_gen_kv_string (gen, "store", store);
+  ocip_json_gen_kv_string (gen, "image", plan->image);
+  ocip_json_gen_kv_string (gen, "manifest", plan->manifest_desc.digest.str);
+  ocip_json_gen_kv_string (gen, "rootfs", flat ? "flat" : "overlay");
+  ocip_json_gen_kv_string (gen, "rootfsPath", b->rootfs_path);
+  ocip_json_gen_kv_bool (gen, "rootfsCreated", b->rootfs_created || b->rootfs_missing);
+  /* false from before the first change until the bundle is whole: rm --force and
+     bundle --force then know what a killed bundle may have left (a mount, a pin).  */
+  ocip_json_gen_kv_bool (gen, "complete", complete);
+  ocip_json_gen_kv_int64 (gen, "created", (int64_t) time (NULL));
+  ocip_json_gen_string (gen, "layers");
+  ocip_json_gen_array_open (gen);
+  for (i = 0; i < plan->n_layers && ! flat; i++)
+    ocip_json_gen_string (gen, plan->layers[i].diff_id.str);
+  ocip_json_gen_array_close (gen);
+  ocip_json_gen_map_close (gen);
+  /* Only a path that is not UTF-8 can fail here: such a bundle could not be pinned
+     (a pin the store cannot read protects nothing), so it is refused.  */
+  if (ocip_json_gen_finish (gen, ret, NULL, err) < 0)
+    return ocip_error_wrap (err, "record the state (are the bundle and store paths UTF-8?)");
+  return 0;
+}
+
+static int
+load_layers (struct build *b, struct ocip_plan *plan, const struct ocip_bundle_options *opts,
+             struct ocip_bundle_result *ret, ocip_error_t *err)
+{
+  struct ocip_load_report *report = NULL;
+  size_t i;
+  int r;
+
+  if ((r = ocip_load (b->store, &plan, 1, &opts->load, &report, err)) < 0)
+    return r;
+  for (i = 0; i < report->n_layers; i++)
+    {
+      if (report->layers[i].state == OCIP_LOAD_EXTRACTED)
+        ret->n_extracted++;
+      if (report->layers[i].error && r == 0)
+        r = ocip_error_set (err, report->layers[i].status, "%s", report->layers[i].error);
+    }
+  ocip_load_report_free (report);
+  return r;
+}
+
+/* Open the layers' diff/ directories, bottom first.  */
+static int
+open_layers (struct build *b, const struct ocip_plan *plan, int *fds, ocip_error_t *err)
+{
+  size_t i;
+
+  for (i = 0; i < plan->n_layers; i++)
+    {
+      cleanup_close int path_fd = ocip_store_open_layer (b->store, &plan->layers[i].diff_id, err);
+      if (path_fd < 0)
+        return path_fd;
+      fds[i] = openat (path_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (fds[i] < 0)
+        return ocip_error_set (err, errno, "layer '%s': open", plan->layers[i].diff_id.str);
+    }
+  return 0;
+}
+
+/* The directories each layer only implied (from its meta.json), bottom first: an array
+   of N sorted, NULL-terminated vectors (NULL for none), owned by the caller.  */
+static int
+read_implied (struct build *b, const struct ocip_plan *plan, char ****ret, ocip_error_t *err)
+{
+  char ***implied = xcalloc (plan->n_layers + 1, sizeof *implied);
+  size_t i;
+  int r = 0;
+
+  for (i = 0; i < plan->n_layers && r == 0; i++)
+    {
+      cleanup_free char *layer = ocip_store_layer_name (&plan->layers[i].diff_id);
+      cleanup_free char *meta = xasprintf ("%s/meta.json", layer);
+      cleanup_json struct ocip_json *doc = NULL;
+      cleanup_free char *buf = NULL;
+      size_t len;
+
+      if ((r = ocip_read_file_at (b->store->layers_fd, meta, OCIP_LIMIT_JSON_DOCUMENT_SIZE, &buf, &len, err)) == 0
+          && (r = ocip_json_parse (buf, len, OCIP_LIMIT_JSON_DOCUMENT_SIZE, &doc, err)) == 0)
+        r = ocip_json_get_strv (ocip_json_root (doc), "impliedDirs", false, &implied[i], err);
+      if (r < 0)
+        ocip_error_wrap (err, "layer '%s'", plan->layers[i].diff_id.str);
+    }
+  if (r < 0)
+    {
+      for (i = 0; i < plan->n_layers; i++)
+        ocip_strv_free (implied[i]);
+      free (implied);
+      return r;
+    }
+  *ret = implied;
+  return 0;
+}
+
+static void
+free_implied (char ***implied, size_t n)
+{
+  size_t i;
+
+  if (implied == NULL)
+    return;
+  for (i = 0; i < n; i++)
+    ocip_strv_free (implied[i]);
+  free (implied);
+}
+
+static int
+compare_strings (const void *a, const void *b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+static bool
+listed (char *const *sorted, const char *s)
+{
+  size_t n = 0;
+
+  while (sorted && sorted[n])
+    n++;
+  return n && bsearch (&s, sorted, n, sizeof *sorted, compare_strings);
+}
+
+static bool
+is_whiteout (const struct stat *st)
+{
+  return S_ISCHR (st->st_mode) && st->st_rdev == 0;
+}
+
+static bool
+opaque_at (int layer_fd, const char *path)
+{
+  cleanup_close int fd = openat (layer_fd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  char v;
+
+  return fd >= 0 && fgetxattr (fd, "trusted.overlay.opaque", &v, 1) == 1 && v == 'y';
+}
+
+/* Whether an ancestor of PATH in this layer hides the layers below it (an opaque root,
+   a whiteout, a non-directory, an opaque directory).  */
+static bool
+ancestor_hides (int layer_fd, const char *path)
+{
+  cleanup_free char *prefix = xstrdup (path);
+  char *slash = prefix;
+  struct stat st;
+
+  if (opaque_at (layer_fd, "."))
+    return true;
+  while ((slash = strchr (slash, '/')) != NULL)
+    {
+      *slash = '\0';
+      if (fstatat (layer_fd, prefix, &st, AT_SYMLINK_NOFOLLOW) == 0
+          && (! S_ISDIR (st.st_mode) || opaque_at (layer_fd, prefix)))
+        return true;
+      *slash++ = '/';
+    }
+  return false;
+}
+
+/* The real directory PATH below layer K (one that a layer listed): its stat in *RET.  */
+static bool
+lower_directory (const int *layer_fds, char ***implied, size_t k, const char *path, struct stat *ret)
+{
+  size_t j;
+
+  for (j = k; j-- > 0;)
+    {
+      if (fstatat (layer_fds[j], path, ret, AT_SYMLINK_NOFOLLOW) == 0)
+        {
+          if (! S_ISDIR (ret->st_mode) || is_whiteout (ret))
+            return false;
+          if (! listed (implied[j], path))
+            return true;
+        }
+      if (ancestor_hides (layer_fds[j], path))
+        return false;
+    }
+  return false;
+}
+
+struct fixup
+{
+  char *path;
+  struct stat st;
+};
+
+static int
+compare_fixups_deepest_first (const void *a, const void *b)
+{
+  return -strcmp (((const struct fixup *) a)->path, ((const struct fixup *) b)->path);
+}
+
+/* overlayfs shows a directory's attributes from the topmost layer holding it; where
+   that layer only implied the directory, give the merged directory the attributes of
+   the real one below (through the mount: the upper directory takes them).  Children
+   first, so that fixing one never disturbs a parent's times.  */
+static int
+fix_implied_dirs (const struct build *b, const struct ocip_plan *plan, const int *layer_fds, char ***implied,
+                  ocip_error_t *err)
+{
+  cleanup_close int rootfd = -1;
+  struct fixup *fix = NULL;
+  size_t n_fix = 0, k, i, j, m;
+  int r = 0;
+
+  for (k = plan->n_layers; k-- > 0;)
+    for (i = 0; implied[k] && implied[k][i]; i++)
+      {
+        const char *path = implied[k][i];
+        struct stat st;
+        bool above = false;
+
+        for (j = k + 1; j < plan->n_layers && ! above; j++)
+          above = fstatat (layer_fds[j], path, &st, AT_SYMLINK_NOFOLLOW) == 0 || ancestor_hides (layer_fds[j], path);
+        /* Below an opaque directory (or root) of its own layer, a directory has no lower
+           one to take after, as in --flat.  */
+        if (above || ancestor_hides (layer_fds[k], path) || ! lower_directory (layer_fds, implied, k, path, &st))
+          continue;
+        fix = xreallocarray (fix, n_fix + 1, sizeof *fix);
+        fix[n_fix++] = (struct fixup){ xstrdup (path), st };
+      }
+  if (n_fix == 0)
+    return 0;
+  qsort (fix, n_fix, sizeof *fix, compare_fixups_deepest_first);
+  rootfd = openat (b->rootfs_parent_fd, b->rootfs_name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (rootfd < 0)
+    r = ocip_error_set (err, errno, "open rootfs '%s'", b->rootfs_path);
+  for (m = 0; m < n_fix && r == 0; m++)
+    {
+      struct timespec ts[2] = { fix[m].st.st_atim, fix[m].st.st_mtim };
+      cleanup_close int fd = ocip_fsroot_open (rootfd, fix[m].path, O_RDONLY | O_DIRECTORY, 0, OCIP_FSROOT_NOFOLLOW,
+                                               err);
+      if (fd < 0)
+        {
+          /* Hidden in the merged view after all: nothing to fix.  */
+          ocip_error_release (err);
+          continue;
+        }
+      if (fchown (fd, fix[m].st.st_uid, fix[m].st.st_gid) < 0 || fchmod (fd, fix[m].st.st_mode & 07777) < 0
+          || futimens (fd, ts) < 0)
+        r = ocip_error_set (err, errno, "rootfs '%s': restore the metadata of '%s'", b->rootfs_path, fix[m].path);
+    }
+  for (m = 0; m < n_fix; m++)
+    free (fix[m].path);
+  free (fix);
+  return r;
+}
+
+static int
+mkdir_in (int dirfd, const char *name, mode_t mode, ocip_error_t *err)
+{
+  cleanup_close int fd = -1;
+
+  if (mkdirat (dirfd, name, mode) < 0)
+    return ocip_error_set (err, errno, "create '%s'", name);
+  fd = openat (dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return ocip_error_set (err, errno, "open '%s'", name);
+  return steal_fd (&fd);
+}
+
+/* The rootfs as one overlay: lower layers top first, upper and work in .oci-prep.  */
+static int
+assemble_overlay (struct build *b, const struct ocip_plan *plan, const int *layer_fds, ocip_error_t *err)
+{
+  size_t n = plan->n_layers ? plan->n_layers : 1, i;
+  cleanup_free int *lowers = xcalloc (n, sizeof *lowers);
+  cleanup_strv char **names = xcalloc (n + 1, sizeof *names);
+  cleanup_close int upper = -1;
+  cleanup_close int work = -1;
+  cleanup_close int empty = -1;
+  cleanup_close int target = -1;
+  int base_fd = b->store->dirfd, r;
+  struct stat top;
+
+  if ((upper = r = mkdir_in (b->dirfd, OCIP_BUNDLE_STATE_DIR "/upper", 0755, err)) < 0
+      || (work = r = mkdir_in (b->dirfd, OCIP_BUNDLE_STATE_DIR "/work", 0700, err)) < 0)
+    return r;
+  if (plan->n_layers == 0)
+    {
+      if ((empty = r = mkdir_in (b->dirfd, OCIP_BUNDLE_STATE_DIR "/empty", 0755, err)) < 0)
+        return r;
+      lowers[0] = empty;
+      names[0] = xstrdup (OCIP_BUNDLE_STATE_DIR "/empty");
+      base_fd = b->dirfd;
+    }
+  /* Top first.  A layer that appears twice in the stack is stacked once, at its
+     topmost place: overlayfs refuses a lower directory twice (ELOOP), and the higher
+     copy shadows all the lower one would show.  */
+  if (plan->n_layers > 0)
+    n = 0;
+  for (i = plan->n_layers; i-- > 0;)
+    {
+      size_t j;
+      for (j = i + 1; j < plan->n_layers; j++)
+        if (ocip_digest_equal (&plan->layers[j].diff_id, &plan->layers[i].diff_id))
+          break;
+      if (j < plan->n_layers)
+        continue;
+      lowers[n] = layer_fds[i];
+      if ((r = ocip_store_short_link (b->store, &plan->layers[i].diff_id, &names[n], err)) < 0)
+        return r;
+      n++;
+      /* "/.wh..wh..opq" hides every lower layer, but overlayfs ignores the opaque xattr
+         on a lower layer's root: the layers below are left out of the stack instead.  */
+      if (opaque_at (layer_fds[i], "."))
+        break;
+    }
+  /* overlayfs shows the upper directory's attributes for "/": give it the top layer's.  */
+  if (fstat (lowers[0], &top) < 0 || fchown (upper, top.st_uid, top.st_gid) < 0
+      || fchmod (upper, top.st_mode & 07777) < 0 || futimens (upper, (struct timespec[]){ top.st_atim, top.st_mtim }) < 0)
+    return ocip_error_set (err, errno, "prepare the upper directory");
+  target = openat (b->rootfs_parent_fd, b->rootfs_name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (target < 0)
+    return ocip_error_set (err, errno, "open rootfs '%s'", b->rootfs_path);
+  if ((r = ocip_overlay_mount (target, lowers, (const char *const *) names, n, base_fd, upper, work, err)) < 0)
+    return r;
+  b->mounted = true;
+  return 0;
+}
+
+static int
+assemble_flat (struct build *b, const struct ocip_plan *plan, const int *layer_fds, char ***implied,
+               ocip_error_t *err)
+{
+  cleanup_close int target
+      = openat (b->rootfs_parent_fd, b->rootfs_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+  if (target < 0)
+    return ocip_error_set (err, errno, "open rootfs '%s'", b->rootfs_path);
+  return ocip_flatten (target, layer_fds, (char *const *const *) implied, plan->n_layers, err);
+}
+
+static int
+write_config (struct build *b, const struct ocip_plan *plan, const struct ocip_bundle_options *opts,
+              struct ocip_bundle_result *ret, ocip_error_t *err)
+{
+  struct ocip_spec_options spec = opts->spec;
+  cleanup_close int rootfd
+      = openat (b->rootfs_parent_fd, b->rootfs_name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  cleanup_free char *json = NULL;
+  int r;
+
+  if (rootfd < 0)
+    return ocip_error_set (err, errno, "open rootfs '%s'", b->rootfs_path);
+  spec.root_path = ROOTFS;
+  if ((r = ocip_spec_generate (plan->config, rootfd, &spec, &json, &ret->dropped_annotations, err)) < 0)
+    return r;
+  return ocip_write_file_at (b->dirfd, "config.json", json, strlen (json), 0600, err);
+}
+
+static size_t
+distinct_layers (const struct ocip_plan *plan)
+{
+  size_t i, j, n = 0;
+
+  for (i = 0; i < plan->n_layers; i++)
+    {
+      for (j = 0; j < i; j++)
+        if (ocip_digest_equal (&plan->layers[j].diff_id, &plan->layers[i].diff_id))
+          break;
+      n += j == i;
+    }
+  return n;
+}
+
+/* The rootfs directory when set_rootfs() found none.  0700: under the mount it is
+   hidden, and a flat copy's "/" takes the image's mode from ocip_flatten().  */
+static int
+make_rootfs (struct build *b, ocip_error_t *err)
+{
+  if (! b->rootfs_missing)
+    return 0;
+  if (mkdirat (b->rootfs_parent_fd, b->rootfs_name, 0700) < 0)
+    return ocip_error_set (err, errno, "create rootfs '%s'", b->rootfs_path);
+  b->rootfs_missing = false;
+  b->rootfs_created = true;
+  return 0;
+}
+
+/* Load, pin and mount (or copy) PLAN at the build's rootfs; record the state.  */
+static int
+assemble (struct build *b, struct ocip_plan *plan, const struct ocip_bundle_options *opts,
+          struct ocip_bundle_result *ret, ocip_error_t *err)
+{
+  cleanup_free int *layer_fds = NULL;
+  cleanup_free char *state = NULL;
+  char ***implied = NULL;
+  size_t i;
+  int r;
+
+  /* Refuse before extracting what could never be mounted.  */
+  if (! opts->flat && distinct_layers (plan) > OCIP_OVERLAY_MAX_LAYERS)
+    return ocip_error_set (err, E2BIG, "%zu layers are more than overlayfs stacks (%d): use --flat",
+                           distinct_layers (plan), OCIP_OVERLAY_MAX_LAYERS);
+  if (mkdirat (b->dirfd, OCIP_BUNDLE_STATE_DIR, 0700) < 0)
+    return ocip_error_set (err, errno, "create '%s'", OCIP_BUNDLE_STATE_DIR);
+  b->state_dir = true;
+  /* Shared store lock from before the layers are looked for until the pin and the
+     state are written: store gc cannot remove a layer this bundle is about to pin.  */
+  if ((r = open_store (b, opts, err)) < 0 || (r = ocip_store_lock_shared (b->store, err)) < 0)
+    return r;
+  new_id (b->id);
+  /* The state first, marked unfinished, before the rootfs, the pin and the mount: a
+     process killed from here on leaves a bundle that says what it may hold.  */
+  if ((r = state_json (b, plan, opts->flat, false, &state, err)) < 0
+      || (r = ocip_write_file_at (b->dirfd, STATE_FILE, state, strlen (state), 0600, err)) < 0
+      || (r = make_rootfs (b, err)) < 0 || (r = load_layers (b, plan, opts, ret, err)) < 0)
+    return r;
+  ret->n_layers = plan->n_layers;
+  free (steal_pointer (&state));
+  if ((r = state_json (b, plan, opts->flat, true, &state, err)) < 0)
+    return r;
+
+  layer_fds = xcalloc (plan->n_layers + 1, sizeof *layer_fds);
+  for (i = 0; i <= plan->n_layers; i++)
+    layer_fds[i] = -1;
+  r = open_layers (b, plan, layer_fds, err);
+  if (r == 0)
+    r = read_implied (b, plan, &implied, err);
+  if (r == 0 && ! opts->flat)
+    {
+      if ((r = ocip_store_pin (b->store, b->id, state, err)) == 0)
+        {
+          b->pinned = true;
+          if ((r = assemble_overlay (b, plan, layer_fds, err)) == 0)
+            r = fix_implied_dirs (b, plan, layer_fds, implied, err);
+        }
+    }
+  else if (r == 0)
+    r = assemble_flat (b, plan, layer_fds, implied, err);
+  free_implied (implied, plan->n_layers);
+  for (i = 0; i < plan->n_layers; i++)
+    ocip_closep (&layer_fds[i]);
+  if (r < 0)
+    return r;
+  if ((r = ocip_write_file_at (b->dirfd, STATE_FILE, state, strlen (state), 0600, err)) < 0)
+    return r;
+  ocip_store_unlock (b->store);
+  ret->id = xstrdup (b->id);
+  return 0;
+}
+
+/* ROOTFS (relative to the bundle, or absolute) as the build's rootfs: missing (then
+   make_rootfs() creates it), else it must be an empty directory.  */
+static int
+set_rootfs (struct build *b, const char *rootfs, bool may_be_used, ocip_error_t *err)
+{
+  cleanup_free char *bundle = absolute (b->path);
+  struct stat st;
+  int r;
+
+  b->rootfs_path = rootfs[0] == '/' ? xstrdup (rootfs) : xasprintf ("%s/%s", bundle, rootfs);
+  if ((r = split_path (b->rootfs_path, &b->rootfs_parent_fd, &b->rootfs_name, err)) < 0)
+    return r;
+  if (fstatat (b->rootfs_parent_fd, b->rootfs_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+    {
+      if (errno != ENOENT)
+        return ocip_error_set (err, errno, "rootfs '%s'", b->rootfs_path);
+      b->rootfs_missing = true;
+      return 0;
+    }
+  if (! S_ISDIR (st.st_mode))
+    return ocip_error_set (err, ENOTDIR, "rootfs '%s' is not a directory", b->rootfs_path);
+  if (may_be_used)
+    return 0;
+  {
+    cleanup_close int fd = openat (b->rootfs_parent_fd, b->rootfs_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 || ! dir_is_empty (fd))
+      return ocip_error_set (err, fd < 0 ? errno : EEXIST, "rootfs '%s' is not an empty directory", b->rootfs_path);
+  }
+  return 0;
+}
+
+int
+ocip_bundle_create (const char *image, const char *bundle, const struct ocip_bundle_options *opts,
+                    struct ocip_bundle_result *ret, ocip_error_t *err)
+{
+  struct build b = { .path = bundle, .parent_fd = -1, .dirfd = -1, .rootfs_parent_fd = -1 };
+  struct ocip_bundle_result result = { 0 };
+  cleanup_plan struct ocip_plan *plan = NULL;
+  int r;
+
+  if ((r = open_store (&b, opts, err)) == 0 && (r = ocip_plan_new (image, opts->platform, &plan, err)) == 0
+      && (r = prepare_dir (&b, opts->force, err)) == 0 && (r = set_rootfs (&b, ROOTFS, false, err)) == 0
+      && (r = assemble (&b, plan, opts, &result, err)) == 0)
+    r = write_config (&b, plan, opts, &result, err);
+  if (r < 0)
+    {
+      undo (&b);
+      ocip_bundle_result_clear (&result);
+      ocip_error_wrap (err, "bundle '%s'", bundle);
+    }
+  else if (ret)
+    *ret = result;
+  else
+    ocip_bundle_result_clear (&result);
+  build_clear (&b);
+  return r;
+}
+
+int
+ocip_bundle_prepare_rootfs (const char *image, const char *bundle, const char *rootfs,
+                            const struct ocip_bundle_options *opts, struct ocip_plan **ret_plan, int *ret_rootfd,
+                            ocip_error_t *err)
+{
+  struct build b = { .path = bundle, .parent_fd = -1, .dirfd = -1, .rootfs_parent_fd = -1 };
+  struct ocip_bundle_result result = { 0 };
+  struct ocip_bundle_options overlay = *opts;
+  cleanup_plan struct ocip_plan *plan = NULL;
+  int r, rootfd = -1;
+
+  overlay.flat = false;
+  b.dirfd = open (bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (b.dirfd < 0)
+    r = ocip_error_set (err, errno, "open the directory");
+  else if ((r = open_store (&b, opts, err)) == 0 && (r = ocip_plan_new (image, opts->platform, &plan, err)) == 0
+           && (r = set_rootfs (&b, rootfs, true, err)) == 0 && (r = assemble (&b, plan, &overlay, &result, err)) == 0)
+    {
+      rootfd = openat (b.rootfs_parent_fd, b.rootfs_name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (rootfd < 0)
+        r = ocip_error_set (err, errno, "open rootfs '%s'", b.rootfs_path);
+    }
+  if (r < 0)
+    {
+      undo (&b);
+      ocip_error_wrap (err, "bundle '%s'", bundle);
+    }
+  else
+    {
+      *ret_plan = steal_pointer (&plan);
+      *ret_rootfd = rootfd;
+    }
+  ocip_bundle_result_clear (&result);
+  build_clear (&b);
+  return r;
+}
+
+
+void
+ocip_bundle_result_clear (struct ocip_bundle_result *r)
+{
+  free (r->id);
+  r->id = NULL;
+  ocip_strv_free (r->dropped_annotations);
+  r->dropped_annotations = NULL;
+}
+
+/* What BUNDLE's state records.  */
+struct state
+{
+  char *id, *store, *rootfs_path;
+  bool flat;
+  bool rootfs_created;
+  bool complete; /* false: the bundle's creation never finished */
+};
+
+static void
+state_clear (struct state *st)
+{
+  free (st->id);
+  free (st->store);
+  free (st->rootfs_path);
+}
+
+/* Read BUNDLE's state: 0, or ENOENT when there is none, or another error.  */
+static int
+read_state (int dirfd, const char *path, struct state *ret, ocip_error_t *err)
+{
+  cleanup_json struct ocip_json *doc = NULL;
+  const struct ocip_json_node *root;
+  const char *id = NULL, *store = NULL, *rootfs = NULL, *rootfs_path = NULL;
+  cleanup_free char *buf = NULL;
+  size_t len = 0;
+  int r;
+
+  if ((r = ocip_read_file_at (dirfd, STATE_FILE, OCIP_LIMIT_JSON_DOCUMENT_SIZE, &buf, &len, err)) < 0)
+    return ocip_error_wrap (err, "bundle '%s'", path);
+  if ((r = ocip_json_parse (buf, len, OCIP_LIMIT_JSON_DOCUMENT_SIZE, &doc, err)) < 0)
+    return ocip_error_wrap (err, "bundle '%s': %s", path, STATE_FILE);
+  root = ocip_json_root (doc);
+  if ((r = ocip_json_get_string (root, "id", true, &id, err)) < 0
+      || (r = ocip_json_get_string (root, "store", true, &store, err)) < 0
+      || (r = ocip_json_get_string (root, "rootfs", true, &rootfs, err)) < 0
+      || (r = ocip_json_get_string (root, "rootfsPath", true, &rootfs_path, err)) < 0)
+    return ocip_error_wrap (err, "bundle '%s': %s", path, STATE_FILE);
+  if (*id == '\0' || strspn (id, "0123456789abcdef") != strlen (id) || rootfs_path[0] != '/')
+    return ocip_error_set (err, EINVAL, "bundle '%s': %s is damaged", path, STATE_FILE);
+  ret->id = xstrdup (id);
+  ret->store = xstrdup (store);
+  ret->rootfs_path = xstrdup (rootfs_path);
+  ret->flat = strcmp (rootfs, "flat") == 0;
+  ret->rootfs_created = ocip_json_bool (ocip_json_object_get (root, "rootfsCreated"));
+  /* Absent in states written before it was recorded: those were written last.  */
+  ret->complete = ocip_json_object_get (root, "complete") == NULL
+                  || ocip_json_bool (ocip_json_object_get (root, "complete"));
+  return 0;
+}
+
+/* Unmount the recorded rootfs, unpin, remove the state directory.  */
+static int
+release (int dirfd, const char *path, const struct state *st, bool lazy, ocip_error_t *err)
+{
+  cleanup_store struct ocip_store *store = NULL;
+  cleanup_free char *rootfs_name = NULL;
+  cleanup_close int rootfs_parent = -1;
+  int r;
+
+  if (! st->flat)
+    {
+      if ((r = split_path (st->rootfs_path, &rootfs_parent, &rootfs_name, err)) < 0)
+        return r;
+      if ((r = ocip_overlay_unmount (rootfs_parent, rootfs_name, lazy, err)) < 0)
+        return ocip_error_wrap (err, "bundle '%s'", path);
+      if (ocip_overlay_is_mounted (rootfs_parent, rootfs_name))
+        return ocip_error_set (err, EBUSY, "bundle '%s': rootfs '%s' is still mounted", path, st->rootfs_path);
+      /* The store may be gone; the bundle can still be released.  */
+      if (access (st->store, F_OK) == 0
+          && ((r = ocip_store_open (st->store, &store, err)) < 0 || (r = ocip_store_unpin (store, st->id, err)) < 0))
+        return ocip_error_wrap (err, "bundle '%s'", path);
+    }
+  if ((r = ocip_rmtree_at (dirfd, OCIP_BUNDLE_STATE_DIR, err)) < 0)
+    return ocip_error_wrap (err, "bundle '%s'", path);
+  /* A rootfs directory made for the mount goes with it (only if empty: it is the
+     engine's to fill otherwise).  */
+  if (st->rootfs_created && rootfs_parent >= 0)
+    unlinkat (rootfs_parent, rootfs_name, AT_REMOVEDIR);
+  return 0;
+}
+
+int
+ocip_bundle_release (const char *bundle, bool lazy, ocip_error_t *err)
+{
+  cleanup_close int dirfd = open (bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  struct state st = { 0 };
+  int r;
+
+  if (dirfd < 0)
+    return errno == ENOENT ? 0 : ocip_error_set (err, errno, "open bundle '%s'", bundle);
+  if ((r = read_state (dirfd, bundle, &st, err)) < 0)
+    {
+      if ((*err)->status != ENOENT)
+        return r;
+      ocip_error_release (err);
+      return 0;
+    }
+  r = release (dirfd, bundle, &st, lazy, err);
+  state_clear (&st);
+  return r;
+}
+
+/* Remove BUNDLE; LAZY: detach a busy mount; UNFINISHED: also a bundle whose creation
+   never finished (a killed oci-prep), which is otherwise refused since it may be
+   one being made right now.  */
+static int
+remove_bundle (const char *bundle, bool lazy, bool unfinished, ocip_error_t *err)
+{
+  cleanup_close int parent = -1;
+  cleanup_close int dirfd = -1;
+  cleanup_free char *name = NULL;
+  struct state st = { 0 };
+  int r;
+
+  if ((r = split_path (bundle, &parent, &name, err)) < 0)
+    return r;
+  dirfd = openat (parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (dirfd < 0)
+    return ocip_error_set (err, errno, "open bundle '%s'", bundle);
+  if ((r = read_state (dirfd, bundle, &st, err)) < 0)
+    {
+      if ((*err)->status != ENOENT)
+        return r;
+      ocip_error_release (err);
+      /* Killed before its state was written: nothing else was made yet.  */
+      if (! half_made (dirfd))
+        return ocip_error_set (err, EINVAL, "'%s' was not made by oci-prep (no %s)", bundle, STATE_FILE);
+      if (! unfinished)
+        return ocip_error_set (err, EBUSY,
+                               "bundle '%s': its creation did not finish (no state recorded yet): use --force "
+                               "to remove it",
+                               bundle);
+    }
+  else
+    {
+      if (! st.complete && ! unfinished)
+        {
+          state_clear (&st);
+          return ocip_error_set (err, EBUSY,
+                                 "bundle '%s': its creation did not finish (interrupted, or still running): use "
+                                 "--force to remove it",
+                                 bundle);
+        }
+      r = release (dirfd, bundle, &st, lazy, err);
+      state_clear (&st);
+      if (r < 0)
+        return r;
+    }
+  if ((r = ocip_rmtree_at (parent, name, err)) < 0)
+    return ocip_error_wrap (err, "bundle '%s'", bundle);
+  return 0;
+}
+
+int
+ocip_bundle_remove (const char *bundle, bool force, ocip_error_t *err)
+{
+  return remove_bundle (bundle, force, force, err);
+}

@@ -1,0 +1,761 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* config.json from an image config and caller options: conversion rules and safe defaults. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
+
+#include "spec/caps.h"
+#include <oci-prep/cleanup.h>
+#include "base/fsroot.h"
+#include "base/json.h"
+#include "spec/seccomp.h"
+#include <oci-prep/spec.h>
+#include "spec/user.h"
+
+#define ANNOTATION(name) "org.opencontainers.image." name
+
+/* The kernel's limit (HOST_NAME_MAX): sethostname() refuses longer names.  */
+#define HOSTNAME_MAX 64
+
+/* The mounts every container gets, as podman and runc's "spec" write them.  /sys/fs/cgroup
+   is read-only: the container must not reconfigure the host's cgroups.  */
+static const struct
+{
+  const char *destination, *type, *source;
+  const char *options[8];
+} default_mounts[] = {
+  { "/proc", "proc", "proc", { "nosuid", "noexec", "nodev", NULL } },
+  { "/dev", "tmpfs", "tmpfs", { "nosuid", "strictatime", "mode=755", "size=65536k", NULL } },
+  { "/dev/pts",
+    "devpts",
+    "devpts",
+    { "nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5", NULL } },
+  { "/dev/shm", "tmpfs", "shm", { "nosuid", "noexec", "nodev", "mode=1777", "size=65536k", NULL } },
+  { "/dev/mqueue", "mqueue", "mqueue", { "nosuid", "noexec", "nodev", NULL } },
+  { "/sys", "sysfs", "sysfs", { "nosuid", "noexec", "nodev", "ro", NULL } },
+  { "/sys/fs/cgroup", "cgroup", "cgroup", { "nosuid", "noexec", "nodev", "relatime", "ro", NULL } },
+};
+
+/* Kernel interfaces that leak host information or let a process poke the host (runc's
+   and podman's defaults): hidden, or mounted read-only.  */
+static const char *const masked_paths[] = {
+  "/proc/acpi",        "/proc/kcore",       "/proc/keys",         "/proc/latency_stats",
+  "/proc/timer_list",  "/proc/timer_stats", "/proc/sched_debug",  "/proc/scsi",
+  "/sys/firmware",     "/sys/devices/virtual/powercap",           NULL,
+};
+
+static const char *const readonly_paths[] = {
+  "/proc/asound", "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL,
+};
+
+static const char *const namespaces[] = { "pid", "network", "ipc", "uts", "mount", "cgroup", NULL };
+
+/* A volume becomes an empty tmpfs: the image may ask for a place to write, never for a
+   piece of the host.  */
+static const char *const volume_options[] = { "nosuid", "nodev", "mode=755", NULL };
+
+/* Where a volume may not go: the runtime's own mounts of kernel interfaces.  */
+static const char *const reserved_paths[] = { "/proc", "/sys", "/dev", NULL };
+
+#define RLIMIT_NOFILE_DEFAULT 1048576
+
+/* RLIMIT_NOFILE as podman sets it, lowered to what a runtime started from here can set:
+   no limit may exceed fs.nr_open, and raising a hard limit takes CAP_SYS_RESOURCE (which
+   podman's rootless mode and a confined root lack).  A higher value makes the runtime
+   fail at start with EPERM.  */
+static int64_t
+nofile_limit (void)
+{
+  cleanup_file FILE *f = fopen ("/proc/sys/fs/nr_open", "re");
+  unsigned long long nr_open;
+  int64_t limit = RLIMIT_NOFILE_DEFAULT;
+  struct rlimit rl;
+
+  if (f && fscanf (f, "%llu", &nr_open) == 1 && nr_open < (unsigned long long) limit)
+    limit = (int64_t) nr_open;
+  if (getrlimit (RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY && rl.rlim_max < (rlim_t) limit
+      && ! ocip_caps_process_has ("CAP_SYS_RESOURCE"))
+    limit = (int64_t) rl.rlim_max;
+  return limit;
+}
+
+/* A growable NULL-terminated string vector.  */
+struct strv
+{
+  char **v;
+  size_t n;
+};
+
+static void
+strv_clear (struct strv *s)
+{
+  ocip_strv_free (s->v);
+  s->v = NULL;
+  s->n = 0;
+}
+
+#define cleanup_strv_buf __attribute__ ((cleanup (strv_clear)))
+
+static void
+strv_push (struct strv *s, char *owned)
+{
+  s->v = xreallocarray (s->v, s->n + 2, sizeof (char *));
+  s->v[s->n++] = owned;
+  s->v[s->n] = NULL;
+}
+
+static void
+strv_remove (struct strv *s, size_t i)
+{
+  free (s->v[i]);
+  memmove (&s->v[i], &s->v[i + 1], (s->n - i) * sizeof (char *));
+  s->n--;
+}
+
+/* Ordered key/value pairs with unique keys: setting a key again replaces its value in
+   place.  An image sets one per label, hundreds of thousands within the config's size
+   limit, so keys are found through an open-addressing index (SLOTS hold a pair's
+   position + 1, 0 for a free slot), never by a scan per insert.  */
+struct kv
+{
+  char **keys, **values;
+  size_t n;
+  size_t *slots;
+  size_t cap; /* a power of two, at least twice N; 0 before the first key */
+};
+
+static void
+kv_clear (struct kv *kv)
+{
+  size_t i;
+
+  for (i = 0; i < kv->n; i++)
+    {
+      free (kv->keys[i]);
+      free (kv->values[i]);
+    }
+  free (kv->keys);
+  free (kv->values);
+  free (kv->slots);
+  memset (kv, 0, sizeof *kv);
+}
+
+#define cleanup_kv __attribute__ ((cleanup (kv_clear)))
+
+static size_t
+kv_hash (const char *key, size_t key_len)
+{
+  size_t h = 1469598103934665603ull;
+
+  while (key_len--)
+    h = (h ^ (unsigned char) *key++) * 1099511628211ull;
+  return h;
+}
+
+/* The slot of KEY: the one holding it, or the free slot where it would go.  */
+static size_t *
+kv_slot (const struct kv *kv, const char *key, size_t key_len)
+{
+  size_t i = kv_hash (key, key_len) & (kv->cap - 1);
+
+  for (;; i = (i + 1) & (kv->cap - 1))
+    {
+      size_t *slot = &kv->slots[i];
+      const char *k;
+
+      if (*slot == 0)
+        return slot;
+      k = kv->keys[*slot - 1];
+      if (strncmp (k, key, key_len) == 0 && k[key_len] == '\0')
+        return slot;
+    }
+}
+
+static void
+kv_grow (struct kv *kv)
+{
+  size_t i;
+
+  free (kv->slots);
+  kv->cap = kv->cap ? kv->cap * 2 : 32;
+  kv->slots = xcalloc (kv->cap, sizeof *kv->slots);
+  for (i = 0; i < kv->n; i++)
+    *kv_slot (kv, kv->keys[i], strlen (kv->keys[i])) = i + 1;
+}
+
+static void
+kv_set (struct kv *kv, const char *key, size_t key_len, const char *value)
+{
+  size_t *slot;
+
+  if (value == NULL)
+    return;
+  if (2 * (kv->n + 1) > kv->cap)
+    kv_grow (kv);
+  slot = kv_slot (kv, key, key_len);
+  if (*slot)
+    {
+      free (kv->values[*slot - 1]);
+      kv->values[*slot - 1] = xstrdup (value);
+      return;
+    }
+  kv->keys = xreallocarray (kv->keys, kv->n + 1, sizeof (char *));
+  kv->values = xreallocarray (kv->values, kv->n + 1, sizeof (char *));
+  kv->keys[kv->n] = xstrndup (key, key_len);
+  kv->values[kv->n] = xstrdup (value);
+  kv->n++;
+  *slot = kv->n;
+}
+
+static int
+compare_strings (const void *a, const void *b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+/* V joined with ",", NULL for an empty or absent vector; SORTED: in strcmp order.  */
+static char *
+join (char *const *v, bool sorted)
+{
+  cleanup_free char **copy = NULL;
+  size_t i, n = 0, len = 0;
+  char *ret, *p;
+
+  for (; v && v[n]; n++)
+    len += strlen (v[n]) + 1;
+  if (n == 0)
+    return NULL;
+  copy = xcalloc (n, sizeof (char *));
+  memcpy (copy, v, n * sizeof (char *));
+  if (sorted)
+    qsort (copy, n, sizeof (char *), compare_strings);
+  p = ret = xmalloc (len);
+  for (i = 0; i < n; i++)
+    {
+      p = stpcpy (p, copy[i]);
+      *p++ = ',';
+    }
+  p[-1] = '\0';
+  return ret;
+}
+
+/* KEY=VALUE with a non-empty KEY; WHAT names the source in the message.  */
+static int
+check_assignment (const char *entry, const char *what, ocip_error_t *err)
+{
+  const char *eq = strchr (entry, '=');
+
+  if (eq == NULL)
+    return ocip_error_set (err, EINVAL, "invalid %s '%s': expected KEY=VALUE", what, entry);
+  if (eq == entry)
+    return ocip_error_set (err, EINVAL, "invalid %s '%s': empty key", what, entry);
+  return 0;
+}
+
+/* Index of the first variable named KEY (KEY_LEN bytes) in ENV, or -1.  */
+static ssize_t
+env_find (const struct strv *env, const char *key, size_t key_len)
+{
+  size_t i;
+
+  for (i = 0; i < env->n; i++)
+    if (strncmp (env->v[i], key, key_len) == 0 && env->v[i][key_len] == '=')
+      return (ssize_t) i;
+  return -1;
+}
+
+/* Replace the variable of ENTRY (and drop later duplicates of it), or append it.  */
+static void
+env_set (struct strv *env, const char *entry)
+{
+  size_t key_len = strchr (entry, '=') - entry;
+  ssize_t at = env_find (env, entry, key_len);
+  size_t i;
+
+  if (at < 0)
+    {
+      strv_push (env, xstrdup (entry));
+      return;
+    }
+  free (env->v[at]);
+  env->v[at] = xstrdup (entry);
+  for (i = at + 1; i < env->n;)
+    if (strncmp (env->v[i], entry, key_len + 1) == 0)
+      strv_remove (env, i);
+    else
+      i++;
+}
+
+static void
+env_default (struct strv *env, const char *key, const char *value)
+{
+  if (env_find (env, key, strlen (key)) < 0)
+    strv_push (env, xasprintf ("%s=%s", key, value));
+}
+
+static int
+build_env (const struct ocip_image_config *config, const struct ocip_spec_options *opts, const char *home,
+           struct strv *env, ocip_error_t *err)
+{
+  char **p;
+  int r;
+
+  /* The image's entries verbatim, duplicates included: conversion.md copies Env as is.  */
+  for (p = config->env; p && *p; p++)
+    {
+      if ((r = check_assignment (*p, "image Env entry", err)) < 0)
+        return r;
+      strv_push (env, xstrdup (*p));
+    }
+  if (env_find (env, "PATH", 4) < 0)
+    strv_push (env, xstrdup (OCIP_SPEC_DEFAULT_PATH));
+  env_default (env, "HOME", home);
+  if (opts->tty)
+    env_default (env, "TERM", "xterm");
+  for (p = opts->env; p && *p; p++)
+    {
+      if ((r = check_assignment (*p, "environment variable", err)) < 0)
+        return r;
+      env_set (env, *p);
+    }
+  return 0;
+}
+
+static int
+build_args (const struct ocip_image_config *config, const struct ocip_spec_options *opts, struct strv *args,
+            ocip_error_t *err)
+{
+  char **p;
+
+  if (opts->args)
+    for (p = opts->args; *p; p++)
+      strv_push (args, xstrdup (*p));
+  else
+    {
+      for (p = config->entrypoint; p && *p; p++)
+        strv_push (args, xstrdup (*p));
+      for (p = config->cmd; p && *p; p++)
+        strv_push (args, xstrdup (*p));
+    }
+  if (args->n == 0)
+    return ocip_error_set (err, EINVAL, "image has no command: set Entrypoint/Cmd or pass one");
+  return 0;
+}
+
+/* PATH made canonical ("/a/./b//" is "/a/b"); WHAT names it in messages.  A relative path
+   would be resolved against whatever the runtime's cwd is; a ".." above "/" is a path
+   that only makes sense as an escape attempt.  */
+static int
+clean_absolute (const char *path, const char *what, char **ret, ocip_error_t *err)
+{
+  cleanup_free char *clean = NULL;
+
+  if (path[0] != '/')
+    return ocip_error_set (err, EINVAL, "%s '%s' is not an absolute path", what, path);
+  clean = ocip_fsroot_clean_path (path);
+  if (clean == NULL)
+    return ocip_error_set (err, EINVAL, "%s '%s' climbs above '/'", what, path);
+  *ret = xasprintf ("/%s", clean);
+  return 0;
+}
+
+/* conversion.md copies WorkingDir verbatim: "/link/../data" must stay as it is, for the
+   runtime resolves ".." after "link" inside the container.  It must still be absolute
+   and may not climb above "/" even lexically.  Empty means "/".  */
+static int
+working_dir (const char *path, char **ret, ocip_error_t *err)
+{
+  cleanup_free char *checked = NULL;
+  int r;
+
+  if (path == NULL || *path == '\0')
+    {
+      *ret = xstrdup ("/");
+      return 0;
+    }
+  if ((r = clean_absolute (path, "working directory", &checked, err)) < 0)
+    return r;
+  *ret = xstrdup (path);
+  return 0;
+}
+
+static bool
+has_dotdot (const char *path)
+{
+  const char *p = path;
+
+  while ((p = strstr (p, "..")) != NULL)
+    {
+      if ((p == path || p[-1] == '/') && (p[2] == '\0' || p[2] == '/'))
+        return true;
+      p += 2;
+    }
+  return false;
+}
+
+/* The image's Volumes as clean absolute paths, sorted so that a parent is mounted
+   before what lies under it, without duplicates.  */
+static int
+build_volumes (const struct ocip_image_config *config, struct strv *ret, ocip_error_t *err)
+{
+  size_t i, j;
+  char **p;
+  int r;
+
+  for (p = config->volumes; p && *p; p++)
+    {
+      char *clean = NULL;
+      if (has_dotdot (*p))
+        return ocip_error_set (err, EINVAL, "volume '%s' has a '..' component", *p);
+      if ((r = clean_absolute (*p, "volume", &clean, err)) < 0)
+        return r;
+      strv_push (ret, clean);
+      if (strcmp (clean, "/") == 0)
+        return ocip_error_set (err, EINVAL, "volume '%s' would hide the whole rootfs", *p);
+      for (j = 0; reserved_paths[j]; j++)
+        {
+          size_t len = strlen (reserved_paths[j]);
+          if (strncmp (clean, reserved_paths[j], len) == 0 && (clean[len] == '\0' || clean[len] == '/'))
+            return ocip_error_set (err, EINVAL, "volume '%s' is in '%s', which the runtime mounts", *p,
+                                   reserved_paths[j]);
+        }
+    }
+  if (ret->n == 0)
+    return 0;
+  qsort (ret->v, ret->n, sizeof (char *), compare_strings);
+  for (i = 1; i < ret->n;)
+    if (strcmp (ret->v[i - 1], ret->v[i]) == 0)
+      strv_remove (ret, i);
+    else
+      i++;
+  return 0;
+}
+
+/* Annotation keys that a runtime, an engine or a hook acts on: an image's label never
+   becomes one of them (conversion.md lets a converter drop annotations it deems unsafe),
+   only the caller's --annotation does.  Otherwise the image picks host paths that crun
+   creates as root (run.oci.hooks.stdout), its own supplementary groups, systemd unit
+   properties of its scope, a CRIU config file, or an engine's record of the container.
+   Compared without case: a runtime that ever folds case must not be a way around this.
+   PREFIX: the key starts with it.  DOMAIN: the key's name part before a '/' (or the
+   whole key) is it or ends in "." and it, the Kubernetes style "x.crio.io/y".  EXACT:
+   the whole key.  The list is published as ocip_spec_runtime_annotation().  */
+enum match
+{
+  PREFIX,
+  DOMAIN,
+  EXACT,
+};
+
+static const struct
+{
+  const char *key;
+  enum match match;
+  const char *reader;
+} runtime_annotations[] = {
+  /* hooks.stdout/stderr, keep_original_groups, systemd.*, seccomp*, handler, ...  */
+  { "run.oci.", PREFIX, "crun" },
+  /* crun's wasm handler: the entrypoint is run by a wasm engine of the host.  */
+  { "module.wasm.image/variant", EXACT, "crun" },
+  /* unit properties of the container's scope under the systemd cgroup driver.  */
+  { "org.systemd.property.", PREFIX, "runc, crun" },
+  /* org.criu.config: the CRIU configuration file (a host path) for checkpoint/restore.  */
+  { "org.criu.", PREFIX, "runc, crun" },
+  /* runc hands this to hooks as the bundle path (its features list it as unsafe).  */
+  { "bundle", EXACT, "runc" },
+  /* io.kubernetes.cri-o.* (CRI-O restores its containers from them),
+     io.kubernetes.cri.* (containerd's CRI; crun reads cri.container-type).  */
+  { "io.kubernetes.", PREFIX, "CRI-O, containerd, crun" },
+  /* cpu-load-balancing.crio.io, irq-load-balancing.crio.io, cpu-quota.crio.io...  */
+  { "crio.io", DOMAIN, "CRI-O" },
+  { "cri-o.io", DOMAIN, "CRI-O" },
+  /* io.containers.trace-syscall: an OCI hook writing to a host path.  */
+  { "io.containers.", PREFIX, "CRI-O, podman" },
+  { "io.containerd.", PREFIX, "containerd" },
+  /* hypervisor, kernel and agent paths and options.  */
+  { "io.katacontainers.", PREFIX, "Kata Containers" },
+  /* mount sharing and flag overrides.  */
+  { "dev.gvisor.", PREFIX, "gVisor (runsc)" },
+  /* io.oci-prep.image: the layout (a host path) the precreate hook mounts.  */
+  { "io.oci-prep.", PREFIX, "oci-prep's hooks" },
+};
+
+const char *
+ocip_spec_runtime_annotation (const char *key)
+{
+  size_t i, name_len = strcspn (key, "/"), len;
+
+  for (i = 0; i < sizeof runtime_annotations / sizeof runtime_annotations[0]; i++)
+    {
+      const char *k = runtime_annotations[i].key;
+
+      len = strlen (k);
+      switch (runtime_annotations[i].match)
+        {
+        case PREFIX:
+          if (strncasecmp (key, k, len) == 0)
+            return runtime_annotations[i].reader;
+          break;
+        case EXACT:
+          if (strcasecmp (key, k) == 0)
+            return runtime_annotations[i].reader;
+          break;
+        case DOMAIN:
+          if (name_len >= len && strncasecmp (key + name_len - len, k, len) == 0
+              && (name_len == len || key[name_len - len - 1] == '.'))
+            return runtime_annotations[i].reader;
+          break;
+        }
+    }
+  return NULL;
+}
+
+static void
+build_annotations (const struct ocip_image_config *config, struct kv *kv, struct strv *dropped)
+{
+  cleanup_free char *features = join (config->os_features, false);
+  cleanup_free char *ports = join (config->exposed_ports, true);
+  size_t i;
+
+#define SET(key, value) kv_set (kv, key, strlen (key), value)
+  SET (ANNOTATION ("os"), config->platform.os);
+  SET (ANNOTATION ("architecture"), config->platform.architecture);
+  SET (ANNOTATION ("variant"), config->platform.variant);
+  SET (ANNOTATION ("os.version"), config->os_version);
+  SET (ANNOTATION ("os.features"), features);
+  SET (ANNOTATION ("author"), config->author);
+  SET (ANNOTATION ("created"), config->created);
+  SET (ANNOTATION ("stopSignal"), config->stop_signal);
+  SET (ANNOTATION ("exposedPorts"), ports);
+#undef SET
+  /* conversion.md: Labels are copied last and win over the implicit annotations.  */
+  for (i = 0; config->labels && config->labels[i]; i += 2)
+    if (ocip_spec_runtime_annotation (config->labels[i]))
+      strv_push (dropped, xstrdup (config->labels[i]));
+    else
+      kv_set (kv, config->labels[i], strlen (config->labels[i]), config->labels[i + 1]);
+}
+
+static void
+gen_kv_cstrv (struct ocip_json_gen *gen, const char *key, const char *const *v)
+{
+  ocip_json_gen_kv_strv (gen, key, (char *const *) v);
+}
+
+static void
+gen_mount (struct ocip_json_gen *gen, const char *destination, const char *type, const char *source,
+           const char *const *options)
+{
+  ocip_json_gen_map_open (gen);
+  ocip_json_gen_kv_string (gen, "destination", destination);
+  ocip_json_gen_kv_string (gen, "type", type);
+  ocip_json_gen_kv_string (gen, "source", source);
+  gen_kv_cstrv (gen, "options", options);
+  ocip_json_gen_map_close (gen);
+}
+
+static void
+gen_process (struct ocip_json_gen *gen, const struct ocip_spec_options *opts, const struct ocip_user *user,
+             const struct strv *args, const struct strv *env, const char *cwd, char **caps)
+{
+  int64_t nofile = nofile_limit ();
+  size_t i;
+
+  ocip_json_gen_string (gen, "process");
+  ocip_json_gen_map_open (gen);
+  ocip_json_gen_kv_bool (gen, "terminal", opts->tty);
+  ocip_json_gen_string (gen, "user");
+  ocip_json_gen_map_open (gen);
+  ocip_json_gen_kv_int64 (gen, "uid", user->uid);
+  ocip_json_gen_kv_int64 (gen, "gid", user->gid);
+  if (user->n_additional_gids > 0)
+    {
+      ocip_json_gen_string (gen, "additionalGids");
+      ocip_json_gen_array_open (gen);
+      for (i = 0; i < user->n_additional_gids; i++)
+        ocip_json_gen_int64 (gen, user->additional_gids[i]);
+      ocip_json_gen_array_close (gen);
+    }
+  ocip_json_gen_map_close (gen);
+  ocip_json_gen_kv_strv (gen, "args", args->v);
+  ocip_json_gen_kv_strv (gen, "env", env->v);
+  ocip_json_gen_kv_string (gen, "cwd", cwd);
+  /* Like podman: no inheritable or ambient set, so an exec'd program gains nothing.  */
+  ocip_json_gen_string (gen, "capabilities");
+  ocip_json_gen_map_open (gen);
+  ocip_json_gen_kv_strv (gen, "bounding", caps);
+  ocip_json_gen_kv_strv (gen, "effective", caps);
+  ocip_json_gen_kv_strv (gen, "permitted", caps);
+  ocip_json_gen_map_close (gen);
+  ocip_json_gen_string (gen, "rlimits");
+  ocip_json_gen_array_open (gen);
+  ocip_json_gen_map_open (gen);
+  ocip_json_gen_kv_string (gen, "type", "RLIMIT_NOFILE");
+  ocip_json_gen_kv_int64 (gen, "hard", nofile);
+  ocip_json_gen_kv_int64 (gen, "soft", nofile);
+  ocip_json_gen_map_close (gen);
+  ocip_json_gen_array_close (gen);
+  ocip_json_gen_kv_bool (gen, "noNewPrivileges", true);
+  ocip_json_gen_map_close (gen);
+}
+
+static void
+gen_default_seccomp (struct ocip_json_gen *gen, const struct ocip_seccomp_profile *profile)
+{
+  ocip_json_gen_map_open (gen);
+  ocip_json_gen_kv_string (gen, "defaultAction", OCIP_SECCOMP_DEFAULT_ACTION);
+  ocip_json_gen_kv_int64 (gen, "defaultErrnoRet", OCIP_SECCOMP_DEFAULT_ERRNO);
+  ocip_json_gen_kv_strv (gen, "architectures", profile->architectures);
+  ocip_json_gen_string (gen, "syscalls");
+  ocip_json_gen_array_open (gen);
+  ocip_json_gen_map_open (gen);
+  ocip_json_gen_kv_strv (gen, "names", profile->syscalls);
+  ocip_json_gen_kv_string (gen, "action", "SCMP_ACT_ALLOW");
+  ocip_json_gen_map_close (gen);
+  ocip_json_gen_array_close (gen);
+  ocip_json_gen_map_close (gen);
+}
+
+int
+ocip_spec_generate (const struct ocip_image_config *config, int rootfd, const struct ocip_spec_options *opts,
+                    char **ret_json, char ***ret_dropped, ocip_error_t *err)
+{
+  static const struct ocip_spec_options no_options;
+  cleanup_user struct ocip_user user = { 0 };
+  cleanup_strv_buf struct strv args = { 0 };
+  cleanup_strv_buf struct strv env = { 0 };
+  cleanup_strv_buf struct strv volumes = { 0 };
+  cleanup_strv_buf struct strv dropped = { 0 };
+  cleanup_strv char **caps = NULL;
+  cleanup_kv struct kv annotations = { 0 };
+  cleanup_free char *cwd = NULL;
+  cleanup_json struct ocip_json *seccomp_file = NULL;
+  cleanup_seccomp_profile struct ocip_seccomp_profile seccomp = { 0 };
+  cleanup_json_gen struct ocip_json_gen *gen = NULL;
+  const char *hostname, *root_path, *seccomp_mode;
+  char **p;
+  size_t i;
+  int r;
+
+  if (opts == NULL)
+    opts = &no_options;
+  hostname = opts->hostname ? opts->hostname : OCIP_SPEC_DEFAULT_HOSTNAME;
+  root_path = opts->root_path ? opts->root_path : OCIP_SPEC_DEFAULT_ROOT_PATH;
+  seccomp_mode = opts->seccomp ? opts->seccomp : "default";
+
+  if (*hostname == '\0' || strlen (hostname) > HOSTNAME_MAX)
+    return ocip_error_set (err, EINVAL, "invalid hostname '%s': expected 1 to %d bytes", hostname, HOSTNAME_MAX);
+  if (*root_path == '\0')
+    return ocip_error_set (err, EINVAL, "empty root path");
+  if (*seccomp_mode == '\0')
+    return ocip_error_set (err, EINVAL, "empty seccomp profile: expected default, unconfined or a file");
+
+  if ((r = build_args (config, opts, &args, err)) < 0)
+    return r;
+  if ((r = working_dir (opts->cwd ? opts->cwd : config->working_dir, &cwd, err)) < 0)
+    return r;
+  if ((r = ocip_user_resolve (rootfd, opts->user ? opts->user : config->user, &user, err)) < 0)
+    return r;
+  if ((r = build_env (config, opts, user.home, &env, err)) < 0)
+    return r;
+  if ((r = build_volumes (config, &volumes, err)) < 0)
+    return r;
+  if ((r = ocip_caps_compute (opts->cap_add, opts->cap_drop, &caps, err)) < 0)
+    return r;
+  build_annotations (config, &annotations, &dropped);
+  for (p = opts->annotations; p && *p; p++)
+    {
+      if ((r = check_assignment (*p, "annotation", err)) < 0)
+        return r;
+      kv_set (&annotations, *p, strchr (*p, '=') - *p, strchr (*p, '=') + 1);
+    }
+  if (strcmp (seccomp_mode, "default") == 0)
+    {
+      if ((r = ocip_seccomp_default (&seccomp, err)) < 0)
+        return r;
+    }
+  else if (strcmp (seccomp_mode, "unconfined") != 0)
+    {
+      if ((r = ocip_seccomp_load_file (seccomp_mode, &seccomp_file, err)) < 0)
+        return r;
+    }
+
+  gen = ocip_json_gen_new (true);
+  ocip_json_gen_map_open (gen);
+  ocip_json_gen_kv_string (gen, "ociVersion", OCIP_SPEC_OCI_VERSION);
+  gen_process (gen, opts, &user, &args, &env, cwd, caps);
+
+  ocip_json_gen_string (gen, "root");
+  ocip_json_gen_map_open (gen);
+  ocip_json_gen_kv_string (gen, "path", root_path);
+  ocip_json_gen_kv_bool (gen, "readonly", opts->read_only);
+  ocip_json_gen_map_close (gen);
+  ocip_json_gen_kv_string (gen, "hostname", hostname);
+
+  ocip_json_gen_string (gen, "mounts");
+  ocip_json_gen_array_open (gen);
+  for (i = 0; i < sizeof default_mounts / sizeof default_mounts[0]; i++)
+    gen_mount (gen, default_mounts[i].destination, default_mounts[i].type, default_mounts[i].source,
+               default_mounts[i].options);
+  for (i = 0; i < volumes.n; i++)
+    gen_mount (gen, volumes.v[i], "tmpfs", "tmpfs", volume_options);
+  ocip_json_gen_array_close (gen);
+
+  ocip_json_gen_string (gen, "annotations");
+  ocip_json_gen_map_open (gen);
+  for (i = 0; i < annotations.n; i++)
+    ocip_json_gen_kv_string (gen, annotations.keys[i], annotations.values[i]);
+  ocip_json_gen_map_close (gen);
+
+  ocip_json_gen_string (gen, "linux");
+  ocip_json_gen_map_open (gen);
+  /* Deny every device; the runtime adds back the standard ones (null, zero, tty...).  */
+  ocip_json_gen_string (gen, "resources");
+  ocip_json_gen_map_open (gen);
+  ocip_json_gen_string (gen, "devices");
+  ocip_json_gen_array_open (gen);
+  ocip_json_gen_map_open (gen);
+  ocip_json_gen_kv_bool (gen, "allow", false);
+  ocip_json_gen_kv_string (gen, "access", "rwm");
+  ocip_json_gen_map_close (gen);
+  ocip_json_gen_array_close (gen);
+  ocip_json_gen_map_close (gen);
+  ocip_json_gen_string (gen, "namespaces");
+  ocip_json_gen_array_open (gen);
+  for (i = 0; namespaces[i]; i++)
+    {
+      ocip_json_gen_map_open (gen);
+      ocip_json_gen_kv_string (gen, "type", namespaces[i]);
+      ocip_json_gen_map_close (gen);
+    }
+  ocip_json_gen_array_close (gen);
+  if (seccomp.syscalls)
+    {
+      ocip_json_gen_string (gen, "seccomp");
+      gen_default_seccomp (gen, &seccomp);
+    }
+  else if (seccomp_file)
+    {
+      ocip_json_gen_string (gen, "seccomp");
+      ocip_json_gen_node (gen, ocip_json_root (seccomp_file));
+    }
+  gen_kv_cstrv (gen, "maskedPaths", masked_paths);
+  gen_kv_cstrv (gen, "readonlyPaths", readonly_paths);
+  ocip_json_gen_map_close (gen);
+
+  ocip_json_gen_map_close (gen);
+  if ((r = ocip_json_gen_finish (gen, ret_json, NULL, err)) < 0)
+    return r;
+  if (ret_dropped)
+    {
+      *ret_dropped = dropped.v ? dropped.v : xcalloc (1, sizeof (char *));
+      dropped.v = NULL;
+      dropped.n = 0;
+    }
+  return 0;
+}
