@@ -1205,16 +1205,6 @@ tar_bytes (struct fx_tar *t, size_t *len)
 /* oci-prep --store STORE ARGS...  */
 #define PREP(r, ...) tu_prep_store ((r), store, (const char *const[]){ __VA_ARGS__, NULL })
 
-/* A failed command: exit 1, stderr starting with "oci-prep: " and holding NEEDLE (load
-   prints one line per failed layer, then a summary).  */
-static void
-assert_cli_error (const struct tu_result *r, const char *needle)
-{
-  cr_assert_eq (r->status, 1, "expected exit 1, got %d\nstdout: %s\nstderr: %s", r->status, r->out, r->err);
-  cr_assert (strncmp (r->err, "oci-prep: ", 10) == 0, "error does not start with 'oci-prep: ': %s", r->err);
-  cr_assert (strstr (r->err, needle) != NULL, "error lacks '%s': %s", needle, r->err);
-}
-
 /* Entries of STORE/SUB ("." and ".." excluded), -1 when it does not exist.  */
 static int
 store_entries (const char *sub)
@@ -1579,7 +1569,7 @@ Test (hostile, trailing_bytes_after_the_end_blocks_count_in_the_diff_id)
 
   img = image_of_blob ("without", gz, gz_len, FX_MT_LAYER_GZIP, without);
   PREP (&r, "load", img);
-  assert_cli_error (&r, "diffID mismatch");
+  tu_assert_error (&r, "diffID mismatch");
   cr_assert (strstr (r.err, with + 7) != NULL, "the error names another hash: %s", r.err);
   tu_result_free (&r);
   cr_assert_eq (store_entries ("layers"), 1);
@@ -1738,7 +1728,7 @@ Test (hostile, non_tar_archive_in_a_layer_refused)
       fx_compress (a.p, a.len, "gzip", &gz, &gz_len);
       img = image_of_blob (kinds[i], gz, gz_len, FX_MT_LAYER_GZIP, diff_id);
       PREP (&r, "load", img);
-      assert_cli_error (&r, "not a tar stream");
+      tu_assert_error (&r, "not a tar stream");
       cr_assert (strstr (r.err, "Bad message") != NULL, "%s: not EBADMSG: %s", kinds[i], r.err);
       tu_result_free (&r);
       assert_store_clean ();
@@ -1769,7 +1759,7 @@ Test (hostile, gzip_bytes_under_a_zstd_media_type)
   fx_compress (tar, tar_len, "gzip", &gz, &gz_len);
   img = image_of_blob ("img", gz, gz_len, FX_MT_LAYER_ZSTD, diff_id);
   PREP (&r, "load", img);
-  assert_cli_error (&r, "zstd: ");
+  tu_assert_error (&r, "zstd: ");
   cr_assert (strstr (r.err, "Bad message") != NULL, "%s", r.err);
   tu_result_free (&r);
   assert_store_clean ();
@@ -1808,7 +1798,7 @@ Test (hostile, gzip_bad_crc_with_a_matching_digest)
       bad[gz_len - cases[i].from_end] ^= 0x01;
       img = image_of_blob (name, bad, gz_len, FX_MT_LAYER_GZIP, diff_id);
       PREP (&r, "load", img);
-      assert_cli_error (&r, cases[i].needle);
+      tu_assert_error (&r, cases[i].needle);
       tu_result_free (&r);
       assert_store_clean ();
       free (img);
@@ -1846,7 +1836,7 @@ Test (hostile, index_json_of_20mb_refused, .timeout = 30)
   clock_gettime (CLOCK_MONOTONIC, &t0);
   PREP (&r, "load", dir);
   clock_gettime (CLOCK_MONOTONIC, &t1);
-  assert_cli_error (&r, "over the limit");
+  tu_assert_error (&r, "over the limit");
   cr_assert (strstr (r.err, "index.json") && strstr (r.err, "Argument list too long"), "not E2BIG: %s", r.err);
   cr_assert_lt (t1.tv_sec - t0.tv_sec, 10, "refusing a 20 MB index took %lld s", (long long) (t1.tv_sec - t0.tv_sec));
   tu_result_free (&r);
@@ -1882,7 +1872,7 @@ Test (hostile, index_entries_over_the_limit_under_the_size_limit)
       PREP (&r, "inspect", dir);
       if (over)
         {
-          assert_cli_error (&r, "100001 manifests is over the limit of 100000");
+          tu_assert_error (&r, "100001 manifests is over the limit of 100000");
           cr_assert (strstr (r.err, "Argument list too long"), "%s", r.err);
         }
       else
@@ -1945,7 +1935,7 @@ Test (hostile, manifest_of_5000_layers_refused)
   struct tu_result r;
 
   PREP (&r, "load", over);
-  assert_cli_error (&r, "5000 layers is over the limit of 4096");
+  tu_assert_error (&r, "5000 layers is over the limit of 4096");
   cr_assert (strstr (r.err, "Argument list too long"), "%s", r.err);
   tu_result_free (&r);
   assert_store_clean ();
@@ -1993,11 +1983,11 @@ Test (hostile, config_label_of_5mib_refused)
   struct tu_result r;
 
   PREP (&r, "config", img);
-  assert_cli_error (&r, "over the limit of 4194304 bytes");
+  tu_assert_error (&r, "over the limit of 4194304 bytes");
   cr_assert (strstr (r.err, "Argument list too long"), "%s", r.err);
   tu_result_free (&r);
   PREP (&r, "load", img);
-  assert_cli_error (&r, "over the limit of 4194304 bytes");
+  tu_assert_error (&r, "over the limit of 4194304 bytes");
   tu_result_free (&r);
   assert_store_clean ();
   assert_outside_untouched ();
@@ -2039,10 +2029,10 @@ Test (hostile, working_dir_climbing_above_root_refused)
   tars[0] = tar_bytes (t, &len);
   img = make_image ("img", tars, &len, 1, "{\"Cmd\":[\"/bin/true\"],\"WorkingDir\":\"/../../etc\"}", NULL);
   PREP (&r, "config", img);
-  assert_cli_error (&r, "working directory '/../../etc' climbs above '/'");
+  tu_assert_error (&r, "working directory '/../../etc' climbs above '/'");
   tu_result_free (&r);
   PREP (&r, "bundle", img, b);
-  assert_cli_error (&r, "working directory '/../../etc' climbs above '/'");
+  tu_assert_error (&r, "working directory '/../../etc' climbs above '/'");
   tu_result_free (&r);
   cr_assert (lstat (b, &st) < 0 && errno == ENOENT, "a failed bundle left its directory");
   cr_assert_eq (tu_mount_points_under (tmp, NULL), 0);
@@ -2232,7 +2222,7 @@ Test (hostile, more_layers_than_overlayfs_stacks)
   img = make_image ("img", tars, lens, N, GOOD_CMD, NULL);
   layer_compression = NULL;
   PREP (&r, "bundle", img, b);
-  assert_cli_error (&r, "501 layers are more than overlayfs stacks (500): use --flat");
+  tu_assert_error (&r, "501 layers are more than overlayfs stacks (500): use --flat");
   cr_assert (strstr (r.err, "Argument list too long"), "%s", r.err);
   tu_result_free (&r);
   cr_assert (lstat (b, &st) < 0 && errno == ENOENT, "a refused bundle left its directory");
