@@ -1207,6 +1207,16 @@ Test (hook, podman_runs_the_image_through_the_hooks)
   cr_assert (tu_has_line (r.out, "/work"), "%s", r.out);
   tu_result_free (&r);
 
+  /* conmon runs podman's exit command ("container cleanup") after "run" returns, and it
+     still writes into podman's storage in TMP: wait for every process naming that
+     storage to end, so that the teardown's removal of TMP does not race it.  The
+     bracket keeps the pattern from matching the shell that runs pgrep.  */
+  tu_sh (&r, "for i in $(seq 600); do pgrep -f -- '%s/podman-(roo[t]|ru[n])' > /dev/null || exit 0; sleep 0.1; done; "
+             "exit 1",
+         tmp);
+  cr_assert_eq (r.status, 0, "podman's processes did not end within 60 s");
+  tu_result_free (&r);
+
   cr_assert_eq (tu_mount_points_under (rootfs, NULL), 0, "poststop left the rootfs mounted");
   cr_assert_eq (tu_count_pins (store), 0, "poststop left a pin");
   cr_assert_eq (tu_count_entries (cwd), 0, "the hook wrote into podman's working directory");
