@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "spec/caps.h"
+#include "spec/seccomp.h"
 #include <oci-prep/cleanup.h>
 #include <oci-prep/image.h>
 #include "base/json.h"
@@ -977,4 +978,123 @@ Test (spec, crun_runs_the_config, .timeout = 120)
       command = xasprintf ("unshare -m '%s'", wrapper);
     }
   run_in_runtime ("crun", command ? command : "crun");
+}
+
+/* Today's config.json, byte for byte, for a few configs: the expectations are the files
+   tests/golden/spec-*.json, written by the single-pass generator this module had before
+   it built a model, with what depends on the host as placeholders: @NOFILE@ (the
+   RLIMIT_NOFILE value), @ARCHITECTURES@ and @SYSCALLS@ (the default seccomp profile's
+   lists, one string a line at the indentation the placeholder stands at).  */
+static char *
+expand_golden (const char *tmpl)
+{
+  static const char *const placeholders[] = { "@NOFILE@", "@ARCHITECTURES@", "@SYSCALLS@" };
+  cleanup_seccomp_profile struct ocip_seccomp_profile profile = { 0 };
+  ocip_error_t err = NULL;
+  const char *p = tmpl, *line = tmpl;
+  char *out = NULL;
+  size_t len = 0, i, k;
+  FILE *f = open_memstream (&out, &len);
+
+  cr_assert_not_null (f);
+  cr_assert_eq (ocip_seccomp_default (&profile, &err), 0, "%s", err ? err->msg : "");
+  while (*p)
+    {
+      char *const *list;
+      int indent = (int) (p - line);
+
+      for (k = 0; k < 3 && strncmp (p, placeholders[k], strlen (placeholders[k])) != 0; k++)
+        ;
+      if (k == 3)
+        {
+          if (*p == '\n')
+            line = p + 1;
+          fputc (*p++, f);
+          continue;
+        }
+      p += strlen (placeholders[k]);
+      if (k == 0)
+        {
+          fprintf (f, "%lld", (long long) expected_nofile ());
+          continue;
+        }
+      list = k == 1 ? profile.architectures : profile.syscalls;
+      for (i = 0; list[i]; i++)
+        fprintf (f, "%s%*s\"%s\"%s", i ? "\n" : "", i ? indent : 0, "", list[i], list[i + 1] ? "," : "");
+    }
+  cr_assert_eq (fclose (f), 0);
+  return out;
+}
+
+static void
+assert_golden (int fd, const struct ocip_image_config *c, const struct ocip_spec_options *o, const char *name,
+               char *const *want_dropped)
+{
+  cleanup_free char *src = tu_source_dir ();
+  cleanup_free char *file = xasprintf ("%s/tests/golden/%s", src, name);
+  cleanup_free char *tmpl = fx_read_file (file, NULL);
+  cleanup_free char *want = expand_golden (tmpl);
+  cleanup_free char *json = NULL;
+  cleanup_strv char **dropped = NULL;
+  ocip_error_t err = NULL;
+  const char *line;
+  int lineno = 1;
+  size_t i;
+
+  cr_assert_eq (ocip_spec_generate (c, fd, o, &json, &dropped, &err), 0, "%s", err ? err->msg : "");
+  line = json;
+  for (i = 0; json[i] && json[i] == want[i]; i++)
+    if (json[i] == '\n')
+      line = json + i + 1, lineno++;
+  cr_assert (json[i] == want[i], "%s, line %d: got '%.*s', expected '%.*s'", file, lineno,
+             (int) strcspn (line, "\n"), line, (int) strcspn (want + (line - json), "\n"), want + (line - json));
+  for (i = 0; want_dropped[i]; i++)
+    cr_assert_str_eq (dropped[i], want_dropped[i]);
+  cr_assert_null (dropped[i]);
+}
+
+Test (spec, output_of_the_defaults_is_unchanged)
+{
+  cleanup_image struct ocip_image_config *c = simple_image ();
+
+  assert_golden (rootfd, c, NULL, "spec-defaults.json", V (NULL));
+}
+
+Test (spec, output_of_every_conversion_rule_is_unchanged)
+{
+  cleanup_image struct ocip_image_config *c
+      = image ("\"variant\":\"v2\",\"os.version\":\"10.0.1\",\"os.features\":[\"b\",\"a\"],\"author\":\"Ann\","
+               "\"created\":\"2024-01-02T03:04:05Z\",",
+               "{\"Entrypoint\":[\"/bin/sh\",\"-c\"],\"Cmd\":[\"echo \\\"hi\\\" \\u00e9\\t\"],"
+               "\"Env\":[\"FOO=bar\",\"FOO=dup\",\"PATH=/bin\",\"EMPTY=\"],\"User\":\"alice\","
+               "\"WorkingDir\":\"/link/../data\",\"StopSignal\":\"SIGTERM\","
+               "\"Volumes\":{\"/var/log/\":{},\"/data\":{},\"/var//log\":{},\"/a/./b\":{}},"
+               "\"ExposedPorts\":{\"8080/tcp\":{},\"443/tcp\":{}},"
+               "\"Labels\":{\"org.opencontainers.image.author\":\"Label Author\",\"run.oci.hooks.stdout\":\"/x\","
+               "\"team\":\"x\",\"bundle\":\"/b\",\"k\":\"v\\n\"}}");
+  struct ocip_spec_options o = { .tty = true,
+                                 .read_only = true,
+                                 .hostname = "box",
+                                 .root_path = "/abs/rootfs",
+                                 .env = V ("FOO=baz", "NEW=1"),
+                                 .annotations = V ("team=y", "run.oci.keep_original_groups=1"),
+                                 .cap_add = V ("net_admin"),
+                                 .cap_drop = V ("chown", "kill"),
+                                 .seccomp = "unconfined" };
+
+  assert_golden (rootfd, c, &o, "spec-full.json", V ("run.oci.hooks.stdout", "bundle"));
+}
+
+Test (spec, output_with_a_seccomp_file_is_unchanged)
+{
+  cleanup_image struct ocip_image_config *c = image ("", "{\"Cmd\":[\"x\"],\"User\":\"1000:7\"}");
+  cleanup_free char *path = path_in ("profile.json");
+  struct ocip_spec_options o = { .seccomp = path, .args = V ("/bin/true", "y"), .user = "5:6", .cwd = "/opt/x/" };
+
+  write_rel ("profile.json", "{\"defaultAction\":\"SCMP_ACT_LOG\",\"architectures\":[\"SCMP_ARCH_X86_64\"],"
+                             "\"listenerMetadata\":null,\"syscalls\":[{\"names\":[\"personality\"],"
+                             "\"action\":\"SCMP_ACT_ALLOW\",\"args\":[{\"index\":0,\"value\":4294967295,"
+                             "\"valueTwo\":0,\"op\":\"SCMP_CMP_EQ\"}]},{\"names\":[\"mount\"],"
+                             "\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":-1}],\"x\":{\"n\":[[],{},true,1.5e3]}}");
+  assert_golden (-1, c, &o, "spec-seccomp-file.json", V (NULL));
 }
