@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "spec/caps.h"
+#include "spec/seccomp.h"
 #include <oci-prep/cleanup.h>
 #include <oci-prep/image.h>
 #include "base/json.h"
@@ -977,4 +978,405 @@ Test (spec, crun_runs_the_config, .timeout = 120)
       command = xasprintf ("unshare -m '%s'", wrapper);
     }
   run_in_runtime ("crun", command ? command : "crun");
+}
+
+/* Today's config.json, byte for byte, for a few configs: the expectations are the files
+   tests/golden/spec-*.json, written by the single-pass generator this module had before
+   it built a model, with what depends on the host as placeholders: @NOFILE@ (the
+   RLIMIT_NOFILE value), @ARCHITECTURES@ and @SYSCALLS@ (the default seccomp profile's
+   lists, one string a line at the indentation the placeholder stands at).  */
+static char *
+expand_golden (const char *tmpl)
+{
+  static const char *const placeholders[] = { "@NOFILE@", "@ARCHITECTURES@", "@SYSCALLS@" };
+  cleanup_seccomp_profile struct ocip_seccomp_profile profile = { 0 };
+  ocip_error_t err = NULL;
+  const char *p = tmpl, *line = tmpl;
+  char *out = NULL;
+  size_t len = 0, i, k;
+  FILE *f = open_memstream (&out, &len);
+
+  cr_assert_not_null (f);
+  cr_assert_eq (ocip_seccomp_default (&profile, &err), 0, "%s", err ? err->msg : "");
+  while (*p)
+    {
+      char *const *list;
+      int indent = (int) (p - line);
+
+      for (k = 0; k < 3 && strncmp (p, placeholders[k], strlen (placeholders[k])) != 0; k++)
+        ;
+      if (k == 3)
+        {
+          if (*p == '\n')
+            line = p + 1;
+          fputc (*p++, f);
+          continue;
+        }
+      p += strlen (placeholders[k]);
+      if (k == 0)
+        {
+          fprintf (f, "%lld", (long long) expected_nofile ());
+          continue;
+        }
+      list = k == 1 ? profile.architectures : profile.syscalls;
+      for (i = 0; list[i]; i++)
+        fprintf (f, "%s%*s\"%s\"%s", i ? "\n" : "", i ? indent : 0, "", list[i], list[i + 1] ? "," : "");
+    }
+  cr_assert_eq (fclose (f), 0);
+  return out;
+}
+
+static void
+assert_golden (int fd, const struct ocip_image_config *c, const struct ocip_spec_options *o, const char *name,
+               char *const *want_dropped)
+{
+  cleanup_free char *src = tu_source_dir ();
+  cleanup_free char *file = xasprintf ("%s/tests/golden/%s", src, name);
+  cleanup_free char *tmpl = fx_read_file (file, NULL);
+  cleanup_free char *want = expand_golden (tmpl);
+  cleanup_free char *json = NULL;
+  cleanup_strv char **dropped = NULL;
+  ocip_error_t err = NULL;
+  const char *line;
+  int lineno = 1;
+  size_t i;
+
+  cr_assert_eq (ocip_spec_generate (c, fd, o, &json, &dropped, &err), 0, "%s", err ? err->msg : "");
+  line = json;
+  for (i = 0; json[i] && json[i] == want[i]; i++)
+    if (json[i] == '\n')
+      line = json + i + 1, lineno++;
+  cr_assert (json[i] == want[i], "%s, line %d: got '%.*s', expected '%.*s'", file, lineno,
+             (int) strcspn (line, "\n"), line, (int) strcspn (want + (line - json), "\n"), want + (line - json));
+  for (i = 0; want_dropped[i]; i++)
+    cr_assert_str_eq (dropped[i], want_dropped[i]);
+  cr_assert_null (dropped[i]);
+}
+
+Test (spec, output_of_the_defaults_is_unchanged)
+{
+  cleanup_image struct ocip_image_config *c = simple_image ();
+
+  assert_golden (rootfd, c, NULL, "spec-defaults.json", V (NULL));
+}
+
+Test (spec, output_of_every_conversion_rule_is_unchanged)
+{
+  cleanup_image struct ocip_image_config *c
+      = image ("\"variant\":\"v2\",\"os.version\":\"10.0.1\",\"os.features\":[\"b\",\"a\"],\"author\":\"Ann\","
+               "\"created\":\"2024-01-02T03:04:05Z\",",
+               "{\"Entrypoint\":[\"/bin/sh\",\"-c\"],\"Cmd\":[\"echo \\\"hi\\\" \\u00e9\\t\"],"
+               "\"Env\":[\"FOO=bar\",\"FOO=dup\",\"PATH=/bin\",\"EMPTY=\"],\"User\":\"alice\","
+               "\"WorkingDir\":\"/link/../data\",\"StopSignal\":\"SIGTERM\","
+               "\"Volumes\":{\"/var/log/\":{},\"/data\":{},\"/var//log\":{},\"/a/./b\":{}},"
+               "\"ExposedPorts\":{\"8080/tcp\":{},\"443/tcp\":{}},"
+               "\"Labels\":{\"org.opencontainers.image.author\":\"Label Author\",\"run.oci.hooks.stdout\":\"/x\","
+               "\"team\":\"x\",\"bundle\":\"/b\",\"k\":\"v\\n\"}}");
+  struct ocip_spec_options o = { .tty = true,
+                                 .read_only = true,
+                                 .hostname = "box",
+                                 .root_path = "/abs/rootfs",
+                                 .env = V ("FOO=baz", "NEW=1"),
+                                 .annotations = V ("team=y", "run.oci.keep_original_groups=1"),
+                                 .cap_add = V ("net_admin"),
+                                 .cap_drop = V ("chown", "kill"),
+                                 .seccomp = "unconfined" };
+
+  assert_golden (rootfd, c, &o, "spec-full.json", V ("run.oci.hooks.stdout", "bundle"));
+}
+
+Test (spec, output_with_a_seccomp_file_is_unchanged)
+{
+  cleanup_image struct ocip_image_config *c = image ("", "{\"Cmd\":[\"x\"],\"User\":\"1000:7\"}");
+  cleanup_free char *path = path_in ("profile.json");
+  struct ocip_spec_options o = { .seccomp = path, .args = V ("/bin/true", "y"), .user = "5:6", .cwd = "/opt/x/" };
+
+  write_rel ("profile.json", "{\"defaultAction\":\"SCMP_ACT_LOG\",\"architectures\":[\"SCMP_ARCH_X86_64\"],"
+                             "\"listenerMetadata\":null,\"syscalls\":[{\"names\":[\"personality\"],"
+                             "\"action\":\"SCMP_ACT_ALLOW\",\"args\":[{\"index\":0,\"value\":4294967295,"
+                             "\"valueTwo\":0,\"op\":\"SCMP_CMP_EQ\"}]},{\"names\":[\"mount\"],"
+                             "\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":-1}],\"x\":{\"n\":[[],{},true,1.5e3]}}");
+  assert_golden (-1, c, &o, "spec-seccomp-file.json", V (NULL));
+}
+
+/* ---- the config model ---- */
+
+static struct ocip_spec *
+build_at (int fd, const struct ocip_image_config *c, const struct ocip_spec_options *o)
+{
+  struct ocip_spec *spec = NULL;
+  ocip_error_t err = NULL;
+
+  cr_assert_eq (ocip_spec_build (c, fd, o, &spec, &err), 0, "build: %s", err ? err->msg : "");
+  cr_assert_null (err);
+  cr_assert_not_null (spec);
+  return spec;
+}
+
+/* The NULL-terminated V must be exactly WANT.  */
+static void
+assert_model_strv (char *const *v, char *const *want)
+{
+  size_t i;
+
+  cr_assert_not_null (v);
+  for (i = 0; want[i]; i++)
+    {
+      cr_assert_not_null (v[i], "vector too short: no '%s'", want[i]);
+      cr_assert_str_eq (v[i], want[i]);
+    }
+  cr_assert_null (v[i], "vector longer than expected: '%s'", v[i]);
+}
+
+Test (spec, build_decides_process_root_and_mounts)
+{
+  cleanup_image struct ocip_image_config *c
+      = image ("", "{\"Entrypoint\":[\"/bin/sh\"],\"Cmd\":[\"-c\",\"id\"],\"Env\":[\"A=1\",\"A=2\"],\"User\":\"alice\","
+                   "\"WorkingDir\":\"/w/./x\",\"Volumes\":{\"/v/\":{},\"/a\":{}}}");
+  struct ocip_spec_options o = { .tty = true, .read_only = true, .hostname = "h", .root_path = "r",
+                                 .cap_drop = V ("ALL"), .env = V ("A=3") };
+  cleanup_spec struct ocip_spec *spec = build_at (rootfd, c, &o);
+  const struct ocip_spec_process *p = &spec->process;
+
+  cr_assert_str_eq (spec->oci_version, OCIP_SPEC_OCI_VERSION);
+  cr_assert (p->terminal);
+  assert_model_strv (p->args, V ("/bin/sh", "-c", "id"));
+  /* The caller's A replaces the first and drops the image's duplicate.  */
+  assert_model_strv (p->env, V ("A=3", OCIP_SPEC_DEFAULT_PATH, "HOME=/home/alice", "TERM=xterm"));
+  cr_assert_str_eq (p->cwd, "/w/./x");
+  cr_assert_eq (p->user.uid, 1000);
+  cr_assert_eq (p->user.gid, 1000);
+  cr_assert_eq (p->user.n_additional_gids, 2);
+  cr_assert_eq (p->user.additional_gids[0], 1000);
+  cr_assert_eq (p->user.additional_gids[1], 50);
+  /* Dropping every capability is an empty set, written as [], not an absent one.  */
+  assert_model_strv (p->bounding, V (NULL));
+  assert_model_strv (p->effective, V (NULL));
+  assert_model_strv (p->permitted, V (NULL));
+  cr_assert_eq (p->n_rlimits, 1);
+  cr_assert_str_eq (p->rlimits[0].type, "RLIMIT_NOFILE");
+  cr_assert_eq (p->rlimits[0].hard, expected_nofile ());
+  cr_assert_eq (p->rlimits[0].soft, expected_nofile ());
+  cr_assert (p->no_new_privileges);
+  cr_assert_str_eq (spec->root_path, "r");
+  cr_assert (spec->root_readonly);
+  cr_assert_str_eq (spec->hostname, "h");
+  cr_assert_eq (spec->n_mounts, 9);
+  cr_assert_str_eq (spec->mounts[0].destination, "/proc");
+  cr_assert_str_eq (spec->mounts[7].destination, "/a");
+  cr_assert_str_eq (spec->mounts[8].destination, "/v");
+  cr_assert_str_eq (spec->mounts[8].type, "tmpfs");
+  assert_model_strv (spec->mounts[8].options, V ("nosuid", "nodev", "mode=755"));
+}
+
+Test (spec, build_decides_annotations_and_names_the_dropped_labels)
+{
+  cleanup_image struct ocip_image_config *c
+      = image ("", "{\"Cmd\":[\"x\"],\"Labels\":{\"b\":\"1\",\"run.oci.hooks.stdout\":\"/x\","
+                   "\"org.opencontainers.image.os\":\"plan9\",\"a\":\"2\",\"bundle\":\"/b\"}}");
+  struct ocip_spec_options o = { .annotations = V ("b=3", "c=4") };
+  cleanup_spec struct ocip_spec *spec = build_at (-1, c, &o);
+  static const char *const keys[]
+      = { "org.opencontainers.image.os", "org.opencontainers.image.architecture", "b", "a", "c" };
+  static const char *const values[] = { "plan9", "amd64", "3", "2", "4" };
+  size_t i;
+
+  /* In order, each key once: a later value replaces an earlier one in place.  */
+  cr_assert_eq (spec->annotations.n, 5);
+  for (i = 0; i < 5; i++)
+    {
+      cr_assert_str_eq (spec->annotations.keys[i], keys[i]);
+      cr_assert_str_eq (spec->annotations.values[i], values[i]);
+    }
+  assert_model_strv (spec->dropped_labels, V ("run.oci.hooks.stdout", "bundle"));
+}
+
+Test (spec, build_decides_linux_and_seccomp)
+{
+  cleanup_image struct ocip_image_config *c = simple_image ();
+  cleanup_free char *path = path_in ("profile.json");
+  struct ocip_spec_options unconfined = { .seccomp = "unconfined" }, file = { .seccomp = path };
+  cleanup_spec struct ocip_spec *def = build_at (rootfd, c, NULL);
+  cleanup_spec struct ocip_spec *none = build_at (rootfd, c, &unconfined);
+  cleanup_spec struct ocip_spec *doc = NULL;
+
+  cr_assert_eq (def->n_devices, 1);
+  cr_assert_not (def->devices[0].allow);
+  cr_assert_str_eq (def->devices[0].access, "rwm");
+  assert_model_strv (def->namespaces, V ("pid", "network", "ipc", "uts", "mount", "cgroup"));
+  cr_assert_str_eq (def->masked_paths[0], "/proc/acpi");
+  cr_assert_str_eq (def->readonly_paths[0], "/proc/asound");
+  assert_model_strv (def->dropped_labels, V (NULL));
+  cr_assert_eq (def->seccomp.kind, OCIP_SPEC_SECCOMP_ALLOW_LIST);
+  cr_assert_str_eq (def->seccomp.default_action, "SCMP_ACT_ERRNO");
+  cr_assert_eq (def->seccomp.default_errno_ret, 1);
+  cr_assert_not_null (def->seccomp.architectures[0]);
+  cr_assert_not_null (def->seccomp.syscalls[0]);
+  cr_assert_null (def->seccomp.document);
+
+  cr_assert_eq (none->seccomp.kind, OCIP_SPEC_SECCOMP_NONE);
+  cr_assert_null (none->seccomp.syscalls);
+
+  write_rel ("profile.json", "{\"defaultAction\":\"SCMP_ACT_LOG\"}");
+  doc = build_at (rootfd, c, &file);
+  cr_assert_eq (doc->seccomp.kind, OCIP_SPEC_SECCOMP_DOCUMENT);
+  cr_assert_str_eq (str (get (ocip_json_root (doc->seccomp.document), "defaultAction", NULL)), "SCMP_ACT_LOG");
+}
+
+/* A failure, before or after the model is allocated, leaves *RET as it was.  */
+Test (spec, build_failure_writes_no_model)
+{
+  cleanup_image struct ocip_image_config *c = simple_image ();
+  struct ocip_spec_options bad_cap = { .cap_add = V ("cap_bogus") }, missing = { .seccomp = "/nonexistent/p.json" };
+  struct ocip_spec *spec = (struct ocip_spec *) &spec;
+  ocip_error_t err = NULL;
+
+  cr_assert_eq (ocip_spec_build (c, rootfd, &bad_cap, &spec, &err), -EINVAL);
+  cr_assert_eq (spec, (struct ocip_spec *) &spec);
+  ocip_error_release (&err);
+  cr_assert_eq (ocip_spec_build (c, rootfd, &missing, &spec, &err), -ENOENT);
+  cr_assert_eq (spec, (struct ocip_spec *) &spec);
+  ocip_error_release (&err);
+}
+
+/* A model put together by hand is written member by member in the model's order; a NULL
+   vector or string and a zero count are left out, an empty vector is [].  */
+Test (spec, a_hand_built_model_is_written_as_it_is)
+{
+  uint32_t gids[] = { 7, 8 };
+  struct ocip_spec_rlimit rlimit = { .type = (char *) "RLIMIT_CORE", .hard = 2, .soft = 1 };
+  struct ocip_spec_mount mount
+      = { .destination = (char *) "/m", .type = (char *) "tmpfs", .source = (char *) "tmpfs", .options = V (NULL) };
+  struct ocip_spec spec = {
+    .oci_version = (char *) "9.9",
+    .process = { .terminal = true,
+                 .user = { .uid = 5, .gid = 6, .additional_gids = gids, .n_additional_gids = 2 },
+                 .args = V ("/bin/x", "\"q\"\t\xc3\xa9"),
+                 .env = V ("K=V"),
+                 .bounding = V ("CAP_KILL"),
+                 .effective = V (NULL),
+                 .rlimits = &rlimit,
+                 .n_rlimits = 1 },
+    .root_path = (char *) "/r",
+    .mounts = &mount,
+    .n_mounts = 1,
+    .annotations = { .keys = V ("k"), .values = V ("v"), .n = 1 },
+    .readonly_paths = V ("/ro"),
+    .dropped_labels = V ("not.written"),
+  };
+  static const char want[] = "{\n"
+                             "  \"ociVersion\": \"9.9\",\n"
+                             "  \"process\": {\n"
+                             "    \"terminal\": true,\n"
+                             "    \"user\": {\n"
+                             "      \"uid\": 5,\n"
+                             "      \"gid\": 6,\n"
+                             "      \"additionalGids\": [\n"
+                             "        7,\n"
+                             "        8\n"
+                             "      ]\n"
+                             "    },\n"
+                             "    \"args\": [\n"
+                             "      \"/bin/x\",\n"
+                             "      \"\\\"q\\\"\\t\xc3\xa9\"\n"
+                             "    ],\n"
+                             "    \"env\": [\n"
+                             "      \"K=V\"\n"
+                             "    ],\n"
+                             "    \"capabilities\": {\n"
+                             "      \"bounding\": [\n"
+                             "        \"CAP_KILL\"\n"
+                             "      ],\n"
+                             "      \"effective\": [\n"
+                             "\n"
+                             "      ]\n"
+                             "    },\n"
+                             "    \"rlimits\": [\n"
+                             "      {\n"
+                             "        \"type\": \"RLIMIT_CORE\",\n"
+                             "        \"hard\": 2,\n"
+                             "        \"soft\": 1\n"
+                             "      }\n"
+                             "    ],\n"
+                             "    \"noNewPrivileges\": false\n"
+                             "  },\n"
+                             "  \"root\": {\n"
+                             "    \"path\": \"/r\",\n"
+                             "    \"readonly\": false\n"
+                             "  },\n"
+                             "  \"mounts\": [\n"
+                             "    {\n"
+                             "      \"destination\": \"/m\",\n"
+                             "      \"type\": \"tmpfs\",\n"
+                             "      \"source\": \"tmpfs\",\n"
+                             "      \"options\": [\n"
+                             "\n"
+                             "      ]\n"
+                             "    }\n"
+                             "  ],\n"
+                             "  \"annotations\": {\n"
+                             "    \"k\": \"v\"\n"
+                             "  },\n"
+                             "  \"linux\": {\n"
+                             "    \"readonlyPaths\": [\n"
+                             "      \"/ro\"\n"
+                             "    ]\n"
+                             "  }\n"
+                             "}\n";
+  cleanup_free char *json = NULL;
+  ocip_error_t err = NULL;
+
+  cr_assert_eq (ocip_spec_to_json (&spec, &json, &err), 0, "%s", err ? err->msg : "");
+  cr_assert_str_eq (json, want);
+}
+
+/* What is written reads back as the model that was built.  */
+Test (spec, a_built_model_reads_back_from_its_json)
+{
+  cleanup_image struct ocip_image_config *c
+      = image ("\"author\":\"A\",", "{\"Cmd\":[\"/bin/sh\",\"-c\",\"echo \\u00e9\"],\"User\":\"alice\","
+                                    "\"Volumes\":{\"/data\":{}},\"Labels\":{\"k\":\"v\\n\",\"run.oci.x\":\"1\"}}");
+  cleanup_spec struct ocip_spec *spec = build_at (rootfd, c, NULL);
+  cleanup_free char *json = NULL;
+  cleanup_doc struct ocip_json *doc = NULL;
+  const struct ocip_json_node *root, *a, *mounts, *gids;
+  ocip_error_t err = NULL;
+  size_t i;
+
+  cr_assert_eq (ocip_spec_to_json (spec, &json, &err), 0, "%s", err ? err->msg : "");
+  cr_assert_eq (ocip_json_parse (json, strlen (json), OCIP_LIMIT_JSON_DOCUMENT_SIZE, &doc, &err), 0);
+  root = ROOT (doc);
+  cr_assert_str_eq (str (get (root, "ociVersion", NULL)), spec->oci_version);
+  assert_strv (get (root, "process", "args", NULL), spec->process.args);
+  assert_strv (get (root, "process", "env", NULL), spec->process.env);
+  cr_assert_str_eq (str (get (root, "process", "cwd", NULL)), spec->process.cwd);
+  cr_assert_eq (num (get (root, "process", "user", "uid", NULL)), spec->process.user.uid);
+  cr_assert_eq (num (get (root, "process", "user", "gid", NULL)), spec->process.user.gid);
+  gids = get (root, "process", "user", "additionalGids", NULL);
+  cr_assert_eq (ocip_json_array_len (gids), spec->process.user.n_additional_gids);
+  for (i = 0; i < spec->process.user.n_additional_gids; i++)
+    cr_assert_eq (num (ocip_json_array_at (gids, i)), spec->process.user.additional_gids[i]);
+  assert_strv (get (root, "process", "capabilities", "bounding", NULL), spec->process.bounding);
+  assert_strv (get (root, "process", "capabilities", "permitted", NULL), spec->process.permitted);
+  cr_assert_str_eq (str (get (root, "root", "path", NULL)), spec->root_path);
+  cr_assert_str_eq (str (get (root, "hostname", NULL)), spec->hostname);
+  mounts = get (root, "mounts", NULL);
+  cr_assert_eq (ocip_json_array_len (mounts), spec->n_mounts);
+  for (i = 0; i < spec->n_mounts; i++)
+    {
+      cr_assert_str_eq (str (get (ocip_json_array_at (mounts, i), "destination", NULL)), spec->mounts[i].destination);
+      assert_strv (get (ocip_json_array_at (mounts, i), "options", NULL), spec->mounts[i].options);
+    }
+  a = get (root, "annotations", NULL);
+  cr_assert_eq (ocip_json_object_len (a), spec->annotations.n);
+  for (i = 0; i < spec->annotations.n; i++)
+    {
+      cr_assert_str_eq (ocip_json_object_key_at (a, i), spec->annotations.keys[i]);
+      cr_assert_str_eq (str (ocip_json_object_value_at (a, i)), spec->annotations.values[i]);
+    }
+  cr_assert_null (get (a, "run.oci.x", NULL));
+  assert_strv (get (root, "linux", "seccomp", "architectures", NULL), spec->seccomp.architectures);
+  assert_strv (get (ocip_json_array_at (get (root, "linux", "seccomp", "syscalls", NULL), 0), "names", NULL),
+               spec->seccomp.syscalls);
+  assert_strv (get (root, "linux", "maskedPaths", NULL), spec->masked_paths);
 }

@@ -18,7 +18,7 @@
    variables the config lacks, process.cwd when empty or "/", process.user when absent
    or root without groups, and the image's annotations the config lacks (never a
    label that a runtime acts on: those keys are in *RET_DROPPED, optional, owned by the
-   caller, NULL-terminated and empty when none; see ocip_spec_generate()).  Upper, work
+   caller, NULL-terminated and empty when none; see ocip_spec_build()).  Upper, work
    and state are kept in STORE (NULL: the default) under hooks/<hash of the rootfs
    path>, since engines run hooks from any directory.  A root.path that exists is
    mounted over (engines put files there first).  *RET (*RET_LEN bytes) is owned by the caller.  On failure nothing

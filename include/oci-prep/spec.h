@@ -4,6 +4,8 @@
 #define OCIP_SPEC_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include <oci-prep/error.h>
 #include <oci-prep/image.h>
@@ -31,8 +33,105 @@ struct ocip_spec_options
   const char *seccomp;   /* NULL or "default", "unconfined", or the path of a profile */
 };
 
-/* Build config.json for an image whose config is CONFIG and whose rootfs is the
-   directory ROOTFD (negative: no rootfs; a User given by name is then EINVAL).
+/* The config model: what oci-prep decides for a config.json, before any JSON is
+   written.  ocip_spec_build() decides it, ocip_spec_to_json() writes it (members in the
+   order of this struct), and the precreate hook fills an engine's config from it.
+   Everything in it is owned by the model and freed by ocip_spec_free(); string vectors
+   are NULL-terminated.  A NULL string or vector is not written at all (an empty vector
+   is written as []), nor is an array of structs whose count is 0.  */
+
+/* The process's user, as the runtime sets it.  */
+struct ocip_spec_user
+{
+  uint32_t uid, gid;
+  uint32_t *additional_gids; /* primary gid first; not written when N_ADDITIONAL_GIDS is 0 */
+  size_t n_additional_gids;
+};
+
+struct ocip_spec_rlimit
+{
+  char *type; /* "RLIMIT_NOFILE" */
+  int64_t hard, soft;
+};
+
+struct ocip_spec_process
+{
+  bool terminal;
+  struct ocip_spec_user user;
+  char **args;
+  char **env; /* "KEY=VALUE", in order; the image's duplicates are kept */
+  char *cwd;
+  /* capabilities: no inheritable or ambient set, so an exec'd program gains nothing */
+  char **bounding, **effective, **permitted;
+  struct ocip_spec_rlimit *rlimits;
+  size_t n_rlimits;
+  bool no_new_privileges;
+};
+
+struct ocip_spec_mount
+{
+  char *destination, *type, *source;
+  char **options;
+};
+
+/* Ordered, and no key twice: setting a key again replaces its value in place.  */
+struct ocip_spec_annotations
+{
+  char **keys, **values;
+  size_t n;
+};
+
+/* linux.resources.devices: one cgroup device rule.  */
+struct ocip_spec_device
+{
+  bool allow;
+  char *access; /* "rwm" */
+};
+
+struct ocip_json;
+struct ocip_json_gen;
+
+enum ocip_spec_seccomp_kind
+{
+  OCIP_SPEC_SECCOMP_NONE,       /* no linux.seccomp: unconfined */
+  OCIP_SPEC_SECCOMP_ALLOW_LIST, /* DEFAULT_ACTION for every syscall but SYSCALLS */
+  OCIP_SPEC_SECCOMP_DOCUMENT,   /* a caller's profile, written back as it was parsed */
+};
+
+struct ocip_spec_seccomp
+{
+  enum ocip_spec_seccomp_kind kind;
+  char *default_action;      /* ALLOW_LIST */
+  int64_t default_errno_ret; /* ALLOW_LIST */
+  char **architectures;      /* ALLOW_LIST */
+  char **syscalls;           /* ALLOW_LIST: allowed */
+  struct ocip_json *document; /* DOCUMENT: a JSON object (base/json.h) */
+};
+
+struct ocip_spec
+{
+  char *oci_version;
+  struct ocip_spec_process process;
+  char *root_path;
+  bool root_readonly;
+  char *hostname;
+  struct ocip_spec_mount *mounts;
+  size_t n_mounts;
+  struct ocip_spec_annotations annotations; /* always written, {} when empty */
+  /* linux */
+  struct ocip_spec_device *devices;
+  size_t n_devices;
+  char **namespaces; /* types only: a path would join a namespace of the host */
+  struct ocip_spec_seccomp seccomp;
+  char **masked_paths, **readonly_paths;
+  /* Not written: the keys of the image's labels left out of ANNOTATIONS because a
+     runtime acts on them, in the image's order (empty when none).  The caller tells the
+     user.  */
+  char **dropped_labels;
+};
+
+/* Decide the model for an image whose config is CONFIG and whose rootfs is the directory
+   ROOTFD (negative: no rootfs; a User given by name is then EINVAL).
    Only /etc/passwd and /etc/group are read from ROOTFD, inside it (see
    ocip_user_resolve()); OPTS->seccomp, a caller's file, is read by path.
    Conversion (image-spec conversion.md):
@@ -58,11 +157,36 @@ struct ocip_spec_options
    hard limit when it lacks CAP_SYS_RESOURCE to raise it, as podman does); the capabilities of ocip_caps_compute() in
    bounding, effective and permitted; the seccomp profile of ocip_seccomp_default()
    (OPTS->seccomp "unconfined": none; a path: that file's object, re-emitted).
-   On success *RET_JSON is the pretty-printed document, NUL-terminated and ending in a
-   newline, owned by the caller; *RET_DROPPED (optional) the keys of the labels left
-   out, in the image's order, NULL-terminated (empty when none), owned by the caller
-   (ocip_strv_free): the caller tells the user.  On failure a negative errno with *ERR
-   set, and neither output written.  */
+   The labels left out are named in (*RET)->dropped_labels.
+   On success *RET is the model, owned by the caller (ocip_spec_free()).  On failure a
+   negative errno with *ERR set, and *RET untouched.  */
+int ocip_spec_build (const struct ocip_image_config *config, int rootfd, const struct ocip_spec_options *opts,
+                     struct ocip_spec **ret, ocip_error_t *err);
+
+/* Write SPEC as config.json: *RET_JSON is the pretty-printed document, NUL-terminated
+   and ending in a newline, owned by the caller.  EINVAL (and *RET_JSON untouched) when
+   the generator refuses a string (invalid UTF-8).  */
+int ocip_spec_to_json (const struct ocip_spec *spec, char **ret_json, ocip_error_t *err);
+
+/* Write USER as ocip_spec_to_json() writes process.user, into the open generator GEN
+   (base/json.h): for a caller merging the model into a document of its own.  */
+void ocip_spec_gen_user (struct ocip_json_gen *gen, const struct ocip_spec_user *user);
+
+/* Free SPEC and all it holds; NULL and a half-built model are fine.  */
+void ocip_spec_free (struct ocip_spec *spec);
+
+static inline void
+ocip_spec_freep (struct ocip_spec **spec)
+{
+  ocip_spec_free (*spec);
+}
+
+#define cleanup_spec __attribute__ ((cleanup (ocip_spec_freep)))
+
+/* ocip_spec_build() then ocip_spec_to_json(): *RET_JSON is the document, *RET_DROPPED
+   (optional) the model's dropped_labels, both owned by the caller (free(),
+   ocip_strv_free()).  On failure a negative errno with *ERR set, and neither output
+   written.  */
 int ocip_spec_generate (const struct ocip_image_config *config, int rootfd, const struct ocip_spec_options *opts,
                         char **ret_json, char ***ret_dropped, ocip_error_t *err);
 

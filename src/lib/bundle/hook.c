@@ -74,9 +74,18 @@ has_name (const struct sorted_names *names, const char *name, bool env)
   return bsearch (&name, names->v, names->n, sizeof *names->v, env ? compare_env_names : compare_keys) != NULL;
 }
 
+static void
+gen_strv (struct ocip_json_gen *gen, char *const *v)
+{
+  ocip_json_gen_array_open (gen);
+  for (; v && *v; v++)
+    ocip_json_gen_string (gen, *v);
+  ocip_json_gen_array_close (gen);
+}
+
 /* The engine's variables, then the image's that the engine did not set.  */
 static void
-gen_env (struct ocip_json_gen *gen, const struct ocip_json_node *mine, const struct ocip_json_node *image)
+gen_env (struct ocip_json_gen *gen, const struct ocip_json_node *mine, char *const *image)
 {
   struct sorted_names set;
   size_t i;
@@ -85,12 +94,9 @@ gen_env (struct ocip_json_gen *gen, const struct ocip_json_node *mine, const str
   ocip_json_gen_array_open (gen);
   for (i = 0; i < ocip_json_array_len (mine); i++)
     ocip_json_gen_node (gen, ocip_json_array_at (mine, i));
-  for (i = 0; i < ocip_json_array_len (image); i++)
-    {
-      const char *e = ocip_json_string (ocip_json_array_at (image, i));
-      if (e && ! has_name (&set, e, true))
-        ocip_json_gen_string (gen, e);
-    }
+  for (; image && *image; image++)
+    if (! has_name (&set, *image, true))
+      ocip_json_gen_string (gen, *image);
   ocip_json_gen_array_close (gen);
   free (set.v);
 }
@@ -108,8 +114,22 @@ user_is_default (const struct ocip_json_node *user)
              && ocip_json_array_len (gids) == 0 && ocip_json_object_get (user, "username") == NULL);
 }
 
+/* The image's value of a process member the engine left empty, or lacks.  */
 static void
-gen_process (struct ocip_json_gen *gen, const struct ocip_json_node *mine, const struct ocip_json_node *image)
+gen_image_process (struct ocip_json_gen *gen, const char *key, const struct ocip_spec_process *image)
+{
+  if (strcmp (key, "args") == 0)
+    gen_strv (gen, image->args);
+  else if (strcmp (key, "env") == 0)
+    gen_strv (gen, image->env);
+  else if (strcmp (key, "cwd") == 0)
+    ocip_json_gen_string (gen, image->cwd);
+  else
+    ocip_spec_gen_user (gen, &image->user);
+}
+
+static void
+gen_process (struct ocip_json_gen *gen, const struct ocip_json_node *mine, const struct ocip_spec_process *image)
 {
   static const char *const filled[] = { "args", "env", "cwd", "user" };
   size_t i, k;
@@ -122,14 +142,12 @@ gen_process (struct ocip_json_gen *gen, const struct ocip_json_node *mine, const
       const char *cwd = ocip_json_string (value);
 
       ocip_json_gen_string (gen, key);
-      if (strcmp (key, "args") == 0 && ocip_json_array_len (value) == 0)
-        ocip_json_gen_node (gen, ocip_json_object_get (image, "args"));
+      if ((strcmp (key, "args") == 0 && ocip_json_array_len (value) == 0)
+          || (strcmp (key, "cwd") == 0 && (cwd == NULL || *cwd == '\0' || strcmp (cwd, "/") == 0))
+          || (strcmp (key, "user") == 0 && user_is_default (value)))
+        gen_image_process (gen, key, image);
       else if (strcmp (key, "env") == 0)
-        gen_env (gen, value, ocip_json_object_get (image, "env"));
-      else if (strcmp (key, "cwd") == 0 && (cwd == NULL || *cwd == '\0' || strcmp (cwd, "/") == 0))
-        ocip_json_gen_node (gen, ocip_json_object_get (image, "cwd"));
-      else if (strcmp (key, "user") == 0 && user_is_default (value))
-        ocip_json_gen_node (gen, ocip_json_object_get (image, "user"));
+        gen_env (gen, value, image->env);
       else
         ocip_json_gen_node (gen, value);
     }
@@ -137,14 +155,15 @@ gen_process (struct ocip_json_gen *gen, const struct ocip_json_node *mine, const
     if (ocip_json_object_get (mine, filled[k]) == NULL)
       {
         ocip_json_gen_string (gen, filled[k]);
-        ocip_json_gen_node (gen, ocip_json_object_get (image, filled[k]));
+        gen_image_process (gen, filled[k], image);
       }
   ocip_json_gen_map_close (gen);
 }
 
 /* The engine's annotations, then the image's it lacks.  */
 static void
-gen_annotations (struct ocip_json_gen *gen, const struct ocip_json_node *mine, const struct ocip_json_node *image)
+gen_annotations (struct ocip_json_gen *gen, const struct ocip_json_node *mine,
+                 const struct ocip_spec_annotations *image)
 {
   struct sorted_names set;
   size_t i;
@@ -156,12 +175,9 @@ gen_annotations (struct ocip_json_gen *gen, const struct ocip_json_node *mine, c
       ocip_json_gen_string (gen, ocip_json_object_key_at (mine, i));
       ocip_json_gen_node (gen, ocip_json_object_value_at (mine, i));
     }
-  for (i = 0; i < ocip_json_object_len (image); i++)
-    if (! has_name (&set, ocip_json_object_key_at (image, i), false))
-      {
-        ocip_json_gen_string (gen, ocip_json_object_key_at (image, i));
-        ocip_json_gen_node (gen, ocip_json_object_value_at (image, i));
-      }
+  for (i = 0; i < image->n; i++)
+    if (! has_name (&set, image->keys[i], false))
+      ocip_json_gen_kv_string (gen, image->keys[i], image->values[i]);
   ocip_json_gen_map_close (gen);
   free (set.v);
 }
@@ -200,13 +216,13 @@ engine_spec_clear (struct ocip_spec_options *spec)
   free ((char *) spec->user);
 }
 
+/* The engine's document MINE, every member in its order and untouched, with its empty
+   process fields and missing annotations filled from the image's model.  */
 static int
-merge (const struct ocip_json_node *mine, const struct ocip_json_node *image, char **ret, size_t *ret_len,
+merge (const struct ocip_json_node *mine, const struct ocip_spec *image, char **ret, size_t *ret_len,
        ocip_error_t *err)
 {
   cleanup_json_gen struct ocip_json_gen *gen = ocip_json_gen_new (true);
-  const struct ocip_json_node *image_process = ocip_json_object_get (image, "process");
-  const struct ocip_json_node *image_annotations = ocip_json_object_get (image, "annotations");
   size_t i;
 
   ocip_json_gen_map_open (gen);
@@ -217,16 +233,16 @@ merge (const struct ocip_json_node *mine, const struct ocip_json_node *image, ch
 
       ocip_json_gen_string (gen, key);
       if (strcmp (key, "process") == 0)
-        gen_process (gen, value, image_process);
+        gen_process (gen, value, &image->process);
       else if (strcmp (key, "annotations") == 0)
-        gen_annotations (gen, value, image_annotations);
+        gen_annotations (gen, value, &image->annotations);
       else
         ocip_json_gen_node (gen, value);
     }
   if (ocip_json_object_get (mine, "process") == NULL)
     {
       ocip_json_gen_string (gen, "process");
-      gen_process (gen, NULL, image_process);
+      gen_process (gen, NULL, &image->process);
     }
   ocip_json_gen_map_close (gen);
   return ocip_json_gen_finish (gen, ret, ret_len, err);
@@ -278,10 +294,8 @@ ocip_hook_precreate (const char *config, size_t len, const char *bundle, const c
                      size_t *ret_len, char ***ret_dropped, ocip_error_t *err)
 {
   cleanup_json struct ocip_json *doc = NULL;
-  cleanup_json struct ocip_json *from_image = NULL;
+  cleanup_spec struct ocip_spec *from_image = NULL;
   cleanup_plan struct ocip_plan *plan = NULL;
-  cleanup_free char *image_json = NULL;
-  cleanup_strv char **dropped = NULL;
   cleanup_close int rootfd = -1;
   struct ocip_bundle_options opts = { .store = store };
   struct ocip_spec_options spec;
@@ -324,13 +338,13 @@ ocip_hook_precreate (const char *config, size_t len, const char *bundle, const c
       rmdir (dir);
       return ocip_error_wrap (err, "precreate: image '%s'", image);
     }
-  /* The image's side, by the same conversion rules as a bundle's config.json; what the
-     engine chose (a command, a user) stands in for the image's, so that an image
-     without a command or with a user the engine overrides still works.  */
+  /* The image's side: the model a bundle's config.json is written from, merged as a
+     struct, never written and parsed back.  What the engine chose (a command, a user)
+     stands in for the image's, so that an image without a command or with a user the
+     engine overrides still works.  */
   engine_spec (root, &spec);
-  if ((r = ocip_spec_generate (plan->config, rootfd, &spec, &image_json, &dropped, err)) < 0
-      || (r = ocip_json_parse (image_json, strlen (image_json), CONFIG_SIZE_LIMIT, &from_image, err)) < 0
-      || (r = merge (root, ocip_json_root (from_image), ret, ret_len, err)) < 0)
+  if ((r = ocip_spec_build (plan->config, rootfd, &spec, &from_image, err)) < 0
+      || (r = merge (root, from_image, ret, ret_len, err)) < 0)
     {
       ocip_error_t ignored = NULL;
       ocip_closep (&rootfd);
@@ -342,7 +356,7 @@ ocip_hook_precreate (const char *config, size_t len, const char *bundle, const c
     }
   engine_spec_clear (&spec);
   if (ret_dropped)
-    *ret_dropped = steal_pointer (&dropped);
+    *ret_dropped = steal_pointer (&from_image->dropped_labels);
   return 0;
 }
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* config.json from an image config and caller options: conversion rules and safe defaults. */
+/* config.json from an image config and caller options: decide a model, then write it. */
 #include "config.h"
 
 #include <errno.h>
@@ -541,91 +541,131 @@ build_annotations (const struct ocip_image_config *config, struct kv *kv, struct
       kv_set (kv, config->labels[i], strlen (config->labels[i]), config->labels[i + 1]);
 }
 
-static void
-gen_kv_cstrv (struct ocip_json_gen *gen, const char *key, const char *const *v)
+/* A copy of V (NULL stays NULL: not written).  */
+static char **
+strv_dup (const char *const *v)
 {
-  ocip_json_gen_kv_strv (gen, key, (char *const *) v);
+  size_t i, n = 0;
+  char **ret;
+
+  if (v == NULL)
+    return NULL;
+  while (v[n])
+    n++;
+  ret = xcalloc (n + 1, sizeof (char *));
+  for (i = 0; i < n; i++)
+    ret[i] = xstrdup (v[i]);
+  return ret;
 }
 
 static void
-gen_mount (struct ocip_json_gen *gen, const char *destination, const char *type, const char *source,
+set_mount (struct ocip_spec_mount *m, const char *destination, const char *type, const char *source,
            const char *const *options)
 {
-  ocip_json_gen_map_open (gen);
-  ocip_json_gen_kv_string (gen, "destination", destination);
-  ocip_json_gen_kv_string (gen, "type", type);
-  ocip_json_gen_kv_string (gen, "source", source);
-  gen_kv_cstrv (gen, "options", options);
-  ocip_json_gen_map_close (gen);
+  m->destination = xstrdup (destination);
+  m->type = xstrdup (type);
+  m->source = xstrdup (source);
+  m->options = strv_dup (options);
 }
 
+/* The default mounts, then one tmpfs per volume.  */
 static void
-gen_process (struct ocip_json_gen *gen, const struct ocip_spec_options *opts, const struct ocip_user *user,
-             const struct strv *args, const struct strv *env, const char *cwd, char **caps)
+decide_mounts (const struct strv *volumes, struct ocip_spec *spec)
 {
-  int64_t nofile = nofile_limit ();
-  size_t i;
+  size_t i, n_default = sizeof default_mounts / sizeof default_mounts[0];
 
-  ocip_json_gen_string (gen, "process");
-  ocip_json_gen_map_open (gen);
-  ocip_json_gen_kv_bool (gen, "terminal", opts->tty);
-  ocip_json_gen_string (gen, "user");
-  ocip_json_gen_map_open (gen);
-  ocip_json_gen_kv_int64 (gen, "uid", user->uid);
-  ocip_json_gen_kv_int64 (gen, "gid", user->gid);
-  if (user->n_additional_gids > 0)
+  spec->mounts = xcalloc (n_default + volumes->n, sizeof *spec->mounts);
+  for (i = 0; i < n_default; i++, spec->n_mounts++)
+    set_mount (&spec->mounts[i], default_mounts[i].destination, default_mounts[i].type, default_mounts[i].source,
+               default_mounts[i].options);
+  for (i = 0; i < volumes->n; i++, spec->n_mounts++)
+    set_mount (&spec->mounts[spec->n_mounts], volumes->v[i], "tmpfs", "tmpfs", volume_options);
+}
+
+/* The process's user; the home directory only served HOME.  */
+static void
+decide_user (struct ocip_user *user, struct ocip_spec_user *ret)
+{
+  ret->uid = user->uid;
+  ret->gid = user->gid;
+  ret->additional_gids = steal_pointer (&user->additional_gids);
+  ret->n_additional_gids = user->n_additional_gids;
+  user->n_additional_gids = 0;
+}
+
+/* Like podman: no inheritable or ambient set, so an exec'd program gains nothing; and
+   one RLIMIT_NOFILE.  */
+static void
+decide_privileges (char **caps, struct ocip_spec_process *process)
+{
+  process->bounding = strv_dup ((const char *const *) caps);
+  process->effective = strv_dup ((const char *const *) caps);
+  process->permitted = strv_dup ((const char *const *) caps);
+  process->rlimits = xcalloc (1, sizeof *process->rlimits);
+  process->rlimits[0].type = xstrdup ("RLIMIT_NOFILE");
+  process->rlimits[0].hard = process->rlimits[0].soft = nofile_limit ();
+  process->n_rlimits = 1;
+  process->no_new_privileges = true;
+}
+
+static int
+decide_seccomp (const char *mode, struct ocip_spec_seccomp *ret, ocip_error_t *err)
+{
+  int r;
+
+  if (strcmp (mode, "unconfined") == 0)
+    return 0;
+  if (strcmp (mode, "default") != 0)
     {
-      ocip_json_gen_string (gen, "additionalGids");
-      ocip_json_gen_array_open (gen);
-      for (i = 0; i < user->n_additional_gids; i++)
-        ocip_json_gen_int64 (gen, user->additional_gids[i]);
-      ocip_json_gen_array_close (gen);
+      if ((r = ocip_seccomp_load_file (mode, &ret->document, err)) < 0)
+        return r;
+      ret->kind = OCIP_SPEC_SECCOMP_DOCUMENT;
+      return 0;
     }
-  ocip_json_gen_map_close (gen);
-  ocip_json_gen_kv_strv (gen, "args", args->v);
-  ocip_json_gen_kv_strv (gen, "env", env->v);
-  ocip_json_gen_kv_string (gen, "cwd", cwd);
-  /* Like podman: no inheritable or ambient set, so an exec'd program gains nothing.  */
-  ocip_json_gen_string (gen, "capabilities");
-  ocip_json_gen_map_open (gen);
-  ocip_json_gen_kv_strv (gen, "bounding", caps);
-  ocip_json_gen_kv_strv (gen, "effective", caps);
-  ocip_json_gen_kv_strv (gen, "permitted", caps);
-  ocip_json_gen_map_close (gen);
-  ocip_json_gen_string (gen, "rlimits");
-  ocip_json_gen_array_open (gen);
-  ocip_json_gen_map_open (gen);
-  ocip_json_gen_kv_string (gen, "type", "RLIMIT_NOFILE");
-  ocip_json_gen_kv_int64 (gen, "hard", nofile);
-  ocip_json_gen_kv_int64 (gen, "soft", nofile);
-  ocip_json_gen_map_close (gen);
-  ocip_json_gen_array_close (gen);
-  ocip_json_gen_kv_bool (gen, "noNewPrivileges", true);
-  ocip_json_gen_map_close (gen);
+  {
+    cleanup_seccomp_profile struct ocip_seccomp_profile profile = { 0 };
+
+    if ((r = ocip_seccomp_default (&profile, err)) < 0)
+      return r;
+    ret->kind = OCIP_SPEC_SECCOMP_ALLOW_LIST;
+    ret->default_action = xstrdup (OCIP_SECCOMP_DEFAULT_ACTION);
+    ret->default_errno_ret = OCIP_SECCOMP_DEFAULT_ERRNO;
+    ret->architectures = steal_pointer (&profile.architectures);
+    ret->syscalls = steal_pointer (&profile.syscalls);
+  }
+  return 0;
 }
 
+/* Deny every device (the runtime adds back the standard ones: null, zero, tty...); the
+   default namespaces, masked and read-only paths.  */
 static void
-gen_default_seccomp (struct ocip_json_gen *gen, const struct ocip_seccomp_profile *profile)
+decide_linux (struct ocip_spec *spec)
 {
-  ocip_json_gen_map_open (gen);
-  ocip_json_gen_kv_string (gen, "defaultAction", OCIP_SECCOMP_DEFAULT_ACTION);
-  ocip_json_gen_kv_int64 (gen, "defaultErrnoRet", OCIP_SECCOMP_DEFAULT_ERRNO);
-  ocip_json_gen_kv_strv (gen, "architectures", profile->architectures);
-  ocip_json_gen_string (gen, "syscalls");
-  ocip_json_gen_array_open (gen);
-  ocip_json_gen_map_open (gen);
-  ocip_json_gen_kv_strv (gen, "names", profile->syscalls);
-  ocip_json_gen_kv_string (gen, "action", "SCMP_ACT_ALLOW");
-  ocip_json_gen_map_close (gen);
-  ocip_json_gen_array_close (gen);
-  ocip_json_gen_map_close (gen);
+  spec->devices = xcalloc (1, sizeof *spec->devices);
+  spec->devices[0].allow = false;
+  spec->devices[0].access = xstrdup ("rwm");
+  spec->n_devices = 1;
+  spec->namespaces = strv_dup (namespaces);
+  spec->masked_paths = strv_dup (masked_paths);
+  spec->readonly_paths = strv_dup (readonly_paths);
+}
+
+static char **
+steal_strv (struct strv *s)
+{
+  char **v = s->v ? s->v : xcalloc (1, sizeof (char *));
+
+  s->v = NULL;
+  s->n = 0;
+  return v;
 }
 
 int
-ocip_spec_generate (const struct ocip_image_config *config, int rootfd, const struct ocip_spec_options *opts,
-                    char **ret_json, char ***ret_dropped, ocip_error_t *err)
+ocip_spec_build (const struct ocip_image_config *config, int rootfd, const struct ocip_spec_options *opts,
+                 struct ocip_spec **ret, ocip_error_t *err)
 {
   static const struct ocip_spec_options no_options;
+  cleanup_spec struct ocip_spec *spec = NULL;
   cleanup_user struct ocip_user user = { 0 };
   cleanup_strv_buf struct strv args = { 0 };
   cleanup_strv_buf struct strv env = { 0 };
@@ -634,12 +674,8 @@ ocip_spec_generate (const struct ocip_image_config *config, int rootfd, const st
   cleanup_strv char **caps = NULL;
   cleanup_kv struct kv annotations = { 0 };
   cleanup_free char *cwd = NULL;
-  cleanup_json struct ocip_json *seccomp_file = NULL;
-  cleanup_seccomp_profile struct ocip_seccomp_profile seccomp = { 0 };
-  cleanup_json_gen struct ocip_json_gen *gen = NULL;
   const char *hostname, *root_path, *seccomp_mode;
   char **p;
-  size_t i;
   int r;
 
   if (opts == NULL)
@@ -674,88 +710,269 @@ ocip_spec_generate (const struct ocip_image_config *config, int rootfd, const st
         return r;
       kv_set (&annotations, *p, strchr (*p, '=') - *p, strchr (*p, '=') + 1);
     }
-  if (strcmp (seccomp_mode, "default") == 0)
-    {
-      if ((r = ocip_seccomp_default (&seccomp, err)) < 0)
-        return r;
-    }
-  else if (strcmp (seccomp_mode, "unconfined") != 0)
-    {
-      if ((r = ocip_seccomp_load_file (seccomp_mode, &seccomp_file, err)) < 0)
-        return r;
-    }
 
-  gen = ocip_json_gen_new (true);
-  ocip_json_gen_map_open (gen);
-  ocip_json_gen_kv_string (gen, "ociVersion", OCIP_SPEC_OCI_VERSION);
-  gen_process (gen, opts, &user, &args, &env, cwd, caps);
+  spec = xcalloc (1, sizeof *spec);
+  if ((r = decide_seccomp (seccomp_mode, &spec->seccomp, err)) < 0)
+    return r;
+  spec->oci_version = xstrdup (OCIP_SPEC_OCI_VERSION);
+  spec->process.terminal = opts->tty;
+  decide_user (&user, &spec->process.user);
+  spec->process.args = steal_strv (&args);
+  spec->process.env = steal_strv (&env);
+  spec->process.cwd = steal_pointer (&cwd);
+  decide_privileges (caps, &spec->process);
+  spec->root_path = xstrdup (root_path);
+  spec->root_readonly = opts->read_only;
+  spec->hostname = xstrdup (hostname);
+  decide_mounts (&volumes, spec);
+  spec->annotations.keys = steal_pointer (&annotations.keys);
+  spec->annotations.values = steal_pointer (&annotations.values);
+  spec->annotations.n = annotations.n;
+  annotations.n = 0;
+  decide_linux (spec);
+  spec->dropped_labels = steal_strv (&dropped);
+  *ret = steal_pointer (&spec);
+  return 0;
+}
 
-  ocip_json_gen_string (gen, "root");
+void
+ocip_spec_gen_user (struct ocip_json_gen *gen, const struct ocip_spec_user *user)
+{
+  size_t i;
+
   ocip_json_gen_map_open (gen);
-  ocip_json_gen_kv_string (gen, "path", root_path);
-  ocip_json_gen_kv_bool (gen, "readonly", opts->read_only);
+  ocip_json_gen_kv_int64 (gen, "uid", user->uid);
+  ocip_json_gen_kv_int64 (gen, "gid", user->gid);
+  if (user->n_additional_gids > 0)
+    {
+      ocip_json_gen_string (gen, "additionalGids");
+      ocip_json_gen_array_open (gen);
+      for (i = 0; i < user->n_additional_gids; i++)
+        ocip_json_gen_int64 (gen, user->additional_gids[i]);
+      ocip_json_gen_array_close (gen);
+    }
   ocip_json_gen_map_close (gen);
-  ocip_json_gen_kv_string (gen, "hostname", hostname);
+}
 
+static void
+gen_process (struct ocip_json_gen *gen, const struct ocip_spec_process *process)
+{
+  size_t i;
+
+  ocip_json_gen_map_open (gen);
+  ocip_json_gen_kv_bool (gen, "terminal", process->terminal);
+  ocip_json_gen_string (gen, "user");
+  ocip_spec_gen_user (gen, &process->user);
+  ocip_json_gen_kv_strv (gen, "args", process->args);
+  ocip_json_gen_kv_strv (gen, "env", process->env);
+  ocip_json_gen_kv_string (gen, "cwd", process->cwd);
+  if (process->bounding || process->effective || process->permitted)
+    {
+      ocip_json_gen_string (gen, "capabilities");
+      ocip_json_gen_map_open (gen);
+      ocip_json_gen_kv_strv (gen, "bounding", process->bounding);
+      ocip_json_gen_kv_strv (gen, "effective", process->effective);
+      ocip_json_gen_kv_strv (gen, "permitted", process->permitted);
+      ocip_json_gen_map_close (gen);
+    }
+  if (process->n_rlimits > 0)
+    {
+      ocip_json_gen_string (gen, "rlimits");
+      ocip_json_gen_array_open (gen);
+      for (i = 0; i < process->n_rlimits; i++)
+        {
+          ocip_json_gen_map_open (gen);
+          ocip_json_gen_kv_string (gen, "type", process->rlimits[i].type);
+          ocip_json_gen_kv_int64 (gen, "hard", process->rlimits[i].hard);
+          ocip_json_gen_kv_int64 (gen, "soft", process->rlimits[i].soft);
+          ocip_json_gen_map_close (gen);
+        }
+      ocip_json_gen_array_close (gen);
+    }
+  ocip_json_gen_kv_bool (gen, "noNewPrivileges", process->no_new_privileges);
+  ocip_json_gen_map_close (gen);
+}
+
+static void
+gen_mounts (struct ocip_json_gen *gen, const struct ocip_spec *spec)
+{
+  size_t i;
+
+  if (spec->n_mounts == 0)
+    return;
   ocip_json_gen_string (gen, "mounts");
   ocip_json_gen_array_open (gen);
-  for (i = 0; i < sizeof default_mounts / sizeof default_mounts[0]; i++)
-    gen_mount (gen, default_mounts[i].destination, default_mounts[i].type, default_mounts[i].source,
-               default_mounts[i].options);
-  for (i = 0; i < volumes.n; i++)
-    gen_mount (gen, volumes.v[i], "tmpfs", "tmpfs", volume_options);
-  ocip_json_gen_array_close (gen);
-
-  ocip_json_gen_string (gen, "annotations");
-  ocip_json_gen_map_open (gen);
-  for (i = 0; i < annotations.n; i++)
-    ocip_json_gen_kv_string (gen, annotations.keys[i], annotations.values[i]);
-  ocip_json_gen_map_close (gen);
-
-  ocip_json_gen_string (gen, "linux");
-  ocip_json_gen_map_open (gen);
-  /* Deny every device; the runtime adds back the standard ones (null, zero, tty...).  */
-  ocip_json_gen_string (gen, "resources");
-  ocip_json_gen_map_open (gen);
-  ocip_json_gen_string (gen, "devices");
-  ocip_json_gen_array_open (gen);
-  ocip_json_gen_map_open (gen);
-  ocip_json_gen_kv_bool (gen, "allow", false);
-  ocip_json_gen_kv_string (gen, "access", "rwm");
-  ocip_json_gen_map_close (gen);
-  ocip_json_gen_array_close (gen);
-  ocip_json_gen_map_close (gen);
-  ocip_json_gen_string (gen, "namespaces");
-  ocip_json_gen_array_open (gen);
-  for (i = 0; namespaces[i]; i++)
+  for (i = 0; i < spec->n_mounts; i++)
     {
       ocip_json_gen_map_open (gen);
-      ocip_json_gen_kv_string (gen, "type", namespaces[i]);
+      ocip_json_gen_kv_string (gen, "destination", spec->mounts[i].destination);
+      ocip_json_gen_kv_string (gen, "type", spec->mounts[i].type);
+      ocip_json_gen_kv_string (gen, "source", spec->mounts[i].source);
+      ocip_json_gen_kv_strv (gen, "options", spec->mounts[i].options);
       ocip_json_gen_map_close (gen);
     }
   ocip_json_gen_array_close (gen);
-  if (seccomp.syscalls)
-    {
-      ocip_json_gen_string (gen, "seccomp");
-      gen_default_seccomp (gen, &seccomp);
-    }
-  else if (seccomp_file)
-    {
-      ocip_json_gen_string (gen, "seccomp");
-      ocip_json_gen_node (gen, ocip_json_root (seccomp_file));
-    }
-  gen_kv_cstrv (gen, "maskedPaths", masked_paths);
-  gen_kv_cstrv (gen, "readonlyPaths", readonly_paths);
-  ocip_json_gen_map_close (gen);
+}
 
+static void
+gen_seccomp (struct ocip_json_gen *gen, const struct ocip_spec_seccomp *seccomp)
+{
+  switch (seccomp->kind)
+    {
+    case OCIP_SPEC_SECCOMP_NONE:
+      return;
+    case OCIP_SPEC_SECCOMP_DOCUMENT:
+      ocip_json_gen_string (gen, "seccomp");
+      ocip_json_gen_node (gen, ocip_json_root (seccomp->document));
+      return;
+    case OCIP_SPEC_SECCOMP_ALLOW_LIST:
+      ocip_json_gen_string (gen, "seccomp");
+      ocip_json_gen_map_open (gen);
+      ocip_json_gen_kv_string (gen, "defaultAction", seccomp->default_action);
+      ocip_json_gen_kv_int64 (gen, "defaultErrnoRet", seccomp->default_errno_ret);
+      ocip_json_gen_kv_strv (gen, "architectures", seccomp->architectures);
+      ocip_json_gen_string (gen, "syscalls");
+      ocip_json_gen_array_open (gen);
+      ocip_json_gen_map_open (gen);
+      ocip_json_gen_kv_strv (gen, "names", seccomp->syscalls);
+      ocip_json_gen_kv_string (gen, "action", "SCMP_ACT_ALLOW");
+      ocip_json_gen_map_close (gen);
+      ocip_json_gen_array_close (gen);
+      ocip_json_gen_map_close (gen);
+      return;
+    }
+}
+
+static void
+gen_linux (struct ocip_json_gen *gen, const struct ocip_spec *spec)
+{
+  size_t i;
+
+  ocip_json_gen_map_open (gen);
+  if (spec->n_devices > 0)
+    {
+      ocip_json_gen_string (gen, "resources");
+      ocip_json_gen_map_open (gen);
+      ocip_json_gen_string (gen, "devices");
+      ocip_json_gen_array_open (gen);
+      for (i = 0; i < spec->n_devices; i++)
+        {
+          ocip_json_gen_map_open (gen);
+          ocip_json_gen_kv_bool (gen, "allow", spec->devices[i].allow);
+          ocip_json_gen_kv_string (gen, "access", spec->devices[i].access);
+          ocip_json_gen_map_close (gen);
+        }
+      ocip_json_gen_array_close (gen);
+      ocip_json_gen_map_close (gen);
+    }
+  if (spec->namespaces)
+    {
+      ocip_json_gen_string (gen, "namespaces");
+      ocip_json_gen_array_open (gen);
+      for (i = 0; spec->namespaces[i]; i++)
+        {
+          ocip_json_gen_map_open (gen);
+          ocip_json_gen_kv_string (gen, "type", spec->namespaces[i]);
+          ocip_json_gen_map_close (gen);
+        }
+      ocip_json_gen_array_close (gen);
+    }
+  gen_seccomp (gen, &spec->seccomp);
+  ocip_json_gen_kv_strv (gen, "maskedPaths", spec->masked_paths);
+  ocip_json_gen_kv_strv (gen, "readonlyPaths", spec->readonly_paths);
   ocip_json_gen_map_close (gen);
-  if ((r = ocip_json_gen_finish (gen, ret_json, NULL, err)) < 0)
+}
+
+int
+ocip_spec_to_json (const struct ocip_spec *spec, char **ret_json, ocip_error_t *err)
+{
+  cleanup_json_gen struct ocip_json_gen *gen = ocip_json_gen_new (true);
+  size_t i;
+
+  ocip_json_gen_map_open (gen);
+  ocip_json_gen_kv_string (gen, "ociVersion", spec->oci_version);
+  ocip_json_gen_string (gen, "process");
+  gen_process (gen, &spec->process);
+  ocip_json_gen_string (gen, "root");
+  ocip_json_gen_map_open (gen);
+  ocip_json_gen_kv_string (gen, "path", spec->root_path);
+  ocip_json_gen_kv_bool (gen, "readonly", spec->root_readonly);
+  ocip_json_gen_map_close (gen);
+  ocip_json_gen_kv_string (gen, "hostname", spec->hostname);
+  gen_mounts (gen, spec);
+  ocip_json_gen_string (gen, "annotations");
+  ocip_json_gen_map_open (gen);
+  for (i = 0; i < spec->annotations.n; i++)
+    ocip_json_gen_kv_string (gen, spec->annotations.keys[i], spec->annotations.values[i]);
+  ocip_json_gen_map_close (gen);
+  ocip_json_gen_string (gen, "linux");
+  gen_linux (gen, spec);
+  ocip_json_gen_map_close (gen);
+  return ocip_json_gen_finish (gen, ret_json, NULL, err);
+}
+
+void
+ocip_spec_free (struct ocip_spec *spec)
+{
+  struct ocip_spec_process *process;
+  size_t i;
+
+  if (spec == NULL)
+    return;
+  process = &spec->process;
+  free (spec->oci_version);
+  free (process->user.additional_gids);
+  ocip_strv_free (process->args);
+  ocip_strv_free (process->env);
+  free (process->cwd);
+  ocip_strv_free (process->bounding);
+  ocip_strv_free (process->effective);
+  ocip_strv_free (process->permitted);
+  for (i = 0; i < process->n_rlimits; i++)
+    free (process->rlimits[i].type);
+  free (process->rlimits);
+  free (spec->root_path);
+  free (spec->hostname);
+  for (i = 0; i < spec->n_mounts; i++)
+    {
+      free (spec->mounts[i].destination);
+      free (spec->mounts[i].type);
+      free (spec->mounts[i].source);
+      ocip_strv_free (spec->mounts[i].options);
+    }
+  free (spec->mounts);
+  for (i = 0; i < spec->annotations.n; i++)
+    {
+      free (spec->annotations.keys[i]);
+      free (spec->annotations.values[i]);
+    }
+  free (spec->annotations.keys);
+  free (spec->annotations.values);
+  for (i = 0; i < spec->n_devices; i++)
+    free (spec->devices[i].access);
+  free (spec->devices);
+  ocip_strv_free (spec->namespaces);
+  free (spec->seccomp.default_action);
+  ocip_strv_free (spec->seccomp.architectures);
+  ocip_strv_free (spec->seccomp.syscalls);
+  ocip_json_free (spec->seccomp.document);
+  ocip_strv_free (spec->masked_paths);
+  ocip_strv_free (spec->readonly_paths);
+  ocip_strv_free (spec->dropped_labels);
+  free (spec);
+}
+
+int
+ocip_spec_generate (const struct ocip_image_config *config, int rootfd, const struct ocip_spec_options *opts,
+                    char **ret_json, char ***ret_dropped, ocip_error_t *err)
+{
+  cleanup_spec struct ocip_spec *spec = NULL;
+  int r;
+
+  if ((r = ocip_spec_build (config, rootfd, opts, &spec, err)) < 0
+      || (r = ocip_spec_to_json (spec, ret_json, err)) < 0)
     return r;
   if (ret_dropped)
-    {
-      *ret_dropped = dropped.v ? dropped.v : xcalloc (1, sizeof (char *));
-      dropped.v = NULL;
-      dropped.n = 0;
-    }
+    *ret_dropped = steal_pointer (&spec->dropped_labels);
   return 0;
 }
