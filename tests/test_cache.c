@@ -1,12 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The LRU map, and the caches built on it: pure speed-ups that never change a result. */
+/* The LRU map, and the caches built on it: pure speed-ups that never change a result, owned by a context. */
 #include "config.h"
 
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <oci-prep/bundle.h>
+#include <oci-prep/context.h>
+#include <oci-prep/load.h>
+#include <oci-prep/verify.h>
 
 #include "base/lru.h"
 
@@ -196,4 +202,143 @@ Test (verified_cache, batch_load_is_identical_without_caches)
   tu_result_free (&b);
   free (img);
   free (store2);
+}
+
+/* Contexts: the caches belong to one, never to the process.  */
+
+TestSuite (context, .init = setup, .fini = teardown, .timeout = 120);
+
+static struct ocip_context *
+context (bool no_cache)
+{
+  return ocip_context_new (&(struct ocip_context_options){ .store = store, .no_cache = no_cache });
+}
+
+static size_t
+cached_by (struct ocip_context *ctx)
+{
+  struct ocip_verify_report *report = NULL;
+  ocip_error_t err = NULL;
+  size_t n;
+
+  cr_assert_eq (ocip_verify_layout (ctx, layout, &report, &err), 0, "%s", err ? err->msg : "");
+  cr_assert_eq (report->n_failed, 0);
+  n = report->n_cached;
+  ocip_verify_report_free (report);
+  return n;
+}
+
+/* The lines of the store's verified-blob cache file; -1 when there is none.  */
+static int
+cache_lines (void)
+{
+  char *path, *text;
+  size_t len;
+  int n;
+
+  FX_CHECK (asprintf (&path, "%s/cache/verified-blobs", store) > 0);
+  if (access (path, F_OK) < 0)
+    {
+      free (path);
+      return -1;
+    }
+  text = fx_read_file (path, &len);
+  n = tu_count (text, "\n");
+  free (text);
+  free (path);
+  return n;
+}
+
+Test (context, two_contexts_keep_their_own_cache_settings)
+{
+  struct ocip_context *on = context (false);
+  struct ocip_context *off = context (true);
+  struct ocip_context *later;
+
+  fx_simple_image (layout, "latest");
+  cr_assert_eq (cached_by (on), 0);
+  /* A context without caches made and used in between changes nothing for the other
+     (with a process-wide switch, it turned caching off for everyone).  */
+  cr_assert_eq (cached_by (off), 0);
+  cr_assert_eq (cached_by (on), 3, "the context with caches lost them to the one without");
+  /* And the one without never reads what the other saved.  */
+  cr_assert_eq (cached_by (off), 0, "a context without caches used the store's");
+  later = context (false);
+  cr_assert_eq (cached_by (later), 3, "the cache was not saved for the next context");
+  ocip_context_free (later);
+  ocip_context_free (off);
+  ocip_context_free (on);
+}
+
+Test (context, cache_is_saved_once_on_success)
+{
+  struct ocip_context *ctx = context (false);
+  struct ocip_load_options opts;
+  struct ocip_load_report *report = NULL;
+  char *images[] = { layout, layout };
+  ocip_error_t err = NULL;
+  int saved;
+
+  ocip_load_options_default (&opts);
+  opts.no_sandbox = true;
+  fx_simple_image (layout, "latest");
+  cr_assert_eq (ocip_load_images (ctx, images, 2, NULL, &opts, &report, &err), 0, "%s", err ? err->msg : "");
+  cr_assert_eq (report->n_failed, 0);
+  ocip_load_report_free (report);
+  /* The manifest and the config, each once although the image was planned twice.  */
+  saved = cache_lines ();
+  cr_assert_eq (saved, 2, "%d lines saved", saved);
+  cr_assert_eq (ocip_load_images (ctx, images, 1, NULL, &opts, &report, &err), 0, "%s", err ? err->msg : "");
+  ocip_load_report_free (report);
+  cr_assert_eq (cache_lines (), saved, "a second success saved the same blobs again");
+  ocip_context_free (ctx);
+}
+
+Test (context, cache_is_not_saved_on_failure)
+{
+  struct ocip_context *ctx = context (false);
+  struct ocip_load_options opts;
+  struct ocip_load_report *report = NULL;
+  char *missing, *images[2];
+  ocip_error_t err = NULL;
+
+  ocip_load_options_default (&opts);
+  opts.no_sandbox = true;
+  fx_simple_image (layout, "latest");
+  FX_CHECK (asprintf (&missing, "%s:nosuchref", layout) > 0);
+  images[0] = layout;
+  images[1] = missing;
+  /* The first image's documents verified, then planning the second failed.  */
+  cr_assert_eq (ocip_load_images (ctx, images, 2, NULL, &opts, &report, &err), -ENOENT);
+  cr_assert_null (report);
+  ocip_error_release (&err);
+  cr_assert_eq (cache_lines (), -1, "a failed load saved the cache");
+  /* What it learned is kept for a success of the same context.  */
+  cr_assert_eq (ocip_load_images (ctx, images, 1, NULL, &opts, &report, &err), 0, "%s", err ? err->msg : "");
+  ocip_load_report_free (report);
+  cr_assert_eq (cache_lines (), 2);
+  free (missing);
+  ocip_context_free (ctx);
+}
+
+Test (context, failed_bundle_saves_no_cache)
+{
+  struct ocip_context *ctx = context (false);
+  struct ocip_bundle_options opts = { 0 };
+  char *bundle, *file;
+  ocip_error_t err = NULL;
+
+  ocip_load_options_default (&opts.load);
+  fx_simple_image (layout, "latest");
+  FX_CHECK (asprintf (&bundle, "%s/bundle", tmp) > 0);
+  FX_CHECK (asprintf (&file, "%s/someone-elses", bundle) > 0);
+  fx_mkdir_p (bundle);
+  fx_write_file (file, "x", 1);
+  /* Planned (its documents verified), then refused: the directory is not empty.  */
+  cr_assert_eq (ocip_bundle_create (ctx, layout, bundle, &opts, NULL, &err), -EEXIST);
+  ocip_error_release (&err);
+  cr_assert_eq (cache_lines (), -1, "a failed bundle saved the cache");
+  free (file);
+  free (bundle);
+  ocip_context_free (ctx);
 }

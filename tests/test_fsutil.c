@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Tests for fsutil: the checked open of regular files (no device is ever opened) and the reader built on it. */
+/* Tests for fsutil: the checked open of regular files (no device is ever opened), the reader built on it, directory streams. */
 #include "config.h"
 
 #include <criterion/criterion.h>
@@ -228,4 +228,38 @@ Test (fsutil, read_file_at_never_opens_a_device)
   cr_assert_eq (ocip_read_file_at (rootfd, "file", 4096, &buf, &len, &err), 0, "%s", err ? err->msg : "");
   cr_assert_eq (len, 7);
   cr_assert_str_eq (buf, "inside\n");
+}
+
+Test (fsutil, opendir_at_has_its_own_fd_and_offset)
+{
+  cleanup_dir DIR *first = ocip_opendir_at (rootfd, ".");
+  cleanup_dir DIR *second = NULL;
+  struct dirent *de;
+  int n = 0;
+
+  cr_assert_not_null (first, "%s", strerror (errno));
+  cr_assert_neq (dirfd (first), rootfd);
+  while (readdir (first) != NULL)
+    n++;
+  /* Reading one stream to its end moves neither ROOTFD nor a second stream.  */
+  second = ocip_opendir_at (rootfd, ".");
+  cr_assert_not_null (second);
+  cr_assert_not_null ((de = readdir (second)), "the second stream starts at the end of the first");
+  cr_assert_neq (dirfd (second), dirfd (first));
+  cr_assert_geq (n, 3, "'.', '..' and 'file'");
+}
+
+Test (fsutil, opendir_at_does_not_follow_a_symlink)
+{
+  int before = tu_count_entries ("/proc/self/fd");
+
+  cr_assert_eq (symlinkat ("/", rootfd, "link"), 0);
+  errno = 0;
+  cr_assert_null (ocip_opendir_at (rootfd, "link"));
+  cr_assert (errno == ELOOP || errno == ENOTDIR, "%s", strerror (errno));
+  cr_assert_null (ocip_opendir_at (rootfd, "missing"));
+  cr_assert_eq (errno, ENOENT);
+  cr_assert_null (ocip_opendir_at (rootfd, "file"));
+  cr_assert_eq (errno, ENOTDIR);
+  cr_assert_eq (tu_count_entries ("/proc/self/fd"), before, "a failed open left an fd behind");
 }

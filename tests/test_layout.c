@@ -68,7 +68,7 @@ plan_ok (const char *image, const char *platform)
 
   if (platform)
     cr_assert_eq (ocip_platform_parse (platform, &p, &err), 0);
-  cr_assert_eq (ocip_plan_new (image, platform ? &p : NULL, &plan, &err), 0, "%s: %s", image, err ? err->msg : "");
+  cr_assert_eq (ocip_plan_new (NULL, image, platform ? &p : NULL, &plan, &err), 0, "%s: %s", image, err ? err->msg : "");
   ocip_platform_clear (&p);
   return plan;
 }
@@ -82,7 +82,7 @@ plan_fails (const char *image, const char *platform, int status, const char *nee
 
   if (platform)
     cr_assert_eq (ocip_platform_parse (platform, &p, &err), 0);
-  cr_assert_lt (ocip_plan_new (image, platform ? &p : NULL, &plan, &err), 0, "%s resolved", image);
+  cr_assert_lt (ocip_plan_new (NULL, image, platform ? &p : NULL, &plan, &err), 0, "%s resolved", image);
   cr_assert_eq (err->status, status, "%s: status %d: %s", image, err->status, err->msg);
   cr_assert (strstr (err->msg, needle), "%s: '%s' lacks '%s'", image, err->msg, needle);
   ocip_error_release (&err);
@@ -362,7 +362,7 @@ layout_device_refused (const char *name)
   (void) m;
   FX_CHECK (asprintf (&path, "%s/%s", layout, name) > 0);
   watch = tu_device_watched (path);
-  r = ocip_layout_open (layout, &l, &err);
+  r = ocip_layout_open (NULL, layout, &l, &err);
   cr_assert_eq (tu_opens (watch), 0, "the device node '%s' was opened", name);
   cr_assert_eq (r, -EINVAL, "%s: %s", name, err ? err->msg : "opened");
   cr_assert (strstr (err->msg, "is a character device, not a regular file") && strstr (err->msg, name), "%s",

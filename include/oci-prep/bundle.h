@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 
+#include <oci-prep/context.h>
 #include <oci-prep/error.h>
 #include <oci-prep/image.h>
 #include <oci-prep/load.h>
@@ -18,10 +19,9 @@
 struct ocip_bundle_options
 {
   const struct ocip_platform *platform; /* NULL: the host's */
-  const char *store;                    /* NULL: the default store */
   bool flat;                            /* a standalone copy instead of an overlay */
   bool force;                           /* replace a bundle oci-prep made */
-  struct ocip_load_options load;
+  struct ocip_load_options load;        /* ocip_load_options_default for the defaults */
   struct ocip_spec_options spec;        /* root_path is ignored: always "rootfs" */
 };
 
@@ -39,15 +39,16 @@ struct ocip_bundle_result
    setuid files.  One that oci-prep made (finished or not) is replaced only with
    OPTS->force, and anything else is never touched (EEXIST).  BUNDLE/.oci-prep/state.json
    is written first, marked unfinished, and rewritten as finished once the rootfs is
-   complete.  The layers are loaded into the store
+   complete.  IMAGE is planned with CTX and its layers are loaded into CTX's store
    (ocip_load), the bundle is pinned there, and rootfs is an overlay of them (upper and
    work under BUNDLE/.oci-prep) or, with OPTS->flat, a copy (ocip_flatten; nothing
    pinned).  config.json comes from ocip_spec_generate with the rootfs for user lookup,
    written atomically, last.  On failure everything done is undone: nothing stays
-   mounted, pinned or written, and a BUNDLE that existed is empty again.
+   mounted, pinned or written, and a BUNDLE that existed is empty again, and the
+   context's verified-blob cache is saved only on success.
    RET (optional) is filled on success; free with ocip_bundle_result_clear.  */
-int ocip_bundle_create (const char *image, const char *bundle, const struct ocip_bundle_options *opts,
-                        struct ocip_bundle_result *ret, ocip_error_t *err);
+int ocip_bundle_create (struct ocip_context *ctx, const char *image, const char *bundle,
+                        const struct ocip_bundle_options *opts, struct ocip_bundle_result *ret, ocip_error_t *err);
 void ocip_bundle_result_clear (struct ocip_bundle_result *r);
 
 /* Unmount BUNDLE's rootfs, release its pins and remove it.  A directory without
@@ -63,11 +64,11 @@ int ocip_bundle_remove (const char *bundle, bool force, ocip_error_t *err);
    BUNDLE; created if missing; an existing directory is mounted over, its content
    hidden, as engines put files there first) for the existing directory BUNDLE,
    keeping upper, work and state in BUNDLE/.oci-prep (EEXIST if that exists: prepared
-   already).  The layers are loaded and pinned as for a bundle; no
+   already).  The layers are loaded into CTX's store and pinned as for a bundle; no
    config.json is written.  *RET_PLAN (owned by the caller) is the image's plan, and
    *RET_ROOTFD (owned by the caller) an O_PATH fd of the mounted rootfs, for building
    the process fields.  On failure nothing stays mounted, pinned or created.  */
-int ocip_bundle_prepare_rootfs (const char *image, const char *bundle, const char *rootfs,
+int ocip_bundle_prepare_rootfs (struct ocip_context *ctx, const char *image, const char *bundle, const char *rootfs,
                                 const struct ocip_bundle_options *opts, struct ocip_plan **ret_plan,
                                 int *ret_rootfd, ocip_error_t *err);
 

@@ -5,11 +5,13 @@
 
 #include <stdbool.h>
 
+#include <oci-prep/context.h>
 #include <oci-prep/error.h>
 #include <oci-prep/image.h>
 
 struct ocip_layout
 {
+  struct ocip_context *ctx;  /* whose caches its blob reads use; borrowed, may be NULL */
   int dirfd;                 /* the layout directory, O_PATH|O_DIRECTORY */
   char *path;                /* for messages only */
   struct ocip_index *index;  /* index.json */
@@ -18,9 +20,10 @@ struct ocip_layout
 /* Open the layout at PATH (following symlinks in PATH itself: the caller chose it):
    "oci-layout" must be a regular file with imageLayoutVersion "1.0.0", index.json a
    valid index.  Files inside are read through ocip_fsroot.  Errors: ENOENT/ENOTDIR
-   for a missing layout, EINVAL for a bad marker or index, each naming PATH.
-   *RET is owned by the caller (ocip_layout_free).  */
-int ocip_layout_open (const char *path, struct ocip_layout **ret, ocip_error_t *err);
+   for a missing layout, EINVAL for a bad marker or index, each naming PATH.  The
+   documents read later go through the caches of CTX (NULL: none), which must outlive
+   the layout.  *RET is owned by the caller (ocip_layout_free).  */
+int ocip_layout_open (struct ocip_context *ctx, const char *path, struct ocip_layout **ret, ocip_error_t *err);
 void ocip_layout_free (struct ocip_layout *layout);
 
 /* IMAGE := [oci:]LAYOUT_DIR[:REF] | [oci:]LAYOUT_DIR@ALG:HEX.  LAYOUT_DIR is everything

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 
+#include <oci-prep/context.h>
 #include <oci-prep/error.h>
 #include <oci-prep/image.h>
 #include <oci-prep/layout.h>
@@ -32,10 +33,11 @@ struct ocip_plan
 /* Resolve IMAGE (DESIGN §4 grammar) for PLATFORM (NULL: the host's; when given, a
    manifest reached without an index is also checked against its config's platform),
    read and verify its manifest and config, and pair each layer with its diffID.  Layer
-   blobs are not read.  Errors name IMAGE and the cause (see
+   blobs are not read.  Documents are read through the caches of CTX (NULL: none),
+   which must outlive the plan.  Errors name IMAGE and the cause (see
    ocip_layout_open, ocip_layout_resolve).  *RET is owned by the caller.  */
-int ocip_plan_new (const char *image, const struct ocip_platform *platform, struct ocip_plan **ret,
-                   ocip_error_t *err);
+int ocip_plan_new (struct ocip_context *ctx, const char *image, const struct ocip_platform *platform,
+                   struct ocip_plan **ret, ocip_error_t *err);
 void ocip_plan_free (struct ocip_plan *plan);
 
 /* Fill in the layers' chainIDs (hashing: done only where they are used, not on the

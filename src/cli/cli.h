@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <oci-prep/context.h>
 #include <oci-prep/error.h>
 #include <oci-prep/image.h>
 #include "base/json.h"
@@ -18,7 +19,8 @@
 
 struct cli_globals
 {
-  const char *store;
+  const char *store; /* never NULL: --store, OCI_PREP_STORE or the default */
+  bool no_cache;
   bool json;
   int verbosity; /* -1 quiet, 0 normal, 1 verbose */
 };
@@ -70,6 +72,12 @@ enum
 int cli_spec_option (const char *command, int code, const char *value, struct ocip_spec_options *spec);
 /* Free the vectors cli_spec_option() built.  */
 void cli_spec_options_clear (struct ocip_spec_options *spec);
+
+/* The context of a command: the global store (or none, for commands that only read
+   an image: no verified-blob cache is read for them) and --no-cache, with JOBS and
+   PROGRESS (may be NULL).  Owned by the caller (ocip_context_free).  */
+struct ocip_context *cli_context (const struct cli_globals *g, bool with_store, unsigned jobs,
+                                  struct ocip_load_progress *progress);
 
 /* Option value parsers: 0 on success, else CLI_USAGE after printing the problem.  */
 int cli_parse_platform (const char *command, const char *value, struct cli_image_options *io);

@@ -54,13 +54,15 @@ cmd_bundle (const struct cli_globals *g, int argc, char **argv, ocip_error_t *er
     { NULL, 0, NULL, 0 },
   };
   struct ocip_load_progress *progress = ocip_load_progress_new ();
-  struct ocip_bundle_options opts = { .store = g->store, .load.progress = progress };
+  struct ocip_context *ctx = NULL;
+  struct ocip_bundle_options opts = { 0 };
   struct ocip_bundle_result res = { 0 };
   struct cli_image_options io = { 0 };
   bool json = g->json;
+  unsigned jobs = 0;
   int c, r;
 
-  ocip_extract_limits_default (&opts.load.limits);
+  ocip_load_options_default (&opts.load);
   while ((c = getopt_long (argc, argv, "+:te:u:h", options, NULL)) != -1)
     {
       if ((r = cli_spec_option ("bundle", c, optarg, &opts.spec)) != 0)
@@ -82,7 +84,7 @@ cmd_bundle (const struct cli_globals *g, int argc, char **argv, ocip_error_t *er
           opts.force = true;
           break;
         case 'J':
-          if ((r = cli_parse_jobs ("bundle", optarg, &opts.load.jobs)) != 0)
+          if ((r = cli_parse_jobs ("bundle", optarg, &jobs)) != 0)
             goto out;
           break;
         case 'j':
@@ -116,8 +118,9 @@ cmd_bundle (const struct cli_globals *g, int argc, char **argv, ocip_error_t *er
     }
   opts.platform = io.have_platform ? &io.platform : NULL;
 
+  ctx = cli_context (g, true, jobs, progress);
   cli_progress_start (g, progress);
-  r = ocip_bundle_create (argv[optind], argv[optind + 1], &opts, &res, err);
+  r = ocip_bundle_create (ctx, argv[optind], argv[optind + 1], &opts, &res, err);
   cli_progress_stop ();
   if (r == 0)
     cli_warn_dropped_labels (res.dropped_annotations);
@@ -129,6 +132,7 @@ cmd_bundle (const struct cli_globals *g, int argc, char **argv, ocip_error_t *er
   ocip_bundle_result_clear (&res);
 
 out:
+  ocip_context_free (ctx);
   cli_spec_options_clear (&opts.spec);
   ocip_platform_clear (&io.platform);
   ocip_load_progress_free (progress);

@@ -26,6 +26,8 @@ cmd_config (const struct cli_globals *g, int argc, char **argv, ocip_error_t *er
   };
   struct ocip_spec_options spec = { 0 };
   struct cli_image_options io = { 0 };
+  /* No store: reading an image needs neither it nor its verified-blob cache.  */
+  cleanup_context struct ocip_context *ctx = cli_context (g, false, 0, NULL);
   cleanup_plan struct ocip_plan *plan = NULL;
   cleanup_free char *json = NULL;
   cleanup_strv char **dropped = NULL;
@@ -71,7 +73,7 @@ cmd_config (const struct cli_globals *g, int argc, char **argv, ocip_error_t *er
       r = ocip_error_set (err, errno, "open rootfs '%s'", rootfs);
       goto out;
     }
-  if ((r = ocip_plan_new (argv[optind], io.have_platform ? &io.platform : NULL, &plan, err)) < 0
+  if ((r = ocip_plan_new (ctx, argv[optind], io.have_platform ? &io.platform : NULL, &plan, err)) < 0
       || (r = ocip_spec_generate (plan->config, rootfd, &spec, &json, &dropped, err)) < 0)
     goto out;
   cli_warn_dropped_labels (dropped);

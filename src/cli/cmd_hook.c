@@ -57,6 +57,7 @@ read_stdin (char **ret, size_t *ret_len, ocip_error_t *err)
 int
 cmd_hook (const struct cli_globals *g, int argc, char **argv, ocip_error_t *err)
 {
+  cleanup_context struct ocip_context *ctx = cli_context (g, true, 0, NULL);
   cleanup_free char *in = NULL;
   cleanup_free char *out = NULL;
   cleanup_strv char **dropped = NULL;
@@ -74,8 +75,8 @@ cmd_hook (const struct cli_globals *g, int argc, char **argv, ocip_error_t *err)
   if ((r = read_stdin (&in, &in_len, err)) < 0)
     return r;
   if (strcmp (argv[1], "poststop") == 0)
-    return ocip_hook_poststop (in, in_len, g->store, err);
-  if ((r = ocip_hook_precreate (in, in_len, ".", g->store, &out, &out_len, &dropped, err)) < 0)
+    return ocip_hook_poststop (ctx, in, in_len, err);
+  if ((r = ocip_hook_precreate (ctx, in, in_len, ".", &out, &out_len, &dropped, err)) < 0)
     return r;
   cli_warn_dropped_labels (dropped);
   if (fwrite (out, 1, out_len, stdout) != out_len)

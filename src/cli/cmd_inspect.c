@@ -158,6 +158,8 @@ cmd_inspect (const struct cli_globals *g, int argc, char **argv, ocip_error_t *e
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
+  /* No store: reading an image needs neither it nor its verified-blob cache.  */
+  cleanup_context struct ocip_context *ctx = cli_context (g, false, 0, NULL);
   cleanup_plan struct ocip_plan *plan = NULL;
   struct cli_image_options io = { 0 };
   bool json = g->json;
@@ -188,7 +190,7 @@ cmd_inspect (const struct cli_globals *g, int argc, char **argv, ocip_error_t *e
       return cli_usage_error ("inspect", "unexpected argument '%s'", argv[optind + 1]);
     }
 
-  r = ocip_plan_new (argv[optind], io.have_platform ? &io.platform : NULL, &plan, err);
+  r = ocip_plan_new (ctx, argv[optind], io.have_platform ? &io.platform : NULL, &plan, err);
   ocip_platform_clear (&io.platform);
   if (r < 0)
     return r;

@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "image/cache.h"
 #include <oci-prep/cleanup.h>
 #include <oci-prep/load.h>
 
@@ -83,17 +82,15 @@ cmd_load (const struct cli_globals *g, int argc, char **argv, ocip_error_t *err)
     { NULL, 0, NULL, 0 },
   };
   struct ocip_load_progress *progress = ocip_load_progress_new ();
-  struct ocip_load_options opts = { .progress = progress };
+  struct ocip_context *ctx = NULL;
+  struct ocip_load_options opts;
   struct cli_image_options io = { 0 };
   struct ocip_load_report *report = NULL;
-  cleanup_store struct ocip_store *store = NULL;
-  struct ocip_verified_cache *verified = NULL;
-  struct ocip_plan **plans = NULL;
   bool json = g->json;
-  size_t n_plans = 0, i;
+  unsigned jobs = 0;
   int c, r;
 
-  ocip_extract_limits_default (&opts.limits);
+  ocip_load_options_default (&opts);
   while ((c = getopt_long (argc, argv, ":h", options, NULL)) != -1)
     switch (c)
       {
@@ -101,7 +98,7 @@ cmd_load (const struct cli_globals *g, int argc, char **argv, ocip_error_t *err)
         json = true;
         break;
       case 'J':
-        if ((r = cli_parse_jobs ("load", optarg, &opts.jobs)) != 0)
+        if ((r = cli_parse_jobs ("load", optarg, &jobs)) != 0)
           goto out;
         break;
       case 'p':
@@ -109,14 +106,14 @@ cmd_load (const struct cli_globals *g, int argc, char **argv, ocip_error_t *err)
           goto out;
         break;
       case 'S':
-        if ((r = cli_parse_size ("load", "--max-layer-size", optarg, &opts.limits.max_bytes)) != 0)
+        if ((r = cli_parse_size ("load", "--max-layer-size", optarg, &opts.max_bytes)) != 0)
           goto out;
         break;
       case 'U':
         opts.no_sandbox = true;
         break;
       case 'E':
-        if ((r = cli_parse_size ("load", "--max-entries", optarg, &opts.limits.max_entries)) != 0)
+        if ((r = cli_parse_size ("load", "--max-entries", optarg, &opts.max_entries)) != 0)
           goto out;
         break;
       case 'h':
@@ -132,22 +129,10 @@ cmd_load (const struct cli_globals *g, int argc, char **argv, ocip_error_t *err)
       goto out;
     }
 
-  plans = xcalloc (argc - optind, sizeof *plans);
-  if ((r = ocip_store_open (g->store, &store, err)) < 0)
-    goto out;
-  /* Documents verified by earlier runs and unchanged since are not hashed again.  */
-  if (ocip_cache_enabled ())
-    {
-      ocip_error_t ignored = NULL;
-      if (ocip_verified_cache_open (store->dirfd, &verified, &ignored) < 0)
-        ocip_error_release (&ignored);
-      ocip_cache_set_verified (verified);
-    }
-  for (i = optind; i < (size_t) argc; i++)
-    if ((r = ocip_plan_new (argv[i], io.have_platform ? &io.platform : NULL, &plans[n_plans++], err)) < 0)
-      goto out;
+  ctx = cli_context (g, true, jobs, progress);
   cli_progress_start (g, progress);
-  r = ocip_load (store, plans, n_plans, &opts, &report, err);
+  r = ocip_load_images (ctx, argv + optind, argc - optind, io.have_platform ? &io.platform : NULL, &opts, &report,
+                        err);
   cli_progress_stop ();
   if (r < 0)
     goto out;
@@ -161,18 +146,8 @@ cmd_load (const struct cli_globals *g, int argc, char **argv, ocip_error_t *err)
     r = ocip_load_report_error (report, err);
 
 out:
-  if (verified)
-    {
-      ocip_error_t ignored = NULL;
-      ocip_cache_set_verified (NULL);
-      if (ocip_verified_cache_save (verified, &ignored) < 0)
-        ocip_error_release (&ignored);
-      ocip_verified_cache_free (verified);
-    }
   ocip_load_report_free (report);
-  for (i = 0; i < n_plans; i++)
-    ocip_plan_free (plans[i]);
-  free (plans);
+  ocip_context_free (ctx);
   ocip_platform_clear (&io.platform);
   ocip_load_progress_free (progress);
   return r;

@@ -6,13 +6,8 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <unistd.h>
 
-#include "image/cache.h"
 #include <oci-prep/cleanup.h>
-#include <oci-prep/layout.h>
-#include "base/pool.h"
-#include <oci-prep/store.h>
 #include <oci-prep/verify.h>
 
 #include "cli.h"
@@ -52,15 +47,11 @@ cmd_verify (const struct cli_globals *g, int argc, char **argv, ocip_error_t *er
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
-  struct ocip_layout *layout = NULL;
   struct ocip_verify_report *report = NULL;
-  struct ocip_descriptor *entries = NULL;
-  struct ocip_image_ref ref = { 0 };
-  struct ocip_verified_cache *cache = NULL;
-  cleanup_store struct ocip_store *store = NULL;
-  unsigned jobs = ocip_pool_default_jobs ();
+  struct ocip_context *ctx = NULL;
+  unsigned jobs = 0;
   bool json = g->json;
-  size_t n_entries = 0, i;
+  size_t i;
   int c, r;
 
   while ((c = getopt_long (argc, argv, ":h", options, NULL)) != -1)
@@ -83,34 +74,11 @@ cmd_verify (const struct cli_globals *g, int argc, char **argv, ocip_error_t *er
   if (optind != argc - 1)
     return cli_usage_error ("verify", "unexpected argument '%s'", argv[optind + 1]);
 
-  if ((r = ocip_image_ref_parse (argv[optind], &ref, err)) < 0)
-    return r;
-  if ((r = ocip_layout_open (ref.layout, &layout, err)) < 0)
-    goto out;
-  /* A bare layout means all of it; a ref or digest, what it names (every platform).  */
-  if (ref.ref || ref.has_digest)
-    r = ocip_layout_select (layout, &ref, &entries, &n_entries, err);
   /* The verified-blob cache lives in the store; verify uses an existing store but never
      creates one.  Without it (or with --no-cache) everything is hashed.  */
-  if (r == 0 && ocip_cache_enabled ())
-    {
-      cleanup_free char *path = g->store ? xstrdup (g->store) : ocip_store_default_path ();
-      ocip_error_t ignored = NULL;
-      if (access (path, F_OK) == 0
-          && (ocip_store_open (path, &store, &ignored) < 0
-              || ocip_verified_cache_open (store->dirfd, &cache, &ignored) < 0))
-        ocip_error_release (&ignored);
-    }
-  if (r == 0)
-    r = ocip_verify (layout, entries ? entries : layout->index->manifests,
-                     entries ? n_entries : layout->index->n_manifests, jobs, cache, &report, err);
-  if (r < 0)
+  ctx = cli_context (g, true, jobs, NULL);
+  if ((r = ocip_verify_layout (ctx, argv[optind], &report, err)) < 0)
     goto out;
-  {
-    ocip_error_t ignored = NULL;
-    if (ocip_verified_cache_save (cache, &ignored) < 0)
-      ocip_error_release (&ignored);
-  }
 
   if (json)
     r = print_json (report, err);
@@ -126,10 +94,7 @@ cmd_verify (const struct cli_globals *g, int argc, char **argv, ocip_error_t *er
     r = ocip_error_wrap (err, "'%s'", argv[optind]);
 
 out:
-  ocip_verified_cache_free (cache);
   ocip_verify_report_free (report);
-  ocip_descriptors_free (entries, n_entries);
-  ocip_layout_free (layout);
-  ocip_image_ref_clear (&ref);
+  ocip_context_free (ctx);
   return r;
 }

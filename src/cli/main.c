@@ -8,8 +8,8 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "image/cache.h"
 #include <oci-prep/cleanup.h>
+#include <oci-prep/store.h>
 
 #include "cli.h"
 
@@ -88,6 +88,7 @@ main (int argc, char **argv)
     { NULL, 0, NULL, 0 },
   };
   struct cli_globals g = { .store = getenv ("OCI_PREP_STORE") };
+  cleanup_free char *default_store = NULL;
   struct rlimit nofile;
   ocip_error_t err = NULL;
   size_t i;
@@ -111,7 +112,7 @@ main (int argc, char **argv)
         g.verbosity = 1;
         break;
       case 'N':
-        ocip_cache_set_enabled (false);
+        g.no_cache = true;
         break;
       case 'h':
         usage (stdout);
@@ -124,6 +125,9 @@ main (int argc, char **argv)
       }
   if (optind >= argc)
     return cli_usage_error (NULL, "missing COMMAND argument");
+  /* Named once for every command: the verified-blob cache lives in the store.  */
+  if (g.store == NULL)
+    g.store = default_store = ocip_store_default_path ();
   /* Walks of deep trees (up to 2048 levels within the path limit) hold a few fds per
      level: take the soft limit up to the hard one, as container engines do.  */
   if (getrlimit (RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max)

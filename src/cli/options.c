@@ -11,6 +11,19 @@
 
 #include "cli.h"
 
+struct ocip_context *
+cli_context (const struct cli_globals *g, bool with_store, unsigned jobs, struct ocip_load_progress *progress)
+{
+  struct ocip_context_options opts = {
+    .store = with_store ? g->store : NULL,
+    .no_cache = g->no_cache,
+    .jobs = jobs,
+    .progress = progress,
+  };
+
+  return ocip_context_new (&opts);
+}
+
 int
 cli_parse_platform (const char *command, const char *value, struct cli_image_options *io)
 {

@@ -17,6 +17,20 @@
 #include "base/fsroot.h"
 #include "base/fsutil.h"
 
+DIR *
+ocip_opendir_at (int dirfd, const char *name)
+{
+  int fd = openat (dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  DIR *dir;
+
+  if (fd < 0)
+    return NULL;
+  dir = fdopendir (fd);
+  if (dir == NULL)
+    close (fd); /* preserves errno (glibc's close does not touch it on success) */
+  return dir;
+}
+
 /* Empty the directory FD (which this function closes).  Depth is bounded by the tree,
    which oci-prep built itself under its own limits.  */
 static int

@@ -3,6 +3,7 @@
 #ifndef OCIP_FSUTIL_H
 #define OCIP_FSUTIL_H
 
+#include <dirent.h>
 #include <sys/types.h>
 
 #include <oci-prep/error.h>
@@ -52,6 +53,12 @@ enum
    when /proc/self/fd does not give back the checked inode.  DIRFD stays the
    caller's.  */
 int ocip_open_regular_at (int dirfd, const char *path, unsigned how, const char *what, ocip_error_t *err);
+
+/* A directory stream of NAME under DIRFD ("." for DIRFD itself) on a new fd of its own:
+   DIRFD stays the caller's, its offset untouched.  A symlink at NAME is not followed
+   (ELOOP or ENOTDIR).  Returns the stream (closedir, or cleanup_dir, closes its fd) or
+   NULL with errno set and nothing left open, so that a caller words its own error.  */
+DIR *ocip_opendir_at (int dirfd, const char *name);
 
 /* Open NAME under DIRFD (trusted directories: the store, a bundle; a symlink at NAME is
    not followed, ELOOP) with ocip_open_regular_at() and read it as ocip_read_regular_fd

@@ -12,6 +12,7 @@
 
 #include <oci-prep/cleanup.h>
 #include "base/json.h"
+#include "base/strv.h"
 #include <oci-prep/limits.h>
 
 struct ocip_json_node
@@ -328,12 +329,6 @@ on_map_key (void *ctx, const unsigned char *key, size_t len)
   return 1;
 }
 
-static int
-compare_keys (const void *a, const void *b)
-{
-  return strcmp (*(char *const *) a, *(char *const *) b);
-}
-
 /* Duplicate keys are refused: two parsers (ours and a runtime's, or a registry's) could
    pick different values for the same document.  */
 static int
@@ -348,7 +343,7 @@ on_end_map (void *ctx)
     return 1;
   sorted = xreallocarray (NULL, n, sizeof (char *));
   memcpy (sorted, node->u.object.keys, n * sizeof (char *));
-  qsort (sorted, n, sizeof (char *), compare_keys);
+  ocip_strv_sort (sorted, n);
   for (i = 1; i < n; i++)
     if (strcmp (sorted[i - 1], sorted[i]) == 0)
       return refuse (b, EINVAL, "duplicate object key");

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include <oci-prep/bundle.h>
-#include "image/cache.h"
+#include "base/context.h"
 #include <oci-prep/cleanup.h>
 #include "rootfs/flatten.h"
 #include "base/fsroot.h"
@@ -47,8 +47,8 @@ struct build
   bool rootfs_created;
   bool mounted;
   bool pinned;
+  struct ocip_context *ctx;
   struct ocip_store *store;
-  struct ocip_verified_cache *verified;
   char id[33];
 };
 
@@ -223,39 +223,20 @@ undo (struct build *b)
   ocip_error_release (&ignored);
 }
 
-/* The store, and its verified-blob cache for this process's blob reads: a warm bundle
-   then reads its documents without hashing them.  Opened before planning.  */
+/* The context's store, opened before planning: on a first run it is created, so that
+   the context's verified-blob cache, kept in it, learns the documents the plan
+   verifies.  */
 static int
-open_store (struct build *b, const struct ocip_bundle_options *opts, ocip_error_t *err)
+open_store (struct build *b, ocip_error_t *err)
 {
-  int r;
-
   if (b->store)
     return 0;
-  if ((r = ocip_store_open (opts->store, &b->store, err)) < 0)
-    return r;
-  if (ocip_cache_enabled ())
-    {
-      ocip_error_t ignored = NULL;
-      if (ocip_verified_cache_open (b->store->dirfd, &b->verified, &ignored) < 0)
-        ocip_error_release (&ignored);
-      ocip_cache_set_verified (b->verified);
-    }
-  return 0;
+  return ocip_store_open (ocip_context_store_path (b->ctx), &b->store, err);
 }
 
 static void
 build_clear (struct build *b)
 {
-  ocip_error_t ignored = NULL;
-
-  if (b->verified)
-    {
-      ocip_cache_set_verified (NULL);
-      if (ocip_verified_cache_save (b->verified, &ignored) < 0)
-        ocip_error_release (&ignored);
-      ocip_verified_cache_free (b->verified);
-    }
   ocip_store_free (b->store);
   ocip_closep (&b->dirfd);
   ocip_closep (&b->parent_fd);
@@ -333,7 +314,7 @@ load_layers (struct build *b, struct ocip_plan *plan, const struct ocip_bundle_o
   size_t i;
   int r;
 
-  if ((r = ocip_load (b->store, &plan, 1, &opts->load, &report, err)) < 0)
+  if ((r = ocip_load (b->ctx, b->store, &plan, 1, &opts->load, &report, err)) < 0)
     return r;
   for (i = 0; i < report->n_layers; i++)
     {
@@ -704,7 +685,7 @@ assemble (struct build *b, struct ocip_plan *plan, const struct ocip_bundle_opti
   b->state_dir = true;
   /* Shared store lock from before the layers are looked for until the pin and the
      state are written: store gc cannot remove a layer this bundle is about to pin.  */
-  if ((r = open_store (b, opts, err)) < 0 || (r = ocip_store_lock_shared (b->store, err)) < 0)
+  if ((r = open_store (b, err)) < 0 || (r = ocip_store_lock_shared (b->store, err)) < 0)
     return r;
   new_id (b->id);
   /* The state first, marked unfinished, before the rootfs, the pin and the mount: a
@@ -779,15 +760,15 @@ set_rootfs (struct build *b, const char *rootfs, bool may_be_used, ocip_error_t 
 }
 
 int
-ocip_bundle_create (const char *image, const char *bundle, const struct ocip_bundle_options *opts,
-                    struct ocip_bundle_result *ret, ocip_error_t *err)
+ocip_bundle_create (struct ocip_context *ctx, const char *image, const char *bundle,
+                    const struct ocip_bundle_options *opts, struct ocip_bundle_result *ret, ocip_error_t *err)
 {
-  struct build b = { .path = bundle, .parent_fd = -1, .dirfd = -1, .rootfs_parent_fd = -1 };
+  struct build b = { .path = bundle, .parent_fd = -1, .dirfd = -1, .rootfs_parent_fd = -1, .ctx = ctx };
   struct ocip_bundle_result result = { 0 };
   cleanup_plan struct ocip_plan *plan = NULL;
   int r;
 
-  if ((r = open_store (&b, opts, err)) == 0 && (r = ocip_plan_new (image, opts->platform, &plan, err)) == 0
+  if ((r = open_store (&b, err)) == 0 && (r = ocip_plan_new (ctx, image, opts->platform, &plan, err)) == 0
       && (r = prepare_dir (&b, opts->force, err)) == 0 && (r = set_rootfs (&b, ROOTFS, false, err)) == 0
       && (r = assemble (&b, plan, opts, &result, err)) == 0)
     r = write_config (&b, plan, opts, &result, err);
@@ -797,20 +778,24 @@ ocip_bundle_create (const char *image, const char *bundle, const struct ocip_bun
       ocip_bundle_result_clear (&result);
       ocip_error_wrap (err, "bundle '%s'", bundle);
     }
-  else if (ret)
-    *ret = result;
   else
-    ocip_bundle_result_clear (&result);
+    {
+      ocip_context_save (ctx);
+      if (ret)
+        *ret = result;
+      else
+        ocip_bundle_result_clear (&result);
+    }
   build_clear (&b);
   return r;
 }
 
 int
-ocip_bundle_prepare_rootfs (const char *image, const char *bundle, const char *rootfs,
+ocip_bundle_prepare_rootfs (struct ocip_context *ctx, const char *image, const char *bundle, const char *rootfs,
                             const struct ocip_bundle_options *opts, struct ocip_plan **ret_plan, int *ret_rootfd,
                             ocip_error_t *err)
 {
-  struct build b = { .path = bundle, .parent_fd = -1, .dirfd = -1, .rootfs_parent_fd = -1 };
+  struct build b = { .path = bundle, .parent_fd = -1, .dirfd = -1, .rootfs_parent_fd = -1, .ctx = ctx };
   struct ocip_bundle_result result = { 0 };
   struct ocip_bundle_options overlay = *opts;
   cleanup_plan struct ocip_plan *plan = NULL;
@@ -820,7 +805,7 @@ ocip_bundle_prepare_rootfs (const char *image, const char *bundle, const char *r
   b.dirfd = open (bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (b.dirfd < 0)
     r = ocip_error_set (err, errno, "open the directory");
-  else if ((r = open_store (&b, opts, err)) == 0 && (r = ocip_plan_new (image, opts->platform, &plan, err)) == 0
+  else if ((r = open_store (&b, err)) == 0 && (r = ocip_plan_new (ctx, image, opts->platform, &plan, err)) == 0
            && (r = set_rootfs (&b, rootfs, true, err)) == 0 && (r = assemble (&b, plan, &overlay, &result, err)) == 0)
     {
       rootfd = openat (b.rootfs_parent_fd, b.rootfs_name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -834,6 +819,7 @@ ocip_bundle_prepare_rootfs (const char *image, const char *bundle, const char *r
     }
   else
     {
+      ocip_context_save (ctx);
       *ret_plan = steal_pointer (&plan);
       *ret_rootfd = rootfd;
     }

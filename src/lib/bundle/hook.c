@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/context.h"
 #include <oci-prep/bundle.h>
 #include <oci-prep/cleanup.h>
 #include "base/fsutil.h"
@@ -290,14 +291,15 @@ make_hook_dir (const char *store, const char *dir, ocip_error_t *err)
 }
 
 int
-ocip_hook_precreate (const char *config, size_t len, const char *bundle, const char *store, char **ret,
+ocip_hook_precreate (struct ocip_context *ctx, const char *config, size_t len, const char *bundle, char **ret,
                      size_t *ret_len, char ***ret_dropped, ocip_error_t *err)
 {
+  const char *store = ocip_context_store_path (ctx);
   cleanup_json struct ocip_json *doc = NULL;
   cleanup_spec struct ocip_spec *from_image = NULL;
   cleanup_plan struct ocip_plan *plan = NULL;
   cleanup_close int rootfd = -1;
-  struct ocip_bundle_options opts = { .store = store };
+  struct ocip_bundle_options opts = { 0 };
   struct ocip_spec_options spec;
   cleanup_free char *rootfs = NULL;
   cleanup_free char *dir = NULL;
@@ -332,8 +334,8 @@ ocip_hook_precreate (const char *config, size_t len, const char *bundle, const c
   dir = hook_dir (store, rootfs);
   if ((r = make_hook_dir (store, dir, err)) < 0)
     return ocip_error_wrap (err, "precreate");
-  ocip_extract_limits_default (&opts.load.limits);
-  if ((r = ocip_bundle_prepare_rootfs (image, dir, rootfs, &opts, &plan, &rootfd, err)) < 0)
+  ocip_load_options_default (&opts.load);
+  if ((r = ocip_bundle_prepare_rootfs (ctx, image, dir, rootfs, &opts, &plan, &rootfd, err)) < 0)
     {
       rmdir (dir);
       return ocip_error_wrap (err, "precreate: image '%s'", image);
@@ -383,8 +385,9 @@ bundle_rootfs (const char *bundle)
 }
 
 int
-ocip_hook_poststop (const char *state, size_t len, const char *store, ocip_error_t *err)
+ocip_hook_poststop (struct ocip_context *ctx, const char *state, size_t len, ocip_error_t *err)
 {
+  const char *store = ocip_context_store_path (ctx);
   cleanup_json struct ocip_json *doc = NULL;
   cleanup_free char *rootfs = NULL;
   cleanup_free char *dir = NULL;

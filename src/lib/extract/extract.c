@@ -21,6 +21,7 @@
 #include "extract/extract.h"
 #include "base/fsroot.h"
 #include "base/fsutil.h"
+#include "base/strv.h"
 #include <oci-prep/limits.h>
 
 #define WHITEOUT_PREFIX ".wh."
@@ -872,12 +873,6 @@ fix_dir_times (struct extraction *x, ocip_error_t *err)
   return 0;
 }
 
-static int
-compare_strings (const void *a, const void *b)
-{
-  return strcmp (*(char *const *) a, *(char *const *) b);
-}
-
 /* The implied directories that no entry of the layer listed after all, sorted.  */
 static char **
 implied_dirs (struct extraction *x)
@@ -888,16 +883,13 @@ implied_dirs (struct extraction *x)
 
   for (i = 0; i < x->n_dirs; i++)
     listed[i] = x->dirs[i].path;
-  /* qsort's base is declared nonnull even for no elements.  */
-  if (x->n_dirs > 0)
-    qsort (listed, x->n_dirs, sizeof *listed, compare_strings);
-  if (x->n_implied > 0)
-    qsort (x->implied, x->n_implied, sizeof *x->implied, compare_strings);
+  ocip_strv_sort (listed, x->n_dirs);
+  ocip_strv_sort (x->implied, x->n_implied);
   for (i = 0; i < x->n_implied; i++)
     {
       if (n > 0 && strcmp (out[n - 1], x->implied[i]) == 0)
         continue;
-      if (x->n_dirs && bsearch (&x->implied[i], listed, x->n_dirs, sizeof *listed, compare_strings))
+      if (ocip_strv_sorted_has (listed, x->n_dirs, x->implied[i]))
         continue;
       out[n++] = xstrdup (x->implied[i]);
     }

@@ -14,9 +14,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/context.h"
 #include "image/blob.h"
 #include <oci-prep/cleanup.h>
 #include "extract/decompress.h"
+#include "extract/extract.h"
 #include "base/fsutil.h"
 #include "base/json.h"
 #include <oci-prep/limits.h>
@@ -38,10 +40,19 @@ struct job
   char *work_name; /* set while a work area exists */
 };
 
+/* What the workers read: the caller's options and the context's.  */
+struct settings
+{
+  struct ocip_extract_limits limits; /* max_bytes also bounds the uncompressed stream */
+  struct ocip_load_progress *progress;
+  unsigned jobs;
+  bool no_sandbox;
+};
+
 struct batch
 {
   struct ocip_store *store;
-  const struct ocip_load_options *opts;
+  const struct settings *opts;
   struct job **jobs;
   size_t n_jobs;
 };
@@ -199,6 +210,30 @@ record_failure (struct job *job, ocip_error_t *err)
   ocip_error_release (err);
 }
 
+static void release_job (struct ocip_store *store, struct job *job);
+
+/* Fail every job of B that has not failed yet with a copy of CAUSE (one cause for the
+   whole batch: a sync, the sandbox, a fork), discarding their work areas and locks
+   when RELEASE.  CAUSE is released.  */
+static void
+fail_batch (struct batch *b, ocip_error_t *cause, bool release)
+{
+  size_t i;
+
+  for (i = 0; i < b->n_jobs; i++)
+    {
+      if (b->jobs[i]->out->state != OCIP_LOAD_FAILED)
+        {
+          ocip_error_t copy = NULL;
+          ocip_error_set (&copy, (*cause)->status, "%s", (*cause)->msg);
+          record_failure (b->jobs[i], &copy);
+        }
+      if (release)
+        release_job (b->store, b->jobs[i]);
+    }
+  ocip_error_release (cause);
+}
+
 static void
 run_job (void *ctx, size_t i)
 {
@@ -253,16 +288,7 @@ run_batch (struct batch *b)
       }
   ocip_pool_run (b->opts->jobs ? b->opts->jobs : default_layers_at_once (), b->n_jobs, run_job, b);
   if (ocip_store_sync (b->store, &err) < 0)
-    {
-      for (i = 0; i < b->n_jobs; i++)
-        if (b->jobs[i]->out->state != OCIP_LOAD_FAILED)
-          {
-            ocip_error_t copy = NULL;
-            ocip_error_set (&copy, err->status, "%s", err->msg);
-            record_failure (b->jobs[i], &copy);
-          }
-      ocip_error_release (&err);
-    }
+    fail_batch (b, &err, false);
   for (i = 0; i < b->n_jobs; i++)
     {
       struct job *job = b->jobs[i];
@@ -315,15 +341,7 @@ sandboxed_child (struct batch *b, int out)
   size_t i;
 
   if (ocip_sandbox_enter (&err) < 0)
-    {
-      for (i = 0; i < b->n_jobs; i++)
-        {
-          ocip_error_t copy = NULL;
-          ocip_error_set (&copy, err->status, "%s", err->msg);
-          record_failure (b->jobs[i], &copy);
-          release_job (b->store, b->jobs[i]);
-        }
-    }
+    fail_batch (b, &err, true);
   else
     run_batch (b);
   for (i = 0; i < b->n_jobs; i++)
@@ -384,14 +402,7 @@ run_batch_sandboxed (struct batch *b)
     {
       ocip_error_t err = NULL;
       ocip_error_set (&err, errno, "start the extraction process");
-      for (i = 0; i < b->n_jobs; i++)
-        {
-          ocip_error_t copy = NULL;
-          ocip_error_set (&copy, err->status, "%s", err->msg);
-          record_failure (b->jobs[i], &copy);
-          release_job (b->store, b->jobs[i]);
-        }
-      ocip_error_release (&err);
+      fail_batch (b, &err, true);
       return;
     }
   if (pid == 0)
@@ -492,10 +503,27 @@ collect_jobs (struct ocip_plan *const *plans, size_t n_plans, struct ocip_load_r
   return jobs;
 }
 
+void
+ocip_load_options_default (struct ocip_load_options *opts)
+{
+  struct ocip_extract_limits limits;
+
+  ocip_extract_limits_default (&limits);
+  opts->no_sandbox = false;
+  opts->max_bytes = limits.max_bytes;
+  opts->max_entries = limits.max_entries;
+}
+
 int
-ocip_load (struct ocip_store *store, struct ocip_plan *const *plans, size_t n_plans,
+ocip_load (struct ocip_context *ctx, struct ocip_store *store, struct ocip_plan *const *plans, size_t n_plans,
            const struct ocip_load_options *opts, struct ocip_load_report **ret, ocip_error_t *err)
 {
+  const struct settings settings = {
+    .limits = { .max_bytes = opts->max_bytes, .max_entries = opts->max_entries },
+    .progress = ocip_context_progress (ctx),
+    .jobs = ocip_context_jobs (ctx),
+    .no_sandbox = opts->no_sandbox,
+  };
   struct ocip_load_report *report = xzalloc (sizeof *report);
   cleanup_free struct job *jobs = NULL;
   cleanup_free struct job **remaining = NULL;
@@ -524,7 +552,7 @@ ocip_load (struct ocip_store *store, struct ocip_plan *const *plans, size_t n_pl
      processes can never wait on each other.  */
   while (n_remaining > 0)
     {
-      struct batch b = { .store = store, .opts = opts, .jobs = locked, .n_jobs = 0 };
+      struct batch b = { .store = store, .opts = &settings, .jobs = locked, .n_jobs = 0 };
       size_t n_busy = 0;
 
       for (i = 0; i < n_remaining; i++)
@@ -557,7 +585,7 @@ ocip_load (struct ocip_store *store, struct ocip_plan *const *plans, size_t n_pl
         }
       if (b.n_jobs > 0)
         {
-          if (opts->no_sandbox)
+          if (settings.no_sandbox)
             run_batch (&b);
           else
             run_batch_sandboxed (&b);
@@ -574,6 +602,32 @@ ocip_load (struct ocip_store *store, struct ocip_plan *const *plans, size_t n_pl
       ocip_store_touch_layer (store, &report->layers[i].diff_id);
   *ret = report;
   return 0;
+}
+
+int
+ocip_load_images (struct ocip_context *ctx, char *const *images, size_t n_images,
+                  const struct ocip_platform *platform, const struct ocip_load_options *opts,
+                  struct ocip_load_report **ret, ocip_error_t *err)
+{
+  cleanup_store struct ocip_store *store = NULL;
+  struct ocip_plan **plans = xcalloc (n_images + 1, sizeof *plans);
+  size_t n_plans = 0, i;
+  int r;
+
+  /* The store first: the verified-blob cache the plans read through lives in it.  */
+  if ((r = ocip_store_open (ocip_context_store_path (ctx), &store, err)) < 0)
+    goto out;
+  for (i = 0; i < n_images; i++)
+    if ((r = ocip_plan_new (ctx, images[i], platform, &plans[n_plans++], err)) < 0)
+      goto out;
+  if ((r = ocip_load (ctx, store, plans, n_plans, opts, ret, err)) == 0)
+    ocip_context_save (ctx);
+
+out:
+  for (i = 0; i < n_plans; i++)
+    ocip_plan_free (plans[i]);
+  free (plans);
+  return r;
 }
 
 int

@@ -10,7 +10,6 @@
 #include <unistd.h>
 
 #include "image/blob.h"
-#include "image/cache.h"
 #include <oci-prep/cleanup.h>
 #include "base/fsutil.h"
 
@@ -128,9 +127,11 @@ ocip_blob_close (struct ocip_blob *b)
 }
 
 int
-ocip_blob_read_all (int layout_dirfd, const struct ocip_descriptor *desc, size_t max, char **ret, size_t *ret_len,
-                    ocip_error_t *err)
+ocip_blob_read_all (struct ocip_context *ctx, int layout_dirfd, const struct ocip_descriptor *desc, size_t max,
+                    char **ret, size_t *ret_len, ocip_error_t *err)
 {
+  struct ocip_document_cache *documents = ocip_context_documents (ctx);
+  struct ocip_verified_cache *verified = ocip_context_verified (ctx);
   cleanup_blob struct ocip_blob *b = NULL;
   cleanup_free char *buf = NULL;
   struct stat st;
@@ -145,7 +146,7 @@ ocip_blob_read_all (int layout_dirfd, const struct ocip_descriptor *desc, size_t
     /* Outputs are written only on success: a cached copy of another size is no answer.  */
     char *cached = NULL;
     size_t cached_len = 0;
-    if (ocip_cache_document_get (&desc->digest, &cached, &cached_len))
+    if (ocip_document_cache_get (documents, &desc->digest, &cached, &cached_len))
       {
         if ((int64_t) cached_len == desc->size)
           {
@@ -159,7 +160,7 @@ ocip_blob_read_all (int layout_dirfd, const struct ocip_descriptor *desc, size_t
   if ((r = ocip_blob_open (layout_dirfd, desc, &b, err)) < 0 || (r = ocip_blob_fstat (b, &st, err)) < 0)
     return r;
   buf = xmalloc (desc->size + 1);
-  if (st.st_size == desc->size && ocip_verified_cache_hit (ocip_cache_verified (), &desc->digest, &st))
+  if (st.st_size == desc->size && ocip_verified_cache_hit (verified, &desc->digest, &st))
     {
       /* Verified before, unchanged since: its exact size is all there is to check.  */
       while (len < (size_t) desc->size && (n = pread (b->fd, buf + len, desc->size - len, len)) > 0)
@@ -173,10 +174,10 @@ ocip_blob_read_all (int layout_dirfd, const struct ocip_descriptor *desc, size_t
         len += n;
       if (n < 0)
         return n;
-      ocip_verified_cache_add (ocip_cache_verified (), &desc->digest, &st);
+      ocip_verified_cache_add (verified, &desc->digest, &st);
     }
   buf[len] = '\0';
-  ocip_cache_document_put (&desc->digest, buf, len);
+  ocip_document_cache_put (documents, &desc->digest, buf, len);
   *ret = steal_pointer (&buf);
   *ret_len = len;
   return 0;
@@ -191,9 +192,10 @@ ocip_blob_fstat (struct ocip_blob *b, struct stat *ret, ocip_error_t *err)
 }
 
 int
-ocip_blob_verify (int layout_dirfd, const struct ocip_descriptor *desc, struct ocip_verified_cache *cache,
-                  bool *ret_cached, ocip_error_t *err)
+ocip_blob_verify (struct ocip_context *ctx, int layout_dirfd, const struct ocip_descriptor *desc, bool *ret_cached,
+                  ocip_error_t *err)
 {
+  struct ocip_verified_cache *cache = ocip_context_verified (ctx);
   cleanup_blob struct ocip_blob *b = NULL;
   cleanup_free char *buf = NULL;
   struct stat st;

@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
-#include "image/cache.h"
+#include "base/context.h"
 
 #include <oci-prep/error.h>
 #include <oci-prep/image.h>
@@ -34,17 +34,18 @@ void ocip_blob_close (struct ocip_blob *b);
 int ocip_blob_fstat (struct ocip_blob *b, struct stat *ret, ocip_error_t *err);
 
 /* Read and verify a whole blob into memory.  A declared size over MAX is E2BIG before
-   anything is read.  A document verified before in this process comes from the
-   in-process cache (ocip_cache_document_get); one the process's verified-blob cache
-   (ocip_cache_verified) vouches for is read without hashing.  *RET (NUL-terminated, *RET_LEN bytes) is
-   owned by the caller.  */
-int ocip_blob_read_all (int layout_dirfd, const struct ocip_descriptor *desc, size_t max, char **ret,
-                        size_t *ret_len, ocip_error_t *err);
+   anything is read.  A document CTX (may be NULL: no caches) verified before comes
+   from its document cache; one its verified-blob cache vouches for is read without
+   hashing, and one hashed here is added to both.  *RET (NUL-terminated, *RET_LEN
+   bytes) is owned by the caller.  Errors and symlinks as ocip_blob_open and
+   ocip_blob_read.  */
+int ocip_blob_read_all (struct ocip_context *ctx, int layout_dirfd, const struct ocip_descriptor *desc, size_t max,
+                        char **ret, size_t *ret_len, ocip_error_t *err);
 
-/* Read a whole blob and check its size and digest, unless CACHE (may be NULL) knows it
-   verified and unchanged since (*RET_CACHED, optional, says so); a verified blob is
-   added to CACHE.  */
-int ocip_blob_verify (int layout_dirfd, const struct ocip_descriptor *desc, struct ocip_verified_cache *cache,
+/* Read a whole blob and check its size and digest, unless the verified-blob cache of
+   CTX (may be NULL: none) knows it verified and unchanged since (*RET_CACHED,
+   optional, says so); a verified blob is added to that cache.  */
+int ocip_blob_verify (struct ocip_context *ctx, int layout_dirfd, const struct ocip_descriptor *desc,
                       bool *ret_cached, ocip_error_t *err);
 
 static inline void

@@ -49,7 +49,7 @@ check_marker (int dirfd, ocip_error_t *err)
 }
 
 int
-ocip_layout_open (const char *path, struct ocip_layout **ret, ocip_error_t *err)
+ocip_layout_open (struct ocip_context *ctx, const char *path, struct ocip_layout **ret, ocip_error_t *err)
 {
   cleanup_close int dirfd = -1;
   cleanup_free char *buf = NULL;
@@ -69,6 +69,7 @@ ocip_layout_open (const char *path, struct ocip_layout **ret, ocip_error_t *err)
     return ocip_error_wrap (err, "layout '%s': 'index.json'", path);
 
   layout = xzalloc (sizeof *layout);
+  layout->ctx = ctx;
   layout->dirfd = steal_fd (&dirfd);
   layout->path = xstrdup (path);
   layout->index = index;
@@ -169,7 +170,7 @@ static int
 read_document (struct ocip_layout *layout, const struct ocip_descriptor *desc, char **ret, size_t *ret_len,
                ocip_error_t *err)
 {
-  return ocip_blob_read_all (layout->dirfd, desc, OCIP_LIMIT_JSON_DOCUMENT_SIZE, ret, ret_len, err);
+  return ocip_blob_read_all (layout->ctx, layout->dirfd, desc, OCIP_LIMIT_JSON_DOCUMENT_SIZE, ret, ret_len, err);
 }
 
 int

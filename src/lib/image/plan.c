@@ -18,8 +18,8 @@ read_config (struct ocip_plan *plan, ocip_error_t *err)
   size_t len;
   int r;
 
-  if ((r = ocip_blob_read_all (plan->layout->dirfd, &plan->manifest->config, OCIP_LIMIT_JSON_DOCUMENT_SIZE, &buf,
-                               &len, err))
+  if ((r = ocip_blob_read_all (plan->layout->ctx, plan->layout->dirfd, &plan->manifest->config,
+                               OCIP_LIMIT_JSON_DOCUMENT_SIZE, &buf, &len, err))
       < 0)
     return r;
   if ((r = ocip_image_config_parse (buf, len, plan->manifest->n_layers, &plan->config, err)) < 0)
@@ -47,7 +47,8 @@ build_layers (struct ocip_plan *plan, ocip_error_t *err)
 }
 
 int
-ocip_plan_new (const char *image, const struct ocip_platform *platform, struct ocip_plan **ret, ocip_error_t *err)
+ocip_plan_new (struct ocip_context *ctx, const char *image, const struct ocip_platform *platform,
+               struct ocip_plan **ret, ocip_error_t *err)
 {
   struct ocip_image_ref ref;
   struct ocip_platform host = { 0 };
@@ -58,7 +59,7 @@ ocip_plan_new (const char *image, const struct ocip_platform *platform, struct o
     return r;
   plan = xzalloc (sizeof *plan);
   plan->image = xstrdup (image);
-  if ((r = ocip_layout_open (ref.layout, &plan->layout, err)) < 0)
+  if ((r = ocip_layout_open (ctx, ref.layout, &plan->layout, err)) < 0)
     goto out;
   if (platform == NULL)
     ocip_platform_host (&host);

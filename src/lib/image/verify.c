@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/context.h"
 #include "image/blob.h"
 #include <oci-prep/cleanup.h>
 #include "image/graph.h"
@@ -85,7 +86,6 @@ verify_children (void *opaque, const struct ocip_descriptor *node, struct ocip_d
 struct leaf_ctx
 {
   struct ocip_layout *layout;
-  struct ocip_verified_cache *cache;
   struct ocip_verify_blob *blobs;
   bool *cached;
 };
@@ -107,7 +107,7 @@ verify_leaf (void *opaque, size_t i)
     default:
       break;
     }
-  if (ocip_blob_verify (ctx->layout->dirfd, &b->desc, ctx->cache, &ctx->cached[i], &err) < 0)
+  if (ocip_blob_verify (ctx->layout->ctx, ctx->layout->dirfd, &b->desc, &ctx->cached[i], &err) < 0)
     {
       b->status = err->status;
       b->failure = steal_pointer (&err->msg);
@@ -116,9 +116,10 @@ verify_leaf (void *opaque, size_t i)
 }
 
 int
-ocip_verify (struct ocip_layout *layout, const struct ocip_descriptor *roots, size_t n_roots, unsigned jobs,
-             struct ocip_verified_cache *cache, struct ocip_verify_report **ret, ocip_error_t *err)
+ocip_verify (struct ocip_layout *layout, const struct ocip_descriptor *roots, size_t n_roots,
+             struct ocip_verify_report **ret, ocip_error_t *err)
 {
+  unsigned jobs = ocip_context_jobs (layout->ctx);
   struct walk_ctx wctx = { .layout = layout };
   struct ocip_graph *g = NULL;
   struct ocip_verify_report *report;
@@ -149,10 +150,9 @@ ocip_verify (struct ocip_layout *layout, const struct ocip_descriptor *roots, si
   g->n_nodes = 0;
 
   lctx.layout = layout;
-  lctx.cache = cache;
   lctx.blobs = report->blobs;
   lctx.cached = xcalloc (report->n_blobs + 1, sizeof *lctx.cached);
-  ocip_pool_run (jobs, report->n_blobs, verify_leaf, &lctx);
+  ocip_pool_run (jobs ? jobs : ocip_pool_default_jobs (), report->n_blobs, verify_leaf, &lctx);
   for (i = 0; i < report->n_blobs; i++)
     {
       report->n_failed += report->blobs[i].failure != NULL;
@@ -168,6 +168,35 @@ out:
   free (wctx.why);
   free (wctx.status);
   free (wctx.failed);
+  return r;
+}
+
+int
+ocip_verify_layout (struct ocip_context *ctx, const char *target, struct ocip_verify_report **ret, ocip_error_t *err)
+{
+  struct ocip_image_ref ref = { 0 };
+  struct ocip_layout *layout = NULL;
+  struct ocip_descriptor *entries = NULL;
+  size_t n_entries = 0;
+  int r;
+
+  if ((r = ocip_image_ref_parse (target, &ref, err)) < 0)
+    return r;
+  if ((r = ocip_layout_open (ctx, ref.layout, &layout, err)) < 0)
+    goto out;
+  /* A bare layout means all of it; a ref or digest, what it names (every platform).  */
+  if ((ref.ref || ref.has_digest) && (r = ocip_layout_select (layout, &ref, &entries, &n_entries, err)) < 0)
+    goto out;
+  r = ocip_verify (layout, entries ? entries : layout->index->manifests,
+                   entries ? n_entries : layout->index->n_manifests, ret, err);
+  /* The blobs that verified stay verified, whatever became of the others.  */
+  if (r == 0)
+    ocip_context_save (ctx);
+
+out:
+  ocip_descriptors_free (entries, n_entries);
+  ocip_layout_free (layout);
+  ocip_image_ref_clear (&ref);
   return r;
 }
 

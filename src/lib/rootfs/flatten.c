@@ -18,6 +18,7 @@
 #include "rootfs/flatten.h"
 #include "base/fsroot.h"
 #include "base/fsutil.h"
+#include "base/strv.h"
 #include <oci-prep/limits.h>
 
 #define OPAQUE_XATTR "trusted.overlay.opaque"
@@ -279,16 +280,10 @@ copy_special (int src_dir, int dst, const char *name, const struct stat *st, con
 
 static int apply_dir (struct flat *f, int src, int dst, const char *path, ocip_error_t *err);
 
-static int
-compare_strings (const void *a, const void *b)
-{
-  return strcmp (*(char *const *) a, *(char *const *) b);
-}
-
 static bool
 is_implied (const struct flat *f, const char *path)
 {
-  return f->n_implied && bsearch (&path, f->implied, f->n_implied, sizeof *f->implied, compare_strings);
+  return ocip_strv_sorted_has (f->implied, f->n_implied, path);
 }
 
 /* The directory NAME of the layer over whatever the target has there: merged into an
@@ -335,17 +330,12 @@ apply_subdir (struct flat *f, int src_dir, int dst, const char *name, const char
 static int
 apply_dir (struct flat *f, int src, int dst, const char *path, ocip_error_t *err)
 {
-  cleanup_dir DIR *dir = NULL;
+  cleanup_dir DIR *dir = ocip_opendir_at (src, ".");
   struct dirent *de;
-  int fd = dup (src), r;
+  int r;
 
-  if (fd < 0 || (dir = fdopendir (fd)) == NULL)
-    {
-      int saved = errno;
-      if (fd >= 0)
-        close (fd);
-      return ocip_error_set (err, saved, "'%s': read the store's directory", *path ? path : "/");
-    }
+  if (dir == NULL)
+    return ocip_error_set (err, errno, "'%s': read the store's directory", *path ? path : "/");
   for (errno = 0; (de = readdir (dir)) != NULL; errno = 0)
     {
       cleanup_free char *child = NULL;
@@ -383,19 +373,14 @@ apply_dir (struct flat *f, int src, int dst, const char *path, ocip_error_t *err
 static int
 empty_dir (int fd, ocip_error_t *err)
 {
-  cleanup_dir DIR *dir = NULL;
+  cleanup_dir DIR *dir = ocip_opendir_at (fd, ".");
   cleanup_strv char **names = NULL;
   size_t n = 0, i;
   struct dirent *de;
-  int dup_fd = openat (fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), r;
+  int r;
 
-  if (dup_fd < 0 || (dir = fdopendir (dup_fd)) == NULL)
-    {
-      int saved = errno;
-      if (dup_fd >= 0)
-        close (dup_fd);
-      return ocip_error_set (err, saved, "'/': read the directory");
-    }
+  if (dir == NULL)
+    return ocip_error_set (err, errno, "'/': read the directory");
   for (errno = 0; (de = readdir (dir)) != NULL; errno = 0)
     {
       if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)

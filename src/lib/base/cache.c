@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The document LRU and the verified-blob cache. */
+/* The document LRU and the verified-blob cache, each an object its owner passes down. */
 #include "config.h"
 
 #include <errno.h>
@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "image/cache.h"
+#include "base/cache.h"
 #include <oci-prep/cleanup.h>
 #include "base/fsutil.h"
 #include <oci-prep/limits.h>
@@ -24,46 +24,33 @@
 #define VERIFIED_FILE_LIMIT (16u * 1024 * 1024)
 #define VERIFIED_ENTRIES 200000
 
-static bool enabled = true;
-static struct ocip_verified_cache *current_verified;
-static pthread_mutex_t documents_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct ocip_lru *documents;
-
-void
-ocip_cache_set_enabled (bool on)
+struct ocip_document_cache
 {
-  enabled = on;
+  pthread_mutex_t lock;
+  struct ocip_lru *documents;
+};
+
+struct ocip_document_cache *
+ocip_document_cache_new (void)
+{
+  struct ocip_document_cache *c = xzalloc (sizeof *c);
+
+  pthread_mutex_init (&c->lock, NULL);
+  c->documents = ocip_lru_new (DOCUMENT_ENTRIES, DOCUMENT_BYTES);
+  return c;
 }
 
 bool
-ocip_cache_enabled (void)
-{
-  return enabled;
-}
-
-void
-ocip_cache_set_verified (struct ocip_verified_cache *c)
-{
-  current_verified = c;
-}
-
-struct ocip_verified_cache *
-ocip_cache_verified (void)
-{
-  return current_verified;
-}
-
-bool
-ocip_cache_document_get (const struct ocip_digest *d, char **ret, size_t *ret_len)
+ocip_document_cache_get (struct ocip_document_cache *c, const struct ocip_digest *d, char **ret, size_t *ret_len)
 {
   const void *value;
   size_t len;
   bool hit = false;
 
-  if (! enabled)
+  if (c == NULL)
     return false;
-  pthread_mutex_lock (&documents_lock);
-  if (documents && (value = ocip_lru_get (documents, d->str, &len)) != NULL)
+  pthread_mutex_lock (&c->lock);
+  if ((value = ocip_lru_get (c->documents, d->str, &len)) != NULL)
     {
       *ret = xmalloc (len + 1);
       memcpy (*ret, value, len);
@@ -71,20 +58,28 @@ ocip_cache_document_get (const struct ocip_digest *d, char **ret, size_t *ret_le
       *ret_len = len;
       hit = true;
     }
-  pthread_mutex_unlock (&documents_lock);
+  pthread_mutex_unlock (&c->lock);
   return hit;
 }
 
 void
-ocip_cache_document_put (const struct ocip_digest *d, const char *buf, size_t len)
+ocip_document_cache_put (struct ocip_document_cache *c, const struct ocip_digest *d, const char *buf, size_t len)
 {
-  if (! enabled)
+  if (c == NULL)
     return;
-  pthread_mutex_lock (&documents_lock);
-  if (documents == NULL)
-    documents = ocip_lru_new (DOCUMENT_ENTRIES, DOCUMENT_BYTES);
-  ocip_lru_put (documents, d->str, buf, len);
-  pthread_mutex_unlock (&documents_lock);
+  pthread_mutex_lock (&c->lock);
+  ocip_lru_put (c->documents, d->str, buf, len);
+  pthread_mutex_unlock (&c->lock);
+}
+
+void
+ocip_document_cache_free (struct ocip_document_cache *c)
+{
+  if (c == NULL)
+    return;
+  ocip_lru_free (c->documents);
+  pthread_mutex_destroy (&c->lock);
+  free (c);
 }
 
 /* The identity a verification is valid for.  */
@@ -176,7 +171,7 @@ ocip_verified_cache_hit (struct ocip_verified_cache *c, const struct ocip_digest
   const struct identity *then;
   bool hit;
 
-  if (! enabled || c == NULL)
+  if (c == NULL)
     return false;
   identity_of (st, &now);
   pthread_mutex_lock (&c->lock);
@@ -193,7 +188,7 @@ ocip_verified_cache_add (struct ocip_verified_cache *c, const struct ocip_digest
   char line[256];
   int n;
 
-  if (! enabled || c == NULL)
+  if (c == NULL)
     return;
   identity_of (st, &id);
   n = snprintf (line, sizeof line, "%s %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 "\n",

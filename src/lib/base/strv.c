@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Arrays of strings: the one comparator, sorting, lookup in a sorted array. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/strv.h"
+
+int
+ocip_strv_compare (const void *a, const void *b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+void
+ocip_strv_sort (char **v, size_t n)
+{
+  if (n > 0)
+    qsort (v, n, sizeof *v, ocip_strv_compare);
+}
+
+bool
+ocip_strv_sorted_has (char *const *v, size_t n, const char *s)
+{
+  return n > 0 && bsearch (&s, v, n, sizeof *v, ocip_strv_compare) != NULL;
+}
