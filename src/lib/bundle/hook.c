@@ -17,6 +17,7 @@
 #include "base/fsutil.h"
 #include <oci-prep/hook.h>
 #include "base/json.h"
+#include "base/strv.h"
 #include <oci-prep/limits.h>
 #include <oci-prep/plan.h>
 #include <oci-prep/spec.h>
@@ -46,12 +47,6 @@ compare_env_names (const void *a, const void *b)
   return c ? c : (xl > yl) - (xl < yl);
 }
 
-static int
-compare_keys (const void *a, const void *b)
-{
-  return strcmp (*(const char *const *) a, *(const char *const *) b);
-}
-
 /* The strings of the array NODE (ENV) or the keys of the object NODE, sorted.  */
 static void
 sort_names (const struct ocip_json_node *node, bool env, struct sorted_names *ret)
@@ -66,13 +61,13 @@ sort_names (const struct ocip_json_node *node, bool env, struct sorted_names *re
       if (s)
         ret->v[ret->n++] = s;
     }
-  qsort (ret->v, ret->n, sizeof *ret->v, env ? compare_env_names : compare_keys);
+  qsort (ret->v, ret->n, sizeof *ret->v, env ? compare_env_names : ocip_strv_compare);
 }
 
 static bool
 has_name (const struct sorted_names *names, const char *name, bool env)
 {
-  return bsearch (&name, names->v, names->n, sizeof *names->v, env ? compare_env_names : compare_keys) != NULL;
+  return bsearch (&name, names->v, names->n, sizeof *names->v, env ? compare_env_names : ocip_strv_compare) != NULL;
 }
 
 static void

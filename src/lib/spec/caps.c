@@ -13,6 +13,7 @@
 #include <sys/prctl.h>
 
 #include "spec/caps.h"
+#include "base/strv.h"
 #include <oci-prep/cleanup.h>
 
 /* What podman grants by default: enough for a typical service to drop privileges and
@@ -138,12 +139,6 @@ all_caps (void)
   return v;
 }
 
-static int
-compare_strings (const void *a, const void *b)
-{
-  return strcmp (*(char *const *) a, *(char *const *) b);
-}
-
 int
 ocip_caps_compute (char *const *add, char *const *drop, char ***ret, ocip_error_t *err)
 {
@@ -186,7 +181,7 @@ ocip_caps_compute (char *const *add, char *const *drop, char ***ret, ocip_error_
         if (! strv_contains (drops, *p))
           strv_add (&caps, &n, *p);
     }
-  qsort (caps, n, sizeof (char *), compare_strings);
+  qsort (caps, n, sizeof (char *), ocip_strv_compare);
   *ret = steal_pointer (&caps);
   return 0;
 }

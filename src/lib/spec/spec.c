@@ -13,6 +13,7 @@
 #include <oci-prep/cleanup.h>
 #include "base/fsroot.h"
 #include "base/json.h"
+#include "base/strv.h"
 #include "spec/seccomp.h"
 #include <oci-prep/spec.h>
 #include "spec/user.h"
@@ -212,12 +213,6 @@ kv_set (struct kv *kv, const char *key, size_t key_len, const char *value)
   *slot = kv->n;
 }
 
-static int
-compare_strings (const void *a, const void *b)
-{
-  return strcmp (*(char *const *) a, *(char *const *) b);
-}
-
 /* V joined with ",", NULL for an empty or absent vector; SORTED: in strcmp order.  */
 static char *
 join (char *const *v, bool sorted)
@@ -233,7 +228,7 @@ join (char *const *v, bool sorted)
   copy = xcalloc (n, sizeof (char *));
   memcpy (copy, v, n * sizeof (char *));
   if (sorted)
-    qsort (copy, n, sizeof (char *), compare_strings);
+    qsort (copy, n, sizeof (char *), ocip_strv_compare);
   p = ret = xmalloc (len);
   for (i = 0; i < n; i++)
     {
@@ -427,7 +422,7 @@ build_volumes (const struct ocip_image_config *config, struct strv *ret, ocip_er
     }
   if (ret->n == 0)
     return 0;
-  qsort (ret->v, ret->n, sizeof (char *), compare_strings);
+  qsort (ret->v, ret->n, sizeof (char *), ocip_strv_compare);
   for (i = 1; i < ret->n;)
     if (strcmp (ret->v[i - 1], ret->v[i]) == 0)
       strv_remove (ret, i);
