@@ -11,7 +11,6 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
-#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -24,6 +23,7 @@
 #include "base/json.h"
 #include <oci-prep/limits.h>
 #include "rootfs/overlay.h"
+#include "rootfs/ovlformat.h"
 #include <oci-prep/plan.h>
 #include <oci-prep/store.h>
 
@@ -410,146 +410,18 @@ free_implied (char ***implied, size_t n)
   free (implied);
 }
 
+/* The implied directories' metadata, through the mount: the upper directory takes it.  */
 static int
-compare_strings (const void *a, const void *b)
+fix_implied_dirs (const struct build *b, const int *layer_fds, char ***implied, size_t n, ocip_error_t *err)
 {
-  return strcmp (*(char *const *) a, *(char *const *) b);
-}
+  cleanup_close int rootfd
+      = openat (b->rootfs_parent_fd, b->rootfs_name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
-static bool
-listed (char *const *sorted, const char *s)
-{
-  size_t n = 0;
-
-  while (sorted && sorted[n])
-    n++;
-  return n && bsearch (&s, sorted, n, sizeof *sorted, compare_strings);
-}
-
-static bool
-is_whiteout (const struct stat *st)
-{
-  return S_ISCHR (st->st_mode) && st->st_rdev == 0;
-}
-
-static bool
-opaque_at (int layer_fd, const char *path)
-{
-  cleanup_close int fd = openat (layer_fd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  char v;
-
-  return fd >= 0 && fgetxattr (fd, "trusted.overlay.opaque", &v, 1) == 1 && v == 'y';
-}
-
-/* Whether an ancestor of PATH in this layer hides the layers below it (an opaque root,
-   a whiteout, a non-directory, an opaque directory).  */
-static bool
-ancestor_hides (int layer_fd, const char *path)
-{
-  cleanup_free char *prefix = xstrdup (path);
-  char *slash = prefix;
-  struct stat st;
-
-  if (opaque_at (layer_fd, "."))
-    return true;
-  while ((slash = strchr (slash, '/')) != NULL)
-    {
-      *slash = '\0';
-      if (fstatat (layer_fd, prefix, &st, AT_SYMLINK_NOFOLLOW) == 0
-          && (! S_ISDIR (st.st_mode) || opaque_at (layer_fd, prefix)))
-        return true;
-      *slash++ = '/';
-    }
-  return false;
-}
-
-/* The real directory PATH below layer K (one that a layer listed): its stat in *RET.  */
-static bool
-lower_directory (const int *layer_fds, char ***implied, size_t k, const char *path, struct stat *ret)
-{
-  size_t j;
-
-  for (j = k; j-- > 0;)
-    {
-      if (fstatat (layer_fds[j], path, ret, AT_SYMLINK_NOFOLLOW) == 0)
-        {
-          if (! S_ISDIR (ret->st_mode) || is_whiteout (ret))
-            return false;
-          if (! listed (implied[j], path))
-            return true;
-        }
-      if (ancestor_hides (layer_fds[j], path))
-        return false;
-    }
-  return false;
-}
-
-struct fixup
-{
-  char *path;
-  struct stat st;
-};
-
-static int
-compare_fixups_deepest_first (const void *a, const void *b)
-{
-  return -strcmp (((const struct fixup *) a)->path, ((const struct fixup *) b)->path);
-}
-
-/* overlayfs shows a directory's attributes from the topmost layer holding it; where
-   that layer only implied the directory, give the merged directory the attributes of
-   the real one below (through the mount: the upper directory takes them).  Children
-   first, so that fixing one never disturbs a parent's times.  */
-static int
-fix_implied_dirs (const struct build *b, const struct ocip_plan *plan, const int *layer_fds, char ***implied,
-                  ocip_error_t *err)
-{
-  cleanup_close int rootfd = -1;
-  struct fixup *fix = NULL;
-  size_t n_fix = 0, k, i, j, m;
-  int r = 0;
-
-  for (k = plan->n_layers; k-- > 0;)
-    for (i = 0; implied[k] && implied[k][i]; i++)
-      {
-        const char *path = implied[k][i];
-        struct stat st;
-        bool above = false;
-
-        for (j = k + 1; j < plan->n_layers && ! above; j++)
-          above = fstatat (layer_fds[j], path, &st, AT_SYMLINK_NOFOLLOW) == 0 || ancestor_hides (layer_fds[j], path);
-        /* Below an opaque directory (or root) of its own layer, a directory has no lower
-           one to take after, as in --flat.  */
-        if (above || ancestor_hides (layer_fds[k], path) || ! lower_directory (layer_fds, implied, k, path, &st))
-          continue;
-        fix = xreallocarray (fix, n_fix + 1, sizeof *fix);
-        fix[n_fix++] = (struct fixup){ xstrdup (path), st };
-      }
-  if (n_fix == 0)
-    return 0;
-  qsort (fix, n_fix, sizeof *fix, compare_fixups_deepest_first);
-  rootfd = openat (b->rootfs_parent_fd, b->rootfs_name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (rootfd < 0)
-    r = ocip_error_set (err, errno, "open rootfs '%s'", b->rootfs_path);
-  for (m = 0; m < n_fix && r == 0; m++)
-    {
-      struct timespec ts[2] = { fix[m].st.st_atim, fix[m].st.st_mtim };
-      cleanup_close int fd = ocip_fsroot_open (rootfd, fix[m].path, O_RDONLY | O_DIRECTORY, 0, OCIP_FSROOT_NOFOLLOW,
-                                               err);
-      if (fd < 0)
-        {
-          /* Hidden in the merged view after all: nothing to fix.  */
-          ocip_error_release (err);
-          continue;
-        }
-      if (fchown (fd, fix[m].st.st_uid, fix[m].st.st_gid) < 0 || fchmod (fd, fix[m].st.st_mode & 07777) < 0
-          || futimens (fd, ts) < 0)
-        r = ocip_error_set (err, errno, "rootfs '%s': restore the metadata of '%s'", b->rootfs_path, fix[m].path);
-    }
-  for (m = 0; m < n_fix; m++)
-    free (fix[m].path);
-  free (fix);
-  return r;
+    return ocip_error_set (err, errno, "open rootfs '%s'", b->rootfs_path);
+  if (ocip_ovlformat_fix_implied_dirs (rootfd, layer_fds, (char *const *const *) implied, n, err) < 0)
+    return ocip_error_wrap (err, "rootfs '%s'", b->rootfs_path);
+  return 0;
 }
 
 static int
@@ -569,7 +441,7 @@ mkdir_in (int dirfd, const char *name, mode_t mode, ocip_error_t *err)
 static int
 assemble_overlay (struct build *b, const struct ocip_plan *plan, const int *layer_fds, ocip_error_t *err)
 {
-  size_t n = plan->n_layers ? plan->n_layers : 1, i;
+  size_t n = plan->n_layers ? plan->n_layers : 1, i, lowest;
   cleanup_free int *lowers = xcalloc (n, sizeof *lowers);
   cleanup_strv char **names = xcalloc (n + 1, sizeof *names);
   cleanup_close int upper = -1;
@@ -590,12 +462,13 @@ assemble_overlay (struct build *b, const struct ocip_plan *plan, const int *laye
       names[0] = xstrdup (OCIP_BUNDLE_STATE_DIR "/empty");
       base_fd = b->dirfd;
     }
-  /* Top first.  A layer that appears twice in the stack is stacked once, at its
-     topmost place: overlayfs refuses a lower directory twice (ELOOP), and the higher
-     copy shadows all the lower one would show.  */
+  /* Top first, down to the lowest layer the stack shows.  A layer that appears twice in
+     the stack is stacked once, at its topmost place: overlayfs refuses a lower directory
+     twice (ELOOP), and the higher copy shadows all the lower one would show.  */
   if (plan->n_layers > 0)
     n = 0;
-  for (i = plan->n_layers; i-- > 0;)
+  lowest = ocip_ovlformat_lowest_visible (layer_fds, plan->n_layers);
+  for (i = plan->n_layers; i-- > lowest;)
     {
       size_t j;
       for (j = i + 1; j < plan->n_layers; j++)
@@ -607,10 +480,6 @@ assemble_overlay (struct build *b, const struct ocip_plan *plan, const int *laye
       if ((r = ocip_store_short_link (b->store, &plan->layers[i].diff_id, &names[n], err)) < 0)
         return r;
       n++;
-      /* "/.wh..wh..opq" hides every lower layer, but overlayfs ignores the opaque xattr
-         on a lower layer's root: the layers below are left out of the stack instead.  */
-      if (opaque_at (layer_fds[i], "."))
-        break;
     }
   /* overlayfs shows the upper directory's attributes for "/": give it the top layer's.  */
   if (fstat (lowers[0], &top) < 0 || fchown (upper, top.st_uid, top.st_gid) < 0
@@ -730,7 +599,7 @@ assemble (struct build *b, struct ocip_plan *plan, const struct ocip_bundle_opti
         {
           b->pinned = true;
           if ((r = assemble_overlay (b, plan, layer_fds, err)) == 0)
-            r = fix_implied_dirs (b, plan, layer_fds, implied, err);
+            r = fix_implied_dirs (b, layer_fds, implied, plan->n_layers, err);
         }
     }
   else if (r == 0)

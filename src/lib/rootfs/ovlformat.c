@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The overlay layer format: whiteout names, 0/0 devices, opaque xattrs, the root-opaque cut, implied-directory repair. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <oci-prep/cleanup.h>
+#include "base/fsroot.h"
+#include "rootfs/ovlformat.h"
+
+static bool
+has_prefix (const char *s, const char *prefix)
+{
+  return strncmp (s, prefix, strlen (prefix)) == 0;
+}
+
+enum ocip_ovlformat_entry
+ocip_ovlformat_classify (const char *path, const char **ret_base)
+{
+  const char *slash = strrchr (path, '/');
+  const char *base = slash ? slash + 1 : path;
+  const char *target;
+
+  if (ret_base)
+    *ret_base = base;
+  /* AUFS keeps its metadata (.wh..wh.plnk/, .wh..wh.aufs) at the root: none of it, nor
+     anything below it, is content.  */
+  if (has_prefix (path, OCIP_OVLFORMAT_META_PREFIX) && strcmp (path, OCIP_OVLFORMAT_OPAQUE_MARKER) != 0)
+    return OCIP_OVLFORMAT_IGNORED;
+  if (! has_prefix (base, OCIP_OVLFORMAT_WHITEOUT_PREFIX))
+    return OCIP_OVLFORMAT_CONTENT;
+  if (strcmp (base, OCIP_OVLFORMAT_OPAQUE_MARKER) == 0)
+    return OCIP_OVLFORMAT_OPAQUE;
+  if (has_prefix (base, OCIP_OVLFORMAT_META_PREFIX))
+    return OCIP_OVLFORMAT_IGNORED;
+  target = base + strlen (OCIP_OVLFORMAT_WHITEOUT_PREFIX);
+  if (*target == '\0' || strcmp (target, ".") == 0 || strcmp (target, "..") == 0)
+    return OCIP_OVLFORMAT_INVALID;
+  return OCIP_OVLFORMAT_WHITEOUT;
+}
+
+bool
+ocip_ovlformat_is_whiteout (const struct stat *st)
+{
+  return S_ISCHR (st->st_mode) && st->st_rdev == makedev (0, 0);
+}
+
+bool
+ocip_ovlformat_whiteout_at (int dirfd, const char *name)
+{
+  struct stat st;
+  return fstatat (dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && ocip_ovlformat_is_whiteout (&st);
+}
+
+int
+ocip_ovlformat_make_whiteout (int dirfd, const char *name, const char *path, ocip_error_t *err)
+{
+  if (mknodat (dirfd, name, S_IFCHR | 0600, makedev (0, 0)) < 0)
+    return ocip_error_set (err, errno, "whiteout '%s': mknod", path);
+  return 0;
+}
+
+int
+ocip_ovlformat_set_opaque (int fd, const char *path, ocip_error_t *err)
+{
+  if (fsetxattr (fd, OCIP_OVLFORMAT_OPAQUE_XATTR, "y", 1, 0) < 0)
+    return ocip_error_set (err, errno, "opaque directory '%s': set xattr", path);
+  return 0;
+}
+
+bool
+ocip_ovlformat_is_opaque (int fd)
+{
+  char value[2];
+  return fgetxattr (fd, OCIP_OVLFORMAT_OPAQUE_XATTR, value, sizeof value) == 1 && value[0] == 'y';
+}
+
+bool
+ocip_ovlformat_is_overlay_xattr (const char *name)
+{
+  return has_prefix (name, OCIP_OVLFORMAT_XATTR_PREFIX) || has_prefix (name, OCIP_OVLFORMAT_USER_XATTR_PREFIX);
+}
+
+size_t
+ocip_ovlformat_lowest_visible (const int *layer_fds, size_t n)
+{
+  size_t i;
+
+  for (i = n; i-- > 0;)
+    if (ocip_ovlformat_is_opaque (layer_fds[i]))
+      return i;
+  return 0;
+}
+
+static bool
+opaque_at (int layer_fd, const char *path)
+{
+  cleanup_close int fd = openat (layer_fd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+  return fd >= 0 && ocip_ovlformat_is_opaque (fd);
+}
+
+/* Whether an ancestor of PATH in this layer hides the layers below it (an opaque root,
+   a whiteout, a non-directory, an opaque directory).  */
+static bool
+ancestor_hides (int layer_fd, const char *path)
+{
+  cleanup_free char *prefix = xstrdup (path);
+  char *slash = prefix;
+  struct stat st;
+
+  if (opaque_at (layer_fd, "."))
+    return true;
+  while ((slash = strchr (slash, '/')) != NULL)
+    {
+      *slash = '\0';
+      if (fstatat (layer_fd, prefix, &st, AT_SYMLINK_NOFOLLOW) == 0
+          && (! S_ISDIR (st.st_mode) || opaque_at (layer_fd, prefix)))
+        return true;
+      *slash++ = '/';
+    }
+  return false;
+}
+
+static int
+compare_strings (const void *a, const void *b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+static bool
+listed (char *const *sorted, const char *s)
+{
+  size_t n = 0;
+
+  while (sorted && sorted[n])
+    n++;
+  return n && bsearch (&s, sorted, n, sizeof *sorted, compare_strings);
+}
+
+/* The real directory PATH below layer K (one that a layer listed): its stat in *RET.  */
+static bool
+lower_directory (const int *layer_fds, char *const *const *implied, size_t k, const char *path, struct stat *ret)
+{
+  size_t j;
+
+  for (j = k; j-- > 0;)
+    {
+      if (fstatat (layer_fds[j], path, ret, AT_SYMLINK_NOFOLLOW) == 0)
+        {
+          if (! S_ISDIR (ret->st_mode) || ocip_ovlformat_is_whiteout (ret))
+            return false;
+          if (! listed (implied[j], path))
+            return true;
+        }
+      if (ancestor_hides (layer_fds[j], path))
+        return false;
+    }
+  return false;
+}
+
+struct fixup
+{
+  char *path;
+  struct stat st;
+};
+
+static int
+compare_fixups_deepest_first (const void *a, const void *b)
+{
+  return -strcmp (((const struct fixup *) a)->path, ((const struct fixup *) b)->path);
+}
+
+int
+ocip_ovlformat_fix_implied_dirs (int rootfd, const int *layer_fds, char *const *const *implied, size_t n,
+                                 ocip_error_t *err)
+{
+  struct fixup *fix = NULL;
+  size_t n_fix = 0, k, i, j, m;
+  int r = 0;
+
+  for (k = n; implied && k-- > 0;)
+    for (i = 0; implied[k] && implied[k][i]; i++)
+      {
+        const char *path = implied[k][i];
+        struct stat st;
+        bool above = false;
+
+        for (j = k + 1; j < n && ! above; j++)
+          above = fstatat (layer_fds[j], path, &st, AT_SYMLINK_NOFOLLOW) == 0 || ancestor_hides (layer_fds[j], path);
+        /* Below an opaque directory (or root) of its own layer, a directory has no lower
+           one to take after, as in --flat.  */
+        if (above || ancestor_hides (layer_fds[k], path) || ! lower_directory (layer_fds, implied, k, path, &st))
+          continue;
+        fix = xreallocarray (fix, n_fix + 1, sizeof *fix);
+        fix[n_fix++] = (struct fixup){ xstrdup (path), st };
+      }
+  if (n_fix > 0)
+    qsort (fix, n_fix, sizeof *fix, compare_fixups_deepest_first);
+  for (m = 0; m < n_fix && r == 0; m++)
+    {
+      struct timespec ts[2] = { fix[m].st.st_atim, fix[m].st.st_mtim };
+      cleanup_close int fd = ocip_fsroot_open (rootfd, fix[m].path, O_RDONLY | O_DIRECTORY, 0, OCIP_FSROOT_NOFOLLOW,
+                                               err);
+      if (fd < 0)
+        {
+          /* Hidden in the merged view after all: nothing to fix.  */
+          ocip_error_release (err);
+          continue;
+        }
+      if (fchown (fd, fix[m].st.st_uid, fix[m].st.st_gid) < 0 || fchmod (fd, fix[m].st.st_mode & 07777) < 0
+          || futimens (fd, ts) < 0)
+        r = ocip_error_set (err, errno, "restore the metadata of '%s'", fix[m].path);
+    }
+  for (m = 0; m < n_fix; m++)
+    free (fix[m].path);
+  free (fix);
+  return r;
+}
