@@ -424,6 +424,25 @@ Test (ovlformat, implied_directory_over_a_lower_whiteout_is_left)
   assert_dir ("merged/home/user", 0755, 0, 0, OLD_TIME + 99);
 }
 
+/* A symlink in a lower layer is never followed: overlayfs looks "a/ssl" up in that
+   layer as "a" (a symlink: nothing below it shows) and never reads where it points.
+   Following it read the stat of the host's directory (an absolute target resolves from
+   the host's "/") into the merged view.  */
+Test (ovlformat, implied_directory_never_follows_a_lower_symlink)
+{
+  char *implied_a[] = { "a", "a/ssl", NULL };
+  char **implied[] = { NULL, implied_a };
+  cleanup_free char *host = tu_fmt ("%s/host", tmp);
+
+  make_dir ("host/ssl", 0701, 4242, 4242, OLD_TIME + 5);
+  make_dir ("l0", 0755, 0, 0, OLD_TIME);
+  cr_assert_eq (symlink (host, P ("l0/a")), 0, "%s", strerror (errno));
+  make_dir ("l1/a/ssl", 0755, 0, 0, OLD_TIME + 99);
+  make_dir ("merged/a/ssl", 0755, 0, 0, OLD_TIME + 99);
+  fix ((char *const *const *) implied, 2);
+  assert_dir ("merged/a/ssl", 0755, 0, 0, OLD_TIME + 99);
+}
+
 Test (ovlformat, implied_directory_that_the_merged_view_lacks_is_skipped)
 {
   char **implied[] = { NULL, implied_home };

@@ -98,34 +98,48 @@ ocip_ovlformat_lowest_visible (const int *layer_fds, size_t n)
   return 0;
 }
 
-static bool
-opaque_at (int layer_fd, const char *path)
+/* What one layer directory holds at a path, looked up as overlayfs looks it up in each
+   layer: component by component, never following a symlink.  Following one here would
+   read outside the layer (an absolute target is the host's), and overlayfs does not:
+   a symlink is a non-directory, which hides the layers below.  */
+struct layer_entry
 {
-  cleanup_close int fd = openat (layer_fd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  bool exists;    /* the path is in the layer, every ancestor a directory */
+  bool hides;     /* an ancestor (the root included) hides the layers below there */
+  struct stat st; /* the path's, when it exists */
+};
 
-  return fd >= 0 && ocip_ovlformat_is_opaque (fd);
-}
-
-/* Whether an ancestor of PATH in this layer hides the layers below it (an opaque root,
-   a whiteout, a non-directory, an opaque directory).  */
-static bool
-ancestor_hides (int layer_fd, const char *path)
+static void
+look_up (int layer_fd, const char *path, struct layer_entry *ret)
 {
-  cleanup_free char *prefix = xstrdup (path);
-  char *slash = prefix;
-  struct stat st;
+  cleanup_free char *copy = xstrdup (path);
+  cleanup_close int cur = -1;
+  char *name = copy, *slash;
 
-  if (opaque_at (layer_fd, "."))
-    return true;
-  while ((slash = strchr (slash, '/')) != NULL)
+  ret->exists = false;
+  /* An opaque root hides every lower layer (see ocip_ovlformat_lowest_visible).  */
+  ret->hides = ocip_ovlformat_is_opaque (layer_fd);
+  while ((slash = strchr (name, '/')) != NULL)
     {
+      int fd;
+
       *slash = '\0';
-      if (fstatat (layer_fd, prefix, &st, AT_SYMLINK_NOFOLLOW) == 0
-          && (! S_ISDIR (st.st_mode) || opaque_at (layer_fd, prefix)))
-        return true;
-      *slash++ = '/';
+      /* O_DIRECTORY: a device or FIFO is refused before it is opened.  */
+      fd = openat (cur >= 0 ? cur : layer_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (fd < 0)
+        {
+          /* A file, a whiteout or a symlink on the way hides what lies below it.  */
+          if (errno == ENOTDIR || errno == ELOOP)
+            ret->hides = true;
+          return;
+        }
+      if (ocip_ovlformat_is_opaque (fd))
+        ret->hides = true;
+      ocip_closep (&cur);
+      cur = fd;
+      name = slash + 1;
     }
-  return false;
+  ret->exists = fstatat (cur >= 0 ? cur : layer_fd, name, &ret->st, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
 static int
@@ -152,15 +166,38 @@ lower_directory (const int *layer_fds, char *const *const *implied, size_t k, co
 
   for (j = k; j-- > 0;)
     {
-      if (fstatat (layer_fds[j], path, ret, AT_SYMLINK_NOFOLLOW) == 0)
+      struct layer_entry e;
+
+      look_up (layer_fds[j], path, &e);
+      if (e.exists)
         {
-          if (! S_ISDIR (ret->st_mode) || ocip_ovlformat_is_whiteout (ret))
+          if (! S_ISDIR (e.st.st_mode))
             return false;
           if (! listed (implied[j], path))
-            return true;
+            {
+              *ret = e.st;
+              return true;
+            }
         }
-      if (ancestor_hides (layer_fds[j], path))
+      if (e.hides)
         return false;
+    }
+  return false;
+}
+
+/* Whether a layer above K holds PATH, or hides it: then that layer decides what shows.  */
+static bool
+covered_above (const int *layer_fds, size_t n, size_t k, const char *path)
+{
+  size_t j;
+
+  for (j = k + 1; j < n; j++)
+    {
+      struct layer_entry e;
+
+      look_up (layer_fds[j], path, &e);
+      if (e.exists || e.hides)
+        return true;
     }
   return false;
 }
@@ -182,21 +219,22 @@ ocip_ovlformat_fix_implied_dirs (int rootfd, const int *layer_fds, char *const *
                                  ocip_error_t *err)
 {
   struct fixup *fix = NULL;
-  size_t n_fix = 0, k, i, j, m;
+  size_t n_fix = 0, k, i, m;
   int r = 0;
 
   for (k = n; implied && k-- > 0;)
     for (i = 0; implied[k] && implied[k][i]; i++)
       {
         const char *path = implied[k][i];
+        struct layer_entry own;
         struct stat st;
-        bool above = false;
 
-        for (j = k + 1; j < n && ! above; j++)
-          above = fstatat (layer_fds[j], path, &st, AT_SYMLINK_NOFOLLOW) == 0 || ancestor_hides (layer_fds[j], path);
+        if (covered_above (layer_fds, n, k, path))
+          continue;
         /* Below an opaque directory (or root) of its own layer, a directory has no lower
            one to take after, as in --flat.  */
-        if (above || ancestor_hides (layer_fds[k], path) || ! lower_directory (layer_fds, implied, k, path, &st))
+        look_up (layer_fds[k], path, &own);
+        if (own.hides || ! lower_directory (layer_fds, implied, k, path, &st))
           continue;
         fix = xreallocarray (fix, n_fix + 1, sizeof *fix);
         fix[n_fix++] = (struct fixup){ xstrdup (path), st };

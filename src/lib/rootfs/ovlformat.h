@@ -76,9 +76,11 @@ size_t ocip_ovlformat_lowest_visible (const int *layer_fds, size_t n);
    under ROOTFD (the merged view, any directory fd owned by the caller) gets the owner,
    mode and times of the real directory below, unless its own layer hides the lower
    ones there (an opaque ancestor or root) or no layer below has a real directory
-   there.  Children go first, so that fixing one never changes a parent's times; a path
-   ROOTFD does not show (resolved inside it, the last component not followed) is left
-   alone.  0, or a negative errno with *ERR set naming the path.  */
+   there.  Layers are read as overlayfs looks paths up, component by component, never
+   following a symlink (a symlink on the way hides what is below it, as any
+   non-directory does).  Children go first, so that fixing one never changes a
+   parent's times; a path ROOTFD does not show (resolved inside it, the last component
+   not followed) is left alone.  0, or a negative errno with *ERR set naming the path.  */
 int ocip_ovlformat_fix_implied_dirs (int rootfd, const int *layer_fds, char *const *const *implied, size_t n,
                                      ocip_error_t *err);
 
