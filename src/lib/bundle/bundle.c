@@ -113,7 +113,7 @@ dir_is_empty (int dirfd)
 
 /* What a bundle killed before its state was written can hold: BUNDLE/.oci-prep, empty
    but for a state file being written (the state is written before anything else is
-   made, see assemble()).  */
+   made, see load_and_mount_rootfs()).  */
 static bool
 half_made (int dirfd)
 {
@@ -143,7 +143,7 @@ static int remove_bundle (const char *bundle, bool lazy, bool unfinished, ocip_e
    which oci-prep must not change, and only root (the runtime) needs to reach it.  A
    directory someone else owns is refused: its owner could open it up again.  */
 static int
-close_dir (struct build *b, ocip_error_t *err)
+make_private (struct build *b, ocip_error_t *err)
 {
   struct stat st;
 
@@ -176,7 +176,7 @@ prepare_dir (struct build *b, bool force, ocip_error_t *err)
       if (b->dirfd < 0)
         return ocip_error_set (err, errno, "open the directory");
       if (dir_is_empty (b->dirfd))
-        return close_dir (b, err);
+        return make_private (b, err);
       if (! made_by_us (b->dirfd))
         return ocip_error_set (err, EEXIST, "it is not empty (and was not made by oci-prep)");
       if (! force)
@@ -194,7 +194,7 @@ prepare_dir (struct build *b, bool force, ocip_error_t *err)
   b->dirfd = openat (b->parent_fd, b->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (b->dirfd < 0)
     return ocip_error_set (err, errno, "open the directory");
-  return close_dir (b, err);
+  return make_private (b, err);
 }
 
 static void
@@ -439,7 +439,7 @@ mkdir_in (int dirfd, const char *name, mode_t mode, ocip_error_t *err)
 
 /* The rootfs as one overlay: lower layers top first, upper and work in .oci-prep.  */
 static int
-assemble_overlay (struct build *b, const struct ocip_plan *plan, const int *layer_fds, ocip_error_t *err)
+mount_overlay (struct build *b, const struct ocip_plan *plan, const int *layer_fds, ocip_error_t *err)
 {
   size_t n = plan->n_layers ? plan->n_layers : 1, i, lowest;
   cleanup_free int *lowers = xcalloc (n, sizeof *lowers);
@@ -495,8 +495,7 @@ assemble_overlay (struct build *b, const struct ocip_plan *plan, const int *laye
 }
 
 static int
-assemble_flat (struct build *b, const struct ocip_plan *plan, const int *layer_fds, char ***implied,
-               ocip_error_t *err)
+copy_flat (struct build *b, const struct ocip_plan *plan, const int *layer_fds, char ***implied, ocip_error_t *err)
 {
   cleanup_close int target
       = openat (b->rootfs_parent_fd, b->rootfs_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -542,7 +541,7 @@ distinct_layers (const struct ocip_plan *plan)
 /* The rootfs directory when set_rootfs() found none.  0700: under the mount it is
    hidden, and a flat copy's "/" takes the image's mode from ocip_flatten().  */
 static int
-make_rootfs (struct build *b, ocip_error_t *err)
+create_rootfs_dir (struct build *b, ocip_error_t *err)
 {
   if (! b->rootfs_missing)
     return 0;
@@ -553,10 +552,11 @@ make_rootfs (struct build *b, ocip_error_t *err)
   return 0;
 }
 
-/* Load, pin and mount (or copy) PLAN at the build's rootfs; record the state.  */
+/* Load PLAN's layers into the store, pin and mount them (or copy them, --flat) at the
+   build's rootfs; record the state.  */
 static int
-assemble (struct build *b, struct ocip_plan *plan, const struct ocip_bundle_options *opts,
-          struct ocip_bundle_result *ret, ocip_error_t *err)
+load_and_mount_rootfs (struct build *b, struct ocip_plan *plan, const struct ocip_bundle_options *opts,
+                       struct ocip_bundle_result *ret, ocip_error_t *err)
 {
   cleanup_free int *layer_fds = NULL;
   cleanup_free char *state = NULL;
@@ -580,7 +580,7 @@ assemble (struct build *b, struct ocip_plan *plan, const struct ocip_bundle_opti
      process killed from here on leaves a bundle that says what it may hold.  */
   if ((r = state_json (b, plan, opts->flat, false, &state, err)) < 0
       || (r = ocip_write_file_at (b->dirfd, STATE_FILE, state, strlen (state), 0600, err)) < 0
-      || (r = make_rootfs (b, err)) < 0 || (r = load_layers (b, plan, opts, ret, err)) < 0)
+      || (r = create_rootfs_dir (b, err)) < 0 || (r = load_layers (b, plan, opts, ret, err)) < 0)
     return r;
   ret->n_layers = plan->n_layers;
   free (steal_pointer (&state));
@@ -598,12 +598,12 @@ assemble (struct build *b, struct ocip_plan *plan, const struct ocip_bundle_opti
       if ((r = ocip_store_pin (b->store, b->id, state, err)) == 0)
         {
           b->pinned = true;
-          if ((r = assemble_overlay (b, plan, layer_fds, err)) == 0)
+          if ((r = mount_overlay (b, plan, layer_fds, err)) == 0)
             r = fix_implied_dirs (b, layer_fds, implied, plan->n_layers, err);
         }
     }
   else if (r == 0)
-    r = assemble_flat (b, plan, layer_fds, implied, err);
+    r = copy_flat (b, plan, layer_fds, implied, err);
   free_implied (implied, plan->n_layers);
   for (i = 0; i < plan->n_layers; i++)
     ocip_closep (&layer_fds[i]);
@@ -617,7 +617,7 @@ assemble (struct build *b, struct ocip_plan *plan, const struct ocip_bundle_opti
 }
 
 /* ROOTFS (relative to the bundle, or absolute) as the build's rootfs: missing (then
-   make_rootfs() creates it), else it must be an empty directory.  */
+   create_rootfs_dir() creates it), else it must be an empty directory.  */
 static int
 set_rootfs (struct build *b, const char *rootfs, bool may_be_used, ocip_error_t *err)
 {
@@ -658,7 +658,7 @@ ocip_bundle_create (const char *image, const char *bundle, const struct ocip_bun
 
   if ((r = open_store (&b, opts, err)) == 0 && (r = ocip_plan_new (image, opts->platform, &plan, err)) == 0
       && (r = prepare_dir (&b, opts->force, err)) == 0 && (r = set_rootfs (&b, ROOTFS, false, err)) == 0
-      && (r = assemble (&b, plan, opts, &result, err)) == 0)
+      && (r = load_and_mount_rootfs (&b, plan, opts, &result, err)) == 0)
     r = write_config (&b, plan, opts, &result, err);
   if (r < 0)
     {
@@ -690,7 +690,8 @@ ocip_bundle_prepare_rootfs (const char *image, const char *bundle, const char *r
   if (b.dirfd < 0)
     r = ocip_error_set (err, errno, "open the directory");
   else if ((r = open_store (&b, opts, err)) == 0 && (r = ocip_plan_new (image, opts->platform, &plan, err)) == 0
-           && (r = set_rootfs (&b, rootfs, true, err)) == 0 && (r = assemble (&b, plan, &overlay, &result, err)) == 0)
+           && (r = set_rootfs (&b, rootfs, true, err)) == 0
+           && (r = load_and_mount_rootfs (&b, plan, &overlay, &result, err)) == 0)
     {
       rootfd = openat (b.rootfs_parent_fd, b.rootfs_name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
       if (rootfd < 0)
