@@ -556,11 +556,33 @@ create_directory (struct extraction *x, int parent, const char *name, struct arc
   return 0;
 }
 
+/* Symlinks, device nodes and FIFOs are never opened (opening a device has side
+   effects): their owner, mode (not a symlink's, which has none), xattrs and times are
+   set by name, without following it, on the entry NAME just created in PARENT, which
+   only this process writes.  */
+static int
+set_metadata_by_name (int parent, const char *name, uid_t uid, gid_t gid, struct archive_entry *entry, const char *path,
+                      ocip_error_t *err)
+{
+  struct timespec ts[2];
+  int r;
+
+  if (fchownat (parent, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+    return ocip_error_set (err, errno, "entry '%s': chown", path);
+  if (archive_entry_filetype (entry) != AE_IFLNK && fchmodat (parent, name, archive_entry_perm (entry) & 07777, 0) < 0)
+    return ocip_error_set (err, errno, "entry '%s': chmod", path);
+  if ((r = apply_xattrs (-1, parent, name, entry, path, err)) < 0)
+    return r;
+  entry_times (entry, ts);
+  if (utimensat (parent, name, ts, AT_SYMLINK_NOFOLLOW) < 0)
+    return ocip_error_set (err, errno, "entry '%s': set times", path);
+  return 0;
+}
+
 static int
 create_symlink (int parent, const char *name, struct archive_entry *entry, const char *path, ocip_error_t *err)
 {
   const char *target = archive_entry_symlink (entry);
-  struct timespec ts[2];
   uid_t uid;
   gid_t gid;
   int r;
@@ -575,24 +597,13 @@ create_symlink (int parent, const char *name, struct archive_entry *entry, const
     return r;
   if (symlinkat (target, parent, name) < 0)
     return ocip_error_set (err, errno, "entry '%s': symlink", path);
-  if (fchownat (parent, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
-    return ocip_error_set (err, errno, "entry '%s': chown", path);
-  if ((r = apply_xattrs (-1, parent, name, entry, path, err)) < 0)
-    return r;
-  entry_times (entry, ts);
-  if (utimensat (parent, name, ts, AT_SYMLINK_NOFOLLOW) < 0)
-    return ocip_error_set (err, errno, "entry '%s': set times", path);
-  return 0;
+  return set_metadata_by_name (parent, name, uid, gid, entry, path, err);
 }
 
-/* Device nodes and FIFOs are never opened (opening a device has side effects): their
-   metadata is set by name on the entry just created in PARENT, which only this
-   process writes.  */
 static int
 create_node (int parent, const char *name, mode_t type, dev_t dev, struct archive_entry *entry,
              const char *path, ocip_error_t *err)
 {
-  struct timespec ts[2];
   uid_t uid;
   gid_t gid;
   int r;
@@ -601,16 +612,7 @@ create_node (int parent, const char *name, mode_t type, dev_t dev, struct archiv
     return r;
   if (mknodat (parent, name, type | 0600, dev) < 0)
     return ocip_error_set (err, errno, "entry '%s': mknod", path);
-  if (fchownat (parent, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
-    return ocip_error_set (err, errno, "entry '%s': chown", path);
-  if (fchmodat (parent, name, archive_entry_perm (entry) & 07777, 0) < 0)
-    return ocip_error_set (err, errno, "entry '%s': chmod", path);
-  if ((r = apply_xattrs (-1, parent, name, entry, path, err)) < 0)
-    return r;
-  entry_times (entry, ts);
-  if (utimensat (parent, name, ts, AT_SYMLINK_NOFOLLOW) < 0)
-    return ocip_error_set (err, errno, "entry '%s': set times", path);
-  return 0;
+  return set_metadata_by_name (parent, name, uid, gid, entry, path, err);
 }
 
 static int
