@@ -321,6 +321,39 @@ Test (bounds, implied_directories)
   print_slowest ("implied directories");
 }
 
+/* Two layers implying the same N directories: the repair looks each of the upper
+   layer's up in the lower layer's list.  */
+static void
+build_implied_twice (int n)
+{
+  struct fx_tar *lower = fx_tar_new (), *upper = fx_tar_new ();
+  struct fx_layer l[2] = { { .compression = "none" }, { .compression = "none" } };
+  void *tars[2];
+
+  for (int i = 0; i < n; i++)
+    {
+      char path[64];
+
+      snprintf (path, sizeof path, "i%d/lower", i);
+      fx_tar_file (lower, path, 0644, "");
+      snprintf (path, sizeof path, "i%d/upper", i);
+      fx_tar_file (upper, path, 0644, "");
+    }
+  fx_tar_finish (lower, &tars[0], &l[0].tar_len);
+  fx_tar_finish (upper, &tars[1], &l[1].tar_len);
+  l[0].tar = tars[0];
+  l[1].tar = tars[1];
+  write_image (l, 2, CMD, NULL);
+  free (tars[0]);
+  free (tars[1]);
+}
+
+Test (bounds, implied_directories_over_implied_ones)
+{
+  scaled ("implied directories in two layers", build_implied_twice);
+  print_slowest ("implied directories in two layers");
+}
+
 static void
 build_hardlinks (int n)
 {

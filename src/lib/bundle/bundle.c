@@ -11,7 +11,6 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
-#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -24,6 +23,7 @@
 #include "base/json.h"
 #include <oci-prep/limits.h>
 #include "rootfs/overlay.h"
+#include "rootfs/ovlformat.h"
 #include <oci-prep/plan.h>
 #include <oci-prep/store.h>
 
@@ -113,7 +113,7 @@ dir_is_empty (int dirfd)
 
 /* What a bundle killed before its state was written can hold: BUNDLE/.oci-prep, empty
    but for a state file being written (the state is written before anything else is
-   made, see assemble()).  */
+   made, see load_and_mount_rootfs()).  */
 static bool
 half_made (int dirfd)
 {
@@ -143,7 +143,7 @@ static int remove_bundle (const char *bundle, bool lazy, bool unfinished, ocip_e
    which oci-prep must not change, and only root (the runtime) needs to reach it.  A
    directory someone else owns is refused: its owner could open it up again.  */
 static int
-close_dir (struct build *b, ocip_error_t *err)
+make_private (struct build *b, ocip_error_t *err)
 {
   struct stat st;
 
@@ -176,7 +176,7 @@ prepare_dir (struct build *b, bool force, ocip_error_t *err)
       if (b->dirfd < 0)
         return ocip_error_set (err, errno, "open the directory");
       if (dir_is_empty (b->dirfd))
-        return close_dir (b, err);
+        return make_private (b, err);
       if (! made_by_us (b->dirfd))
         return ocip_error_set (err, EEXIST, "it is not empty (and was not made by oci-prep)");
       if (! force)
@@ -194,7 +194,7 @@ prepare_dir (struct build *b, bool force, ocip_error_t *err)
   b->dirfd = openat (b->parent_fd, b->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (b->dirfd < 0)
     return ocip_error_set (err, errno, "open the directory");
-  return close_dir (b, err);
+  return make_private (b, err);
 }
 
 static void
@@ -391,146 +391,18 @@ free_implied (char ***implied, size_t n)
   free (implied);
 }
 
+/* The implied directories' metadata, through the mount: the upper directory takes it.  */
 static int
-compare_strings (const void *a, const void *b)
+fix_implied_dirs (const struct build *b, const int *layer_fds, char ***implied, size_t n, ocip_error_t *err)
 {
-  return strcmp (*(char *const *) a, *(char *const *) b);
-}
+  cleanup_close int rootfd
+      = openat (b->rootfs_parent_fd, b->rootfs_name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
-static bool
-listed (char *const *sorted, const char *s)
-{
-  size_t n = 0;
-
-  while (sorted && sorted[n])
-    n++;
-  return n && bsearch (&s, sorted, n, sizeof *sorted, compare_strings);
-}
-
-static bool
-is_whiteout (const struct stat *st)
-{
-  return S_ISCHR (st->st_mode) && st->st_rdev == 0;
-}
-
-static bool
-opaque_at (int layer_fd, const char *path)
-{
-  cleanup_close int fd = openat (layer_fd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  char v;
-
-  return fd >= 0 && fgetxattr (fd, "trusted.overlay.opaque", &v, 1) == 1 && v == 'y';
-}
-
-/* Whether an ancestor of PATH in this layer hides the layers below it (an opaque root,
-   a whiteout, a non-directory, an opaque directory).  */
-static bool
-ancestor_hides (int layer_fd, const char *path)
-{
-  cleanup_free char *prefix = xstrdup (path);
-  char *slash = prefix;
-  struct stat st;
-
-  if (opaque_at (layer_fd, "."))
-    return true;
-  while ((slash = strchr (slash, '/')) != NULL)
-    {
-      *slash = '\0';
-      if (fstatat (layer_fd, prefix, &st, AT_SYMLINK_NOFOLLOW) == 0
-          && (! S_ISDIR (st.st_mode) || opaque_at (layer_fd, prefix)))
-        return true;
-      *slash++ = '/';
-    }
-  return false;
-}
-
-/* The real directory PATH below layer K (one that a layer listed): its stat in *RET.  */
-static bool
-lower_directory (const int *layer_fds, char ***implied, size_t k, const char *path, struct stat *ret)
-{
-  size_t j;
-
-  for (j = k; j-- > 0;)
-    {
-      if (fstatat (layer_fds[j], path, ret, AT_SYMLINK_NOFOLLOW) == 0)
-        {
-          if (! S_ISDIR (ret->st_mode) || is_whiteout (ret))
-            return false;
-          if (! listed (implied[j], path))
-            return true;
-        }
-      if (ancestor_hides (layer_fds[j], path))
-        return false;
-    }
-  return false;
-}
-
-struct fixup
-{
-  char *path;
-  struct stat st;
-};
-
-static int
-compare_fixups_deepest_first (const void *a, const void *b)
-{
-  return -strcmp (((const struct fixup *) a)->path, ((const struct fixup *) b)->path);
-}
-
-/* overlayfs shows a directory's attributes from the topmost layer holding it; where
-   that layer only implied the directory, give the merged directory the attributes of
-   the real one below (through the mount: the upper directory takes them).  Children
-   first, so that fixing one never disturbs a parent's times.  */
-static int
-fix_implied_dirs (const struct build *b, const struct ocip_plan *plan, const int *layer_fds, char ***implied,
-                  ocip_error_t *err)
-{
-  cleanup_close int rootfd = -1;
-  struct fixup *fix = NULL;
-  size_t n_fix = 0, k, i, j, m;
-  int r = 0;
-
-  for (k = plan->n_layers; k-- > 0;)
-    for (i = 0; implied[k] && implied[k][i]; i++)
-      {
-        const char *path = implied[k][i];
-        struct stat st;
-        bool above = false;
-
-        for (j = k + 1; j < plan->n_layers && ! above; j++)
-          above = fstatat (layer_fds[j], path, &st, AT_SYMLINK_NOFOLLOW) == 0 || ancestor_hides (layer_fds[j], path);
-        /* Below an opaque directory (or root) of its own layer, a directory has no lower
-           one to take after, as in --flat.  */
-        if (above || ancestor_hides (layer_fds[k], path) || ! lower_directory (layer_fds, implied, k, path, &st))
-          continue;
-        fix = xreallocarray (fix, n_fix + 1, sizeof *fix);
-        fix[n_fix++] = (struct fixup){ xstrdup (path), st };
-      }
-  if (n_fix == 0)
-    return 0;
-  qsort (fix, n_fix, sizeof *fix, compare_fixups_deepest_first);
-  rootfd = openat (b->rootfs_parent_fd, b->rootfs_name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (rootfd < 0)
-    r = ocip_error_set (err, errno, "open rootfs '%s'", b->rootfs_path);
-  for (m = 0; m < n_fix && r == 0; m++)
-    {
-      struct timespec ts[2] = { fix[m].st.st_atim, fix[m].st.st_mtim };
-      cleanup_close int fd = ocip_fsroot_open (rootfd, fix[m].path, O_RDONLY | O_DIRECTORY, 0, OCIP_FSROOT_NOFOLLOW,
-                                               err);
-      if (fd < 0)
-        {
-          /* Hidden in the merged view after all: nothing to fix.  */
-          ocip_error_release (err);
-          continue;
-        }
-      if (fchown (fd, fix[m].st.st_uid, fix[m].st.st_gid) < 0 || fchmod (fd, fix[m].st.st_mode & 07777) < 0
-          || futimens (fd, ts) < 0)
-        r = ocip_error_set (err, errno, "rootfs '%s': restore the metadata of '%s'", b->rootfs_path, fix[m].path);
-    }
-  for (m = 0; m < n_fix; m++)
-    free (fix[m].path);
-  free (fix);
-  return r;
+    return ocip_error_set (err, errno, "open rootfs '%s'", b->rootfs_path);
+  if (ocip_ovlformat_fix_implied_dirs (rootfd, layer_fds, (char *const *const *) implied, n, err) < 0)
+    return ocip_error_wrap (err, "rootfs '%s'", b->rootfs_path);
+  return 0;
 }
 
 static int
@@ -548,9 +420,9 @@ mkdir_in (int dirfd, const char *name, mode_t mode, ocip_error_t *err)
 
 /* The rootfs as one overlay: lower layers top first, upper and work in .oci-prep.  */
 static int
-assemble_overlay (struct build *b, const struct ocip_plan *plan, const int *layer_fds, ocip_error_t *err)
+mount_overlay (struct build *b, const struct ocip_plan *plan, const int *layer_fds, ocip_error_t *err)
 {
-  size_t n = plan->n_layers ? plan->n_layers : 1, i;
+  size_t n = plan->n_layers ? plan->n_layers : 1, i, lowest;
   cleanup_free int *lowers = xcalloc (n, sizeof *lowers);
   cleanup_strv char **names = xcalloc (n + 1, sizeof *names);
   cleanup_close int upper = -1;
@@ -571,12 +443,13 @@ assemble_overlay (struct build *b, const struct ocip_plan *plan, const int *laye
       names[0] = xstrdup (OCIP_BUNDLE_STATE_DIR "/empty");
       base_fd = b->dirfd;
     }
-  /* Top first.  A layer that appears twice in the stack is stacked once, at its
-     topmost place: overlayfs refuses a lower directory twice (ELOOP), and the higher
-     copy shadows all the lower one would show.  */
+  /* Top first, down to the lowest layer the stack shows.  A layer that appears twice in
+     the stack is stacked once, at its topmost place: overlayfs refuses a lower directory
+     twice (ELOOP), and the higher copy shadows all the lower one would show.  */
   if (plan->n_layers > 0)
     n = 0;
-  for (i = plan->n_layers; i-- > 0;)
+  lowest = ocip_ovlformat_lowest_visible (layer_fds, plan->n_layers);
+  for (i = plan->n_layers; i-- > lowest;)
     {
       size_t j;
       for (j = i + 1; j < plan->n_layers; j++)
@@ -588,10 +461,6 @@ assemble_overlay (struct build *b, const struct ocip_plan *plan, const int *laye
       if ((r = ocip_store_short_link (b->store, &plan->layers[i].diff_id, &names[n], err)) < 0)
         return r;
       n++;
-      /* "/.wh..wh..opq" hides every lower layer, but overlayfs ignores the opaque xattr
-         on a lower layer's root: the layers below are left out of the stack instead.  */
-      if (opaque_at (layer_fds[i], "."))
-        break;
     }
   /* overlayfs shows the upper directory's attributes for "/": give it the top layer's.  */
   if (fstat (lowers[0], &top) < 0 || fchown (upper, top.st_uid, top.st_gid) < 0
@@ -607,8 +476,7 @@ assemble_overlay (struct build *b, const struct ocip_plan *plan, const int *laye
 }
 
 static int
-assemble_flat (struct build *b, const struct ocip_plan *plan, const int *layer_fds, char ***implied,
-               ocip_error_t *err)
+copy_flat (struct build *b, const struct ocip_plan *plan, const int *layer_fds, char ***implied, ocip_error_t *err)
 {
   cleanup_close int target
       = openat (b->rootfs_parent_fd, b->rootfs_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -654,7 +522,7 @@ distinct_layers (const struct ocip_plan *plan)
 /* The rootfs directory when set_rootfs() found none.  0700: under the mount it is
    hidden, and a flat copy's "/" takes the image's mode from ocip_flatten().  */
 static int
-make_rootfs (struct build *b, ocip_error_t *err)
+create_rootfs_dir (struct build *b, ocip_error_t *err)
 {
   if (! b->rootfs_missing)
     return 0;
@@ -665,10 +533,11 @@ make_rootfs (struct build *b, ocip_error_t *err)
   return 0;
 }
 
-/* Load, pin and mount (or copy) PLAN at the build's rootfs; record the state.  */
+/* Load PLAN's layers into the store, pin and mount them (or copy them, --flat) at the
+   build's rootfs; record the state.  */
 static int
-assemble (struct build *b, struct ocip_plan *plan, const struct ocip_bundle_options *opts,
-          struct ocip_bundle_result *ret, ocip_error_t *err)
+load_and_mount_rootfs (struct build *b, struct ocip_plan *plan, const struct ocip_bundle_options *opts,
+                       struct ocip_bundle_result *ret, ocip_error_t *err)
 {
   cleanup_free int *layer_fds = NULL;
   cleanup_free char *state = NULL;
@@ -692,7 +561,7 @@ assemble (struct build *b, struct ocip_plan *plan, const struct ocip_bundle_opti
      process killed from here on leaves a bundle that says what it may hold.  */
   if ((r = state_json (b, plan, opts->flat, false, &state, err)) < 0
       || (r = ocip_write_file_at (b->dirfd, STATE_FILE, state, strlen (state), 0600, err)) < 0
-      || (r = make_rootfs (b, err)) < 0 || (r = load_layers (b, plan, opts, ret, err)) < 0)
+      || (r = create_rootfs_dir (b, err)) < 0 || (r = load_layers (b, plan, opts, ret, err)) < 0)
     return r;
   ret->n_layers = plan->n_layers;
   free (steal_pointer (&state));
@@ -710,12 +579,12 @@ assemble (struct build *b, struct ocip_plan *plan, const struct ocip_bundle_opti
       if ((r = ocip_store_pin (b->store, b->id, state, err)) == 0)
         {
           b->pinned = true;
-          if ((r = assemble_overlay (b, plan, layer_fds, err)) == 0)
-            r = fix_implied_dirs (b, plan, layer_fds, implied, err);
+          if ((r = mount_overlay (b, plan, layer_fds, err)) == 0)
+            r = fix_implied_dirs (b, layer_fds, implied, plan->n_layers, err);
         }
     }
   else if (r == 0)
-    r = assemble_flat (b, plan, layer_fds, implied, err);
+    r = copy_flat (b, plan, layer_fds, implied, err);
   free_implied (implied, plan->n_layers);
   for (i = 0; i < plan->n_layers; i++)
     ocip_closep (&layer_fds[i]);
@@ -729,7 +598,7 @@ assemble (struct build *b, struct ocip_plan *plan, const struct ocip_bundle_opti
 }
 
 /* ROOTFS (relative to the bundle, or absolute) as the build's rootfs: missing (then
-   make_rootfs() creates it), else it must be an empty directory.  */
+   create_rootfs_dir() creates it), else it must be an empty directory.  */
 static int
 set_rootfs (struct build *b, const char *rootfs, bool may_be_used, ocip_error_t *err)
 {
@@ -770,7 +639,7 @@ ocip_bundle_create (struct ocip_context *ctx, const char *image, const char *bun
 
   if ((r = open_store (&b, err)) == 0 && (r = ocip_plan_new (ctx, image, opts->platform, &plan, err)) == 0
       && (r = prepare_dir (&b, opts->force, err)) == 0 && (r = set_rootfs (&b, ROOTFS, false, err)) == 0
-      && (r = assemble (&b, plan, opts, &result, err)) == 0)
+      && (r = load_and_mount_rootfs (&b, plan, opts, &result, err)) == 0)
     r = write_config (&b, plan, opts, &result, err);
   if (r < 0)
     {
@@ -806,7 +675,8 @@ ocip_bundle_prepare_rootfs (struct ocip_context *ctx, const char *image, const c
   if (b.dirfd < 0)
     r = ocip_error_set (err, errno, "open the directory");
   else if ((r = open_store (&b, err)) == 0 && (r = ocip_plan_new (ctx, image, opts->platform, &plan, err)) == 0
-           && (r = set_rootfs (&b, rootfs, true, err)) == 0 && (r = assemble (&b, plan, &overlay, &result, err)) == 0)
+           && (r = set_rootfs (&b, rootfs, true, err)) == 0
+           && (r = load_and_mount_rootfs (&b, plan, &overlay, &result, err)) == 0)
     {
       rootfd = openat (b.rootfs_parent_fd, b.rootfs_name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
       if (rootfd < 0)

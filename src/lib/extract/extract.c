@@ -23,11 +23,8 @@
 #include "base/fsutil.h"
 #include "base/strv.h"
 #include <oci-prep/limits.h>
+#include "rootfs/ovlformat.h"
 
-#define WHITEOUT_PREFIX ".wh."
-#define OPAQUE_MARKER ".wh..wh..opq"
-#define META_PREFIX ".wh..wh."
-#define OVERLAY_OPAQUE_XATTR "trusted.overlay.opaque"
 #define READ_BUFFER (128 * 1024)
 /* Files from this size on hold most of a layer's bytes (in the benchmark's realistic
    image, the 574 files of 128 KiB or more are 69% of them): their writeback starts as
@@ -83,30 +80,6 @@ archive_read_cb (struct archive *a, void *opaque, const void **ret)
   return n;
 }
 
-static const char *
-base_name (const char *path)
-{
-  const char *slash = strrchr (path, '/');
-  return slash ? slash + 1 : path;
-}
-
-/* overlayfs' whiteout, which ".wh.NAME" becomes: a 0/0 character device.  The layer's
-   directory starts empty, so one found there was made by this layer.  */
-static bool
-is_whiteout (const struct stat *st)
-{
-  return S_ISCHR (st->st_mode) && st->st_rdev == makedev (0, 0);
-}
-
-/* Mark the directory FD opaque: overlayfs then shows none of the layers below in it.  */
-static int
-set_opaque (int fd, const char *path, ocip_error_t *err)
-{
-  if (fsetxattr (fd, OVERLAY_OPAQUE_XATTR, "y", 1, 0) < 0)
-    return ocip_error_set (err, errno, "opaque directory '%s': set xattr", path);
-  return 0;
-}
-
 /* The whiteout NAME in PARENT becomes a directory (0755, as an implied one) that hides
    the layers below: ".wh.a" then "a/b/new" in one layer.  The whiteout deleted the lower
    "a", and a whiteout hides only lower layers (image-spec layer.md), so the layer's own
@@ -126,18 +99,11 @@ replace_whiteout (int parent, const char *name, const char *path, ocip_error_t *
     return ocip_error_set (err, errno, "open directory '%s'", path);
   if (fchmod (fd, 0755) < 0)
     return ocip_error_set (err, errno, "create directory '%s': chmod", path);
-  return set_opaque (fd, path, err);
+  return ocip_ovlformat_set_opaque (fd, path, err);
 }
 
-/* Whether NAME in PARENT is a whiteout this layer made.  */
-static bool
-whiteout_at (int parent, const char *name)
-{
-  struct stat st;
-  return fstatat (parent, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && is_whiteout (&st);
-}
-
-/* Whether a directory on the way to PATH is a whiteout of this layer.  */
+/* Whether a directory on the way to PATH is a whiteout of this layer (the layer's
+   directory starts empty, so a whiteout found there was made by this layer).  */
 static bool
 under_whiteout (struct extraction *x, const char *path)
 {
@@ -153,7 +119,7 @@ under_whiteout (struct extraction *x, const char *path)
       *slash = '\0';
       parent = ocip_fsroot_open_parent (x->rootfd, prefix, &name, &ignored);
       ocip_error_release (&ignored);
-      if (parent >= 0 && whiteout_at (parent, name))
+      if (parent >= 0 && ocip_ovlformat_whiteout_at (parent, name))
         return true;
       *slash++ = '/';
     }
@@ -211,7 +177,7 @@ make_parents_slow (struct extraction *x, const char *path, size_t from, ocip_err
             return -(*err)->status;
           ocip_error_release (err);
           parent = ocip_fsroot_open_parent (x->rootfd, prefix, &name, err);
-          if (parent >= 0 && whiteout_at (parent, name))
+          if (parent >= 0 && ocip_ovlformat_whiteout_at (parent, name))
             {
               if ((r = replace_whiteout (parent, name, prefix, err)) < 0)
                 return r;
@@ -254,7 +220,7 @@ make_parents (struct extraction *x, const char *path, ocip_error_t *err)
             return r;
           fd = openat (cur, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         }
-      else if (fd < 0 && errno == ENOTDIR && whiteout_at (cur, name))
+      else if (fd < 0 && errno == ENOTDIR && ocip_ovlformat_whiteout_at (cur, name))
         {
           if ((r = replace_whiteout (cur, name, prefix, err)) < 0)
             return r;
@@ -337,11 +303,8 @@ static bool
 xattr_allowed (const char *name)
 {
   /* security.selinux labels belong to the host's policy, not the image's; an image's
-     own trusted.overlay.* (user.overlay.* with userxattr) would change how overlayfs
-     reads this layer (opaque directories, redirects, metacopy), so only our whiteout
-     conversion may set them.  */
-  return strcmp (name, "security.selinux") != 0 && strncmp (name, "trusted.overlay.", 16) != 0
-         && strncmp (name, "user.overlay.", 13) != 0;
+     own overlayfs xattrs would change how overlayfs reads this layer.  */
+  return strcmp (name, "security.selinux") != 0 && ! ocip_ovlformat_is_overlay_xattr (name);
 }
 
 /* Set the entry's xattrs through FD, or, when FD is negative, on NAME in the directory
@@ -571,7 +534,7 @@ create_directory (struct extraction *x, int parent, const char *name, struct arc
                   const char *path, ocip_error_t *err)
 {
   cleanup_close int fd = -1;
-  bool replaces_whiteout = whiteout_at (parent, name);
+  bool replaces_whiteout = ocip_ovlformat_whiteout_at (parent, name);
   struct stat st;
   int r;
 
@@ -588,9 +551,32 @@ create_directory (struct extraction *x, int parent, const char *name, struct arc
     return r;
   /* ".wh.a" then "a/": the lower "a" is deleted and this one is new, with nothing of
      the lower one in it.  */
-  if (replaces_whiteout && (r = set_opaque (fd, path, err)) < 0)
+  if (replaces_whiteout && (r = ocip_ovlformat_set_opaque (fd, path, err)) < 0)
     return r;
   defer_dir_time (x, path, entry);
+  return 0;
+}
+
+/* Symlinks, device nodes and FIFOs are never opened (opening a device has side
+   effects): their owner, mode (not a symlink's, which has none), xattrs and times are
+   set by name, without following it, on the entry NAME just created in PARENT, which
+   only this process writes.  */
+static int
+set_metadata_by_name (int parent, const char *name, uid_t uid, gid_t gid, struct archive_entry *entry, const char *path,
+                      ocip_error_t *err)
+{
+  struct timespec ts[2];
+  int r;
+
+  if (fchownat (parent, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+    return ocip_error_set (err, errno, "entry '%s': chown", path);
+  if (archive_entry_filetype (entry) != AE_IFLNK && fchmodat (parent, name, archive_entry_perm (entry) & 07777, 0) < 0)
+    return ocip_error_set (err, errno, "entry '%s': chmod", path);
+  if ((r = apply_xattrs (-1, parent, name, entry, path, err)) < 0)
+    return r;
+  entry_times (entry, ts);
+  if (utimensat (parent, name, ts, AT_SYMLINK_NOFOLLOW) < 0)
+    return ocip_error_set (err, errno, "entry '%s': set times", path);
   return 0;
 }
 
@@ -598,7 +584,6 @@ static int
 create_symlink (int parent, const char *name, struct archive_entry *entry, const char *path, ocip_error_t *err)
 {
   const char *target = archive_entry_symlink (entry);
-  struct timespec ts[2];
   uid_t uid;
   gid_t gid;
   int r;
@@ -613,24 +598,13 @@ create_symlink (int parent, const char *name, struct archive_entry *entry, const
     return r;
   if (symlinkat (target, parent, name) < 0)
     return ocip_error_set (err, errno, "entry '%s': symlink", path);
-  if (fchownat (parent, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
-    return ocip_error_set (err, errno, "entry '%s': chown", path);
-  if ((r = apply_xattrs (-1, parent, name, entry, path, err)) < 0)
-    return r;
-  entry_times (entry, ts);
-  if (utimensat (parent, name, ts, AT_SYMLINK_NOFOLLOW) < 0)
-    return ocip_error_set (err, errno, "entry '%s': set times", path);
-  return 0;
+  return set_metadata_by_name (parent, name, uid, gid, entry, path, err);
 }
 
-/* Device nodes and FIFOs are never opened (opening a device has side effects): their
-   metadata is set by name on the entry just created in PARENT, which only this
-   process writes.  */
 static int
 create_node (int parent, const char *name, mode_t type, dev_t dev, struct archive_entry *entry,
              const char *path, ocip_error_t *err)
 {
-  struct timespec ts[2];
   uid_t uid;
   gid_t gid;
   int r;
@@ -639,16 +613,7 @@ create_node (int parent, const char *name, mode_t type, dev_t dev, struct archiv
     return r;
   if (mknodat (parent, name, type | 0600, dev) < 0)
     return ocip_error_set (err, errno, "entry '%s': mknod", path);
-  if (fchownat (parent, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
-    return ocip_error_set (err, errno, "entry '%s': chown", path);
-  if (fchmodat (parent, name, archive_entry_perm (entry) & 07777, 0) < 0)
-    return ocip_error_set (err, errno, "entry '%s': chmod", path);
-  if ((r = apply_xattrs (-1, parent, name, entry, path, err)) < 0)
-    return r;
-  entry_times (entry, ts);
-  if (utimensat (parent, name, ts, AT_SYMLINK_NOFOLLOW) < 0)
-    return ocip_error_set (err, errno, "entry '%s': set times", path);
-  return 0;
+  return set_metadata_by_name (parent, name, uid, gid, entry, path, err);
 }
 
 static int
@@ -689,7 +654,7 @@ static int
 mark_opaque (struct extraction *x, const char *dir, ocip_error_t *err)
 {
   cleanup_close int fd = -1;
-  cleanup_free char *probe = xasprintf ("%s%s%s", dir, *dir ? "/" : "", OPAQUE_MARKER);
+  cleanup_free char *probe = xasprintf ("%s%s%s", dir, *dir ? "/" : "", OCIP_OVLFORMAT_OPAQUE_MARKER);
   int r;
 
   if (*dir && (r = make_parents (x, probe, err)) < 0)
@@ -697,7 +662,7 @@ mark_opaque (struct extraction *x, const char *dir, ocip_error_t *err)
   fd = ocip_fsroot_open (x->rootfd, dir, O_RDONLY | O_DIRECTORY, 0, OCIP_FSROOT_NOFOLLOW, err);
   if (fd < 0)
     return ocip_error_wrap (err, "opaque marker in '%s'", dir);
-  return set_opaque (fd, *dir ? dir : "/", err);
+  return ocip_ovlformat_set_opaque (fd, *dir ? dir : "/", err);
 }
 
 /* ".wh.NAME": a 0/0 character device NAME, overlayfs' whiteout.  A whiteout hides only
@@ -710,6 +675,7 @@ make_whiteout (int parent, const char *name, struct archive_entry *entry, const 
 {
   struct timespec ts[2];
   struct stat st;
+  int r;
 
   if (fstatat (parent, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
     {
@@ -720,12 +686,12 @@ make_whiteout (int parent, const char *name, struct archive_entry *entry, const 
       fd = openat (parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
       if (fd < 0)
         return ocip_error_set (err, errno, "whiteout '%s': open the directory", path);
-      return set_opaque (fd, path, err);
+      return ocip_ovlformat_set_opaque (fd, path, err);
     }
   if (errno != ENOENT)
     return ocip_error_set (err, errno, "whiteout '%s': stat", path);
-  if (mknodat (parent, name, S_IFCHR | 0600, makedev (0, 0)) < 0)
-    return ocip_error_set (err, errno, "whiteout '%s': mknod", path);
+  if ((r = ocip_ovlformat_make_whiteout (parent, name, path, err)) < 0)
+    return r;
   entry_times (entry, ts);
   if (utimensat (parent, name, ts, AT_SYMLINK_NOFOLLOW) < 0)
     return ocip_error_set (err, errno, "whiteout '%s': set times", path);
@@ -779,24 +745,20 @@ apply_entry (struct extraction *x, struct archive *a, struct archive_entry *entr
   if (*path == '\0')
     return apply_root_entry (x, entry, raw, err);
 
-  /* AUFS keeps its metadata (.wh..wh.plnk/, .wh..wh.aufs) at the root: none of it,
-     nor anything below it, is content.  */
-  if (strncmp (path, META_PREFIX, strlen (META_PREFIX)) == 0 && strcmp (path, OPAQUE_MARKER) != 0)
-    return 0;
-  base = base_name (path);
-  if (strncmp (base, WHITEOUT_PREFIX, strlen (WHITEOUT_PREFIX)) == 0)
+  switch (ocip_ovlformat_classify (path, &base))
     {
-      const char *target = base + strlen (WHITEOUT_PREFIX);
-      if (strcmp (base, OPAQUE_MARKER) == 0)
-        {
-          path[base - path - (base > path ? 1 : 0)] = '\0';
-          return mark_opaque (x, path, err);
-        }
-      if (strncmp (base, META_PREFIX, strlen (META_PREFIX)) == 0)
-        return 0; /* AUFS metadata (.wh..wh.plnk, .wh..wh.aufs): meaningless here */
-      if (*target == '\0' || strcmp (target, ".") == 0 || strcmp (target, "..") == 0)
-        return ocip_error_set (err, EINVAL, "entry '%s': invalid whiteout", raw);
+    case OCIP_OVLFORMAT_CONTENT:
+      break;
+    case OCIP_OVLFORMAT_IGNORED:
+      return 0; /* AUFS metadata (.wh..wh.plnk, .wh..wh.aufs): meaningless here */
+    case OCIP_OVLFORMAT_INVALID:
+      return ocip_error_set (err, EINVAL, "entry '%s': invalid whiteout", raw);
+    case OCIP_OVLFORMAT_OPAQUE:
+      path[base - path - (base > path ? 1 : 0)] = '\0';
+      return mark_opaque (x, path, err);
+    case OCIP_OVLFORMAT_WHITEOUT:
       {
+        const char *target = base + strlen (OCIP_OVLFORMAT_WHITEOUT_PREFIX);
         cleanup_free char *victim = xasprintf ("%.*s%s", (int) (base - path), path, target);
         /* Under a whiteout of this layer ("a/.wh.b" after ".wh.a"): hidden already.  */
         parent = ocip_fsroot_open_parent (x->rootfd, victim, &name, err);

@@ -10,7 +10,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -20,8 +19,8 @@
 #include "base/fsutil.h"
 #include "base/strv.h"
 #include <oci-prep/limits.h>
+#include "rootfs/ovlformat.h"
 
-#define OPAQUE_XATTR "trusted.overlay.opaque"
 #define COPY_CHUNK (1 << 20)
 
 /* Files with several links inside one layer: the first copy's path, so the others
@@ -43,20 +42,6 @@ struct flat
   char *buf; /* read/write fallback */
 };
 
-static bool
-is_whiteout (const struct stat *st)
-{
-  return S_ISCHR (st->st_mode) && st->st_rdev == makedev (0, 0);
-}
-
-static bool
-is_opaque (int dirfd)
-{
-  char value[2];
-  ssize_t n = fgetxattr (dirfd, OPAQUE_XATTR, value, sizeof value);
-  return n == 1 && value[0] == 'y';
-}
-
 /* Extended attributes of SRC_FD onto DST_FD, except overlayfs' own.  */
 static int
 copy_xattrs (int src_fd, int dst_fd, const char *path, ocip_error_t *err)
@@ -76,7 +61,7 @@ copy_xattrs (int src_fd, int dst_fd, const char *path, ocip_error_t *err)
   value = xmalloc (OCIP_LIMIT_XATTR_VALUE);
   for (name = names; name < names + len; name += strlen (name) + 1)
     {
-      if (strncmp (name, "trusted.overlay.", 16) == 0)
+      if (ocip_ovlformat_is_overlay_xattr (name))
         continue;
       n = fgetxattr (src_fd, name, value, OCIP_LIMIT_XATTR_VALUE);
       if (n < 0)
@@ -304,7 +289,7 @@ apply_subdir (struct flat *f, int src_dir, int dst, const char *name, const char
   /* A directory the layer only implied keeps what the layers below gave it, as
      applying the layer over them would.  */
   keep_lower = existed && S_ISDIR (st.st_mode) && is_implied (f, path);
-  if (existed && (! S_ISDIR (st.st_mode) || is_opaque (src)))
+  if (existed && (! S_ISDIR (st.st_mode) || ocip_ovlformat_is_opaque (src)))
     {
       if ((r = ocip_rmtree_at (dst, name, err)) < 0)
         return r;
@@ -356,7 +341,7 @@ apply_dir (struct flat *f, int src, int dst, const char *path, ocip_error_t *err
       if (fstatat (dst, de->d_name, &existing, AT_SYMLINK_NOFOLLOW) == 0
           && (r = ocip_rmtree_at (dst, de->d_name, err)) < 0)
         return r;
-      if (is_whiteout (&st))
+      if (ocip_ovlformat_is_whiteout (&st))
         continue;
       r = S_ISREG (st.st_mode) ? copy_regular (f, src, dst, de->d_name, &st, child, err)
                                : copy_special (src, dst, de->d_name, &st, child, err);
@@ -368,35 +353,6 @@ apply_dir (struct flat *f, int src, int dst, const char *path, ocip_error_t *err
   return 0;
 }
 
-/* Remove everything in the directory FD: what a layer whose root is opaque hides.  The
-   names are read first, so that removing never races the listing.  */
-static int
-empty_dir (int fd, ocip_error_t *err)
-{
-  cleanup_dir DIR *dir = ocip_opendir_at (fd, ".");
-  cleanup_strv char **names = NULL;
-  size_t n = 0, i;
-  struct dirent *de;
-  int r;
-
-  if (dir == NULL)
-    return ocip_error_set (err, errno, "'/': read the directory");
-  for (errno = 0; (de = readdir (dir)) != NULL; errno = 0)
-    {
-      if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
-        continue;
-      names = xreallocarray (names, n + 2, sizeof *names);
-      names[n++] = xstrdup (de->d_name);
-      names[n] = NULL;
-    }
-  if (errno != 0)
-    return ocip_error_set (err, errno, "'/': read the directory");
-  for (i = 0; i < n; i++)
-    if ((r = ocip_rmtree_at (fd, names[i], err)) < 0)
-      return r;
-  return 0;
-}
-
 int
 ocip_flatten (int target_fd, const int *layer_fds, char *const *const *implied, size_t n, ocip_error_t *err)
 {
@@ -405,7 +361,9 @@ ocip_flatten (int target_fd, const int *layer_fds, char *const *const *implied, 
   int r = 0;
 
   f.buf = xmalloc (COPY_CHUNK);
-  for (i = 0; i < n && r == 0; i++)
+  /* A layer whose root is opaque ("/.wh..wh..opq") hides every layer below: the copy
+     starts there, as the overlay's stack does.  */
+  for (i = ocip_ovlformat_lowest_visible (layer_fds, n); i < n && r == 0; i++)
     {
       struct stat st;
       cleanup_close int src = openat (layer_fds[i], ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -415,9 +373,6 @@ ocip_flatten (int target_fd, const int *layer_fds, char *const *const *implied, 
         ;
       if (src < 0 || fstat (src, &st) < 0)
         r = ocip_error_set (err, errno, "layer %zu: open in the store", i + 1);
-      /* An opaque root ("/.wh..wh..opq") hides every lower layer.  */
-      else if (is_opaque (src) && (r = empty_dir (target_fd, err)) < 0)
-        ;
       else if ((r = apply_dir (&f, src, target_fd, "", err)) == 0)
         r = copy_metadata (src, target_fd, &st, "/", err);
       if (r < 0)
