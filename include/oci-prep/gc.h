@@ -95,7 +95,8 @@ struct ocip_gc_report
   uint64_t freed;                      /* disk size of the removed layers */
   uint64_t remaining;                  /* disk size of the layers left */
   size_t n_links;                      /* dangling short links removed (or that would be) */
-  size_t n_tmp;                        /* leftovers of dead processes removed from tmp/ (gc's store open too) */
+  size_t n_tmp;                        /* leftovers of dead processes removed from tmp/ (gc's store open too)
+                                          and half-written pin records of bundles/ */
 };
 
 /* Remove unpinned layers of STORE, least recently used first: all of them when OPTS sets
@@ -105,10 +106,10 @@ struct ocip_gc_report
    its rootfs is still mounted), nor while a load or bundle holds its lock (it is
    skipped: busy).  The store-wide lock is held exclusive throughout, so no bundle is
    between finding its layers and pinning them.  Removal is crash-safe
-   (ocip_store_remove_layer).  Dangling short links l/<id> go too, and tmp/ leftovers of
-   dead processes.  Pin records are never deleted (store fsck --repair does).  A damaged
-   pin record stops gc (EUCLEAN): it could be protecting anything.  *RET is owned by the
-   caller.  */
+   (ocip_store_remove_layer).  Dangling short links l/<id> go too, tmp/ leftovers of dead
+   processes, and pin records a killed writer left half-written.  Pin records are never
+   deleted (store fsck --repair does).  A damaged pin record stops gc (EUCLEAN): it could
+   be protecting anything.  *RET is owned by the caller.  */
 int ocip_gc_run (struct ocip_store *store, const struct ocip_gc_options *opts, struct ocip_gc_report **ret,
                  ocip_error_t *err);
 void ocip_gc_report_free (struct ocip_gc_report *report);

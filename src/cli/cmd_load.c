@@ -139,7 +139,7 @@ cmd_load (const struct cli_globals *g, int argc, char **argv, ocip_error_t *err)
   if (ocip_cache_enabled ())
     {
       ocip_error_t ignored = NULL;
-      if (ocip_verified_cache_open (store->dirfd, &verified, &ignored) < 0)
+      if (ocip_verified_cache_open (ocip_store_dirfd (store), &verified, &ignored) < 0)
         ocip_error_release (&ignored);
       ocip_cache_set_verified (verified);
     }

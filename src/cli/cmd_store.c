@@ -269,7 +269,7 @@ store_du (const struct cli_globals *g, int argc, char **argv, ocip_error_t *err)
     {
       cleanup_json_gen struct ocip_json_gen *gen = ocip_json_gen_new (true);
       ocip_json_gen_map_open (gen);
-      ocip_json_gen_kv_string (gen, "store", store->path);
+      ocip_json_gen_kv_string (gen, "store", ocip_store_path (store));
       ocip_json_gen_kv_int64 (gen, "layers", (int64_t) inv->n_layers);
       ocip_json_gen_kv_int64 (gen, "size", (int64_t) inv->total_size);
       ocip_json_gen_string (gen, "pinned");
@@ -524,8 +524,9 @@ store_fsck (const struct cli_globals *g, int argc, char **argv, ocip_error_t *er
         }
     }
   if (r == 0 && report->n_unrepaired > 0)
-    r = ocip_error_set (err, EUCLEAN, "store '%s': %zu problem%s%s", store->path, report->n_unrepaired,
-                        report->n_unrepaired == 1 ? "" : "s", opts.repair ? " left" : " found");
+    r = ocip_error_set (err, EUCLEAN, "store '%s': %zu problem%s%s", ocip_store_path (store),
+                        report->n_unrepaired, report->n_unrepaired == 1 ? "" : "s",
+                        opts.repair ? " left" : " found");
   ocip_gc_fsck_report_free (report);
   return r;
 }

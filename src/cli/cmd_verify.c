@@ -98,7 +98,7 @@ cmd_verify (const struct cli_globals *g, int argc, char **argv, ocip_error_t *er
       ocip_error_t ignored = NULL;
       if (access (path, F_OK) == 0
           && (ocip_store_open (path, &store, &ignored) < 0
-              || ocip_verified_cache_open (store->dirfd, &cache, &ignored) < 0))
+              || ocip_verified_cache_open (ocip_store_dirfd (store), &cache, &ignored) < 0))
         ocip_error_release (&ignored);
     }
   if (r == 0)

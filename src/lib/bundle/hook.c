@@ -262,15 +262,11 @@ static int
 make_hook_dir (const char *store, const char *dir, ocip_error_t *err)
 {
   cleanup_store struct ocip_store *s = NULL;
-  cleanup_free char *rel = xasprintf ("hooks/%s", strrchr (dir, '/') + 1);
   int r;
 
   if ((r = ocip_store_open (store, &s, err)) < 0)
     return r;
-  if ((mkdirat (s->dirfd, "hooks", 0700) < 0 && errno != EEXIST)
-      || (mkdirat (s->dirfd, rel, 0700) < 0 && errno != EEXIST))
-    return ocip_error_set (err, errno, "create '%s'", dir);
-  return 0;
+  return ocip_store_make_hook_dir (s, strrchr (dir, '/') + 1, err);
 }
 
 int

@@ -13,6 +13,8 @@
 #include <oci-prep/gc.h>
 #include "base/fsutil.h"
 #include "store/inventory.h"
+#include "store/records.h"
+#include "store/store_private.h"
 #include "store/treehash.h"
 
 /* ---- fsck ---- */
@@ -101,9 +103,9 @@ fsck_pins (struct fsck *f)
       struct ocip_gc_pin *pin = &f->pins[f->n_pins];
       struct ocip_gc_problem *p;
 
-      if (! ocip_inventory_is_pin_name (names[i]))
+      if (! ocip_records_is_pin_name (names[i], &pin->id))
         {
-          bool temp = names[i][0] == '.' && strstr (names[i], ".tmp.");
+          bool temp = ocip_records_is_pin_leftover (names[i]);
           p = problem (f, xasprintf ("bundles/%s", names[i]),
                        xstrdup (temp ? "a pin record left half-written" : "not a pin record (unexpected entry)"));
           if (f->opts->repair)
@@ -111,8 +113,7 @@ fsck_pins (struct fsck *f)
           continue;
         }
       f->report->n_pins++;
-      pin->id = xstrndup (names[i], strlen (names[i]) - strlen (".json"));
-      if (ocip_inventory_read_pin (store, names[i], pin, &err) < 0)
+      if (ocip_inventory_read_pin (store, pin, &err) < 0)
         {
           p = problem (f, xasprintf ("pin '%s'", pin->id),
                        xasprintf ("the record cannot be read: %s: %s", err->msg, strerror (err->status)));
@@ -136,7 +137,6 @@ fsck_pins (struct fsck *f)
     {
       struct ocip_gc_pin *pin = &f->pins[i];
       struct ocip_gc_problem *p;
-      cleanup_free char *file = NULL;
 
       if (pin->state == OCIP_GC_PIN_LIVE)
         {
@@ -157,10 +157,8 @@ fsck_pins (struct fsck *f)
           f->pins[kept++] = *pin;
           continue;
         }
-      file = xasprintf ("%s.json", pin->id);
-      if (unlinkat (store->bundles_fd, file, 0) < 0 && errno != ENOENT)
+      if (ocip_records_pin_remove (store, pin->id, &err) < 0)
         {
-          ocip_error_set (&err, errno, "remove 'bundles/%s'", file);
           repaired_by (f, p, -1, &err, NULL);
           f->pins[kept++] = *pin;
           continue;
@@ -187,6 +185,39 @@ pinned_by (struct fsck *f, const struct ocip_digest *diff_id)
   return NULL;
 }
 
+static int
+count_implied (const char *path, void *ctx, ocip_error_t *err)
+{
+  (void) path;
+  (void) err;
+  ++*(int64_t *) ctx;
+  return 0;
+}
+
+/* What is wrong with the implied list of the layer L, as a new string, or NULL: it must
+   read, and hold as many paths as its record says (a list cut short would leave
+   directories of a bundle with the wrong owner or mode).  */
+static char *
+check_implied (struct fsck *f, const struct ocip_gc_layer *l)
+{
+  struct ocip_layer_record rec = { 0 };
+  ocip_error_t err = NULL;
+  int64_t n = 0;
+  char *what = NULL;
+
+  if (ocip_records_layer_read (f->store, &l->diff_id, &rec, &err) < 0
+      || ocip_records_layer_implied (f->store, &l->diff_id, count_implied, &n, &err) < 0)
+    {
+      what = xasprintf ("its implied directories cannot be read: %s: %s", err->msg, strerror (err->status));
+      ocip_error_release (&err);
+    }
+  else if (rec.n_implied >= 0 && rec.n_implied != n)
+    what = xasprintf ("its implied directory list holds %lld paths, its record says %lld", (long long) n,
+                      (long long) rec.n_implied);
+  ocip_layer_record_clear (&rec);
+  return what;
+}
+
 /* What is wrong with the layer L (name and diffID set), as a new string, or NULL.  */
 static char *
 check_layer (struct fsck *f, struct ocip_gc_layer *l)
@@ -204,7 +235,7 @@ check_layer (struct fsck *f, struct ocip_gc_layer *l)
     return xstrdup ("not a directory");
   if (fstatat (f->store->layers_fd, diff, &st, AT_SYMLINK_NOFOLLOW) < 0 || ! S_ISDIR (st.st_mode))
     return xstrdup ("its diff/ directory is missing");
-  if (ocip_inventory_read_meta (f->store, l, &err) < 0)
+  if (ocip_inventory_read_layer (f->store, l, &err) < 0)
     {
       if (err->status == ENOENT)
         what = xstrdup ("its meta.json is missing");
@@ -213,6 +244,8 @@ check_layer (struct fsck *f, struct ocip_gc_layer *l)
       ocip_error_release (&err);
       return what;
     }
+  if ((what = check_implied (f, l)) != NULL)
+    return what;
   if (! f->opts->deep)
     return NULL;
   if (l->content_digest == NULL)
@@ -317,7 +350,7 @@ fsck_layers (struct fsck *f)
         struct ocip_gc_problem *p;
 
         if (ocip_digest_parse (f->pins[i].layers[j], &d, &err) < 0)
-          abort (); /* validated by read_pin */
+          abort (); /* validated by the pin reader */
         if (ocip_store_has_layer (store, &d))
           continue;
         p = problem (f, xasprintf ("pin '%s'", f->pins[i].id),

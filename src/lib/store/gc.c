@@ -12,6 +12,8 @@
 #include <oci-prep/cleanup.h>
 #include <oci-prep/gc.h>
 #include "store/inventory.h"
+#include "store/records.h"
+#include "store/store_private.h"
 
 /* Remove the dangling links of l/ (count them only, with DRY_RUN).  */
 static int
@@ -61,6 +63,15 @@ ocip_gc_run (struct ocip_store *store, const struct ocip_gc_options *opts, struc
   if (! opts->dry_run && (r = ocip_store_clean_tmp (store, &report->n_tmp, err)) < 0)
     goto fail;
   report->n_tmp += store->n_cleaned;
+  /* No pin is being written under the exclusive lock: a half-written one is a dead
+     writer's.  */
+  if (! opts->dry_run)
+    {
+      size_t n_pins = 0;
+      if ((r = ocip_records_pin_clean (store, &n_pins, err)) < 0)
+        goto fail;
+      report->n_tmp += n_pins;
+    }
   if ((r = ocip_inventory_scan (store, true, &report->inventory, err)) < 0)
     goto fail;
   inv = report->inventory;

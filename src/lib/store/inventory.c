@@ -10,21 +10,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <oci-prep/bundle.h>
 #include <oci-prep/cleanup.h>
-#include "base/fsutil.h"
 #include <oci-prep/image.h>
-#include "base/json.h"
 #include <oci-prep/limits.h>
-#include "rootfs/overlay.h"
 #include "store/inventory.h"
-#include "store/treehash.h"
+#include "store/records.h"
+#include "store/store_private.h"
 
-#define STATE_FILE OCIP_BUNDLE_STATE_DIR "/state.json"
-#define META_FILE_SIZE (64 * 1024)
 /* The shortest short link ocip_store_short_link makes.  */
 #define SHORT_LINK_MIN 12
 
@@ -156,13 +152,9 @@ path_is_mounted (const char *path)
 int
 ocip_inventory_detach (const char *path, ocip_error_t *err)
 {
-  const char *slash = strrchr (path, '/');
-  cleanup_free char *parent = slash == path ? xstrdup ("/") : xstrndup (path, slash - path);
-  cleanup_close int fd = open (parent, O_PATH | O_DIRECTORY | O_CLOEXEC);
-
-  if (fd < 0)
-    return ocip_error_set (err, errno, "open '%s'", parent);
-  return ocip_overlay_unmount (fd, slash + 1, true, err);
+  if (umount2 (path, UMOUNT_NOFOLLOW | MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
+    return ocip_error_set (err, errno, "unmount '%s'", path);
+  return 0;
 }
 
 /* ---- pins ---- */
@@ -188,13 +180,6 @@ ocip_gc_pin_state_text (enum ocip_gc_pin_state state)
     }
 }
 
-bool
-ocip_inventory_is_pin_name (const char *name)
-{
-  size_t n = strspn (name, "0123456789abcdef");
-  return n > 0 && strcmp (name + n, ".json") == 0;
-}
-
 void
 ocip_inventory_pin_clear (struct ocip_gc_pin *pin)
 {
@@ -206,74 +191,51 @@ ocip_inventory_pin_clear (struct ocip_gc_pin *pin)
 }
 
 int
-ocip_inventory_read_pin (struct ocip_store *store, const char *file, struct ocip_gc_pin *pin, ocip_error_t *err)
+ocip_inventory_read_pin (struct ocip_store *store, struct ocip_gc_pin *pin, ocip_error_t *err)
 {
-  cleanup_free char *text = NULL;
-  cleanup_json struct ocip_json *doc = NULL;
-  cleanup_strv char **layers = NULL;
-  const struct ocip_json_node *root;
-  const char *bundle = NULL, *image = NULL, *rootfs = NULL;
-  size_t len, i;
+  struct ocip_state_record rec = { 0 };
   int r;
 
-  if ((r = ocip_read_file_at (store->bundles_fd, file, OCIP_LIMIT_JSON_DOCUMENT_SIZE, &text, &len, err)) < 0
-      || (r = ocip_json_parse (text, len, OCIP_LIMIT_JSON_DOCUMENT_SIZE, &doc, err)) < 0)
+  if ((r = ocip_records_pin_read (store, pin->id, &rec, err)) < 0)
     return r;
-  root = ocip_json_root (doc);
-  if ((r = ocip_json_get_string (root, "bundle", true, &bundle, err)) < 0
-      || (r = ocip_json_get_string (root, "image", false, &image, err)) < 0
-      || (r = ocip_json_get_string (root, "rootfsPath", false, &rootfs, err)) < 0
-      || (r = ocip_json_get_strv (root, "layers", true, &layers, err)) < 0)
-    return r;
-  if (bundle[0] != '/')
-    return ocip_error_set (err, EINVAL, "bundle path '%s' is not absolute", bundle);
-  for (i = 0; layers[i]; i++)
-    {
-      struct ocip_digest d;
-      if ((r = ocip_digest_parse (layers[i], &d, err)) < 0)
-        return ocip_error_wrap (err, "layer %zu", i);
-    }
-  pin->bundle = xstrdup (bundle);
-  pin->image = image ? xstrdup (image) : NULL;
-  pin->rootfs_path = rootfs && rootfs[0] == '/' ? xstrdup (rootfs) : NULL;
-  pin->layers = steal_pointer (&layers);
+  pin->bundle = steal_pointer (&rec.bundle);
+  pin->image = steal_pointer (&rec.image);
+  pin->rootfs_path = steal_pointer (&rec.rootfs_path);
+  pin->layers = steal_pointer (&rec.layers);
+  ocip_state_record_clear (&rec);
   return 0;
 }
 
-/* Is PIN's bundle still there, and still the bundle of this pin?  Without the store
-   lock held EXCLUSIVE, a bundle without state may be one being created right now.  An
-   error other than "not there" keeps the pin live: when in doubt, keep the layers.  */
 void
 ocip_inventory_check_pin (struct ocip_gc_pin *pin, bool exclusive)
 {
   cleanup_close int bundle_fd = open (pin->bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  cleanup_free char *text = NULL;
-  cleanup_json struct ocip_json *doc = NULL;
+  struct ocip_state_record state = { 0 };
   ocip_error_t err = NULL;
-  const char *id = NULL;
-  size_t len;
 
+  /* Without the store lock held EXCLUSIVE, a bundle without state may be one being
+     created right now.  An error other than "not there" keeps the pin live: when in
+     doubt, keep the layers.  */
   if (bundle_fd < 0)
     pin->state = errno == ENOENT || errno == ENOTDIR ? OCIP_GC_PIN_NO_BUNDLE : OCIP_GC_PIN_LIVE;
-  else if (ocip_read_file_at (bundle_fd, STATE_FILE, OCIP_LIMIT_JSON_DOCUMENT_SIZE, &text, &len, &err) < 0)
+  else if (ocip_records_state_read (bundle_fd, &state, &err) < 0)
     {
-      if (err->status != ENOENT)
-        pin->state = OCIP_GC_PIN_LIVE;
-      else
+      if (err->status == ENOENT)
         pin->state = exclusive ? OCIP_GC_PIN_NO_STATE : OCIP_GC_PIN_PENDING;
+      else if (err->status == EINVAL)
+        pin->state = OCIP_GC_PIN_REPLACED; /* written atomically: damaged, not half-written */
+      else
+        pin->state = OCIP_GC_PIN_LIVE;
     }
-  else if (ocip_json_parse (text, len, OCIP_LIMIT_JSON_DOCUMENT_SIZE, &doc, &err) < 0
-           || ocip_json_get_string (ocip_json_root (doc), "id", true, &id, &err) < 0)
-    pin->state = OCIP_GC_PIN_REPLACED; /* written atomically: damaged, not half-written */
-  else if (strcmp (id, pin->id) != 0)
+  else if (strcmp (state.id, pin->id) != 0)
     pin->state = OCIP_GC_PIN_REPLACED;
-  else if (ocip_json_object_get (ocip_json_root (doc), "complete") != NULL
-           && ! ocip_json_bool (ocip_json_object_get (ocip_json_root (doc), "complete")))
+  else if (! state.complete)
     /* Marked unfinished: being made, unless the store lock says no bundle is.  */
     pin->state = exclusive ? OCIP_GC_PIN_NO_STATE : OCIP_GC_PIN_PENDING;
   else
     pin->state = OCIP_GC_PIN_LIVE;
   ocip_error_release (&err);
+  ocip_state_record_clear (&state);
   /* A rootfs still mounted reads the layers, whoever it belongs to now.  */
   pin->mounted = pin->rootfs_path && path_is_mounted (pin->rootfs_path);
   pin->protects = pin->state == OCIP_GC_PIN_LIVE || pin->state == OCIP_GC_PIN_PENDING || pin->mounted;
@@ -296,10 +258,9 @@ scan_pins (struct ocip_store *store, bool exclusive, struct ocip_gc_inventory *i
       struct ocip_gc_pin *pin = &inv->pins[inv->n_pins];
       ocip_error_t pin_err = NULL;
 
-      if (! ocip_inventory_is_pin_name (names[i]))
+      if (! ocip_records_is_pin_name (names[i], &pin->id))
         continue;
-      pin->id = xstrndup (names[i], strlen (names[i]) - strlen (".json"));
-      if (ocip_inventory_read_pin (store, names[i], pin, &pin_err) < 0)
+      if (ocip_inventory_read_pin (store, pin, &pin_err) < 0)
         {
           if (pin_err->status == ENOENT)
             {
@@ -441,48 +402,27 @@ ocip_inventory_layer_clear (struct ocip_gc_layer *l)
   ocip_strv_free (l->bundles);
 }
 
-static int
-get_optional_int (const struct ocip_json_node *root, const char *key, int64_t *ret, ocip_error_t *err)
-{
-  *ret = -1;
-  return ocip_json_get_int64 (root, key, false, ret, err);
-}
-
 int
-ocip_inventory_read_meta (struct ocip_store *store, struct ocip_gc_layer *l, ocip_error_t *err)
+ocip_inventory_read_layer (struct ocip_store *store, struct ocip_gc_layer *l, ocip_error_t *err)
 {
-  cleanup_free char *path = xasprintf ("%s/meta.json", l->name);
-  cleanup_free char *text = NULL;
-  cleanup_json struct ocip_json *doc = NULL;
-  const struct ocip_json_node *root;
-  const char *diff_id = NULL, *chain_id = NULL, *compressed = NULL, *media_type = NULL, *content = NULL;
-  size_t len;
+  struct ocip_layer_record rec = { 0 };
+  size_t i;
   int r;
 
-  if ((r = ocip_read_file_at (store->layers_fd, path, META_FILE_SIZE, &text, &len, err)) < 0
-      || (r = ocip_json_parse (text, len, META_FILE_SIZE, &doc, err)) < 0)
+  if ((r = ocip_records_layer_read (store, &l->diff_id, &rec, err)) < 0)
     return r;
-  root = ocip_json_root (doc);
-  if ((r = ocip_json_get_string (root, "diffID", true, &diff_id, err)) < 0
-      || (r = ocip_json_get_string (root, "chainID", false, &chain_id, err)) < 0
-      || (r = ocip_json_get_string (root, "compressedDigest", false, &compressed, err)) < 0
-      || (r = ocip_json_get_string (root, "mediaType", false, &media_type, err)) < 0
-      || (r = ocip_json_get_string (root, "contentDigest", false, &content, err)) < 0
-      || (r = get_optional_int (root, "created", &l->created, err)) < 0
-      || (r = get_optional_int (root, "size", &l->size, err)) < 0
-      || (r = get_optional_int (root, "compressedSize", &l->compressed_size, err)) < 0
-      || (r = get_optional_int (root, "entries", &l->entries, err)) < 0
-      || (r = get_optional_int (root, "contentFormat", &l->content_format, err)) < 0)
-    return ocip_error_wrap (err, "'meta.json'");
-  if (strcmp (diff_id, l->diff_id.str) != 0)
-    return ocip_error_set (err, EBADMSG, "'meta.json' is for diffID '%s'", diff_id);
-  if (chain_id)
-    strv_add_unique (&l->chain_ids, chain_id);
-  l->compressed_digest = compressed ? xstrdup (compressed) : NULL;
-  l->media_type = media_type ? xstrdup (media_type) : NULL;
-  l->content_digest = content ? xstrdup (content) : NULL;
-  if (l->content_format < 0)
-    l->content_format = OCIP_TREEHASH_FORMAT_1;
+  for (i = 0; rec.chain_ids && rec.chain_ids[i]; i++)
+    strv_add_unique (&l->chain_ids, rec.chain_ids[i]);
+  l->compressed_digest = rec.compressed_digests && rec.compressed_digests[0] ? xstrdup (rec.compressed_digests[0])
+                                                                             : NULL;
+  l->media_type = steal_pointer (&rec.media_type);
+  l->content_digest = steal_pointer (&rec.content_digest);
+  l->content_format = rec.content_format;
+  l->created = rec.created;
+  l->size = rec.size;
+  l->compressed_size = rec.compressed_size;
+  l->entries = rec.entries;
+  ocip_layer_record_clear (&rec);
   return 0;
 }
 
@@ -521,7 +461,7 @@ scan_layers (struct ocip_store *store, struct ocip_gc_inventory *inv, ocip_error
       l->name = xstrdup (names[i]);
       l->created = l->size = l->compressed_size = l->entries = -1;
       l->last_used = last_used (store, names[i], &st);
-      if (ocip_inventory_read_meta (store, l, &ignored) < 0)
+      if (ocip_inventory_read_layer (store, l, &ignored) < 0)
         ocip_error_release (&ignored);
       if (layer_usage (store, names[i], &l->disk_size, err) < 0)
         {
@@ -589,7 +529,7 @@ link_pins (struct ocip_gc_inventory *inv)
         {
           ocip_error_t ignored = NULL;
           if (ocip_digest_parse (pin->layers[j], &diff_ids[j], &ignored) < 0)
-            abort (); /* validated by read_pin */
+            abort (); /* validated by the pin reader */
         }
       ocip_chain_ids (diff_ids, n, chain);
       for (j = 0; j < n; j++)

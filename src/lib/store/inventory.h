@@ -14,21 +14,21 @@
    NULL-terminated vector).  A missing directory is empty.  */
 int ocip_inventory_list_dir (int dirfd, const char *name, char ***ret, size_t *ret_n, ocip_error_t *err);
 
-/* Detach (MNT_DETACH) the mount at PATH (absolute, trusted: a recorded rootfs).  */
+/* Detach (MNT_DETACH) the mount at PATH (absolute, trusted: a recorded rootfs); not a
+   mount point is success.  */
 int ocip_inventory_detach (const char *path, ocip_error_t *err);
 
-/* "<hex>.json": what ocip_store_pin writes.  */
-bool ocip_inventory_is_pin_name (const char *name);
-/* Read the pin record FILE (bundles/FILE) into PIN.  */
-int ocip_inventory_read_pin (struct ocip_store *store, const char *file, struct ocip_gc_pin *pin, ocip_error_t *err);
+/* Read the pin ID (its record, ocip_records_pin_read) into PIN (id set by the caller);
+   ENOENT when it was removed meanwhile.  */
+int ocip_inventory_read_pin (struct ocip_store *store, struct ocip_gc_pin *pin, ocip_error_t *err);
 /* Set PIN's state, mounted and protects from its bundle (see struct ocip_gc_pin).
    EXCLUSIVE: the caller holds the store lock exclusive.  */
 void ocip_inventory_check_pin (struct ocip_gc_pin *pin, bool exclusive);
 void ocip_inventory_pin_clear (struct ocip_gc_pin *pin);
 
-/* Read layers/NAME/meta.json into L (name and diff_id set); EBADMSG when it names
-   another diffID.  */
-int ocip_inventory_read_meta (struct ocip_store *store, struct ocip_gc_layer *l, ocip_error_t *err);
+/* Fill L (name and diff_id set) from its layer record; EBADMSG when the record names
+   another diffID, the record reader's errors otherwise.  */
+int ocip_inventory_read_layer (struct ocip_store *store, struct ocip_gc_layer *l, ocip_error_t *err);
 void ocip_inventory_layer_clear (struct ocip_gc_layer *l);
 
 /* Read the pins and layers of STORE.  EXCLUSIVE: the caller holds the store lock
