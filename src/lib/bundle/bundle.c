@@ -451,23 +451,37 @@ opaque_at (int layer_fd, const char *path)
 }
 
 /* Whether an ancestor of PATH in this layer hides the layers below it (an opaque root,
-   a whiteout, a non-directory, an opaque directory).  */
+   a whiteout, a non-directory, an opaque directory).  Walked one component at a time
+   from the previous one's fd, stopping where the layer has nothing: a path 2 000 levels
+   deep costs 2 000 steps, not 2 000 lookups of 1 000 levels each.  */
 static bool
 ancestor_hides (int layer_fd, const char *path)
 {
-  cleanup_free char *prefix = xstrdup (path);
-  char *slash = prefix;
-  struct stat st;
+  cleanup_free char *copy = xstrdup (path);
+  cleanup_close int cur = -1;
+  char *name = copy, *slash;
+  char v;
 
   if (opaque_at (layer_fd, "."))
     return true;
-  while ((slash = strchr (slash, '/')) != NULL)
+  while ((slash = strchr (name, '/')) != NULL)
     {
+      struct stat st;
+      int next;
+
       *slash = '\0';
-      if (fstatat (layer_fd, prefix, &st, AT_SYMLINK_NOFOLLOW) == 0
-          && (! S_ISDIR (st.st_mode) || opaque_at (layer_fd, prefix)))
+      if (fstatat (cur >= 0 ? cur : layer_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        return false; /* nothing deeper in this layer */
+      if (! S_ISDIR (st.st_mode))
         return true;
-      *slash++ = '/';
+      next = openat (cur >= 0 ? cur : layer_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (next < 0)
+        return false;
+      ocip_closep (&cur);
+      cur = next;
+      if (fgetxattr (cur, "trusted.overlay.opaque", &v, 1) == 1 && v == 'y')
+        return true;
+      name = slash + 1;
     }
   return false;
 }
@@ -529,7 +543,7 @@ fix_implied_dirs (const struct build *b, const struct ocip_plan *plan, const int
           above = fstatat (layer_fds[j], path, &st, AT_SYMLINK_NOFOLLOW) == 0 || ancestor_hides (layer_fds[j], path);
         /* Below an opaque directory (or root) of its own layer, a directory has no lower
            one to take after, as in --flat.  */
-        if (above || ancestor_hides (layer_fds[k], path) || ! lower_directory (layer_fds, implied, k, path, &st))
+        if (above || ! lower_directory (layer_fds, implied, k, path, &st) || ancestor_hides (layer_fds[k], path))
           continue;
         fix = xreallocarray (fix, n_fix + 1, sizeof *fix);
         fix[n_fix++] = (struct fixup){ xstrdup (path), st };
