@@ -49,6 +49,7 @@ struct build
   bool pinned;
   struct ocip_store *store;
   struct ocip_verified_cache *verified;
+  const char *engine_bundle; /* a hook's: recorded in the state */
   char id[33];
 };
 
@@ -311,6 +312,7 @@ state_record (const struct build *b, const struct ocip_plan *plan, bool flat, bo
     .complete = complete,
     .created = (int64_t) time (NULL),
     .layers = xcalloc (plan->n_layers + 1, sizeof *rec->layers),
+    .engine_bundle = b->engine_bundle ? xstrdup (b->engine_bundle) : NULL,
   };
   for (i = 0; i < plan->n_layers && ! flat; i++)
     rec->layers[i] = xstrdup (plan->layers[i].diff_id.str);
@@ -840,6 +842,7 @@ ocip_bundle_prepare_rootfs (const char *image, const char *bundle, const char *r
   int r, rootfd = -1;
 
   overlay.flat = false;
+  b.engine_bundle = opts->engine_bundle;
   b.dirfd = open (bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (b.dirfd < 0)
     r = ocip_error_set (err, errno, "open the directory");

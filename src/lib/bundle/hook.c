@@ -282,6 +282,7 @@ ocip_hook_precreate (const char *config, size_t len, const char *bundle, const c
   struct ocip_bundle_options opts = { .store = store };
   struct ocip_spec_options spec;
   cleanup_free char *rootfs = NULL;
+  cleanup_free char *engine = NULL;
   cleanup_free char *dir = NULL;
   const struct ocip_json_node *root, *annotations = NULL, *rootobj = NULL;
   const char *image = NULL, *root_path = NULL;
@@ -311,6 +312,11 @@ ocip_hook_precreate (const char *config, size_t len, const char *bundle, const c
     return ocip_error_wrap (err, "precreate: runtime config");
 
   rootfs = absolute_rootfs (bundle, root_path);
+  engine = realpath (bundle, NULL);
+  /* Recorded, so that store fsck and gc find this rootfs once the engine removed the
+     bundle (or its config.json names another rootfs): a failed engine never calls
+     poststop.  */
+  opts.engine_bundle = engine;
   dir = hook_dir (store, rootfs);
   if ((r = make_hook_dir (store, dir, err)) < 0)
     return ocip_error_wrap (err, "precreate");

@@ -151,6 +151,22 @@ fsck_pins (struct fsck *f)
           f->pins[kept++] = *pin;
           continue;
         }
+      if (pin->state == OCIP_GC_PIN_CONTAINER_GONE)
+        {
+          /* Its rootfs, state directory and pin, as poststop would have.  */
+          if (pin->mounted && ! unmount[i])
+            repaired (f, p, false, xasprintf ("not repaired: a live bundle uses rootfs '%s'", pin->rootfs_path));
+          else if (ocip_inventory_release_hook (store, pin, &err) < 0)
+            repaired_by (f, p, -1, &err, NULL);
+          else
+            {
+              repaired (f, p, true, xasprintf ("hook rootfs '%s' released", pin->rootfs_path));
+              ocip_inventory_pin_clear (pin);
+              continue;
+            }
+          f->pins[kept++] = *pin;
+          continue;
+        }
       if (unmount[i] && ocip_inventory_detach (pin->rootfs_path, &err) < 0)
         {
           repaired_by (f, p, -1, &err, NULL);

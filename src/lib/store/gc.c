@@ -46,6 +46,28 @@ prune_links (struct ocip_store *store, bool dry_run, size_t *ret_n, ocip_error_t
 
 /* ---- gc ---- */
 
+/* Release the hook rootfs of INV whose container is gone (count them only, with
+   DRY_RUN): an engine that failed after precreate never calls poststop, and its
+   mount would pin the layers forever.  */
+static int
+release_gone_hooks (struct ocip_store *store, const struct ocip_gc_inventory *inv, bool dry_run, size_t *ret_n,
+                    ocip_error_t *err)
+{
+  size_t i;
+  int r;
+
+  *ret_n = 0;
+  for (i = 0; i < inv->n_pins; i++)
+    {
+      if (inv->pins[i].state != OCIP_GC_PIN_CONTAINER_GONE)
+        continue;
+      if (! dry_run && (r = ocip_inventory_release_hook (store, &inv->pins[i], err)) < 0)
+        return ocip_error_wrap (err, "release the hook rootfs '%s'", inv->pins[i].rootfs_path);
+      (*ret_n)++;
+    }
+  return 0;
+}
+
 int
 ocip_gc_run (struct ocip_store *store, const struct ocip_gc_options *opts, struct ocip_gc_report **ret,
              ocip_error_t *err)
@@ -72,8 +94,17 @@ ocip_gc_run (struct ocip_store *store, const struct ocip_gc_options *opts, struc
         goto fail;
       report->n_tmp += n_pins;
     }
-  if ((r = ocip_inventory_scan (store, true, &report->inventory, err)) < 0)
+  if ((r = ocip_inventory_scan (store, true, &report->inventory, err)) < 0
+      || (r = release_gone_hooks (store, report->inventory, opts->dry_run, &report->n_hooks, err)) < 0)
     goto fail;
+  if (report->n_hooks > 0 && ! opts->dry_run)
+    {
+      /* Their pins are gone: what they held is unpinned now.  */
+      ocip_gc_inventory_free (report->inventory);
+      report->inventory = NULL;
+      if ((r = ocip_inventory_scan (store, true, &report->inventory, err)) < 0)
+        goto fail;
+    }
   inv = report->inventory;
   for (i = 0; i < inv->n_pins; i++)
     if (inv->pins[i].state == OCIP_GC_PIN_DAMAGED)

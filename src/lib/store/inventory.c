@@ -17,6 +17,8 @@
 #include <oci-prep/cleanup.h>
 #include <oci-prep/image.h>
 #include <oci-prep/limits.h>
+#include "base/fsutil.h"
+#include "base/json.h"
 #include "store/inventory.h"
 #include "store/records.h"
 #include "store/store_private.h"
@@ -174,6 +176,8 @@ ocip_gc_pin_state_text (enum ocip_gc_pin_state state)
       return "the bundle has no state: its creation was interrupted";
     case OCIP_GC_PIN_REPLACED:
       return "the bundle now belongs to another pin";
+    case OCIP_GC_PIN_CONTAINER_GONE:
+      return "the container of this hook rootfs is gone";
     case OCIP_GC_PIN_DAMAGED:
     default:
       return "the pin record cannot be read";
@@ -187,6 +191,7 @@ ocip_inventory_pin_clear (struct ocip_gc_pin *pin)
   free (pin->bundle);
   free (pin->image);
   free (pin->rootfs_path);
+  free (pin->engine_bundle);
   ocip_strv_free (pin->layers);
 }
 
@@ -202,8 +207,72 @@ ocip_inventory_read_pin (struct ocip_store *store, struct ocip_gc_pin *pin, ocip
   pin->image = steal_pointer (&rec.image);
   pin->rootfs_path = steal_pointer (&rec.rootfs_path);
   pin->layers = steal_pointer (&rec.layers);
+  pin->engine_bundle = steal_pointer (&rec.engine_bundle);
   ocip_state_record_clear (&rec);
   return 0;
+}
+
+/* Whether the container of the hook rootfs ST records is gone.  Only what says so for
+   certain counts: the engine's bundle directory no longer exists, its config.json is a
+   runtime config whose root.path is another rootfs, or the rootfs itself was removed.
+   A config.json that is missing, unreadable or without root.path says nothing (the
+   engine may not have written it yet, and an engine that runs hooks from its own
+   working directory, as podman does, has none there).  */
+static bool
+container_gone (const struct ocip_state_record *st)
+{
+  cleanup_close int engine_fd = -1;
+  cleanup_json struct ocip_json *doc = NULL;
+  cleanup_free char *text = NULL;
+  cleanup_free char *named = NULL;
+  const struct ocip_json_node *root;
+  const char *root_path;
+  ocip_error_t err = NULL;
+  struct stat sb;
+  size_t len;
+
+  /* Never a lookup of a mounted rootfs itself (see path_is_mounted).  */
+  if (! path_is_mounted (st->rootfs_path) && lstat (st->rootfs_path, &sb) < 0 && (errno == ENOENT || errno == ENOTDIR))
+    return true;
+  engine_fd = open (st->engine_bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (engine_fd < 0)
+    return errno == ENOENT || errno == ENOTDIR;
+  if (ocip_read_file_at (engine_fd, "config.json", OCIP_LIMIT_JSON_DOCUMENT_SIZE, &text, &len, &err) < 0
+      || ocip_json_parse (text, len, OCIP_LIMIT_JSON_DOCUMENT_SIZE, &doc, &err) < 0)
+    {
+      ocip_error_release (&err);
+      return false;
+    }
+  root = ocip_json_object_get (ocip_json_root (doc), "root");
+  root_path = root ? ocip_json_string (ocip_json_object_get (root, "path")) : NULL;
+  if (root_path == NULL || *root_path == '\0')
+    return false;
+  /* As precreate made the rootfs path from it.  */
+  named = root_path[0] == '/' ? xstrdup (root_path) : xasprintf ("%s/%s", st->engine_bundle, root_path);
+  return strcmp (named, st->rootfs_path) != 0;
+}
+
+int
+ocip_inventory_release_hook (struct ocip_store *store, const struct ocip_gc_pin *pin, ocip_error_t *err)
+{
+  const char *slash = strrchr (pin->bundle, '/');
+  cleanup_free char *parent = slash && slash != pin->bundle ? xstrndup (pin->bundle, slash - pin->bundle) : NULL;
+  cleanup_free char *rel = slash ? xasprintf ("hooks/%s", slash + 1) : NULL;
+  struct stat recorded, hooks;
+  int r;
+
+  /* The pin names its state directory by path: only one in this store's hooks/ is
+     removed.  */
+  if (parent == NULL || stat (parent, &recorded) < 0
+      || fstatat (store->dirfd, "hooks", &hooks, AT_SYMLINK_NOFOLLOW) < 0 || recorded.st_dev != hooks.st_dev
+      || recorded.st_ino != hooks.st_ino)
+    return ocip_error_set (err, EXDEV, "hook state '%s' is not in store '%s'", pin->bundle, store->path);
+  if (pin->rootfs_path && path_is_mounted (pin->rootfs_path)
+      && (r = ocip_inventory_detach (pin->rootfs_path, err)) < 0)
+    return r;
+  if ((r = ocip_rmtree_at (store->dirfd, rel, err)) < 0)
+    return ocip_error_wrap (err, "store '%s'", store->path);
+  return ocip_records_pin_remove (store, pin->id, err);
 }
 
 void
@@ -232,6 +301,8 @@ ocip_inventory_check_pin (struct ocip_gc_pin *pin, bool exclusive)
   else if (! state.complete)
     /* Marked unfinished: being made, unless the store lock says no bundle is.  */
     pin->state = exclusive ? OCIP_GC_PIN_NO_STATE : OCIP_GC_PIN_PENDING;
+  else if (state.engine_bundle && container_gone (&state))
+    pin->state = OCIP_GC_PIN_CONTAINER_GONE;
   else
     pin->state = OCIP_GC_PIN_LIVE;
   ocip_error_release (&err);

@@ -26,6 +26,11 @@ int ocip_inventory_read_pin (struct ocip_store *store, struct ocip_gc_pin *pin, 
 void ocip_inventory_check_pin (struct ocip_gc_pin *pin, bool exclusive);
 void ocip_inventory_pin_clear (struct ocip_gc_pin *pin);
 
+/* Release the hook rootfs of PIN (OCIP_GC_PIN_CONTAINER_GONE): detach its rootfs if
+   mounted, remove its state directory (only one under this store's hooks/: EXDEV
+   otherwise) and its pin.  The caller holds the store lock exclusive.  */
+int ocip_inventory_release_hook (struct ocip_store *store, const struct ocip_gc_pin *pin, ocip_error_t *err);
+
 /* Fill L (name and diff_id set) from its layer record; EBADMSG when the record names
    another diffID, the record reader's errors otherwise.  */
 int ocip_inventory_read_layer (struct ocip_store *store, struct ocip_gc_layer *l, ocip_error_t *err);
