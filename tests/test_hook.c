@@ -554,6 +554,137 @@ Test (hook, relative_root_path_in_a_subdirectory)
   free (rootfs);
 }
 
+/* ---- an engine that failed after precreate ---- */
+
+/* oci-prep --store STORE ARGS..., which must exit with STATUS; its stdout.  */
+static char *
+store_command (int status, const char *const *args)
+{
+  struct tu_result r;
+  char *out;
+
+  tu_prep_store (&r, store, args);
+  cr_assert_eq (r.status, status, "oci-prep %s %s: exit %d\n%s%s", args[0], args[1] ? args[1] : "", r.status, r.out,
+                r.err);
+  out = r.out;
+  r.out = NULL;
+  tu_result_free (&r);
+  return out;
+}
+
+static int
+count_hook_dirs (void)
+{
+  char *hooks = tu_fmt ("%s/hooks", store);
+  int n = tu_count_entries (hooks);
+
+  free (hooks);
+  return n < 0 ? 0 : n;
+}
+
+/* Precreate as podman does it: the rootfs outside the bundle (ROOTFS, made by the
+   engine).  The hook rootfs is mounted and pinned.  */
+static void
+precreate_outside (const char *rootfs)
+{
+  struct tu_result r;
+  char *root = tu_fmt ("{\"path\": \"%s\"}", rootfs);
+  char *config = engine_config_for (DEFAULT_PROCESS, root, "main", NULL);
+
+  busybox_image ();
+  fx_mkdir_p (rootfs);
+  propose (bundle, config);
+  precreate (&r);
+  cr_assert_eq (r.status, 0, "precreate failed (%d): %s", r.status, r.err);
+  tu_result_free (&r);
+  assert_mounted_overlay (rootfs);
+  cr_assert_eq (tu_count_pins (store), 1);
+  free (root);
+  free (config);
+}
+
+/* What a repair leaves once the container is gone: nothing mounted, pinned or kept.  */
+static void
+assert_released (const char *const *fsck_args)
+{
+  char *out = store_command (1, (const char *const[]){ "store", "fsck", NULL });
+
+  cr_assert (strstr (out, "the container of this hook rootfs is gone"), "%s", out);
+  free (out);
+  out = store_command (0, fsck_args);
+  cr_assert (strstr (out, "released") || strstr (out, "freed"), "%s", out);
+  free (out);
+  assert_clean (bundle);
+  cr_assert_eq (count_hook_dirs (), 0, "the hook state stayed in %s/hooks", store);
+  out = store_command (0, (const char *const[]){ "store", "fsck", NULL });
+  cr_assert (strstr (out, " 0 problems"), "%s", out);
+  free (out);
+}
+
+/* podman: "workdir does not exist", exit 126, after precreate: no poststop.  The engine
+   removes its bundle directory; fsck --repair releases what precreate made.  */
+Test (hook, fsck_repair_releases_a_hook_rootfs_whose_bundle_was_removed)
+{
+  char *rootfs = tu_fmt ("%s/containers/c1/merged", tmp);
+
+  precreate_outside (rootfs);
+  fx_rm_rf (bundle);
+  assert_released ((const char *const[]){ "store", "fsck", "--repair", NULL });
+  free (rootfs);
+}
+
+/* The bundle directory is still there, but its config.json now names another rootfs
+   (the engine made a new container in it): gc releases the old one.  */
+Test (hook, gc_releases_a_hook_rootfs_whose_config_names_another_rootfs)
+{
+  char *rootfs = tu_fmt ("%s/containers/c1/merged", tmp);
+  char *config = tu_fmt ("%s/config.json", bundle);
+  const char *other = "{\"ociVersion\": \"1.0.2\", \"root\": {\"path\": \"/elsewhere/rootfs\"}}";
+  char *out;
+
+  precreate_outside (rootfs);
+  unlink (config);
+  fx_write_file (config, other, strlen (other));
+  out = store_command (0, (const char *const[]){ "store", "gc", "--dry-run", NULL });
+  cr_assert (strstr (out, "would release 1 hook rootfs whose container is gone"), "%s", out);
+  free (out);
+  assert_mounted_overlay (rootfs);
+  out = store_command (0, (const char *const[]){ "store", "gc", NULL });
+  cr_assert (strstr (out, "released 1 hook rootfs whose container is gone"), "%s", out);
+  cr_assert (strstr (out, "removed sha256:"), "the layers it pinned were kept: %s", out);
+  free (out);
+  assert_clean (bundle);
+  cr_assert_eq (count_hook_dirs (), 0);
+  free (rootfs);
+  free (config);
+}
+
+/* A container still there (its bundle and config.json name the rootfs, or its
+   config.json is not written yet) is never released.  */
+Test (hook, fsck_and_gc_keep_a_hook_rootfs_whose_container_is_there)
+{
+  char *rootfs = tu_fmt ("%s/containers/c1/merged", tmp);
+  char *config = tu_fmt ("%s/config.json", bundle);
+  char *out;
+
+  precreate_outside (rootfs);
+  for (int pass = 0; pass < 2; pass++)
+    {
+      if (pass == 1)
+        unlink (config); /* not written yet, or an engine running hooks elsewhere */
+      out = store_command (0, (const char *const[]){ "store", "fsck", "--repair", NULL });
+      cr_assert (strstr (out, " 0 problems"), "pass %d: %s", pass, out);
+      free (out);
+      out = store_command (0, (const char *const[]){ "store", "gc", NULL });
+      cr_assert (! strstr (out, "released"), "pass %d: %s", pass, out);
+      free (out);
+      assert_mounted_overlay (rootfs);
+      cr_assert_eq (tu_count_pins (store), 1);
+    }
+  free (rootfs);
+  free (config);
+}
+
 /* ---- what the engine set is kept ---- */
 
 Test (hook, the_engines_choices_are_kept)

@@ -21,6 +21,10 @@ struct ocip_bundle_options
   const struct ocip_platform *platform; /* NULL: the host's */
   bool flat;                            /* a standalone copy instead of an overlay */
   bool force;                           /* replace a bundle oci-prep made */
+  /* ocip_bundle_prepare_rootfs for a hook: the engine's bundle directory (absolute),
+     recorded in the state so that store fsck and gc can tell when its container is
+     gone; NULL otherwise.  */
+  const char *engine_bundle;
   struct ocip_load_options load;        /* ocip_load_options_default for the defaults */
   struct ocip_spec_options spec;        /* root_path is ignored: always "rootfs" */
 };

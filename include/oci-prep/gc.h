@@ -20,6 +20,10 @@ enum ocip_gc_pin_state
   OCIP_GC_PIN_NO_STATE,  /* no state, or one marked unfinished, under the store lock: its creation was interrupted */
   OCIP_GC_PIN_REPLACED,  /* the bundle's state names another pin (replaced) or is unreadable */
   OCIP_GC_PIN_DAMAGED,   /* the pin record itself cannot be read */
+  /* A hook rootfs whose container is gone: the engine's bundle directory no longer
+     exists, or its config.json names another rootfs, or the rootfs itself was removed
+     (see docs/hooks.md for what is not detected).  */
+  OCIP_GC_PIN_CONTAINER_GONE,
 };
 
 struct ocip_gc_pin
@@ -28,6 +32,7 @@ struct ocip_gc_pin
   char *bundle;      /* the bundle directory, absolute (NULL when damaged) */
   char *image;       /* the image it was made from (may be NULL) */
   char *rootfs_path; /* absolute (may be NULL) */
+  char *engine_bundle; /* a hook rootfs: the engine's bundle directory, else NULL */
   char **layers;     /* the diffIDs it pins, bottom first, NULL-terminated (NULL when damaged) */
   enum ocip_gc_pin_state state;
   bool mounted;  /* its rootfs is still a mount point */
@@ -95,7 +100,9 @@ struct ocip_gc_report
   uint64_t freed;                      /* disk size of the removed layers */
   uint64_t remaining;                  /* disk size of the layers left */
   size_t n_links;                      /* dangling short links removed (or that would be) */
-  size_t n_tmp;                        /* leftovers of dead processes removed from tmp/ (gc's store open too) */
+  size_t n_hooks;                      /* hook rootfs whose container is gone: released (or would be) */
+  size_t n_tmp;                        /* leftovers of dead processes removed from tmp/ (gc's store open too)
+                                          and half-written pin records of bundles/ */
 };
 
 /* Remove unpinned layers of STORE, least recently used first: all of them when OPTS sets
@@ -105,10 +112,12 @@ struct ocip_gc_report
    its rootfs is still mounted), nor while a load or bundle holds its lock (it is
    skipped: busy).  The store-wide lock is held exclusive throughout, so no bundle is
    between finding its layers and pinning them.  Removal is crash-safe
-   (ocip_store_remove_layer).  Dangling short links l/<id> go too, and tmp/ leftovers of
-   dead processes.  Pin records are never deleted (store fsck --repair does).  A damaged
-   pin record stops gc (EUCLEAN): it could be protecting anything.  *RET is owned by the
-   caller.  */
+   (ocip_store_remove_layer).  Dangling short links l/<id> go too, tmp/ leftovers of dead
+   processes, and pin records a killed writer left half-written.  A hook rootfs whose
+   container is gone (OCIP_GC_PIN_CONTAINER_GONE) is released first: its rootfs detached,
+   its state directory under STORE/hooks/ removed, its pin dropped.  Other pin records
+   are never deleted (store fsck --repair does).  A damaged pin record stops gc (EUCLEAN): it could
+   be protecting anything.  *RET is owned by the caller.  */
 int ocip_gc_run (struct ocip_store *store, const struct ocip_gc_options *opts, struct ocip_gc_report **ret,
                  ocip_error_t *err);
 void ocip_gc_report_free (struct ocip_gc_report *report);
@@ -146,7 +155,8 @@ struct ocip_gc_fsck_report
    holder still uses them), dangling or foreign links and stale, damaged or leftover
    pin records dropped; a stale pin whose bundle's creation was interrupted (or whose
    bundle is gone) with its rootfs still mounted, and no live pin for that rootfs, has
-   the rootfs detached (MNT_DETACH) first.  A live pin's missing layer cannot be
+   the rootfs detached (MNT_DETACH) first; a hook rootfs whose container is gone is
+   released as store gc does.  A live pin's missing layer cannot be
    repaired.  Returns 0 even when problems are found: they are in *RET (owned by the
    caller).  */
 int ocip_gc_fsck (struct ocip_store *store, const struct ocip_gc_fsck_options *opts, struct ocip_gc_fsck_report **ret,

@@ -38,6 +38,15 @@
    rootfs without SEEK_HOLE (a scanner, a copy, a tar of it) go through.  */
 #define OCIP_LIMIT_LAYER_BYTES (64ull << 30)
 #define OCIP_LIMIT_LAYER_ENTRIES 10000000ull
+/* The directories a layer only implied (layers/<…>/implied, streamed, never held
+   whole): each entry implies at most one per level of its path.  */
+#define OCIP_LIMIT_IMPLIED_DIRS (OCIP_LIMIT_LAYER_ENTRIES * (OCIP_LIMIT_PATH_LENGTH / 2))
+/* The store's records (store/records.h).  A layer record (meta.json) is a few hundred
+   bytes today; 4 MiB still reads the records of the previous format, which held the
+   implied directories inline (and which bundle read with this limit).  A state / pin
+   record names at most OCIP_LIMIT_LAYERS diffIDs and a few paths.  */
+#define OCIP_LIMIT_LAYER_RECORD_SIZE (4u * 1024 * 1024)
+#define OCIP_LIMIT_STATE_RECORD_SIZE (1u * 1024 * 1024)
 /* A symlink target, an xattr name and value.  */
 #define OCIP_LIMIT_LINK_TARGET 4095
 #define OCIP_LIMIT_XATTR_NAME 255

@@ -12,10 +12,12 @@
 
 /* store/
      layers/<alg>-<hex>/diff/       one extracted layer, overlay format
-     layers/<alg>-<hex>/meta.json   what was recorded when it was committed
+     layers/<alg>-<hex>/meta.json   the layer record (store/records.h)
+     layers/<alg>-<hex>/implied     the directories the layer only implied
      locks/<alg>-<hex>              per-layer lock files (flock)
      l/<id> -> ../layers/<alg>-<hex>/diff   short names for mount(2) options
      bundles/<id>.json              the layers a live bundle pins (GC roots)
+     hooks/<hash>/                  the state of a rootfs prepared by a runtime hook
      tmp/<alg>-<hex>.<random>/      extractions in progress
      tmp/<alg>-<hex>.gc-<random>    a layer being removed
      lock                           store-wide lock file
@@ -28,17 +30,12 @@
    state written), and gc or fsck hold it exclusive while they decide and remove.  So
    under the exclusive lock every pin whose bundle has no state belongs to a creation
    that was interrupted.  */
-struct ocip_store
-{
-  int dirfd;    /* the store directory */
-  int layers_fd;
-  int locks_fd;
-  int tmp_fd;
-  int bundles_fd;
-  int lock_fd;  /* the store-wide lock while this handle holds it, else -1 */
-  size_t n_cleaned; /* work areas of dead processes ocip_store_open removed */
-  char *path;   /* for messages */
-};
+struct ocip_store; /* opaque: the store module's own (store/store_private.h) */
+
+/* Where oci-prep keeps what it owns in a bundle directory (and in a hook's state
+   directory under STORE/hooks/): the state record, and an overlay's upper and work
+   directories.  */
+#define OCIP_STORE_STATE_DIR ".oci-prep"
 
 /* The default store: OCI_PREP_STORE, else /var/lib/oci-prep for root, else
    $XDG_DATA_HOME/oci-prep or ~/.local/share/oci-prep.  A new string.  */
@@ -51,6 +48,22 @@ char *ocip_store_default_path (void);
    tightened to 0700.  *RET is owned by the caller (ocip_store_free).  */
 int ocip_store_open (const char *path, struct ocip_store **ret, ocip_error_t *err);
 void ocip_store_free (struct ocip_store *store);
+
+/* The store's path as it was opened (borrowed, for messages and records).  */
+const char *ocip_store_path (const struct ocip_store *store);
+
+/* The store directory's fd (borrowed: valid until ocip_store_free), for what keeps its
+   own files in the store (the verified-blob cache) and as the base that the short
+   links l/<id> of overlay mount options are relative to.  */
+int ocip_store_dirfd (const struct ocip_store *store);
+
+/* Create the directory hooks/NAME (and hooks/), mode 0700, if missing: where a runtime
+   hook keeps the state of a rootfs it prepared.  NAME is one component.  */
+int ocip_store_make_hook_dir (struct ocip_store *store, const char *name, ocip_error_t *err);
+
+/* Remove the work areas tmp/<alg>-<hex>.* of layer DIFF_ID (best effort): the caller
+   holds the layer's lock, so any there were left by a worker that died.  */
+void ocip_store_discard_layer_work (struct ocip_store *store, const struct ocip_digest *diff_id);
 
 /* The directory name of a layer: "<alg>-<hex>" (a new string).  */
 char *ocip_store_layer_name (const struct ocip_digest *diff_id);
@@ -108,10 +121,6 @@ int ocip_store_clean_tmp (struct ocip_store *store, size_t *ret_removed, ocip_er
 int ocip_store_begin_layer (struct ocip_store *store, const struct ocip_digest *diff_id, char **ret_name,
                             int *ret_diff_fd, ocip_error_t *err);
 
-/* Record META_JSON as the work area's meta.json (not synced: see commit).  */
-int ocip_store_write_meta (struct ocip_store *store, const char *work_name, const char *meta_json,
-                           ocip_error_t *err);
-
 /* Make everything written so far durable: one syncfs of the store's filesystem, for a
    whole batch of work areas, before any of them is committed.  */
 int ocip_store_sync (struct ocip_store *store, ocip_error_t *err);
@@ -126,10 +135,6 @@ int ocip_store_commit_layer (struct ocip_store *store, const char *work_name, co
    if missing.  *RET (owned by the caller) is "l/<id>", relative to the store.  */
 int ocip_store_short_link (struct ocip_store *store, const struct ocip_digest *diff_id, char **ret,
                            ocip_error_t *err);
-
-/* Record (atomically) or drop the pin record bundles/<ID>.json.  ID is [0-9a-f]+.  */
-int ocip_store_pin (struct ocip_store *store, const char *id, const char *record_json, ocip_error_t *err);
-int ocip_store_unpin (struct ocip_store *store, const char *id, ocip_error_t *err);
 
 /* Remove a work area (after a failure).  */
 int ocip_store_discard (struct ocip_store *store, const char *work_name, ocip_error_t *err);

@@ -269,7 +269,7 @@ store_du (const struct cli_globals *g, int argc, char **argv, ocip_error_t *err)
     {
       cleanup_json_gen struct ocip_json_gen *gen = ocip_json_gen_new (true);
       ocip_json_gen_map_open (gen);
-      ocip_json_gen_kv_string (gen, "store", store->path);
+      ocip_json_gen_kv_string (gen, "store", ocip_store_path (store));
       ocip_json_gen_kv_int64 (gen, "layers", (int64_t) inv->n_layers);
       ocip_json_gen_kv_int64 (gen, "size", (int64_t) inv->total_size);
       ocip_json_gen_string (gen, "pinned");
@@ -343,6 +343,7 @@ print_gc_json (const struct ocip_gc_report *rep, bool dry_run, ocip_error_t *err
   ocip_json_gen_kv_int64 (gen, "remaining", (int64_t) rep->remaining);
   ocip_json_gen_kv_int64 (gen, "links", (int64_t) rep->n_links);
   ocip_json_gen_kv_int64 (gen, "tmp", (int64_t) rep->n_tmp);
+  ocip_json_gen_kv_int64 (gen, "hooks", (int64_t) rep->n_hooks);
   ocip_json_gen_map_close (gen);
   return cli_print_json (gen, err);
 }
@@ -362,6 +363,9 @@ print_gc_text (const struct ocip_gc_report *rep, const struct ocip_gc_options *o
     }
   for (i = 0; i < rep->n_busy; i++)
     cli_line (stdout, "kept %s: a load or bundle is using it", inv->layers[rep->busy[i]].diff_id.str);
+  if (rep->n_hooks)
+    cli_line (stdout, "%s %zu hook rootfs whose container is gone", opts->dry_run ? "would release" : "released",
+              rep->n_hooks);
   for (i = 0; i < inv->n_pins; i++)
     if (is_stale (&inv->pins[i]))
       cli_line (stdout, "stale pin %s: %s (bundle '%s')%s; 'oci-prep store fsck --repair' drops it", inv->pins[i].id,
@@ -524,8 +528,9 @@ store_fsck (const struct cli_globals *g, int argc, char **argv, ocip_error_t *er
         }
     }
   if (r == 0 && report->n_unrepaired > 0)
-    r = ocip_error_set (err, EUCLEAN, "store '%s': %zu problem%s%s", store->path, report->n_unrepaired,
-                        report->n_unrepaired == 1 ? "" : "s", opts.repair ? " left" : " found");
+    r = ocip_error_set (err, EUCLEAN, "store '%s': %zu problem%s%s", ocip_store_path (store),
+                        report->n_unrepaired, report->n_unrepaired == 1 ? "" : "s",
+                        opts.repair ? " left" : " found");
   ocip_gc_fsck_report_free (report);
   return r;
 }

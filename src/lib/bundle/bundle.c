@@ -20,14 +20,14 @@
 #include "rootfs/flatten.h"
 #include "base/fsroot.h"
 #include "base/fsutil.h"
-#include "base/json.h"
 #include <oci-prep/limits.h>
 #include "rootfs/overlay.h"
 #include "rootfs/ovlformat.h"
 #include <oci-prep/plan.h>
 #include <oci-prep/store.h>
+#include "store/records.h"
 
-#define STATE_FILE OCIP_BUNDLE_STATE_DIR "/state.json"
+#define STATE_FILE OCIP_RECORDS_STATE_FILE
 #define ROOTFS "rootfs"
 
 /* What a bundle being built has done so far, so a failure can undo exactly that.  */
@@ -49,6 +49,7 @@ struct build
   bool pinned;
   struct ocip_context *ctx;
   struct ocip_store *store;
+  const char *engine_bundle; /* a hook's: recorded in the state */
   char id[33];
 };
 
@@ -204,7 +205,7 @@ undo (struct build *b)
 
   if (b->mounted && ocip_overlay_unmount (b->rootfs_parent_fd, b->rootfs_name, true, &ignored) < 0)
     ocip_error_release (&ignored);
-  if (b->pinned && ocip_store_unpin (b->store, b->id, &ignored) < 0)
+  if (b->pinned && ocip_records_pin_remove (b->store, b->id, &ignored) < 0)
     ocip_error_release (&ignored);
   if (b->dirfd < 0 || (b->rootfs_name && ocip_overlay_is_mounted (b->rootfs_parent_fd, b->rootfs_name)))
     return; /* never remove through a mount that is still there */
@@ -270,40 +271,32 @@ absolute (const char *path)
   return xstrdup (realpath (path, buf) ? buf : path);
 }
 
-/* The state of the bundle (and, as a pin, of the store): which store and layers.  */
-static int
-state_json (const struct build *b, const struct ocip_plan *plan, bool flat, bool complete, char **ret,
-            ocip_error_t *err)
+/* The state of the bundle (and, as a pin, of the store): which store and layers.
+   Strings are new (ocip_state_record_clear).  */
+static void
+state_record (const struct build *b, const struct ocip_plan *plan, bool flat, bool complete,
+              struct ocip_state_record *rec)
 {
-  cleanup_json_gen struct ocip_json_gen *gen = ocip_json_gen_new (true);
-  cleanup_free char *bundle = absolute (b->path);
-  cleanup_free char *store = absolute (b->store->path);
   size_t i;
 
-  ocip_json_gen_map_open (gen);
-  ocip_json_gen_kv_string (gen, "id", b->id);
-  ocip_json_gen_kv_string (gen, "bundle", bundle);
-  ocip_json_gen_kv_string (gen, "store", store);
-  ocip_json_gen_kv_string (gen, "image", plan->image);
-  ocip_json_gen_kv_string (gen, "manifest", plan->manifest_desc.digest.str);
-  ocip_json_gen_kv_string (gen, "rootfs", flat ? "flat" : "overlay");
-  ocip_json_gen_kv_string (gen, "rootfsPath", b->rootfs_path);
-  ocip_json_gen_kv_bool (gen, "rootfsCreated", b->rootfs_created || b->rootfs_missing);
-  /* false from before the first change until the bundle is whole: rm --force and
-     bundle --force then know what a killed bundle may have left (a mount, a pin).  */
-  ocip_json_gen_kv_bool (gen, "complete", complete);
-  ocip_json_gen_kv_int64 (gen, "created", (int64_t) time (NULL));
-  ocip_json_gen_string (gen, "layers");
-  ocip_json_gen_array_open (gen);
+  *rec = (struct ocip_state_record){
+    .id = xstrdup (b->id),
+    .bundle = absolute (b->path),
+    .store = absolute (ocip_store_path (b->store)),
+    .image = xstrdup (plan->image),
+    .manifest = xstrdup (plan->manifest_desc.digest.str),
+    .flat = flat,
+    .rootfs_path = xstrdup (b->rootfs_path),
+    .rootfs_created = b->rootfs_created || b->rootfs_missing,
+    /* false from before the first change until the bundle is whole: rm --force and
+       bundle --force then know what a killed bundle may have left (a mount, a pin).  */
+    .complete = complete,
+    .created = (int64_t) time (NULL),
+    .layers = xcalloc (plan->n_layers + 1, sizeof *rec->layers),
+    .engine_bundle = b->engine_bundle ? xstrdup (b->engine_bundle) : NULL,
+  };
   for (i = 0; i < plan->n_layers && ! flat; i++)
-    ocip_json_gen_string (gen, plan->layers[i].diff_id.str);
-  ocip_json_gen_array_close (gen);
-  ocip_json_gen_map_close (gen);
-  /* Only a path that is not UTF-8 can fail here: such a bundle could not be pinned
-     (a pin the store cannot read protects nothing), so it is refused.  */
-  if (ocip_json_gen_finish (gen, ret, NULL, err) < 0)
-    return ocip_error_wrap (err, "record the state (are the bundle and store paths UTF-8?)");
-  return 0;
+    rec->layers[i] = xstrdup (plan->layers[i].diff_id.str);
 }
 
 static int
@@ -345,7 +338,30 @@ open_layers (struct build *b, const struct ocip_plan *plan, int *fds, ocip_error
   return 0;
 }
 
-/* The directories each layer only implied (from its meta.json), bottom first: an array
+/* Collects an implied list into a vector.  */
+struct implied_list
+{
+  char **v;
+  size_t n, cap;
+};
+
+static int
+add_implied (const char *path, void *ctx, ocip_error_t *err)
+{
+  struct implied_list *l = ctx;
+
+  (void) err;
+  if (l->n + 2 > l->cap)
+    {
+      l->cap = l->cap ? l->cap * 2 : 16;
+      l->v = xreallocarray (l->v, l->cap, sizeof *l->v);
+    }
+  l->v[l->n++] = xstrdup (path);
+  l->v[l->n] = NULL;
+  return 0;
+}
+
+/* The directories each layer only implied (its layer record), bottom first: an array
    of N sorted, NULL-terminated vectors (NULL for none), owned by the caller.  */
 static int
 read_implied (struct build *b, const struct ocip_plan *plan, char ****ret, ocip_error_t *err)
@@ -356,15 +372,10 @@ read_implied (struct build *b, const struct ocip_plan *plan, char ****ret, ocip_
 
   for (i = 0; i < plan->n_layers && r == 0; i++)
     {
-      cleanup_free char *layer = ocip_store_layer_name (&plan->layers[i].diff_id);
-      cleanup_free char *meta = xasprintf ("%s/meta.json", layer);
-      cleanup_json struct ocip_json *doc = NULL;
-      cleanup_free char *buf = NULL;
-      size_t len;
+      struct implied_list l = { 0 };
 
-      if ((r = ocip_read_file_at (b->store->layers_fd, meta, OCIP_LIMIT_JSON_DOCUMENT_SIZE, &buf, &len, err)) == 0
-          && (r = ocip_json_parse (buf, len, OCIP_LIMIT_JSON_DOCUMENT_SIZE, &doc, err)) == 0)
-        r = ocip_json_get_strv (ocip_json_root (doc), "impliedDirs", false, &implied[i], err);
+      r = ocip_records_layer_implied (b->store, &plan->layers[i].diff_id, add_implied, &l, err);
+      implied[i] = l.v;
       if (r < 0)
         ocip_error_wrap (err, "layer '%s'", plan->layers[i].diff_id.str);
     }
@@ -429,7 +440,7 @@ mount_overlay (struct build *b, const struct ocip_plan *plan, const int *layer_f
   cleanup_close int work = -1;
   cleanup_close int empty = -1;
   cleanup_close int target = -1;
-  int base_fd = b->store->dirfd, r;
+  int base_fd = ocip_store_dirfd (b->store), r;
   struct stat top;
 
   if ((upper = r = mkdir_in (b->dirfd, OCIP_BUNDLE_STATE_DIR "/upper", 0755, err)) < 0
@@ -540,7 +551,7 @@ load_and_mount_rootfs (struct build *b, struct ocip_plan *plan, const struct oci
                        struct ocip_bundle_result *ret, ocip_error_t *err)
 {
   cleanup_free int *layer_fds = NULL;
-  cleanup_free char *state = NULL;
+  struct ocip_state_record state = { 0 };
   char ***implied = NULL;
   size_t i;
   int r;
@@ -559,14 +570,13 @@ load_and_mount_rootfs (struct build *b, struct ocip_plan *plan, const struct oci
   new_id (b->id);
   /* The state first, marked unfinished, before the rootfs, the pin and the mount: a
      process killed from here on leaves a bundle that says what it may hold.  */
-  if ((r = state_json (b, plan, opts->flat, false, &state, err)) < 0
-      || (r = ocip_write_file_at (b->dirfd, STATE_FILE, state, strlen (state), 0600, err)) < 0
-      || (r = create_rootfs_dir (b, err)) < 0 || (r = load_layers (b, plan, opts, ret, err)) < 0)
+  state_record (b, plan, opts->flat, false, &state);
+  r = ocip_records_state_write (b->dirfd, &state, err);
+  ocip_state_record_clear (&state);
+  if (r < 0 || (r = create_rootfs_dir (b, err)) < 0 || (r = load_layers (b, plan, opts, ret, err)) < 0)
     return r;
   ret->n_layers = plan->n_layers;
-  free (steal_pointer (&state));
-  if ((r = state_json (b, plan, opts->flat, true, &state, err)) < 0)
-    return r;
+  state_record (b, plan, opts->flat, true, &state);
 
   layer_fds = xcalloc (plan->n_layers + 1, sizeof *layer_fds);
   for (i = 0; i <= plan->n_layers; i++)
@@ -576,7 +586,7 @@ load_and_mount_rootfs (struct build *b, struct ocip_plan *plan, const struct oci
     r = read_implied (b, plan, &implied, err);
   if (r == 0 && ! opts->flat)
     {
-      if ((r = ocip_store_pin (b->store, b->id, state, err)) == 0)
+      if ((r = ocip_records_pin_write (b->store, &state, err)) == 0)
         {
           b->pinned = true;
           if ((r = mount_overlay (b, plan, layer_fds, err)) == 0)
@@ -588,9 +598,10 @@ load_and_mount_rootfs (struct build *b, struct ocip_plan *plan, const struct oci
   free_implied (implied, plan->n_layers);
   for (i = 0; i < plan->n_layers; i++)
     ocip_closep (&layer_fds[i]);
+  if (r == 0)
+    r = ocip_records_state_write (b->dirfd, &state, err);
+  ocip_state_record_clear (&state);
   if (r < 0)
-    return r;
-  if ((r = ocip_write_file_at (b->dirfd, STATE_FILE, state, strlen (state), 0600, err)) < 0)
     return r;
   ocip_store_unlock (b->store);
   ret->id = xstrdup (b->id);
@@ -671,6 +682,7 @@ ocip_bundle_prepare_rootfs (struct ocip_context *ctx, const char *image, const c
   int r, rootfd = -1;
 
   overlay.flat = false;
+  b.engine_bundle = opts->engine_bundle;
   b.dirfd = open (bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (b.dirfd < 0)
     r = ocip_error_set (err, errno, "open the directory");
@@ -708,60 +720,18 @@ ocip_bundle_result_clear (struct ocip_bundle_result *r)
   r->dropped_annotations = NULL;
 }
 
-/* What BUNDLE's state records.  */
-struct state
-{
-  char *id, *store, *rootfs_path;
-  bool flat;
-  bool rootfs_created;
-  bool complete; /* false: the bundle's creation never finished */
-};
-
-static void
-state_clear (struct state *st)
-{
-  free (st->id);
-  free (st->store);
-  free (st->rootfs_path);
-}
-
 /* Read BUNDLE's state: 0, or ENOENT when there is none, or another error.  */
 static int
-read_state (int dirfd, const char *path, struct state *ret, ocip_error_t *err)
+read_state (int dirfd, const char *path, struct ocip_state_record *ret, ocip_error_t *err)
 {
-  cleanup_json struct ocip_json *doc = NULL;
-  const struct ocip_json_node *root;
-  const char *id = NULL, *store = NULL, *rootfs = NULL, *rootfs_path = NULL;
-  cleanup_free char *buf = NULL;
-  size_t len = 0;
-  int r;
+  int r = ocip_records_state_read (dirfd, ret, err);
 
-  if ((r = ocip_read_file_at (dirfd, STATE_FILE, OCIP_LIMIT_JSON_DOCUMENT_SIZE, &buf, &len, err)) < 0)
-    return ocip_error_wrap (err, "bundle '%s'", path);
-  if ((r = ocip_json_parse (buf, len, OCIP_LIMIT_JSON_DOCUMENT_SIZE, &doc, err)) < 0)
-    return ocip_error_wrap (err, "bundle '%s': %s", path, STATE_FILE);
-  root = ocip_json_root (doc);
-  if ((r = ocip_json_get_string (root, "id", true, &id, err)) < 0
-      || (r = ocip_json_get_string (root, "store", true, &store, err)) < 0
-      || (r = ocip_json_get_string (root, "rootfs", true, &rootfs, err)) < 0
-      || (r = ocip_json_get_string (root, "rootfsPath", true, &rootfs_path, err)) < 0)
-    return ocip_error_wrap (err, "bundle '%s': %s", path, STATE_FILE);
-  if (*id == '\0' || strspn (id, "0123456789abcdef") != strlen (id) || rootfs_path[0] != '/')
-    return ocip_error_set (err, EINVAL, "bundle '%s': %s is damaged", path, STATE_FILE);
-  ret->id = xstrdup (id);
-  ret->store = xstrdup (store);
-  ret->rootfs_path = xstrdup (rootfs_path);
-  ret->flat = strcmp (rootfs, "flat") == 0;
-  ret->rootfs_created = ocip_json_bool (ocip_json_object_get (root, "rootfsCreated"));
-  /* Absent in states written before it was recorded: those were written last.  */
-  ret->complete = ocip_json_object_get (root, "complete") == NULL
-                  || ocip_json_bool (ocip_json_object_get (root, "complete"));
-  return 0;
+  return r < 0 ? ocip_error_wrap (err, "bundle '%s'", path) : 0;
 }
 
 /* Unmount the recorded rootfs, unpin, remove the state directory.  */
 static int
-release (int dirfd, const char *path, const struct state *st, bool lazy, ocip_error_t *err)
+release (int dirfd, const char *path, const struct ocip_state_record *st, bool lazy, ocip_error_t *err)
 {
   cleanup_store struct ocip_store *store = NULL;
   cleanup_free char *rootfs_name = NULL;
@@ -778,7 +748,8 @@ release (int dirfd, const char *path, const struct state *st, bool lazy, ocip_er
         return ocip_error_set (err, EBUSY, "bundle '%s': rootfs '%s' is still mounted", path, st->rootfs_path);
       /* The store may be gone; the bundle can still be released.  */
       if (access (st->store, F_OK) == 0
-          && ((r = ocip_store_open (st->store, &store, err)) < 0 || (r = ocip_store_unpin (store, st->id, err)) < 0))
+          && ((r = ocip_store_open (st->store, &store, err)) < 0
+              || (r = ocip_records_pin_remove (store, st->id, err)) < 0))
         return ocip_error_wrap (err, "bundle '%s'", path);
     }
   if ((r = ocip_rmtree_at (dirfd, OCIP_BUNDLE_STATE_DIR, err)) < 0)
@@ -794,7 +765,7 @@ int
 ocip_bundle_release (const char *bundle, bool lazy, ocip_error_t *err)
 {
   cleanup_close int dirfd = open (bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  struct state st = { 0 };
+  struct ocip_state_record st = { 0 };
   int r;
 
   if (dirfd < 0)
@@ -807,7 +778,7 @@ ocip_bundle_release (const char *bundle, bool lazy, ocip_error_t *err)
       return 0;
     }
   r = release (dirfd, bundle, &st, lazy, err);
-  state_clear (&st);
+  ocip_state_record_clear (&st);
   return r;
 }
 
@@ -820,7 +791,7 @@ remove_bundle (const char *bundle, bool lazy, bool unfinished, ocip_error_t *err
   cleanup_close int parent = -1;
   cleanup_close int dirfd = -1;
   cleanup_free char *name = NULL;
-  struct state st = { 0 };
+  struct ocip_state_record st = { 0 };
   int r;
 
   if ((r = split_path (bundle, &parent, &name, err)) < 0)
@@ -846,14 +817,14 @@ remove_bundle (const char *bundle, bool lazy, bool unfinished, ocip_error_t *err
     {
       if (! st.complete && ! unfinished)
         {
-          state_clear (&st);
+          ocip_state_record_clear (&st);
           return ocip_error_set (err, EBUSY,
                                  "bundle '%s': its creation did not finish (interrupted, or still running): use "
                                  "--force to remove it",
                                  bundle);
         }
       r = release (dirfd, bundle, &st, lazy, err);
-      state_clear (&st);
+      ocip_state_record_clear (&st);
       if (r < 0)
         return r;
     }

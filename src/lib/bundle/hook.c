@@ -274,15 +274,11 @@ static int
 make_hook_dir (const char *store, const char *dir, ocip_error_t *err)
 {
   cleanup_store struct ocip_store *s = NULL;
-  cleanup_free char *rel = xasprintf ("hooks/%s", strrchr (dir, '/') + 1);
   int r;
 
   if ((r = ocip_store_open (store, &s, err)) < 0)
     return r;
-  if ((mkdirat (s->dirfd, "hooks", 0700) < 0 && errno != EEXIST)
-      || (mkdirat (s->dirfd, rel, 0700) < 0 && errno != EEXIST))
-    return ocip_error_set (err, errno, "create '%s'", dir);
-  return 0;
+  return ocip_store_make_hook_dir (s, strrchr (dir, '/') + 1, err);
 }
 
 int
@@ -297,6 +293,7 @@ ocip_hook_precreate (struct ocip_context *ctx, const char *config, size_t len, c
   struct ocip_bundle_options opts = { 0 };
   struct ocip_spec_options spec;
   cleanup_free char *rootfs = NULL;
+  cleanup_free char *engine = NULL;
   cleanup_free char *dir = NULL;
   const struct ocip_json_node *root, *annotations = NULL, *rootobj = NULL;
   const char *image = NULL, *root_path = NULL;
@@ -326,6 +323,11 @@ ocip_hook_precreate (struct ocip_context *ctx, const char *config, size_t len, c
     return ocip_error_wrap (err, "precreate: runtime config");
 
   rootfs = absolute_rootfs (bundle, root_path);
+  engine = realpath (bundle, NULL);
+  /* Recorded, so that store fsck and gc find this rootfs once the engine removed the
+     bundle (or its config.json names another rootfs): a failed engine never calls
+     poststop.  */
+  opts.engine_bundle = engine;
   dir = hook_dir (store, rootfs);
   if ((r = make_hook_dir (store, dir, err)) < 0)
     return ocip_error_wrap (err, "precreate");

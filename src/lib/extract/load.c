@@ -24,6 +24,7 @@
 #include <oci-prep/limits.h>
 #include <oci-prep/load.h>
 #include "base/pool.h"
+#include "store/records.h"
 #include "store/treehash.h"
 #include "extract/readahead.h"
 #include "extract/sandbox.h"
@@ -107,29 +108,27 @@ read_ahead (void *ctx, void *buf, size_t len, ocip_error_t *err)
   return n;
 }
 
-static char *
-meta_json (const struct job *job, const struct ocip_extract_stats *stats, const struct ocip_digest *content)
+/* The layer record of JOB's layer, its fields borrowed from JOB, STATS and CONTENT.  */
+static void
+layer_record (const struct job *job, const struct ocip_extract_stats *stats, const struct ocip_digest *content,
+              struct ocip_layer_record *rec, char **chain_ids, char **compressed)
 {
-  cleanup_json_gen struct ocip_json_gen *gen = ocip_json_gen_new (true);
-  ocip_error_t err = NULL;
-  char *text = NULL;
-
-  ocip_json_gen_map_open (gen);
-  ocip_json_gen_kv_string (gen, "diffID", job->layer->diff_id.str);
-  ocip_json_gen_kv_string (gen, "chainID", job->layer->chain_id.str);
-  ocip_json_gen_kv_string (gen, "compressedDigest", job->layer->blob.digest.str);
-  ocip_json_gen_kv_string (gen, "mediaType", job->layer->blob.media_type);
-  ocip_json_gen_kv_int64 (gen, "compressedSize", job->layer->blob.size);
-  ocip_json_gen_kv_int64 (gen, "size", (int64_t) job->out->bytes);
-  ocip_json_gen_kv_int64 (gen, "entries", (int64_t) stats->entries);
-  ocip_json_gen_kv_strv (gen, "impliedDirs", stats->implied_dirs);
-  ocip_json_gen_kv_int64 (gen, "created", (int64_t) time (NULL));
-  ocip_json_gen_kv_string (gen, "contentDigest", content->str);
-  ocip_json_gen_kv_int64 (gen, "contentFormat", OCIP_TREEHASH_FORMAT_CURRENT);
-  ocip_json_gen_map_close (gen);
-  if (ocip_json_gen_finish (gen, &text, NULL, &err) < 0)
-    abort (); /* only fixed keys and validated digests go in */
-  return text;
+  chain_ids[0] = (char *) job->layer->chain_id.str;
+  chain_ids[1] = NULL;
+  compressed[0] = (char *) job->layer->blob.digest.str;
+  compressed[1] = NULL;
+  *rec = (struct ocip_layer_record){
+    .diff_id = (char *) job->layer->diff_id.str,
+    .chain_ids = chain_ids,
+    .compressed_digests = compressed,
+    .media_type = (char *) job->layer->blob.media_type,
+    .compressed_size = job->layer->blob.size,
+    .size = (int64_t) job->out->bytes,
+    .entries = (int64_t) stats->entries,
+    .created = (int64_t) time (NULL),
+    .content_digest = (char *) content->str,
+    .content_format = OCIP_TREEHASH_FORMAT_CURRENT,
+  };
 }
 
 static int
@@ -141,7 +140,8 @@ extract_layer (struct batch *b, struct job *job, ocip_error_t *err)
   struct ocip_digest actual, content;
   cleanup_close int diff_fd = -1;
   cleanup_free char *buf = NULL;
-  cleanup_free char *meta = NULL;
+  struct ocip_layer_record rec;
+  char *chain_ids[2], *compressed[2];
   ssize_t n;
   int r;
 
@@ -189,8 +189,8 @@ extract_layer (struct batch *b, struct job *job, ocip_error_t *err)
   if ((r = ocip_treehash (diff_fd, OCIP_DIGEST_SHA256, OCIP_TREEHASH_FORMAT_CURRENT, stats.contents,
                           stats.n_contents, &content, err)) < 0)
     goto out;
-  meta = meta_json (job, &stats, &content);
-  r = ocip_store_write_meta (b->store, job->work_name, meta, err);
+  layer_record (job, &stats, &content, &rec, chain_ids, compressed);
+  r = ocip_records_layer_write (b->store, job->work_name, &rec, stats.implied_dirs, err);
 
 out:
   ocip_extract_stats_clear (&stats);
@@ -363,32 +363,6 @@ sandboxed_child (struct batch *b, int out)
   _exit (0);
 }
 
-/* Work areas of JOB's layer left by a child that died: this process holds the layer's
-   lock, so any there are the child's.  */
-static void
-discard_orphans (struct ocip_store *store, const struct job *job)
-{
-  cleanup_free char *prefix = ocip_store_layer_name (&job->out->diff_id);
-  int fd = openat (store->tmp_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  cleanup_dir DIR *dir = fd >= 0 ? fdopendir (fd) : NULL;
-  size_t len = strlen (prefix);
-  struct dirent *de;
-
-  if (dir == NULL)
-    {
-      if (fd >= 0)
-        close (fd);
-      return;
-    }
-  while ((de = readdir (dir)) != NULL)
-    if (strncmp (de->d_name, prefix, len) == 0 && de->d_name[len] == '.')
-      {
-        ocip_error_t ignored = NULL;
-        if (ocip_rmtree_at (store->tmp_fd, de->d_name, &ignored) < 0)
-          ocip_error_release (&ignored);
-      }
-}
-
 /* Parse, decompress and write the untrusted layers in a confined child; this process
    only reads its report.  A child that dies fails every job it did not report.  */
 static void
@@ -446,7 +420,8 @@ run_batch_sandboxed (struct batch *b)
                             ? xasprintf ("layer '%s': the extraction process died of signal %d",
                                          job->out->diff_id.str, WTERMSIG (status))
                             : xasprintf ("layer '%s': the extraction process exited early", job->out->diff_id.str);
-      discard_orphans (b->store, job);
+      /* This process holds the layer's lock: any work area of it is the dead child's.  */
+      ocip_store_discard_layer_work (b->store, &job->out->diff_id);
     }
   for (i = 0; i < b->n_jobs; i++)
     ocip_closep (&b->jobs[i]->lock_fd);
@@ -580,7 +555,7 @@ ocip_load (struct ocip_context *ctx, struct ocip_store *store, struct ocip_plan 
             }
           /* The lock is ours: a work area of this layer is a dead process's (one killed
              while its extraction child still held the lock when the store was opened).  */
-          discard_orphans (store, job);
+          ocip_store_discard_layer_work (store, &job->out->diff_id);
           locked[b.n_jobs++] = job;
         }
       if (b.n_jobs > 0)

@@ -14,6 +14,7 @@
 #include <oci-prep/cleanup.h>
 #include "base/fsutil.h"
 #include <oci-prep/store.h>
+#include "store/store_private.h"
 
 char *
 ocip_store_default_path (void)
@@ -29,6 +30,55 @@ ocip_store_default_path (void)
   if (xdg && *xdg == '/')
     return xasprintf ("%s/oci-prep", xdg);
   return xasprintf ("%s/.local/share/oci-prep", home && *home ? home : "/tmp");
+}
+
+const char *
+ocip_store_path (const struct ocip_store *store)
+{
+  return store->path;
+}
+
+int
+ocip_store_dirfd (const struct ocip_store *store)
+{
+  return store->dirfd;
+}
+
+int
+ocip_store_make_hook_dir (struct ocip_store *store, const char *name, ocip_error_t *err)
+{
+  cleanup_free char *rel = xasprintf ("hooks/%s", name);
+
+  if (strchr (name, '/') || strcmp (name, ".") == 0 || strcmp (name, "..") == 0)
+    return ocip_error_set (err, EINVAL, "hook directory '%s': not one name", name);
+  if ((mkdirat (store->dirfd, "hooks", 0700) < 0 && errno != EEXIST)
+      || (mkdirat (store->dirfd, rel, 0700) < 0 && errno != EEXIST))
+    return ocip_error_set (err, errno, "store '%s': create '%s'", store->path, rel);
+  return 0;
+}
+
+void
+ocip_store_discard_layer_work (struct ocip_store *store, const struct ocip_digest *diff_id)
+{
+  cleanup_free char *prefix = ocip_store_layer_name (diff_id);
+  int fd = openat (store->tmp_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  cleanup_dir DIR *dir = fd >= 0 ? fdopendir (fd) : NULL;
+  size_t len = strlen (prefix);
+  struct dirent *de;
+
+  if (dir == NULL)
+    {
+      if (fd >= 0)
+        close (fd);
+      return;
+    }
+  while ((de = readdir (dir)) != NULL)
+    if (strncmp (de->d_name, prefix, len) == 0 && de->d_name[len] == '.')
+      {
+        ocip_error_t ignored = NULL;
+        if (ocip_rmtree_at (store->tmp_fd, de->d_name, &ignored) < 0)
+          ocip_error_release (&ignored);
+      }
 }
 
 char *
@@ -393,17 +443,6 @@ ocip_store_begin_layer (struct ocip_store *store, const struct ocip_digest *diff
 }
 
 int
-ocip_store_write_meta (struct ocip_store *store, const char *work_name, const char *meta_json, ocip_error_t *err)
-{
-  cleanup_free char *path = xasprintf ("%s/meta.json", work_name);
-  cleanup_close int fd = openat (store->tmp_fd, path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-
-  if (fd < 0)
-    return ocip_error_set (err, errno, "create '%s'", path);
-  return ocip_write_fd (fd, meta_json, strlen (meta_json), path, err);
-}
-
-int
 ocip_store_sync (struct ocip_store *store, ocip_error_t *err)
 {
   if (syncfs (store->dirfd) < 0)
@@ -462,25 +501,6 @@ ocip_store_short_link (struct ocip_store *store, const struct ocip_digest *diff_
         }
     }
   return ocip_error_set (err, EEXIST, "layer '%s': its short links are taken by other layers", diff_id->str);
-}
-
-int
-ocip_store_pin (struct ocip_store *store, const char *id, const char *record_json, ocip_error_t *err)
-{
-  cleanup_free char *name = xasprintf ("%s.json", id);
-  int r = ocip_write_file_at (store->bundles_fd, name, record_json, strlen (record_json), 0600, err);
-
-  return r < 0 ? ocip_error_wrap (err, "store '%s': pin bundle", store->path) : 0;
-}
-
-int
-ocip_store_unpin (struct ocip_store *store, const char *id, ocip_error_t *err)
-{
-  cleanup_free char *name = xasprintf ("%s.json", id);
-
-  if (unlinkat (store->bundles_fd, name, 0) < 0 && errno != ENOENT)
-    return ocip_error_set (err, errno, "store '%s': unpin bundle '%s'", store->path, id);
-  return 0;
 }
 
 int
