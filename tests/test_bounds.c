@@ -438,6 +438,32 @@ Test (bounds, deepest_path)
   free (path.s);
 }
 
+/* The same path in two layers, each implying its 2 046 ancestors: the bundle's repair
+   looks each of the upper layer's up in the lower layer.  */
+Test (bounds, deepest_path_in_two_layers)
+{
+  struct fx_tar *t[2] = { fx_tar_new (), fx_tar_new () };
+  struct fx_layer l[2] = { { .compression = "none" }, { .compression = "none" } };
+  struct text path = { 0 };
+  void *tars[2];
+
+  while (path.len + 4 < OCIP_LIMIT_PATH_LENGTH - 2)
+    text_add (&path, "a/");
+  text_add (&path, "f");
+  for (int i = 0; i < 2; i++)
+    {
+      fx_tar_file (t[i], path.s, 0644, i ? "upper\n" : "lower\n");
+      fx_tar_finish (t[i], &tars[i], &l[i].tar_len);
+      l[i].tar = tars[i];
+    }
+  write_image (l, 2, CMD, NULL);
+  free (tars[0]);
+  free (tars[1]);
+  bounded_layer_commands ("path of 2 046 levels, two layers");
+  print_slowest ("deepest path in two layers");
+  free (path.s);
+}
+
 Test (bounds, xattrs)
 {
   struct fx_tar *t = fx_tar_new ();
