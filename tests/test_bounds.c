@@ -230,7 +230,7 @@ bounded_layer_commands (const char *what)
    entry costs the same however many there are: the commands run at MANY and at
    4 * MANY, and four times the entries may cost at most SCALE_BOUND times the CPU
    (linear work gives about 4, noise on a busy machine up to 7; a scan per entry 16).  */
-#define MANY 25000
+#define MANY 10000
 #define SCALE_BOUND 10.0
 #define CMD "{\"Cmd\":[\"/bin/true\"]}"
 
