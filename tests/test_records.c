@@ -4,6 +4,7 @@
 #include "config.h"
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,26 @@
 
 static char *tmp, *layout, *store;
 
+/* Strings the tests build inline (paths mostly), freed at teardown.  */
+static char *kept[128];
+static size_t n_kept;
+
+static char *P (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
+
+static char *
+P (const char *fmt, ...)
+{
+  va_list ap;
+  char *s;
+
+  va_start (ap, fmt);
+  FX_CHECK (vasprintf (&s, fmt, ap) >= 0);
+  va_end (ap);
+  FX_CHECK (n_kept < sizeof kept / sizeof kept[0]);
+  kept[n_kept++] = s;
+  return s;
+}
+
 static void
 setup (void)
 {
@@ -27,6 +48,8 @@ setup (void)
 static void
 teardown (void)
 {
+  while (n_kept > 0)
+    free (kept[--n_kept]);
   tu_workdir_free (&tmp, &layout, &store);
 }
 
@@ -91,7 +114,7 @@ write_sample_layer (int fd, char *const *implied)
 
 Test (records, layer_round_trip)
 {
-  int fd = open_dir (tu_fmt ("%s/layer", tmp));
+  int fd = open_dir (P ("%s/layer", tmp));
   char *implied[] = { "bin", "d", "d/0", "d/0/deep er", NULL };
   struct ocip_layer_record rec = { 0 };
   struct collected c = { 0 };
@@ -125,10 +148,10 @@ Test (records, layer_round_trip)
 /* The list is a file of its own: the record stays small however many there are.  */
 Test (records, layer_record_size_does_not_grow_with_the_implied_list)
 {
-  int fd = open_dir (tu_fmt ("%s/layer", tmp));
+  int fd = open_dir (P ("%s/layer", tmp));
   size_t n = 200000, i;
   char **implied = calloc (n + 1, sizeof *implied);
-  char *meta = tu_fmt ("%s/layer/meta.json", tmp);
+  char *meta = P ("%s/layer/meta.json", tmp);
   struct collected c = { 0 };
   ocip_error_t err = NULL;
   struct stat st;
@@ -150,24 +173,24 @@ Test (records, layer_record_size_does_not_grow_with_the_implied_list)
 
 Test (records, layer_record_carries_its_version)
 {
-  int fd = open_dir (tu_fmt ("%s/layer", tmp));
+  int fd = open_dir (P ("%s/layer", tmp));
   char *text;
 
   write_sample_layer (fd, NULL);
-  text = fx_read_file (tu_fmt ("%s/layer/meta.json", tmp), NULL);
-  cr_assert (strstr (text, tu_fmt ("\"version\": %d", OCIP_LAYER_RECORD_VERSION)), "%s", text);
+  text = fx_read_file (P ("%s/layer/meta.json", tmp), NULL);
+  cr_assert (strstr (text, P ("\"version\": %d", OCIP_LAYER_RECORD_VERSION)), "%s", text);
   free (text);
   close (fd);
 }
 
 Test (records, layer_record_of_a_newer_version_is_refused)
 {
-  int fd = open_dir (tu_fmt ("%s/layer", tmp));
+  int fd = open_dir (P ("%s/layer", tmp));
   const char *text = "{\"version\": 99, \"diffID\": \"" DIFF "\", \"impliedDirs\": 0}";
   struct ocip_layer_record rec = { 0 };
   ocip_error_t err = NULL;
 
-  fx_write_file (tu_fmt ("%s/layer/meta.json", tmp), text, strlen (text));
+  fx_write_file (P ("%s/layer/meta.json", tmp), text, strlen (text));
   cr_assert_eq (ocip_records_layer_read_at (fd, "layers/x", &rec, &err), -EPROTONOSUPPORT);
   cr_assert (strstr (err->msg, "layers/x/meta.json") && strstr (err->msg, "99"), "%s", err->msg);
   ocip_error_release (&err);
@@ -176,7 +199,7 @@ Test (records, layer_record_of_a_newer_version_is_refused)
 
 Test (records, damaged_layer_record_is_an_error_naming_the_file)
 {
-  int fd = open_dir (tu_fmt ("%s/layer", tmp));
+  int fd = open_dir (P ("%s/layer", tmp));
   const char *const bad[] = { "{\"diffID\":", "[]", "{\"version\": 2}", "{\"diffID\": \"sha256:12\"}",
                               "{\"version\": 2, \"diffID\": \"" DIFF "\"}" };
   struct ocip_layer_record rec = { 0 };
@@ -185,8 +208,8 @@ Test (records, damaged_layer_record_is_an_error_naming_the_file)
     {
       ocip_error_t err = NULL;
 
-      unlink (tu_fmt ("%s/layer/meta.json", tmp));
-      fx_write_file (tu_fmt ("%s/layer/meta.json", tmp), bad[i], strlen (bad[i]));
+      unlink (P ("%s/layer/meta.json", tmp));
+      fx_write_file (P ("%s/layer/meta.json", tmp), bad[i], strlen (bad[i]));
       cr_assert_eq (ocip_records_layer_read_at (fd, "layers/x", &rec, &err), -EINVAL, "%s", bad[i]);
       cr_assert (strstr (err->msg, "layers/x/meta.json is damaged"), "%s: %s", bad[i], err->msg);
       ocip_error_release (&err);
@@ -196,7 +219,7 @@ Test (records, damaged_layer_record_is_an_error_naming_the_file)
 
 Test (records, oversize_layer_record_is_e2big)
 {
-  int fd = open_dir (tu_fmt ("%s/layer", tmp));
+  int fd = open_dir (P ("%s/layer", tmp));
   size_t len = OCIP_LIMIT_LAYER_RECORD_SIZE + 1;
   char *text = malloc (len);
   struct ocip_layer_record rec = { 0 };
@@ -205,7 +228,7 @@ Test (records, oversize_layer_record_is_e2big)
   memset (text, ' ', len);
   text[0] = '{';
   text[len - 1] = '}';
-  fx_write_file (tu_fmt ("%s/layer/meta.json", tmp), text, len);
+  fx_write_file (P ("%s/layer/meta.json", tmp), text, len);
   cr_assert_eq (ocip_records_layer_read_at (fd, "layers/x", &rec, &err), -E2BIG);
   cr_assert (strstr (err->msg, "layers/x/meta.json"), "%s", err->msg);
   ocip_error_release (&err);
@@ -215,16 +238,16 @@ Test (records, oversize_layer_record_is_e2big)
 
 Test (records, damaged_implied_list_is_an_error_naming_the_file)
 {
-  int fd = open_dir (tu_fmt ("%s/layer", tmp));
+  int fd = open_dir (P ("%s/layer", tmp));
   struct collected c = { 0 };
   ocip_error_t err = NULL;
 
   write_sample_layer (fd, NULL);
-  fx_write_file (tu_fmt ("%s/layer/implied", tmp), "a\0b", 3); /* the last path cut */
+  fx_write_file (P ("%s/layer/implied", tmp), "a\0b", 3); /* the last path cut */
   cr_assert_eq (ocip_records_layer_implied_at (fd, "layers/x", collect, &c, &err), -EINVAL);
   cr_assert (strstr (err->msg, "layers/x/implied is damaged"), "%s", err->msg);
   ocip_error_release (&err);
-  fx_write_file (tu_fmt ("%s/layer/implied", tmp), "a\0/etc\0", 7);
+  fx_write_file (P ("%s/layer/implied", tmp), "a\0/etc\0", 7);
   cr_assert_eq (ocip_records_layer_implied_at (fd, "layers/x", collect, &c, &err), -EINVAL);
   ocip_error_release (&err);
   collected_free (&c);
@@ -253,12 +276,12 @@ static const char format1_meta[] = "{\n"
 
 Test (records, layer_record_of_format_1_is_read)
 {
-  int fd = open_dir (tu_fmt ("%s/layer", tmp));
+  int fd = open_dir (P ("%s/layer", tmp));
   struct ocip_layer_record rec = { 0 };
   struct collected c = { 0 };
   ocip_error_t err = NULL;
 
-  fx_write_file (tu_fmt ("%s/layer/meta.json", tmp), format1_meta, strlen (format1_meta));
+  fx_write_file (P ("%s/layer/meta.json", tmp), format1_meta, strlen (format1_meta));
   cr_assert_eq (ocip_records_layer_read_at (fd, "layer", &rec, &err), 0, "%s", err ? err->msg : "");
   cr_assert_eq (rec.version, 1);
   cr_assert_str_eq (rec.chain_ids[0], CHAIN);
@@ -292,19 +315,19 @@ sample_state (struct ocip_state_record *rec, char **layers)
 
 Test (records, state_round_trip)
 {
-  int fd = open_dir (tu_fmt ("%s/b/.oci-prep", tmp));
+  int fd = open_dir (P ("%s/b/.oci-prep", tmp));
   char *layers[] = { DIFF, NULL };
   struct ocip_state_record rec, back = { 0 };
   ocip_error_t err = NULL;
   char *text;
 
   close (fd);
-  fd = open_dir (tu_fmt ("%s/b", tmp));
+  fd = open_dir (P ("%s/b", tmp));
   sample_state (&rec, layers);
   rec.engine_bundle = "/engine/bundle";
   cr_assert_eq (ocip_records_state_write (fd, &rec, &err), 0, "%s", err ? err->msg : "");
-  text = fx_read_file (tu_fmt ("%s/b/.oci-prep/state.json", tmp), NULL);
-  cr_assert (strstr (text, tu_fmt ("\"version\": %d", OCIP_STATE_RECORD_VERSION)), "%s", text);
+  text = fx_read_file (P ("%s/b/.oci-prep/state.json", tmp), NULL);
+  cr_assert (strstr (text, P ("\"version\": %d", OCIP_STATE_RECORD_VERSION)), "%s", text);
   free (text);
   cr_assert_eq (ocip_records_state_read (fd, &back, &err), 0, "%s", err ? err->msg : "");
   cr_assert_eq (back.version, OCIP_STATE_RECORD_VERSION);
@@ -342,13 +365,13 @@ static const char format1_state[] = "{\n"
 
 Test (records, state_record_of_format_1_is_read)
 {
-  int fd = open_dir (tu_fmt ("%s/b/.oci-prep", tmp));
+  int fd = open_dir (P ("%s/b/.oci-prep", tmp));
   struct ocip_state_record back = { 0 };
   ocip_error_t err = NULL;
 
   close (fd);
-  fd = open_dir (tu_fmt ("%s/b", tmp));
-  fx_write_file (tu_fmt ("%s/b/.oci-prep/state.json", tmp), format1_state, strlen (format1_state));
+  fd = open_dir (P ("%s/b", tmp));
+  fx_write_file (P ("%s/b/.oci-prep/state.json", tmp), format1_state, strlen (format1_state));
   cr_assert_eq (ocip_records_state_read (fd, &back, &err), 0, "%s", err ? err->msg : "");
   cr_assert_eq (back.version, 1);
   cr_assert_str_eq (back.rootfs_path, "/tmp/h13r-compat/b1/rootfs");
@@ -360,15 +383,15 @@ Test (records, state_record_of_format_1_is_read)
 
 Test (records, state_record_of_a_newer_version_is_refused)
 {
-  int fd = open_dir (tu_fmt ("%s/b/.oci-prep", tmp));
+  int fd = open_dir (P ("%s/b/.oci-prep", tmp));
   const char *text = "{\"version\": 3, \"id\": \"ab\", \"bundle\": \"/b\", \"store\": \"/s\", \"rootfs\": \"overlay\", "
                      "\"rootfsPath\": \"/b/rootfs\", \"layers\": []}";
   struct ocip_state_record back = { 0 };
   ocip_error_t err = NULL;
 
   close (fd);
-  fd = open_dir (tu_fmt ("%s/b", tmp));
-  fx_write_file (tu_fmt ("%s/b/.oci-prep/state.json", tmp), text, strlen (text));
+  fd = open_dir (P ("%s/b", tmp));
+  fx_write_file (P ("%s/b/.oci-prep/state.json", tmp), text, strlen (text));
   cr_assert_eq (ocip_records_state_read (fd, &back, &err), -EPROTONOSUPPORT);
   cr_assert (strstr (err->msg, ".oci-prep/state.json"), "%s", err->msg);
   ocip_error_release (&err);
@@ -377,7 +400,7 @@ Test (records, state_record_of_a_newer_version_is_refused)
 
 Test (records, damaged_state_record_is_an_error_naming_the_file)
 {
-  int fd = open_dir (tu_fmt ("%s/b/.oci-prep", tmp));
+  int fd = open_dir (P ("%s/b/.oci-prep", tmp));
   const char *const bad[] = { "{\"id\":", "{\"id\": \"xyz\", \"bundle\": \"/b\", \"layers\": []}",
                               "{\"id\": \"ab\", \"bundle\": \"b\", \"layers\": []}",
                               "{\"id\": \"ab\", \"bundle\": \"/b\", \"layers\": [\"sha256:1\"]}",
@@ -385,13 +408,13 @@ Test (records, damaged_state_record_is_an_error_naming_the_file)
   struct ocip_state_record back = { 0 };
 
   close (fd);
-  fd = open_dir (tu_fmt ("%s/b", tmp));
+  fd = open_dir (P ("%s/b", tmp));
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
     {
       ocip_error_t err = NULL;
 
-      unlink (tu_fmt ("%s/b/.oci-prep/state.json", tmp));
-      fx_write_file (tu_fmt ("%s/b/.oci-prep/state.json", tmp), bad[i], strlen (bad[i]));
+      unlink (P ("%s/b/.oci-prep/state.json", tmp));
+      fx_write_file (P ("%s/b/.oci-prep/state.json", tmp), bad[i], strlen (bad[i]));
       cr_assert_eq (ocip_records_state_read (fd, &back, &err), -EINVAL, "%s", bad[i]);
       cr_assert (strstr (err->msg, ".oci-prep/state.json' is damaged"), "%s: %s", bad[i], err->msg);
       ocip_error_release (&err);
@@ -401,18 +424,18 @@ Test (records, damaged_state_record_is_an_error_naming_the_file)
 
 Test (records, oversize_state_record_is_e2big)
 {
-  int fd = open_dir (tu_fmt ("%s/b/.oci-prep", tmp));
+  int fd = open_dir (P ("%s/b/.oci-prep", tmp));
   size_t len = OCIP_LIMIT_STATE_RECORD_SIZE + 1;
   char *text = malloc (len);
   struct ocip_state_record back = { 0 };
   ocip_error_t err = NULL;
 
   close (fd);
-  fd = open_dir (tu_fmt ("%s/b", tmp));
+  fd = open_dir (P ("%s/b", tmp));
   memset (text, ' ', len);
   text[0] = '{';
   text[len - 1] = '}';
-  fx_write_file (tu_fmt ("%s/b/.oci-prep/state.json", tmp), text, len);
+  fx_write_file (P ("%s/b/.oci-prep/state.json", tmp), text, len);
   cr_assert_eq (ocip_records_state_read (fd, &back, &err), -E2BIG);
   cr_assert (strstr (err->msg, ".oci-prep/state.json"), "%s", err->msg);
   ocip_error_release (&err);
@@ -486,7 +509,7 @@ one_layer_image (struct fx_tar *t, char diff_id[200])
   strcpy (diff_id, res.diff_ids[0]);
   fx_image_result_free (&res);
   free (tar);
-  return tu_fmt ("%s:latest", layout);
+  return P ("%s:latest", layout);
 }
 
 static void
@@ -506,8 +529,8 @@ assert_fsck_clean (const char *const *args)
 Test (records, layer_with_100000_implied_dirs_survives_fsck_repair_and_gc, .timeout = 900)
 {
   struct fx_tar *t = fx_tar_new ();
-  char diff_id[200], *img, *bundle = tu_fmt ("%s/b", tmp), *flat = tu_fmt ("%s/flat", tmp);
-  char *layer, *again = tu_fmt ("%s/again", tmp);
+  char diff_id[200], *img, *bundle = P ("%s/b", tmp), *flat = P ("%s/flat", tmp);
+  char *layer, *again = P ("%s/again", tmp);
   struct stat st;
   int i;
 
@@ -519,26 +542,25 @@ Test (records, layer_with_100000_implied_dirs_survives_fsck_repair_and_gc, .time
       fx_tar_file (t, path, 0644, "x");
     }
   img = one_layer_image (t, diff_id);
-  layer = tu_fmt ("%s/layers/sha256-%s", store, diff_id + 7);
+  layer = P ("%s/layers/sha256-%s", store, diff_id + 7);
   free (PREP_OK ("load", img));
-  cr_assert_eq (stat (tu_fmt ("%s/implied", layer), &st), 0);
+  cr_assert_eq (stat (P ("%s/implied", layer), &st), 0);
   cr_assert_gt (st.st_size, 100000 * 4);
   free (PREP_OK ("bundle", img, bundle));
   free (PREP_OK ("bundle", "--flat", img, flat));
-  cr_assert_eq (stat (tu_fmt ("%s/rootfs/d/99999/f", flat), &st), 0);
-  cr_assert_eq (stat (tu_fmt ("%s/rootfs/d/99999/f", bundle), &st), 0);
+  cr_assert_eq (stat (P ("%s/rootfs/d/99999/f", flat), &st), 0);
+  cr_assert_eq (stat (P ("%s/rootfs/d/99999/f", bundle), &st), 0);
 
   assert_fsck_clean ((const char *const[]){ "store", "fsck", NULL });
   assert_fsck_clean ((const char *const[]){ "store", "fsck", "--deep", NULL });
   assert_fsck_clean ((const char *const[]){ "store", "fsck", "--repair", NULL });
   free (PREP_OK ("store", "gc"));
-  cr_assert_eq (stat (tu_fmt ("%s/diff/d/99999/f", layer), &st), 0, "the pinned layer was removed");
+  cr_assert_eq (stat (P ("%s/diff/d/99999/f", layer), &st), 0, "the pinned layer was removed");
   free (PREP_OK ("bundle", img, again));
-  cr_assert_eq (stat (tu_fmt ("%s/rootfs/d/0/f", again), &st), 0);
+  cr_assert_eq (stat (P ("%s/rootfs/d/0/f", again), &st), 0);
   free (PREP_OK ("rm", again));
   free (PREP_OK ("rm", bundle));
   free (PREP_OK ("rm", flat));
-  free (img);
 }
 
 /* Rewrite every record of the store in the format of commit ae3b06d, byte for byte
@@ -587,7 +609,7 @@ downgrade_store (const char *bundle_dirs[], size_t n_bundles)
 Test (records, store_written_in_the_previous_format_is_read)
 {
   struct fx_tar *t = fx_tar_new ();
-  char diff_id[200], *img, *old = tu_fmt ("%s/old", tmp), *new = tu_fmt ("%s/new", tmp), *out;
+  char diff_id[200], *img, *old = P ("%s/old", tmp), *new = P ("%s/new", tmp), *out;
   char *meta;
   struct stat st;
 
@@ -597,7 +619,7 @@ Test (records, store_written_in_the_previous_format_is_read)
   img = one_layer_image (t, diff_id);
   free (PREP_OK ("bundle", img, old));
   downgrade_store ((const char *[]){ old }, 1);
-  meta = fx_read_file (tu_fmt ("%s/layers/sha256-%s/meta.json", store, diff_id + 7), NULL);
+  meta = fx_read_file (P ("%s/layers/sha256-%s/meta.json", store, diff_id + 7), NULL);
   cr_assert (strstr (meta, "\"impliedDirs\": [") && ! strstr (meta, "version"), "%s", meta);
   free (meta);
 
@@ -605,30 +627,29 @@ Test (records, store_written_in_the_previous_format_is_read)
   cr_assert (strstr (out, diff_id), "%s", out);
   free (out);
   free (PREP_OK ("bundle", img, new));
-  cr_assert_eq (stat (tu_fmt ("%s/rootfs/a/b/c/f", new), &st), 0);
+  cr_assert_eq (stat (P ("%s/rootfs/a/b/c/f", new), &st), 0);
   assert_fsck_clean ((const char *const[]){ "store", "fsck", "--deep", NULL });
   free (PREP_OK ("store", "gc"));
-  cr_assert_eq (stat (tu_fmt ("%s/layers/sha256-%s/diff/a/b/c/f", store, diff_id + 7), &st), 0);
+  cr_assert_eq (stat (P ("%s/layers/sha256-%s/diff/a/b/c/f", store, diff_id + 7), &st), 0);
   free (PREP_OK ("rm", old));
   free (PREP_OK ("rm", new));
   free (PREP_OK ("store", "gc"));
-  cr_assert_eq (tu_count_entries (tu_fmt ("%s/layers", store)), 0);
-  cr_assert_eq (tu_count_entries (tu_fmt ("%s/bundles", store)), 0);
-  free (img);
+  cr_assert_eq (tu_count_entries (P ("%s/layers", store)), 0);
+  cr_assert_eq (tu_count_entries (P ("%s/bundles", store)), 0);
 }
 
 /* What a pin writer killed between its temporary file and the rename leaves.  */
 static char *
 leave_pin_leftover (const char *bundle)
 {
-  char *state = fx_read_file (tu_fmt ("%s/.oci-prep/state.json", bundle), NULL);
+  char *state = fx_read_file (P ("%s/.oci-prep/state.json", bundle), NULL);
   char *id = strstr (state, "\"id\": \""), *end, *path;
 
   cr_assert_not_null (id, "%s", state);
   id += strlen ("\"id\": \"");
   end = strchr (id, '"');
   *end = '\0';
-  path = tu_fmt ("%s/bundles/.%s.json.tmp.%d", store, id, 999999);
+  path = P ("%s/bundles/.%s.json.tmp.%d", store, id, 999999);
   fx_write_file (path, "{\"bun", 5);
   free (state);
   return path;
@@ -637,7 +658,7 @@ leave_pin_leftover (const char *bundle)
 Test (records, pin_leftover_is_removed_by_rm_force)
 {
   struct fx_tar *t = fx_tar_new ();
-  char diff_id[200], *img, *b = tu_fmt ("%s/b", tmp), *leftover;
+  char diff_id[200], *img, *b = P ("%s/b", tmp), *leftover;
 
   need_root ();
   fx_tar_file (t, "bin/true", 0755, "y");
@@ -646,28 +667,26 @@ Test (records, pin_leftover_is_removed_by_rm_force)
   leftover = leave_pin_leftover (b);
   free (PREP_OK ("rm", "--force", b));
   cr_assert_neq (access (leftover, F_OK), 0, "the half-written pin stayed");
-  cr_assert_eq (tu_count_entries (tu_fmt ("%s/bundles", store)), 0);
+  cr_assert_eq (tu_count_entries (P ("%s/bundles", store)), 0);
   assert_fsck_clean ((const char *const[]){ "store", "fsck", NULL });
-  free (img);
 }
 
 Test (records, pin_leftover_is_removed_by_gc)
 {
   struct fx_tar *t = fx_tar_new ();
-  char diff_id[200], *img, *b = tu_fmt ("%s/b", tmp), *leftover, *other;
+  char diff_id[200], *img, *b = P ("%s/b", tmp), *leftover, *other;
 
   need_root ();
   fx_tar_file (t, "bin/true", 0755, "y");
   img = one_layer_image (t, diff_id);
   free (PREP_OK ("bundle", img, b));
   leftover = leave_pin_leftover (b);
-  other = tu_fmt ("%s/bundles/unrelated", store);
+  other = P ("%s/bundles/unrelated", store);
   fx_write_file (other, "x", 1);
   free (PREP_OK ("store", "gc"));
   cr_assert_neq (access (leftover, F_OK), 0, "the half-written pin stayed");
   cr_assert_eq (access (other, F_OK), 0, "gc removed what is not a pin's leftover");
-  cr_assert_eq (tu_count_entries (tu_fmt ("%s/bundles", store)), 2);
+  cr_assert_eq (tu_count_entries (P ("%s/bundles", store)), 2);
   unlink (other);
   free (PREP_OK ("rm", b));
-  free (img);
 }
