@@ -1541,7 +1541,7 @@ Test (bundle, runtime_labels_are_dropped_with_one_warning)
   struct tu_result r;
   void *tar;
   size_t len;
-  char *img = image ("labels"), *b = path_in ("b"), *cfg = tu_fmt ("%s/config.json", path_in ("b")), *text;
+  char *img = image ("labels"), *b = path_in ("b"), *cfg = tu_fmt ("%s/config.json", b), *text;
 
   fx_tar_dir (t, "etc", 0755);
   fx_tar_file (t, "etc/top", 0644, "top\n");
@@ -1699,7 +1699,7 @@ Test (bundle, bundle_owned_by_another_user_is_refused)
 Test (bundle, unfinished_bundle_is_named_by_rm_and_removed_by_force)
 {
   struct tu_result r;
-  char *img = image ("main"), *b = path_in ("b"), *state = tu_fmt ("%s/.oci-prep/state.json", path_in ("b"));
+  char *img = image ("main"), *b = path_in ("b"), *state = tu_fmt ("%s/.oci-prep/state.json", b);
   char *text, *at, *unfinished;
 
   busybox_image (false);
@@ -1736,7 +1736,7 @@ Test (bundle, unfinished_bundle_is_named_by_rm_and_removed_by_force)
 Test (bundle, bundle_without_state_yet_is_removed_by_force)
 {
   struct tu_result r;
-  char *img = image ("main"), *b = path_in ("b"), *dot = tu_fmt ("%s/.oci-prep", path_in ("b"));
+  char *img = image ("main"), *b = path_in ("b"), *dot = tu_fmt ("%s/.oci-prep", b);
 
   busybox_image (false);
   FX_CHECK (mkdir (b, 0700) == 0 && mkdir (dot, 0700) == 0);
