@@ -76,7 +76,7 @@ open_dir (const char *path)
 struct collected
 {
   char **v;
-  size_t n;
+  size_t n, cap;
 };
 
 static int
@@ -85,8 +85,12 @@ collect (const char *path, void *ctx, ocip_error_t *err)
   struct collected *c = ctx;
 
   (void) err;
-  c->v = realloc (c->v, (c->n + 1) * sizeof *c->v);
-  FX_CHECK (c->v != NULL);
+  if (c->n == c->cap)
+    {
+      c->cap = c->cap ? 2 * c->cap : 64;
+      c->v = realloc (c->v, c->cap * sizeof *c->v);
+      FX_CHECK (c->v != NULL);
+    }
   c->v[c->n++] = strdup (path);
   return 0;
 }
