@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <oci-prep/limits.h>
@@ -529,7 +530,8 @@ assert_fsck_clean (const char *const *args)
 
 /* The layer store/fsck --repair used to delete (a meta.json over 64 KiB was "damaged"):
    100 000 implied directories.  Loads, bundles both ways, passes fsck (plain and deep)
-   and survives fsck --repair and gc while pinned.  */
+   and survives fsck --repair and gc while pinned.  On a tmpfs: what is tested is the
+   records, and 300 000 inodes on this disk would cost minutes of mkdirat alone.  */
 Test (records, layer_with_100000_implied_dirs_survives_fsck_repair_and_gc, .timeout = 900)
 {
   struct fx_tar *t = fx_tar_new ();
@@ -539,6 +541,8 @@ Test (records, layer_with_100000_implied_dirs_survives_fsck_repair_and_gc, .time
   int i;
 
   need_root ();
+  cr_assert_eq (mount ("records", tmp, "tmpfs", 0, "mode=0700,size=4g"), 0, "mount tmpfs on %s: %m", tmp);
+  fx_layout_init (layout);
   for (i = 0; i < 100000; i++)
     {
       char path[64];
