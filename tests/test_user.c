@@ -595,25 +595,9 @@ write_many_groups (const char *user, uint32_t primary, uint32_t first, size_t n_
   cr_assert_eq (fclose (f), 0);
 }
 
-/* The CPU a resolve at the groups limit may cost: a sanitized build (scripts/check's
-   ASan+UBSan lane) costs several times the CPU, and the bound is a guard against a
-   quadratic step (minutes), not a speed target.  */
-#if defined(__SANITIZE_ADDRESS__)
-#define SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SANITIZED 1
-#endif
-#endif
+/* The CPU a resolve at the groups limit may cost, sanitized builds included: a guard
+   against a quadratic step (minutes), not a speed target.  */
 #define GROUPS_CPU_BOUND 3.0
-/* The two tests below are time bounds: in a sanitized build (which runs the same code
-   in the unsanitized lane too) they take minutes of system time, so they run only there,
-   as tests/test_bounds does.  */
-#ifdef SANITIZED
-#define SKIP_TIME_BOUND_IF_SANITIZED() cr_skip_test ("a time bound: checked by the unsanitized build")
-#else
-#define SKIP_TIME_BOUND_IF_SANITIZED() (void) 0
-#endif
 
 /* CPU seconds of this test process since START: the bound is on work done, which the
    suites running beside this one on the same cores do not inflate as they do wall time.  */
@@ -630,7 +614,6 @@ seconds_since (const struct timespec *start)
    after the loop took 14 s (26 s of CPU on a loaded CI machine).  */
 Test (user, group_memberships_over_the_limit_fail_fast, .timeout = 60)
 {
-  SKIP_TIME_BOUND_IF_SANITIZED ();
   struct timespec start;
   double took;
 
@@ -655,7 +638,6 @@ Test (user, group_memberships_one_over_the_limit_are_e2big)
    seen, the primary first; and fast.  */
 Test (user, group_memberships_at_the_limit_with_duplicates_resolve, .timeout = 60)
 {
-  SKIP_TIME_BOUND_IF_SANITIZED ();
   cleanup_user struct ocip_user u = { 0 };
   struct timespec start;
   double took;

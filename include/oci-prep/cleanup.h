@@ -94,6 +94,11 @@ void *xzalloc (size_t size);
 void *xcalloc (size_t n, size_t size);
 void *xrealloc (void *p, size_t size);
 void *xreallocarray (void *p, size_t n, size_t size);
+/* P with room for at least N elements of SIZE bytes; *CAPACITY (0 for a NULL P) is how
+   many it has, and grows geometrically, so that appending one element at a time costs
+   amortised O(1): growing by one each time is quadratic wherever realloc copies (every
+   sanitizer, musl, a fragmented heap).  */
+void *xgrowarray (void *p, size_t *capacity, size_t n, size_t size);
 char *xstrdup (const char *s);
 char *xstrndup (const char *s, size_t n);
 char *xasprintf (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));

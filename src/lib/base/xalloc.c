@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,25 @@ void *
 xreallocarray (void *p, size_t n, size_t size)
 {
   return check (reallocarray (p, n ? n : 1, size ? size : 1));
+}
+
+void *
+xgrowarray (void *p, size_t *capacity, size_t n, size_t size)
+{
+  size_t want;
+
+  if (n <= *capacity && p != NULL)
+    return p;
+  want = *capacity < 8 ? 8 : *capacity;
+  while (want < n)
+    {
+      if (want > SIZE_MAX / 2)
+        abort ();
+      want *= 2;
+    }
+  p = xreallocarray (p, want, size);
+  *capacity = want;
+  return p;
 }
 
 char *

@@ -51,7 +51,7 @@ struct extraction
   struct dir_time *dirs;
   size_t n_dirs;
   char **implied; /* directories created because an entry needed them */
-  size_t n_implied;
+  size_t n_implied, implied_capacity;
   struct ocip_content_hasher *content;
   struct ocip_file_content *contents; /* in creation order */
   size_t n_contents;
@@ -136,7 +136,7 @@ make_implied_dir (struct extraction *x, int parent, const char *name, const char
     return ocip_error_set (err, errno, "create directory '%s'", path);
   if (fchmodat (parent, name, 0755, AT_SYMLINK_NOFOLLOW) < 0 && errno != EOPNOTSUPP)
     return ocip_error_set (err, errno, "create directory '%s': chmod", path);
-  x->implied = xreallocarray (x->implied, x->n_implied + 1, sizeof *x->implied);
+  x->implied = xgrowarray (x->implied, &x->implied_capacity, x->n_implied + 1, sizeof *x->implied);
   x->implied[x->n_implied++] = xstrdup (path);
   return 0;
 }

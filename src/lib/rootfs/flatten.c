@@ -38,7 +38,7 @@ struct flat
   char *const *implied; /* the current layer's implied directories, sorted */
   size_t n_implied;
   struct link_seen *links;
-  size_t n_links;
+  size_t n_links, links_capacity;
   char *buf; /* read/write fallback */
 };
 
@@ -189,6 +189,7 @@ forget_links (struct flat *f)
   free (f->links);
   f->links = NULL;
   f->n_links = 0;
+  f->links_capacity = 0;
 }
 
 /* A second name of a file already copied in this layer: link to the copy.  */
@@ -219,7 +220,7 @@ copy_regular (struct flat *f, int src_dir, int dst, const char *name, const stru
       struct link_seen *first = find_link (f, st);
       if (first)
         return relink (f, first, dst, name, path, err);
-      f->links = xreallocarray (f->links, f->n_links + 1, sizeof *f->links);
+      f->links = xgrowarray (f->links, &f->links_capacity, f->n_links + 1, sizeof *f->links);
       f->links[f->n_links++] = (struct link_seen){ st->st_dev, st->st_ino, xstrdup (path) };
     }
   src = openat (src_dir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);

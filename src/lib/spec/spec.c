@@ -185,6 +185,9 @@ kv_grow (struct kv *kv)
   free (kv->slots);
   kv->cap = kv->cap ? kv->cap * 2 : 32;
   kv->slots = xcalloc (kv->cap, sizeof *kv->slots);
+  /* Room for the CAP / 2 keys the table may hold before it grows again.  */
+  kv->keys = xreallocarray (kv->keys, kv->cap / 2, sizeof (char *));
+  kv->values = xreallocarray (kv->values, kv->cap / 2, sizeof (char *));
   for (i = 0; i < kv->n; i++)
     *kv_slot (kv, kv->keys[i], strlen (kv->keys[i])) = i + 1;
 }
@@ -205,8 +208,6 @@ kv_set (struct kv *kv, const char *key, size_t key_len, const char *value)
       kv->values[*slot - 1] = xstrdup (value);
       return;
     }
-  kv->keys = xreallocarray (kv->keys, kv->n + 1, sizeof (char *));
-  kv->values = xreallocarray (kv->values, kv->n + 1, sizeof (char *));
   kv->keys[kv->n] = xstrndup (key, key_len);
   kv->values[kv->n] = xstrdup (value);
   kv->n++;

@@ -34,9 +34,9 @@ struct db
 {
   bool missing;
   struct passwd_entry *pw;
-  size_t n_pw;
+  size_t n_pw, pw_capacity;
   struct group_entry *gr;
-  size_t n_gr;
+  size_t n_gr, gr_capacity;
 };
 
 static void
@@ -167,7 +167,7 @@ parse_passwd_line (char *line, struct db *db)
   if (! split_fields (line, f, 7) || f[0][0] == '\0' || f[0][0] == '+' || f[0][0] == '-'
       || ! parse_id (f[2], &uid) || ! parse_id (f[3], &gid))
     return;
-  db->pw = xreallocarray (db->pw, db->n_pw + 1, sizeof *db->pw);
+  db->pw = xgrowarray (db->pw, &db->pw_capacity, db->n_pw + 1, sizeof *db->pw);
   db->pw[db->n_pw].name = xstrdup (f[0]);
   db->pw[db->n_pw].home = xstrdup (f[5]);
   db->pw[db->n_pw].uid = uid;
@@ -180,20 +180,21 @@ static void
 parse_group_line (char *line, struct db *db)
 {
   char *f[4], *member, *save = NULL;
-  size_t n = 0;
+  size_t n = 0, capacity = 0;
   uint32_t gid;
-  char **members;
+  char **members = NULL;
 
   if (! split_fields (line, f, 4) || f[0][0] == '\0' || f[0][0] == '+' || f[0][0] == '-' || ! parse_id (f[2], &gid))
     return;
-  members = xcalloc (1, sizeof (char *));
+  members = xgrowarray (members, &capacity, 1, sizeof (char *));
+  members[0] = NULL;
   for (member = strtok_r (f[3], ",", &save); member; member = strtok_r (NULL, ",", &save))
     {
-      members = xreallocarray (members, n + 2, sizeof (char *));
+      members = xgrowarray (members, &capacity, n + 2, sizeof (char *));
       members[n++] = xstrdup (member);
       members[n] = NULL;
     }
-  db->gr = xreallocarray (db->gr, db->n_gr + 1, sizeof *db->gr);
+  db->gr = xgrowarray (db->gr, &db->gr_capacity, db->n_gr + 1, sizeof *db->gr);
   db->gr[db->n_gr].name = xstrdup (f[0]);
   db->gr[db->n_gr].gid = gid;
   db->gr[db->n_gr].members = members;
