@@ -880,3 +880,25 @@ Test (cli, help_of_every_command_exits_0)
         free (cmd);
       }
 }
+
+/* The commands that do not extract never load libarchive (and the dozen libraries it
+   brings): the binary does not link it, extraction loads it on first use.  */
+Test (cli, only_extraction_loads_libarchive)
+{
+  struct tu_result r;
+  char *img = tu_fmt ("%s:latest", layout);
+
+  simple ();
+  tu_sh (&r, "LD_DEBUG=files '%s' --help 2>&1 >/dev/null | grep -c 'libarchive' || :", OCIP_BINARY);
+  cr_assert_eq (atoi (r.out), 0, "--help loaded libarchive");
+  tu_result_free (&r);
+  tu_sh (&r, "LD_DEBUG=files '%s' --store '%s' load '%s' 2>&1 >/dev/null | grep -c 'file=libarchive.so.*dynamically loaded' || :",
+         OCIP_BINARY, store, img);
+  cr_assert_gt (atoi (r.out), 0, "load extracted a layer without loading libarchive:\n%s", r.out);
+  tu_result_free (&r);
+  tu_sh (&r, "LD_DEBUG=files '%s' --store '%s' bundle '%s' '%s/b' 2>&1 >/dev/null | grep -c 'libarchive' || :",
+         OCIP_BINARY, store, img, tmp);
+  cr_assert_eq (atoi (r.out), 0, "a warm bundle loaded libarchive");
+  tu_result_free (&r);
+  free (img);
+}

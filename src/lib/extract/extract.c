@@ -13,12 +13,11 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#include <archive.h>
-#include <archive_entry.h>
 
 #include <oci-prep/cleanup.h>
 #include "base/content.h"
 #include "extract/extract.h"
+#include "extract/libarchive.h"
 #include "base/fsroot.h"
 #include "base/fsutil.h"
 #include "base/strv.h"
@@ -73,7 +72,7 @@ archive_read_cb (struct archive *a, void *opaque, const void **ret)
   n = x->source (x->source_ctx, x->buf, READ_BUFFER, &x->source_err);
   if (n < 0)
     {
-      archive_set_error (a, -n, "%s", x->source_err->msg);
+      sym_archive_set_error (a, -n, "%s", x->source_err->msg);
       return -1;
     }
   *ret = x->buf;
@@ -321,8 +320,8 @@ apply_xattrs (int fd, int parent_fd, const char *entry_name, struct archive_entr
   if (fd < 0)
     snprintf (at, sizeof at, "/proc/self/fd/%d/%s", parent_fd, entry_name);
 
-  archive_entry_xattr_reset (entry);
-  while (archive_entry_xattr_next (entry, &name, &value, &size) == ARCHIVE_OK)
+  sym_archive_entry_xattr_reset (entry);
+  while (sym_archive_entry_xattr_next (entry, &name, &value, &size) == ARCHIVE_OK)
     {
       if (! xattr_allowed (name))
         continue;
@@ -337,7 +336,7 @@ apply_xattrs (int fd, int parent_fd, const char *entry_name, struct archive_entr
 static int
 entry_owner (struct archive_entry *entry, const char *path, uid_t *uid, gid_t *gid, ocip_error_t *err)
 {
-  la_int64_t u = archive_entry_uid (entry), g = archive_entry_gid (entry);
+  la_int64_t u = sym_archive_entry_uid (entry), g = sym_archive_entry_gid (entry);
 
   if (u < 0 || g < 0 || u > OCIP_LIMIT_ID || g > OCIP_LIMIT_ID)
     return ocip_error_set (err, EINVAL, "entry '%s': owner %lld:%lld is out of range", path, (long long) u,
@@ -350,12 +349,12 @@ entry_owner (struct archive_entry *entry, const char *path, uid_t *uid, gid_t *g
 static void
 entry_times (struct archive_entry *entry, struct timespec ts[2])
 {
-  ts[1].tv_sec = archive_entry_mtime (entry);
-  ts[1].tv_nsec = archive_entry_mtime_nsec (entry);
-  if (archive_entry_atime_is_set (entry))
+  ts[1].tv_sec = sym_archive_entry_mtime (entry);
+  ts[1].tv_nsec = sym_archive_entry_mtime_nsec (entry);
+  if (sym_archive_entry_atime_is_set (entry))
     {
-      ts[0].tv_sec = archive_entry_atime (entry);
-      ts[0].tv_nsec = archive_entry_atime_nsec (entry);
+      ts[0].tv_sec = sym_archive_entry_atime (entry);
+      ts[0].tv_nsec = sym_archive_entry_atime_nsec (entry);
     }
   else
     ts[0] = ts[1];
@@ -368,7 +367,7 @@ entry_times (struct archive_entry *entry, struct timespec ts[2])
 static int
 apply_metadata (int fd, const struct stat *st, struct archive_entry *entry, const char *path, ocip_error_t *err)
 {
-  mode_t want = archive_entry_perm (entry) & 07777, now = st->st_mode & 07777;
+  mode_t want = sym_archive_entry_perm (entry) & 07777, now = st->st_mode & 07777;
   uid_t uid;
   gid_t gid;
   int r;
@@ -414,7 +413,7 @@ write_data (struct extraction *x, struct archive *a, int fd, struct archive_entr
   bool in_order = true;
   int r;
 
-  while ((r = archive_read_data_block (a, &block, &size, &offset)) == ARCHIVE_OK)
+  while ((r = sym_archive_read_data_block (a, &block, &size, &offset)) == ARCHIVE_OK)
     {
       const char *p = block;
       if (offset < end)
@@ -447,16 +446,16 @@ write_data (struct extraction *x, struct archive *a, int fd, struct archive_entr
     {
       if (x->source_err)
         return ocip_error_set (err, x->source_err->status, "%s", x->source_err->msg);
-      return ocip_error_set (err, EBADMSG, "entry '%s': %s", path, archive_error_string (a));
+      return ocip_error_set (err, EBADMSG, "entry '%s': %s", path, sym_archive_error_string (a));
     }
   /* A sparse file may end in a hole.  */
-  if (archive_entry_size_is_set (entry) && archive_entry_size (entry) != end)
+  if (sym_archive_entry_size_is_set (entry) && sym_archive_entry_size (entry) != end)
     {
-      if (archive_entry_size (entry) < end)
+      if (sym_archive_entry_size (entry) < end)
         in_order = false;
       else
-        ocip_content_hasher_zeros (x->content, archive_entry_size (entry) - end);
-      if (ftruncate (fd, archive_entry_size (entry)) < 0)
+        ocip_content_hasher_zeros (x->content, sym_archive_entry_size (entry) - end);
+      if (ftruncate (fd, sym_archive_entry_size (entry)) < 0)
         return ocip_error_set (err, errno, "entry '%s': truncate", path);
     }
   if (written >= EARLY_WRITEBACK_MIN)
@@ -485,7 +484,7 @@ create_regular (struct extraction *x, struct archive *a, int parent, const char 
                 struct archive_entry *entry, const char *path, ocip_error_t *err)
 {
   cleanup_close int fd = -1;
-  mode_t perm = archive_entry_perm (entry) & 0777;
+  mode_t perm = sym_archive_entry_perm (entry) & 0777;
   char digest[OCIP_CONTENT_DIGEST_LEN + 1];
   struct timespec ts[2];
   struct stat st;
@@ -540,7 +539,7 @@ create_directory (struct extraction *x, int parent, const char *name, struct arc
 
   if ((r = make_room (parent, name, true, path, err)) < 0)
     return r;
-  if (r == 0 && mkdirat (parent, name, archive_entry_perm (entry) & 0777) < 0)
+  if (r == 0 && mkdirat (parent, name, sym_archive_entry_perm (entry) & 0777) < 0)
     return ocip_error_set (err, errno, "entry '%s': mkdir", path);
   fd = openat (parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0)
@@ -570,7 +569,7 @@ set_metadata_by_name (int parent, const char *name, uid_t uid, gid_t gid, struct
 
   if (fchownat (parent, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
     return ocip_error_set (err, errno, "entry '%s': chown", path);
-  if (archive_entry_filetype (entry) != AE_IFLNK && fchmodat (parent, name, archive_entry_perm (entry) & 07777, 0) < 0)
+  if (sym_archive_entry_filetype (entry) != AE_IFLNK && fchmodat (parent, name, sym_archive_entry_perm (entry) & 07777, 0) < 0)
     return ocip_error_set (err, errno, "entry '%s': chmod", path);
   if ((r = apply_xattrs (-1, parent, name, entry, path, err)) < 0)
     return r;
@@ -583,7 +582,7 @@ set_metadata_by_name (int parent, const char *name, uid_t uid, gid_t gid, struct
 static int
 create_symlink (int parent, const char *name, struct archive_entry *entry, const char *path, ocip_error_t *err)
 {
-  const char *target = archive_entry_symlink (entry);
+  const char *target = sym_archive_entry_symlink (entry);
   uid_t uid;
   gid_t gid;
   int r;
@@ -620,7 +619,7 @@ static int
 create_hardlink (struct extraction *x, int parent, const char *name, struct archive_entry *entry,
                  const char *path, ocip_error_t *err)
 {
-  cleanup_free char *target = ocip_fsroot_clean_path (archive_entry_hardlink (entry));
+  cleanup_free char *target = ocip_fsroot_clean_path (sym_archive_entry_hardlink (entry));
   cleanup_free char *target_name = NULL;
   cleanup_close int target_parent = -1;
   struct stat st;
@@ -628,10 +627,10 @@ create_hardlink (struct extraction *x, int parent, const char *name, struct arch
 
   if (target == NULL || *target == '\0')
     return ocip_error_set (err, EXDEV, "entry '%s': hardlink target '%s' is outside the layer", path,
-                           archive_entry_hardlink (entry));
+                           sym_archive_entry_hardlink (entry));
   /* A hardlink entry carrying data would have to write through the link into its
      target: refuse instead of guessing which of the two the writer meant.  */
-  if (archive_entry_size_is_set (entry) && archive_entry_size (entry) > 0)
+  if (sym_archive_entry_size_is_set (entry) && sym_archive_entry_size (entry) > 0)
     return ocip_error_set (err, EINVAL, "entry '%s': hardlink carries data", path);
   target_parent = ocip_fsroot_open_parent (x->rootfd, target, &target_name, err);
   if (target_parent < 0)
@@ -706,7 +705,7 @@ apply_root_entry (struct extraction *x, struct archive_entry *entry, const char 
 
   /* A "." or "/" entry that is not a directory would replace the root with a symlink
      or file (umoci CVE-2021-29136).  */
-  if (archive_entry_filetype (entry) != AE_IFDIR || archive_entry_hardlink (entry))
+  if (sym_archive_entry_filetype (entry) != AE_IFDIR || sym_archive_entry_hardlink (entry))
     return ocip_error_set (err, EXDEV, "entry '%s' would replace the layer root", raw);
   fd = openat (x->rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0 || fstat (fd, &st) < 0)
@@ -718,7 +717,7 @@ apply_root_entry (struct extraction *x, struct archive_entry *entry, const char 
 static int
 apply_entry (struct extraction *x, struct archive *a, struct archive_entry *entry, ocip_error_t *err)
 {
-  const char *raw = archive_entry_pathname (entry);
+  const char *raw = sym_archive_entry_pathname (entry);
   cleanup_free char *path = NULL;
   cleanup_free char *name = NULL;
   cleanup_close int parent = -1;
@@ -732,9 +731,9 @@ apply_entry (struct extraction *x, struct archive *a, struct archive_entry *entr
   if (++x->stats.entries > x->limits->max_entries)
     return ocip_error_set (err, E2BIG, "layer has more than %llu entries",
                            (unsigned long long) x->limits->max_entries);
-  if (archive_entry_size_is_set (entry) && archive_entry_size (entry) > 0 && ! archive_entry_hardlink (entry))
+  if (sym_archive_entry_size_is_set (entry) && sym_archive_entry_size (entry) > 0 && ! sym_archive_entry_hardlink (entry))
     {
-      x->stats.bytes += archive_entry_size (entry);
+      x->stats.bytes += sym_archive_entry_size (entry);
       if (x->stats.bytes > x->limits->max_bytes)
         return ocip_error_set (err, E2BIG, "entry '%s': the layer's files exceed %llu bytes", raw,
                                (unsigned long long) x->limits->max_bytes);
@@ -782,9 +781,9 @@ apply_entry (struct extraction *x, struct archive *a, struct archive_entry *entr
   if (parent < 0)
     return ocip_error_wrap (err, "entry '%s'", raw);
 
-  if (archive_entry_hardlink (entry))
+  if (sym_archive_entry_hardlink (entry))
     return create_hardlink (x, parent, name, entry, path, err);
-  switch (archive_entry_filetype (entry))
+  switch (sym_archive_entry_filetype (entry))
     {
     case AE_IFREG:
       return create_regular (x, a, parent, name, entry, path, err);
@@ -795,17 +794,17 @@ apply_entry (struct extraction *x, struct archive *a, struct archive_entry *entr
     case AE_IFCHR:
     case AE_IFBLK:
       {
-        dev_t dev = makedev (archive_entry_rdevmajor (entry), archive_entry_rdevminor (entry));
-        if (major (dev) != archive_entry_rdevmajor (entry) || minor (dev) != archive_entry_rdevminor (entry))
+        dev_t dev = makedev (sym_archive_entry_rdevmajor (entry), sym_archive_entry_rdevminor (entry));
+        if (major (dev) != sym_archive_entry_rdevmajor (entry) || minor (dev) != sym_archive_entry_rdevminor (entry))
           return ocip_error_set (err, EINVAL, "entry '%s': device number out of range", raw);
-        return create_node (parent, name, archive_entry_filetype (entry) == AE_IFCHR ? S_IFCHR : S_IFBLK, dev,
+        return create_node (parent, name, sym_archive_entry_filetype (entry) == AE_IFCHR ? S_IFCHR : S_IFBLK, dev,
                             entry, path, err);
       }
     case AE_IFIFO:
       return create_node (parent, name, S_IFIFO, 0, entry, path, err);
     default:
       return ocip_error_set (err, EINVAL, "entry '%s': unsupported file type 0%o", raw,
-                             (unsigned) archive_entry_filetype (entry));
+                             (unsigned) sym_archive_entry_filetype (entry));
     }
 }
 
@@ -909,38 +908,41 @@ ocip_extract_tar (int rootfd, ocip_extract_read_fn source, void *source_ctx,
                   ocip_error_t *err)
 {
   struct extraction x = { .rootfd = rootfd, .limits = limits, .source = source, .source_ctx = source_ctx };
-  struct archive *a = archive_read_new ();
+  struct archive *a;
   struct archive_entry *entry;
   size_t i;
   int r = 0, ar;
 
+  if ((r = ocip_libarchive_load (err)) < 0)
+    return r;
+  a = sym_archive_read_new ();
   if (a == NULL)
     abort ();
   x.buf = xmalloc (READ_BUFFER);
   x.content = ocip_content_hasher_new (OCIP_CONTENT_BLOCKS);
   /* Tar only (ustar, pax, GNU), no filters: decompression happened before, by media
      type, and nothing here may guess a format from content.  */
-  archive_read_support_format_tar (a);
-  if (archive_read_open (a, &x, NULL, archive_read_cb, NULL) != ARCHIVE_OK)
+  sym_archive_read_support_format_tar (a);
+  if (sym_archive_read_open (a, &x, NULL, archive_read_cb, NULL) != ARCHIVE_OK)
     {
       r = x.source_err ? ocip_error_set (err, x.source_err->status, "%s", x.source_err->msg)
-                       : ocip_error_set (err, EBADMSG, "not a tar stream: %s", archive_error_string (a));
+                       : ocip_error_set (err, EBADMSG, "not a tar stream: %s", sym_archive_error_string (a));
       goto out;
     }
-  while ((ar = archive_read_next_header (a, &entry)) != ARCHIVE_EOF)
+  while ((ar = sym_archive_read_next_header (a, &entry)) != ARCHIVE_EOF)
     {
       /* ARCHIVE_RETRY (a damaged header) comes with an empty entry: it is as fatal as
          ARCHIVE_FATAL here, never something to resynchronise past.  A warning is fatal
          too (a malformed pax record is half applied, an ACL header garbled), as in
          Docker's and containerd's readers, except a name libarchive could not convert
          to the locale's charset: it keeps the bytes, which is what we want.  */
-      if (ar == ARCHIVE_WARN && archive_error_string (a) && strstr (archive_error_string (a), "convert"))
+      if (ar == ARCHIVE_WARN && sym_archive_error_string (a) && strstr (sym_archive_error_string (a), "convert"))
         ar = ARCHIVE_OK;
       if (ar != ARCHIVE_OK)
         {
           r = x.source_err ? ocip_error_set (err, x.source_err->status, "%s", x.source_err->msg)
                            : ocip_error_set (err, EBADMSG, "bad tar stream after %llu entries: %s",
-                                             (unsigned long long) x.stats.entries, archive_error_string (a));
+                                             (unsigned long long) x.stats.entries, sym_archive_error_string (a));
           goto out;
         }
       if ((r = apply_entry (&x, a, entry, err)) < 0)
@@ -955,7 +957,7 @@ ocip_extract_tar (int rootfd, ocip_extract_read_fn source, void *source_ctx,
     }
 
 out:
-  archive_read_free (a);
+  sym_archive_read_free (a);
   for (i = 0; i < x.n_dirs; i++)
     free (x.dirs[i].path);
   free (x.dirs);

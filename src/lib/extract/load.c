@@ -27,6 +27,7 @@
 #include "store/records.h"
 #include "store/treehash.h"
 #include "extract/readahead.h"
+#include "extract/libarchive.h"
 #include "extract/sandbox.h"
 
 #define DRAIN_BUFFER (128 * 1024)
@@ -371,7 +372,14 @@ run_batch_sandboxed (struct batch *b)
   int fds[2], status = 0;
   size_t i, reported = 0;
   pid_t pid, parent = getpid ();
+  ocip_error_t load_err = NULL;
 
+  /* Before the fork: the sandbox's filter is not meant to let the child map new code.  */
+  if (ocip_libarchive_load (&load_err) < 0)
+    {
+      fail_batch (b, &load_err, true);
+      return;
+    }
   if (pipe2 (fds, O_CLOEXEC) < 0 || (pid = fork ()) < 0)
     {
       ocip_error_t err = NULL;
