@@ -1323,7 +1323,7 @@ Test (store, killed_bundle_is_removed_by_rm_force_and_replaced_by_bundle_force, 
    reference while rm unmounts (that made rm fail with EBUSY, about 1 in 3000 before).
    The loop reads the pins in-process, without the cost of a command per round, so the
    old race had many chances per rm.  Bounded: 400 rounds or 20 s.  */
-Test (store, rm_never_fails_while_gc_runs, .timeout = 180)
+Test (store, rm_never_fails_while_gc_runs, .timeout = 300)
 {
   struct fx_layer layers[2] = { { .compression = "none" }, { .compression = "none" } };
   void *t1, *t2;
@@ -1375,7 +1375,9 @@ Test (store, rm_never_fails_while_gc_runs, .timeout = 180)
           ocip_store_free (s);
         }
     }
-  for (round = 0; round < 400 && time (NULL) - start < 20; round++)
+  /* 20 s of rounds, but at least 60 however slow the machine (a sanitized build beside
+     three other lanes on two cores managed 40 in 20 s), within the timeout.  */
+  for (round = 0; round < 400 && (time (NULL) - start < 20 || (round < 60 && time (NULL) - start < 240)); round++)
     {
       struct tu_result r;
 
