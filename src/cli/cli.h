@@ -119,8 +119,10 @@ void cli_escape (FILE *out, const char *s, const char *also);
 void cli_print (FILE *out, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
 void cli_line (FILE *out, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
 
-/* One error line on stderr: "oci-prep: MSG[: strerror (STATUS)]", escaped.  */
-void cli_print_error (const char *msg, int status);
+/* One error line on stderr: "oci-prep: MSG", escaped.  MSG is an error's whole message:
+   the library names the cause in it once (ocip_error_set adds a system error's
+   strerror), so nothing is appended here.  */
+void cli_print_error (const char *msg);
 /* One warning line on stderr: "oci-prep: warning: MSG", escaped.  */
 void cli_print_warning (const char *msg);
 /* One warning line naming the image labels ocip_spec_generate left out of the

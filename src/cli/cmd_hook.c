@@ -45,7 +45,7 @@ read_stdin (char **ret, size_t *ret_len, ocip_error_t *err)
       if (len > HOOK_INPUT_LIMIT)
         {
           free (buf);
-          return ocip_error_set (err, E2BIG, "hook input is over %u bytes", HOOK_INPUT_LIMIT);
+          return ocip_error_fail (err, E2BIG, "hook input is over %u bytes", HOOK_INPUT_LIMIT);
         }
     }
   buf[len] = '\0';

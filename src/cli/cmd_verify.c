@@ -89,7 +89,7 @@ cmd_verify (const struct cli_globals *g, int argc, char **argv, ocip_error_t *er
   if (r == 0 && ! json && g->verbosity > 0)
     for (i = 0; i < report->n_blobs; i++)
       if (report->blobs[i].failure)
-        cli_print_error (report->blobs[i].failure, report->blobs[i].status);
+        cli_print_error (report->blobs[i].failure);
   if (r == 0 && ocip_verify_report_error (report, err) < 0)
     r = ocip_error_wrap (err, "'%s'", argv[optind]);
 

@@ -149,7 +149,7 @@ main (int argc, char **argv)
     return CLI_USAGE;
   if (r < 0)
     {
-      cli_print_error (err->msg, err->status);
+      cli_print_error (err->msg);
       ocip_error_release (&err);
       return 1;
     }

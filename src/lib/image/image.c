@@ -59,7 +59,7 @@ ocip_media_type_compression (const char *media_type, enum ocip_compression *ret,
         *ret = media_types[i].compression;
         return 0;
       }
-  return ocip_error_set (err, EINVAL, "unsupported layer media type '%s'", media_type);
+  return ocip_error_fail (err, EINVAL, "unsupported layer media type '%s'", media_type);
 }
 
 const char *
@@ -95,7 +95,7 @@ ocip_platform_parse (const char *s, struct ocip_platform *ret, ocip_error_t *err
   if (slash1 == NULL || (slash2 && strchr (slash2 + 1, '/')) || ! valid_platform_word (s, slash1 - s)
       || ! valid_platform_word (slash1 + 1, arch_end - slash1 - 1)
       || (slash2 && ! valid_platform_word (slash2 + 1, strlen (slash2 + 1))))
-    return ocip_error_set (err, EINVAL, "invalid platform '%s': expected OS/ARCH[/VARIANT]", s);
+    return ocip_error_fail (err, EINVAL, "invalid platform '%s': expected OS/ARCH[/VARIANT]", s);
   ret->os = xstrndup (s, slash1 - s);
   ret->architecture = xstrndup (slash1 + 1, arch_end - slash1 - 1);
   ret->variant = slash2 ? xstrdup (slash2 + 1) : NULL;
@@ -221,7 +221,7 @@ parse_descriptor (const struct ocip_json_node *node, struct ocip_descriptor *ret
 
   memset (ret, 0, sizeof *ret);
   if (ocip_json_type (node) != OCIP_JSON_OBJECT)
-    return ocip_error_set (err, EINVAL, "descriptor is not an object");
+    return ocip_error_fail (err, EINVAL, "descriptor is not an object");
   if ((r = ocip_json_get_string (node, "mediaType", true, &media_type, err)) < 0
       || (r = ocip_json_get_string (node, "digest", true, &digest, err)) < 0
       || (r = ocip_json_get_int64 (node, "size", true, &ret->size, err)) < 0
@@ -229,9 +229,9 @@ parse_descriptor (const struct ocip_json_node *node, struct ocip_descriptor *ret
       || (r = ocip_json_get_object (node, "annotations", false, &annotations, err)) < 0)
     return r;
   if (! valid_media_type (media_type))
-    return ocip_error_set (err, EINVAL, "invalid mediaType '%s'", media_type);
+    return ocip_error_fail (err, EINVAL, "invalid mediaType '%s'", media_type);
   if (ret->size < 0)
-    return ocip_error_set (err, EINVAL, "negative size %lld", (long long) ret->size);
+    return ocip_error_fail (err, EINVAL, "negative size %lld", (long long) ret->size);
   if ((r = ocip_digest_parse (digest, &ret->digest, err)) < 0)
     return r;
   if (annotations)
@@ -239,7 +239,7 @@ parse_descriptor (const struct ocip_json_node *node, struct ocip_descriptor *ret
       size_t i;
       for (i = 0; i < ocip_json_object_len (annotations); i++)
         if (ocip_json_string (ocip_json_object_value_at (annotations, i)) == NULL)
-          return ocip_error_set (err, EINVAL, "annotation '%s' is not a string",
+          return ocip_error_fail (err, EINVAL, "annotation '%s' is not a string",
                                  ocip_json_object_key_at (annotations, i));
       if ((r = ocip_json_get_string (annotations, OCIP_ANNOTATION_REF_NAME, false, &ref, err)) < 0)
         return r;
@@ -271,15 +271,15 @@ check_document (const struct ocip_json_node *root, const char *expected, ocip_er
   int r;
 
   if (ocip_json_type (root) != OCIP_JSON_OBJECT)
-    return ocip_error_set (err, EINVAL, "document is not a JSON object");
+    return ocip_error_fail (err, EINVAL, "document is not a JSON object");
   if ((r = ocip_json_get_int64 (root, "schemaVersion", true, &version, err)) < 0)
     return r;
   if (version != 2)
-    return ocip_error_set (err, EINVAL, "unsupported schemaVersion %lld (expected 2)", (long long) version);
+    return ocip_error_fail (err, EINVAL, "unsupported schemaVersion %lld (expected 2)", (long long) version);
   if ((r = ocip_json_get_string (root, "mediaType", false, &media_type, err)) < 0)
     return r;
   if (media_type && strcmp (media_type, expected) != 0)
-    return ocip_error_set (err, EINVAL, "mediaType '%s' contradicts the descriptor's '%s'", media_type, expected);
+    return ocip_error_fail (err, EINVAL, "mediaType '%s' contradicts the descriptor's '%s'", media_type, expected);
   return 0;
 }
 
@@ -292,7 +292,7 @@ parse_descriptor_array (const struct ocip_json_node *array, const char *what, si
   int r;
 
   if (n > limit)
-    return ocip_error_set (err, E2BIG, "%zu %s is over the limit of %zu", n, what, limit);
+    return ocip_error_fail (err, E2BIG, "%zu %s is over the limit of %zu", n, what, limit);
   d = xcalloc (n, sizeof *d);
   for (i = 0; i < n; i++)
     if ((r = parse_descriptor (ocip_json_array_at (array, i), &d[i], err)) < 0)
@@ -323,7 +323,7 @@ ocip_index_parse (const char *buf, size_t len, const char *expected_media_type, 
   if ((r = check_document (root, expected_media_type, err)) < 0)
     return r;
   if (ocip_json_object_get (root, "config") || ocip_json_object_get (root, "layers"))
-    return ocip_error_set (err, EINVAL, "index has manifest fields ('config', 'layers')");
+    return ocip_error_fail (err, EINVAL, "index has manifest fields ('config', 'layers')");
   if ((r = ocip_json_get_array (root, "manifests", true, &manifests, err)) < 0)
     return r;
   idx = xzalloc (sizeof *idx);
@@ -354,7 +354,7 @@ ocip_manifest_parse (const char *buf, size_t len, const char *expected_media_typ
   if ((r = check_document (root, expected_media_type, err)) < 0)
     return r;
   if (ocip_json_object_get (root, "manifests"))
-    return ocip_error_set (err, EINVAL, "manifest has an index field ('manifests')");
+    return ocip_error_fail (err, EINVAL, "manifest has an index field ('manifests')");
   if ((r = ocip_json_get_object (root, "config", true, &config, err)) < 0
       || (r = ocip_json_get_array (root, "layers", true, &layers, err)) < 0)
     return r;
@@ -367,7 +367,7 @@ ocip_manifest_parse (const char *buf, size_t len, const char *expected_media_typ
     }
   if (ocip_media_type_kind (m->config.media_type) != OCIP_KIND_CONFIG)
     {
-      r = ocip_error_set (err, EINVAL, "config mediaType '%s' is not an image config", m->config.media_type);
+      r = ocip_error_fail (err, EINVAL, "config mediaType '%s' is not an image config", m->config.media_type);
       goto fail;
     }
   if ((r = parse_descriptor_array (layers, "layers", OCIP_LIMIT_LAYERS, &m->layers, &m->n_layers, err)) < 0)
@@ -419,7 +419,7 @@ get_labels (const struct ocip_json_node *obj, char ***ret, ocip_error_t *err)
   n = ocip_json_object_len (node);
   for (i = 0; i < n; i++)
     if (ocip_json_string (ocip_json_object_value_at (node, i)) == NULL)
-      return ocip_error_set (err, EINVAL, "label '%s' is not a string", ocip_json_object_key_at (node, i));
+      return ocip_error_fail (err, EINVAL, "label '%s' is not a string", ocip_json_object_key_at (node, i));
   *ret = xcalloc (2 * n + 1, sizeof (char *));
   for (i = 0; i < n; i++)
     {
@@ -473,7 +473,7 @@ ocip_image_config_parse (const char *buf, size_t len, size_t n_layers, struct oc
     return r;
   root = ocip_json_root (doc);
   if (ocip_json_type (root) != OCIP_JSON_OBJECT)
-    return ocip_error_set (err, EINVAL, "document is not a JSON object");
+    return ocip_error_fail (err, EINVAL, "document is not a JSON object");
   if ((r = ocip_json_get_string (root, "created", false, &created, err)) < 0
       || (r = ocip_json_get_string (root, "author", false, &author, err)) < 0
       || (r = ocip_json_get_string (root, "os", true, &os, err)) < 0
@@ -487,9 +487,9 @@ ocip_image_config_parse (const char *buf, size_t len, size_t n_layers, struct oc
       || (r = ocip_json_get_array (rootfs, "diff_ids", true, &diff_ids, err)) < 0)
     return ocip_error_wrap (err, "rootfs");
   if (strcmp (rootfs_type, "layers") != 0)
-    return ocip_error_set (err, EINVAL, "rootfs.type is '%s', not 'layers'", rootfs_type);
+    return ocip_error_fail (err, EINVAL, "rootfs.type is '%s', not 'layers'", rootfs_type);
   if (ocip_json_array_len (diff_ids) != n_layers)
-    return ocip_error_set (err, EINVAL, "rootfs.diff_ids has %zu entries for %zu layers",
+    return ocip_error_fail (err, EINVAL, "rootfs.diff_ids has %zu entries for %zu layers",
                            ocip_json_array_len (diff_ids), n_layers);
 
   c = xzalloc (sizeof *c);
@@ -500,7 +500,7 @@ ocip_image_config_parse (const char *buf, size_t len, size_t n_layers, struct oc
       const char *s = ocip_json_string (ocip_json_array_at (diff_ids, i));
       if (s == NULL)
         {
-          r = ocip_error_set (err, EINVAL, "rootfs.diff_ids[%zu] is not a string", i);
+          r = ocip_error_fail (err, EINVAL, "rootfs.diff_ids[%zu] is not a string", i);
           goto fail;
         }
       if ((r = ocip_digest_parse (s, &c->diff_ids[i], err)) < 0)

@@ -44,7 +44,7 @@ check_marker (int dirfd, ocip_error_t *err)
       || (r = ocip_json_get_string (ocip_json_root (doc), "imageLayoutVersion", true, &version, err)) < 0)
     return ocip_error_wrap (err, "'oci-layout'");
   if (strcmp (version, "1.0.0") != 0)
-    return ocip_error_set (err, EINVAL, "'oci-layout': unsupported imageLayoutVersion '%s'", version);
+    return ocip_error_fail (err, EINVAL, "'oci-layout': unsupported imageLayoutVersion '%s'", version);
   return 0;
 }
 
@@ -141,7 +141,7 @@ ocip_image_ref_parse (const char *s, struct ocip_image_ref *ret, ocip_error_t *e
     s += 4;
   sep = s + strcspn (s, ":@");
   if (sep == s)
-    return ocip_error_set (err, EINVAL, "invalid image '%s': no layout directory", s);
+    return ocip_error_fail (err, EINVAL, "invalid image '%s': no layout directory", s);
   if (*sep == '@')
     {
       if ((r = ocip_digest_parse (sep + 1, &ret->digest, err)) < 0)
@@ -151,7 +151,7 @@ ocip_image_ref_parse (const char *s, struct ocip_image_ref *ret, ocip_error_t *e
   else if (*sep == ':')
     {
       if (! valid_ref (sep + 1))
-        return ocip_error_set (err, EINVAL, "invalid image '%s': bad ref name '%s'", s, sep + 1);
+        return ocip_error_fail (err, EINVAL, "invalid image '%s': bad ref name '%s'", s, sep + 1);
       ret->ref = xstrdup (sep + 1);
     }
   ret->layout = xstrndup (s, sep - s);
@@ -278,7 +278,7 @@ ocip_layout_select (struct ocip_layout *layout, const struct ocip_image_ref *ref
           }
       ocip_graph_free (g);
       if (n == 0)
-        return ocip_error_set (err, ENOENT, "digest '%s' is not referenced from the index of '%s'", ref->digest.str,
+        return ocip_error_fail (err, ENOENT, "digest '%s' is not referenced from the index of '%s'", ref->digest.str,
                                layout->path);
       *ret_n = n;
       return 0;
@@ -300,7 +300,7 @@ ocip_layout_select (struct ocip_layout *layout, const struct ocip_image_ref *ref
       else
         {
           cleanup_free char *refs = available_refs (index);
-          return ocip_error_set (err, index->n_manifests ? EINVAL : ENOENT,
+          return ocip_error_fail (err, index->n_manifests ? EINVAL : ENOENT,
                                  "'%s' has %zu manifests and no 'latest': name one (available: %s)", layout->path,
                                  index->n_manifests, refs);
         }
@@ -311,7 +311,7 @@ ocip_layout_select (struct ocip_layout *layout, const struct ocip_image_ref *ref
   if (n == 0)
     {
       cleanup_free char *refs = available_refs (index);
-      return ocip_error_set (err, ENOENT, "ref '%s' not found in '%s' (available: %s)", name, layout->path, refs);
+      return ocip_error_fail (err, ENOENT, "ref '%s' not found in '%s' (available: %s)", name, layout->path, refs);
     }
   *ret_n = n;
   return 0;
@@ -392,14 +392,14 @@ ocip_layout_resolve (struct ocip_layout *layout, const struct ocip_image_ref *re
   else if (c.n_match > 1 || c.n_unknown > 1)
     {
       const struct ocip_descriptor **both = c.n_match ? c.match : c.unknown;
-      r = ocip_error_set (err, EINVAL, "'%s' in '%s' is ambiguous: %zu manifests match %s ('%s', '%s', ...)", what,
+      r = ocip_error_fail (err, EINVAL, "'%s' in '%s' is ambiguous: %zu manifests match %s ('%s', '%s', ...)", what,
                           layout->path, c.n_match ? c.n_match : c.n_unknown, want, both[0]->digest.str,
                           both[1]->digest.str);
       goto out;
     }
   else
     {
-      r = ocip_error_set (err, ENOENT, "'%s' in '%s' has no manifest for platform %s (available: %s)", what,
+      r = ocip_error_fail (err, ENOENT, "'%s' in '%s' has no manifest for platform %s (available: %s)", what,
                           layout->path, want, c.seen_platforms ? c.seen_platforms : "none");
       goto out;
     }

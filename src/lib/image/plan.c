@@ -71,7 +71,7 @@ ocip_plan_new (struct ocip_context *ctx, const char *image, const struct ocip_pl
     {
       cleanup_free char *want = ocip_platform_string (platform);
       cleanup_free char *have = ocip_platform_string (&plan->config->platform);
-      r = ocip_error_set (err, ENOENT, "image is for platform %s, not %s", have, want);
+      r = ocip_error_fail (err, ENOENT, "image is for platform %s, not %s", have, want);
       goto out;
     }
 

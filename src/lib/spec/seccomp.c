@@ -426,7 +426,7 @@ ocip_seccomp_default (struct ocip_seccomp_profile *ret, ocip_error_t *err)
     if (host_arches[h].native == native)
       break;
   if (h == sizeof host_arches / sizeof host_arches[0])
-    return ocip_error_set (err, ENOTSUP, "no default seccomp profile for this architecture (seccomp token 0x%x)",
+    return ocip_error_fail (err, ENOTSUP, "no default seccomp profile for this architecture (seccomp token 0x%x)",
                            native);
 
   arches = xcalloc (4, sizeof (char *));
@@ -477,7 +477,7 @@ ocip_seccomp_load_file (const char *path, struct ocip_json **ret, ocip_error_t *
   if ((r = ocip_json_parse (buf, len, OCIP_LIMIT_JSON_DOCUMENT_SIZE, &doc, err)) < 0)
     return ocip_error_wrap (err, "seccomp profile '%s'", path);
   if (ocip_json_type (ocip_json_root (doc)) != OCIP_JSON_OBJECT)
-    return ocip_error_set (err, EINVAL, "seccomp profile '%s' is not a JSON object", path);
+    return ocip_error_fail (err, EINVAL, "seccomp profile '%s' is not a JSON object", path);
   *ret = steal_pointer (&doc);
   return 0;
 }
@@ -502,7 +502,7 @@ ocip_seccomp_sandbox (ocip_error_t *err)
   int r;
 
   if (ctx == NULL)
-    return ocip_error_set (err, ENOMEM, "create the sandbox's seccomp filter");
+    return ocip_error_fail (err, ENOMEM, "create the sandbox's seccomp filter");
   /* The compat ABIs too, or a 32-bit execve would walk past the filter.  */
 #if defined(__x86_64__)
   seccomp_arch_add (ctx, SCMP_ARCH_X86);

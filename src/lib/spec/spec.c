@@ -246,9 +246,9 @@ check_assignment (const char *entry, const char *what, ocip_error_t *err)
   const char *eq = strchr (entry, '=');
 
   if (eq == NULL)
-    return ocip_error_set (err, EINVAL, "invalid %s '%s': expected KEY=VALUE", what, entry);
+    return ocip_error_fail (err, EINVAL, "invalid %s '%s': expected KEY=VALUE", what, entry);
   if (eq == entry)
-    return ocip_error_set (err, EINVAL, "invalid %s '%s': empty key", what, entry);
+    return ocip_error_fail (err, EINVAL, "invalid %s '%s': empty key", what, entry);
   return 0;
 }
 
@@ -351,10 +351,10 @@ clean_absolute (const char *path, const char *what, char **ret, ocip_error_t *er
   cleanup_free char *clean = NULL;
 
   if (path[0] != '/')
-    return ocip_error_set (err, EINVAL, "%s '%s' is not an absolute path", what, path);
+    return ocip_error_fail (err, EINVAL, "%s '%s' is not an absolute path", what, path);
   clean = ocip_fsroot_clean_path (path);
   if (clean == NULL)
-    return ocip_error_set (err, EINVAL, "%s '%s' climbs above '/'", what, path);
+    return ocip_error_fail (err, EINVAL, "%s '%s' climbs above '/'", what, path);
   *ret = xasprintf ("/%s", clean);
   return 0;
 }
@@ -406,17 +406,17 @@ build_volumes (const struct ocip_image_config *config, struct strv *ret, ocip_er
     {
       char *clean = NULL;
       if (has_dotdot (*p))
-        return ocip_error_set (err, EINVAL, "volume '%s' has a '..' component", *p);
+        return ocip_error_fail (err, EINVAL, "volume '%s' has a '..' component", *p);
       if ((r = clean_absolute (*p, "volume", &clean, err)) < 0)
         return r;
       strv_push (ret, clean);
       if (strcmp (clean, "/") == 0)
-        return ocip_error_set (err, EINVAL, "volume '%s' would hide the whole rootfs", *p);
+        return ocip_error_fail (err, EINVAL, "volume '%s' would hide the whole rootfs", *p);
       for (j = 0; reserved_paths[j]; j++)
         {
           size_t len = strlen (reserved_paths[j]);
           if (strncmp (clean, reserved_paths[j], len) == 0 && (clean[len] == '\0' || clean[len] == '/'))
-            return ocip_error_set (err, EINVAL, "volume '%s' is in '%s', which the runtime mounts", *p,
+            return ocip_error_fail (err, EINVAL, "volume '%s' is in '%s', which the runtime mounts", *p,
                                    reserved_paths[j]);
         }
     }
@@ -680,11 +680,11 @@ ocip_spec_build (const struct ocip_image_config *config, int rootfd, const struc
   seccomp_mode = opts->seccomp ? opts->seccomp : "default";
 
   if (*hostname == '\0' || strlen (hostname) > HOSTNAME_MAX)
-    return ocip_error_set (err, EINVAL, "invalid hostname '%s': expected 1 to %d bytes", hostname, HOSTNAME_MAX);
+    return ocip_error_fail (err, EINVAL, "invalid hostname '%s': expected 1 to %d bytes", hostname, HOSTNAME_MAX);
   if (*root_path == '\0')
-    return ocip_error_set (err, EINVAL, "empty root path");
+    return ocip_error_fail (err, EINVAL, "empty root path");
   if (*seccomp_mode == '\0')
-    return ocip_error_set (err, EINVAL, "empty seccomp profile: expected default, unconfined or a file");
+    return ocip_error_fail (err, EINVAL, "empty seccomp profile: expected default, unconfined or a file");
 
   if ((r = build_args (config, opts, &args, err)) < 0)
     return r;
