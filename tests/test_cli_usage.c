@@ -29,6 +29,95 @@ teardown (void)
 
 TestSuite (cli_usage, .init = setup, .fini = teardown);
 
+/* Every command of the table, with arguments that would be valid before a --help.  */
+static const char *const commands[][4] = {
+  { "bundle", "img", "dir", NULL }, { "config", "img", NULL }, { "hook", "precreate", NULL },
+  { "inspect", "img", NULL },       { "load", "a", "b", NULL },  { "rm", "dir", NULL },
+  { "store", "gc", NULL },          { "verify", "img", NULL },   { "help", NULL },
+};
+
+/* The usage "oci-prep NAME --help" prints.  */
+static char *
+help_of (const char *name)
+{
+  struct tu_result r;
+  char *out;
+
+  TU_PREP (&r, name, "--help");
+  cr_assert_eq (r.status, 0, "%s --help: exit %d: %s", name, r.status, r.err);
+  out = strdup (r.out);
+  tu_result_free (&r);
+  return out;
+}
+
+Test (cli_usage, help_command_prints_the_commands_usage)
+{
+  struct tu_result r;
+  size_t i;
+
+  for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    {
+      char *want = help_of (commands[i][0]);
+      char *head = tu_fmt ("oci-prep %s: ", commands[i][0]);
+
+      TU_PREP (&r, "help", commands[i][0]);
+      cr_assert_eq (r.status, 0, "help %s: exit %d: %s", commands[i][0], r.status, r.err);
+      cr_assert_str_eq (r.err, "");
+      cr_assert_str_eq (r.out, want, "help %s", commands[i][0]);
+      cr_assert (strncmp (r.out, head, strlen (head)) == 0, "help %s: %s", commands[i][0], r.out);
+      tu_result_free (&r);
+      free (want);
+      free (head);
+    }
+  /* "help" alone is oci-prep's own usage, as --help is.  */
+  TU_PREP (&r, "help");
+  cr_assert_eq (r.status, 0);
+  cr_assert (strncmp (r.out, "Usage: oci-prep ", 16) == 0, "%s", r.out);
+  cr_assert (strstr (r.out, "\n  help "), "help is not listed: %s", r.out);
+  tu_result_free (&r);
+  TU_PREP (&r, "help", "store", "gc");
+  cr_assert_eq (r.status, 0);
+  cr_assert (strstr (r.out, "store gc [--max-size SIZE]"), "%s", r.out);
+  tu_result_free (&r);
+}
+
+Test (cli_usage, help_anywhere_before_the_double_dash)
+{
+  struct tu_result r;
+  size_t i, n;
+
+  for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    {
+      const char *args[8] = { 0 };
+      char *want = help_of (commands[i][0]);
+
+      for (n = 0; commands[i][n]; n++)
+        args[n] = commands[i][n];
+      args[n] = "--help";
+      tu_prep (&r, args);
+      cr_assert_eq (r.status, 0, "%s ... --help: exit %d: %s", commands[i][0], r.status, r.err);
+      cr_assert_str_eq (r.err, "");
+      cr_assert_str_eq (r.out, want, "%s ... --help", commands[i][0]);
+      tu_result_free (&r);
+      free (want);
+    }
+  /* After --, it is the container's argument.  */
+  TU_PREP (&r, "bundle", "nowhere", "dir", "--", "--help");
+  cr_assert_eq (r.status, 1, "%s", r.out);
+  tu_result_free (&r);
+}
+
+Test (cli_usage, help_of_an_unknown_command_is_a_usage_error)
+{
+  struct tu_result r;
+
+  TU_PREP (&r, "help", "frob");
+  cr_assert_eq (r.status, 2);
+  cr_assert_str_eq (r.err, "oci-prep: help: unknown command 'frob' (see 'oci-prep help --help')\n");
+  cr_assert_str_eq (r.out, "");
+  tu_result_free (&r);
+}
+
 /* The IMAGE of the simple image.  */
 static char *
 simple_image (void)

@@ -31,6 +31,7 @@ static const struct
     "SPEC OPTIONS: as for 'oci-prep bundle --help'.\n" },
   { "hook", cmd_hook, "runtime hook modes: precreate (stdin config -> stdout), poststop (stdin state)",
     "precreate|poststop\n" },
+  { "help", NULL, "show oci-prep's usage, or COMMAND's", "[COMMAND [SUBCOMMAND]]\n" },
   { "inspect", cmd_inspect, "show what IMAGE resolves to: manifest, config, layers, platform",
     "[--platform OS/ARCH[/VARIANT]] [--json] IMAGE\n" },
   { "load", cmd_load, "extract the layers of each IMAGE into the store",
@@ -76,6 +77,48 @@ cli_help (const char *command)
 
 int
 main (int argc, char **argv)
+/* "oci-prep help [COMMAND [SUBCOMMAND]]".  */
+static int
+help_command (int argc, char **argv)
+{
+  cleanup_free char *name = NULL;
+  size_t i;
+
+  if (argc == 1)
+    {
+      usage (stdout);
+      return 0;
+    }
+  if (argc > 3)
+    return cli_usage_error ("help", "unexpected argument '%s'", argv[3]);
+  for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    if (strcmp (argv[1], commands[i].name) == 0)
+      break;
+  if (i == sizeof commands / sizeof commands[0])
+    return cli_usage_error ("help", "unknown command '%s'", argv[1]);
+  name = argc == 3 ? xasprintf ("%s %s", argv[1], argv[2]) : xstrdup (argv[1]);
+  return cli_help (name);
+}
+
+/* Whether a command's arguments ask for its help: "--help" or "-h" anywhere before
+   "--" (after it, words belong to the container's command), so that "oci-prep bundle
+   IMG DIR --help" shows the usage as "oci-prep bundle --help" does, for every command
+   alike, instead of each command's parser seeing it in its own place.  */
+static bool
+asks_for_help (int argc, char **argv)
+{
+  int i;
+
+  for (i = 1; i < argc; i++)
+    {
+      if (strcmp (argv[i], "--") == 0)
+        return false;
+      if (strcmp (argv[i], "--help") == 0 || strcmp (argv[i], "-h") == 0)
+        return true;
+    }
+  return false;
+}
+
 {
   static const struct option options[] = {
     { "store", required_argument, NULL, 's' },
@@ -145,6 +188,11 @@ main (int argc, char **argv)
   argv += optind;
   optind = 0; /* getopt_long restarts for the command's own options */
   r = commands[i].handler (&g, argc, argv, &err);
+  /* "store gc --help" shows the usage of store as a whole: its subcommands share it.  */
+  if (asks_for_help (argc, argv))
+    return cli_help (commands[i].name);
+  if (commands[i].handler == NULL)
+    return help_command (argc, argv);
   if (r == CLI_USAGE)
     return CLI_USAGE;
   if (r < 0)
