@@ -128,6 +128,72 @@ simple_image (void)
   return tu_fmt ("%s:latest", layout);
 }
 
+Test (cli_usage, rm_json_names_what_it_removed)
+{
+  char *img = simple_image (), *bundle = tu_fmt ("%s/b", tmp), *id;
+  struct tu_result r;
+
+  TU_PREP_STORE (&r, store, "--json", "bundle", img, bundle);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  id = strstr (r.out, "\"id\"");
+  cr_assert_not_null (id, "%s", r.out);
+  id = strndup (id, strchr (id, ',') - id);
+  tu_result_free (&r);
+
+  TU_PREP_STORE (&r, store, "rm", "--json", bundle);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  cr_assert (strstr (r.out, "\"removed\""), "%s", r.out);
+  cr_assert (strstr (r.out, id), "rm --json does not name %s: %s", id, r.out);
+  cr_assert (strstr (r.out, tu_fmt ("\"bundle\": \"%s\"", bundle)), "%s", r.out);
+  cr_assert (strstr (r.out, "\"layers\": 2"), "%s", r.out);
+  cr_assert (strstr (r.out, "\"rootfs\": \"overlay\""), "%s", r.out);
+  cr_assert_eq (tu_count_pins (store), 0);
+  tu_result_free (&r);
+  free (id);
+  free (img);
+  free (bundle);
+}
+
+Test (cli_usage, rm_without_json_prints_nothing)
+{
+  char *img = simple_image (), *bundle = tu_fmt ("%s/b", tmp);
+  struct tu_result r;
+
+  TU_PREP_STORE (&r, store, "-q", "bundle", img, bundle);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  tu_result_free (&r);
+  TU_PREP_STORE (&r, store, "rm", bundle);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  cr_assert_str_eq (r.out, "");
+  tu_result_free (&r);
+  free (img);
+  free (bundle);
+}
+
+Test (cli_usage, every_command_accepts_json)
+{
+  char *img = simple_image ();
+  struct tu_result r;
+
+  TU_PREP (&r, "config", "--json", img);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  cr_assert (strstr (r.out, "\"ociVersion\""), "%s", r.out);
+  tu_result_free (&r);
+  TU_PREP_STORE (&r, store, "inspect", "--json", img);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  tu_result_free (&r);
+  TU_PREP_STORE (&r, store, "verify", "--json", img);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  tu_result_free (&r);
+  TU_PREP_STORE (&r, store, "load", "--json", img);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  tu_result_free (&r);
+  TU_PREP_STORE (&r, store, "store", "ls", "--json");
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  tu_result_free (&r);
+  free (img);
+}
+
 /* ---- error lines: the object and the cause, once ---- */
 
 Test (cli_usage, a_stated_cause_gets_no_errno_text)

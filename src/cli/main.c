@@ -27,7 +27,7 @@ static const struct
     "  --seccomp default|unconfined|FILE, -e|--env KEY=VALUE, --annotation KEY=VALUE,\n"
     "  --cwd DIR, -u|--user USER[:GROUP]\n" },
   { "config", cmd_config, "print the runtime config.json of IMAGE",
-    "[--platform P] [--rootfs DIR] [SPEC OPTIONS] IMAGE\n\n"
+    "[--platform P] [--rootfs DIR] [--json] [SPEC OPTIONS] IMAGE\n\n"
     "SPEC OPTIONS: as for 'oci-prep bundle --help'.\n" },
   { "hook", cmd_hook, "runtime hook modes: precreate (stdin config -> stdout), poststop (stdin state)",
     "precreate|poststop\n" },
@@ -37,7 +37,7 @@ static const struct
   { "load", cmd_load, "extract the layers of each IMAGE into the store",
     "[--platform P] [--jobs N] [--max-layer-size SIZE] [--max-entries N] [--json]\n"
     "       [--no-sandbox] IMAGE...\n" },
-  { "rm", cmd_rm, "unmount and remove BUNDLE, releasing its layers", "[-f|--force] BUNDLE...\n" },
+  { "rm", cmd_rm, "unmount and remove BUNDLE, releasing its layers", "[-f|--force] [--json] BUNDLE...\n" },
   { "store", cmd_store, "manage the shared layer store: ls, du, gc [--max-size SIZE] [--older-than AGE], fsck",
     "ls [--json]\n"
     "       oci-prep store du [--json]\n"

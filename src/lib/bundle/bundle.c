@@ -135,7 +135,8 @@ made_by_us (int dirfd)
   return (fstatat (dirfd, STATE_FILE, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG (st.st_mode)) || half_made (dirfd);
 }
 
-static int remove_bundle (const char *bundle, bool lazy, bool unfinished, ocip_error_t *err);
+static int remove_bundle (const char *bundle, bool lazy, bool unfinished, struct ocip_bundle_removal *ret,
+                          ocip_error_t *err);
 
 /* BUNDLE 0700 through its fd, whoever made it: the rootfs under it is mounted suid,dev
    (or copied with its modes), so any local user who could reach it could run the
@@ -184,7 +185,7 @@ prepare_dir (struct build *b, bool force, ocip_error_t *err)
         return ocip_error_fail (err, EEXIST, "it exists: use --force to replace it");
       ocip_closep (&b->dirfd);
       /* An unfinished one too: a killed bundle is what --force is for.  */
-      if ((r = remove_bundle (b->path, false, true, err)) < 0)
+      if ((r = remove_bundle (b->path, false, true, NULL, err)) < 0)
         return r;
     }
   else if (errno != ENOENT)
@@ -786,8 +787,9 @@ ocip_bundle_release (const char *bundle, bool lazy, ocip_error_t *err)
    never finished (a killed oci-prep), which is otherwise refused since it may be
    one being made right now.  */
 static int
-remove_bundle (const char *bundle, bool lazy, bool unfinished, ocip_error_t *err)
+remove_bundle (const char *bundle, bool lazy, bool unfinished, struct ocip_bundle_removal *ret, ocip_error_t *err)
 {
+  struct ocip_bundle_removal removal = { 0 };
   cleanup_close int parent = -1;
   cleanup_close int dirfd = -1;
   cleanup_free char *name = NULL;
@@ -824,17 +826,40 @@ remove_bundle (const char *bundle, bool lazy, bool unfinished, ocip_error_t *err
                                  bundle);
         }
       r = release (dirfd, bundle, &st, lazy, err);
+      if (r == 0)
+        {
+          removal.id = steal_pointer (&st.id);
+          removal.store = steal_pointer (&st.store);
+          removal.flat = st.flat;
+          for (removal.n_layers = 0; st.layers && st.layers[removal.n_layers]; removal.n_layers++)
+            ;
+        }
       ocip_state_record_clear (&st);
       if (r < 0)
         return r;
     }
   if ((r = ocip_rmtree_at (parent, name, err)) < 0)
-    return ocip_error_wrap (err, "bundle '%s'", bundle);
+    {
+      ocip_bundle_removal_clear (&removal);
+      return ocip_error_wrap (err, "bundle '%s'", bundle);
+    }
+  if (ret)
+    *ret = removal;
+  else
+    ocip_bundle_removal_clear (&removal);
   return 0;
 }
 
 int
-ocip_bundle_remove (const char *bundle, bool force, ocip_error_t *err)
+ocip_bundle_remove (const char *bundle, bool force, struct ocip_bundle_removal *ret, ocip_error_t *err)
 {
-  return remove_bundle (bundle, force, force, err);
+  return remove_bundle (bundle, force, force, ret, err);
+}
+
+void
+ocip_bundle_removal_clear (struct ocip_bundle_removal *r)
+{
+  free (r->id);
+  free (r->store);
+  r->id = r->store = NULL;
 }
