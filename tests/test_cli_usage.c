@@ -260,3 +260,111 @@ Test (cli_usage, a_missing_blob_says_so_once)
   tu_result_free (&r);
   free (path);
 }
+
+/* ---- --entrypoint ---- */
+
+/* A one-layer image with Entrypoint ["/ep","x"] and Cmd ["c1","c2"], as "latest".  */
+static char *
+entrypoint_image (void)
+{
+  struct fx_tar *t = fx_tar_new ();
+  struct fx_image im = { .dir = layout, .config = "{\"Entrypoint\":[\"/ep\",\"x\"],\"Cmd\":[\"c1\",\"c2\"]}" };
+  struct fx_index_entry e = { .ref = "latest" };
+  struct fx_layer layer;
+  void *tar;
+  size_t len;
+
+  fx_tar_file (t, "a", 0644, "a");
+  fx_tar_finish (t, &tar, &len);
+  layer = (struct fx_layer){ .tar = tar, .tar_len = len };
+  im.layers = &layer;
+  im.n_layers = 1;
+  fx_layout_init (layout);
+  fx_image_write (&im, &e.desc);
+  fx_index_write (layout, &e, 1);
+  free (tar);
+  return tu_fmt ("%s:latest", layout);
+}
+
+/* process.args of "oci-prep config ARGS... IMG".  */
+static char *
+config_args (const char *img, const char *const *opts)
+{
+  const char *argv[10] = { "config" };
+  char *file = tu_fmt ("%s/config.json", tmp), *args;
+  struct tu_result r;
+  size_t n = 1;
+
+  for (; *opts; opts++)
+    argv[n++] = *opts;
+  argv[n++] = img;
+  tu_prep (&r, argv);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  fx_write_file (file, r.out, strlen (r.out));
+  tu_result_free (&r);
+  args = tu_json_at (file, "process/args");
+  free (file);
+  return args;
+}
+
+Test (cli_usage, entrypoint_json_array_replaces_entrypoint_and_drops_cmd)
+{
+  char *img = entrypoint_image ();
+
+  cr_assert_str_eq (config_args (img, (const char *const[]){ NULL }), "[\"/ep\",\"x\",\"c1\",\"c2\"]");
+  cr_assert_str_eq (config_args (img, (const char *const[]){ "--entrypoint", "[\"/bin/sh\",\"-c\",\"a b\"]", NULL }),
+                    "[\"/bin/sh\",\"-c\",\"a b\"]");
+  free (img);
+}
+
+Test (cli_usage, entrypoint_string_is_one_program)
+{
+  char *img = entrypoint_image ();
+
+  cr_assert_str_eq (config_args (img, (const char *const[]){ "--entrypoint", "/bin/true --x", NULL }),
+                    "[\"/bin/true --x\"]");
+  free (img);
+}
+
+Test (cli_usage, entrypoint_then_args_after_double_dash)
+{
+  char *img = entrypoint_image (), *bundle = tu_fmt ("%s/b", tmp), *file = tu_fmt ("%s/config.json", bundle);
+  struct tu_result r;
+
+  TU_PREP_STORE (&r, store, "bundle", "--flat", "--entrypoint", "[\"/bin/echo\"]", img, bundle, "--", "a", "b");
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  tu_result_free (&r);
+  cr_assert_str_eq (tu_json_at (file, "process/args"), "[\"/bin/echo\",\"a\",\"b\"]");
+  free (img);
+  free (bundle);
+  free (file);
+}
+
+Test (cli_usage, entrypoint_empty_without_args_is_no_command)
+{
+  char *img = entrypoint_image ();
+  struct tu_result r;
+
+  TU_PREP (&r, "config", "--entrypoint", "", img);
+  tu_assert_error (&r, "image has no command");
+  tu_result_free (&r);
+  free (img);
+}
+
+Test (cli_usage, entrypoint_bad_json_is_a_usage_error)
+{
+  static const char *const bad[] = { "[1]", "[\"a\"", "[\"a\",{}]" };
+  char *img = entrypoint_image ();
+  struct tu_result r;
+  size_t i;
+
+  for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    {
+      TU_PREP (&r, "config", "--entrypoint", bad[i], img);
+      cr_assert_eq (r.status, 2, "%s: %s", bad[i], r.err);
+      cr_assert (strstr (r.err, "--entrypoint"), "%s", r.err);
+      cr_assert (strstr (r.err, " --help')\n"), "%s", r.err);
+      tu_result_free (&r);
+    }
+  free (img);
+}

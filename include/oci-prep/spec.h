@@ -26,7 +26,10 @@ struct ocip_spec_options
   const char *root_path; /* root.path, default OCIP_SPEC_DEFAULT_ROOT_PATH */
   const char *user;      /* replaces the image's User */
   const char *cwd;       /* replaces the image's WorkingDir */
-  char **args;           /* replaces Entrypoint ++ Cmd entirely (when not NULL) */
+  char **args;           /* replaces Entrypoint ++ Cmd entirely (when not NULL), or with
+                            ENTRYPOINT set, the image's Cmd */
+  char **entrypoint;     /* podman's --entrypoint (when not NULL, possibly empty):
+                            replaces the image's Entrypoint and drops its Cmd */
   char **env;            /* "KEY=VALUE": replaces the variable KEY, or appends it */
   char **annotations;    /* "KEY=VALUE": replaces the annotation KEY, or adds it */
   char **cap_add, **cap_drop; /* see ocip_caps_compute() */
@@ -135,7 +138,9 @@ struct ocip_spec
    Only /etc/passwd and /etc/group are read from ROOTFD, inside it (see
    ocip_user_resolve()); OPTS->seccomp, a caller's file, is read by path.
    Conversion (image-spec conversion.md):
-   - process.args = Entrypoint ++ Cmd (or OPTS->args); empty is EINVAL.
+   - process.args = Entrypoint ++ Cmd (or OPTS->args); with OPTS->entrypoint,
+     OPTS->entrypoint ++ OPTS->args (the image's Cmd is not used, as in podman); empty
+     is EINVAL.
    - process.cwd = WorkingDir (or OPTS->cwd; default "/") verbatim; EINVAL when it is
      relative or a ".." climbs above "/" even lexically.
    - process.env = the image's Env (every entry KEY=VALUE, else EINVAL), then PATH,
@@ -162,6 +167,12 @@ struct ocip_spec
    negative errno with *ERR set, and *RET untouched.  */
 int ocip_spec_build (const struct ocip_image_config *config, int rootfd, const struct ocip_spec_options *opts,
                      struct ocip_spec **ret, ocip_error_t *err);
+
+/* Parse podman's --entrypoint VALUE: a JSON array of strings ('["/bin/sh","-c"]'), or
+   else one string taken as the whole program ("" clears the Entrypoint: an empty
+   vector).  VALUE starting with '[' must be a valid array of strings (EINVAL naming
+   what is wrong).  *RET is a NULL-terminated vector owned by the caller.  */
+int ocip_spec_entrypoint_parse (const char *value, char ***ret, ocip_error_t *err);
 
 /* Write SPEC as config.json: *RET_JSON is the pretty-printed document, NUL-terminated
    and ending in a newline, owned by the caller.  EINVAL (and *RET_JSON untouched) when

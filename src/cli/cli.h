@@ -58,6 +58,7 @@ enum
   CLI_OPT_ANNOTATION,
   CLI_OPT_CWD,
   CLI_OPT_USER,
+  CLI_OPT_ENTRYPOINT,
 };
 
 #define CLI_SPEC_OPTIONS                                                                                               \
@@ -65,7 +66,8 @@ enum
       { "read-only", no_argument, NULL, CLI_OPT_READ_ONLY }, { "cap-add", required_argument, NULL, CLI_OPT_CAP_ADD },  \
       { "cap-drop", required_argument, NULL, CLI_OPT_CAP_DROP }, { "seccomp", required_argument, NULL, CLI_OPT_SECCOMP }, \
       { "env", required_argument, NULL, CLI_OPT_ENV }, { "annotation", required_argument, NULL, CLI_OPT_ANNOTATION },  \
-      { "cwd", required_argument, NULL, CLI_OPT_CWD }, { "user", required_argument, NULL, CLI_OPT_USER }
+      { "cwd", required_argument, NULL, CLI_OPT_CWD }, { "user", required_argument, NULL, CLI_OPT_USER },           \
+      { "entrypoint", required_argument, NULL, CLI_OPT_ENTRYPOINT }
 
 /* Returns 1 when CODE was a spec option (a CLI_OPT_* code, or the short options 't', 'e',
    'u'; stored in *SPEC, vectors owned by it), 0 if not, CLI_USAGE on a bad value.  */

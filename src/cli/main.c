@@ -25,13 +25,15 @@ static const struct
     "       IMAGE BUNDLE [-- ARGS...]\n\n"
     "SPEC OPTIONS: -t|--tty, --hostname NAME, --read-only, --cap-add CAP, --cap-drop CAP,\n"
     "  --seccomp default|unconfined|FILE, -e|--env KEY=VALUE, --annotation KEY=VALUE,\n"
-    "  --cwd DIR, -u|--user USER[:GROUP]\n" },
+    "  --cwd DIR, -u|--user USER[:GROUP], --entrypoint '[\"PROG\",\"ARG\"]'|PROG\n"
+    "  (--entrypoint replaces the image's Entrypoint and drops its Cmd; ARGS after -- follow it;\n"
+    "  without it, ARGS replace Entrypoint and Cmd)\n" },
   { "config", cmd_config, "print the runtime config.json of IMAGE",
     "[--platform P] [--rootfs DIR] [--json] [SPEC OPTIONS] IMAGE\n\n"
     "SPEC OPTIONS: as for 'oci-prep bundle --help'.\n" },
+  { "help", NULL, "show oci-prep's usage, or COMMAND's", "[COMMAND [SUBCOMMAND]]\n" },
   { "hook", cmd_hook, "runtime hook modes: precreate (stdin config -> stdout), poststop (stdin state)",
     "precreate|poststop\n" },
-  { "help", NULL, "show oci-prep's usage, or COMMAND's", "[COMMAND [SUBCOMMAND]]\n" },
   { "inspect", cmd_inspect, "show what IMAGE resolves to: manifest, config, layers, platform",
     "[--platform OS/ARCH[/VARIANT]] [--json] IMAGE\n" },
   { "load", cmd_load, "extract the layers of each IMAGE into the store",
@@ -75,8 +77,6 @@ cli_help (const char *command)
   return 0;
 }
 
-int
-main (int argc, char **argv)
 /* "oci-prep help [COMMAND [SUBCOMMAND]]".  */
 static int
 help_command (int argc, char **argv)
@@ -119,6 +119,8 @@ asks_for_help (int argc, char **argv)
   return false;
 }
 
+int
+main (int argc, char **argv)
 {
   static const struct option options[] = {
     { "store", required_argument, NULL, 's' },
@@ -186,13 +188,13 @@ asks_for_help (int argc, char **argv)
 
   argc -= optind;
   argv += optind;
-  optind = 0; /* getopt_long restarts for the command's own options */
-  r = commands[i].handler (&g, argc, argv, &err);
   /* "store gc --help" shows the usage of store as a whole: its subcommands share it.  */
   if (asks_for_help (argc, argv))
     return cli_help (commands[i].name);
   if (commands[i].handler == NULL)
     return help_command (argc, argv);
+  optind = 0; /* getopt_long restarts for the command's own options */
+  r = commands[i].handler (&g, argc, argv, &err);
   if (r == CLI_USAGE)
     return CLI_USAGE;
   if (r < 0)

@@ -11,6 +11,7 @@
 
 #include "spec/caps.h"
 #include <oci-prep/cleanup.h>
+#include <oci-prep/limits.h>
 #include "base/fsroot.h"
 #include "base/json.h"
 #include "base/strv.h"
@@ -327,7 +328,14 @@ build_args (const struct ocip_image_config *config, const struct ocip_spec_optio
 {
   char **p;
 
-  if (opts->args)
+  if (opts->entrypoint)
+    {
+      for (p = opts->entrypoint; *p; p++)
+        strv_push (args, xstrdup (*p));
+      for (p = opts->args; p && *p; p++)
+        strv_push (args, xstrdup (*p));
+    }
+  else if (opts->args)
     for (p = opts->args; *p; p++)
       strv_push (args, xstrdup (*p));
   else
@@ -338,7 +346,40 @@ build_args (const struct ocip_image_config *config, const struct ocip_spec_optio
         strv_push (args, xstrdup (*p));
     }
   if (args->n == 0)
-    return ocip_error_set (err, EINVAL, "image has no command: set Entrypoint/Cmd or pass one");
+    return ocip_error_fail (err, EINVAL, "image has no command: set Entrypoint/Cmd or pass one");
+  return 0;
+}
+
+int
+ocip_spec_entrypoint_parse (const char *value, char ***ret, ocip_error_t *err)
+{
+  cleanup_json struct ocip_json *doc = NULL;
+  const struct ocip_json_node *root;
+  char **v;
+  size_t i, n;
+  int r;
+
+  if (value[0] != '[')
+    {
+      v = xcalloc (2, sizeof *v);
+      if (*value)
+        v[0] = xstrdup (value);
+      *ret = v;
+      return 0;
+    }
+  if ((r = ocip_json_parse (value, strlen (value), OCIP_LIMIT_JSON_DOCUMENT_SIZE, &doc, err)) < 0)
+    return ocip_error_wrap (err, "--entrypoint '%s'", value);
+  root = ocip_json_root (doc);
+  if (ocip_json_type (root) != OCIP_JSON_ARRAY)
+    return ocip_error_fail (err, EINVAL, "--entrypoint '%s': not a JSON array of strings", value);
+  n = ocip_json_array_len (root);
+  for (i = 0; i < n; i++)
+    if (ocip_json_type (ocip_json_array_at (root, i)) != OCIP_JSON_STRING)
+      return ocip_error_fail (err, EINVAL, "--entrypoint '%s': element %zu is not a string", value, i);
+  v = xcalloc (n + 1, sizeof *v);
+  for (i = 0; i < n; i++)
+    v[i] = xstrdup (ocip_json_string (ocip_json_array_at (root, i)));
+  *ret = v;
   return 0;
 }
 
