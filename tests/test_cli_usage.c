@@ -368,3 +368,23 @@ Test (cli_usage, entrypoint_bad_json_is_a_usage_error)
     }
   free (img);
 }
+
+/* ---- --seccomp FILE ---- */
+
+Test (cli_usage, bundle_with_a_misspelt_syscall_fails_at_bundle_time)
+{
+  char *img = simple_image (), *bundle = tu_fmt ("%s/b", tmp), *profile = tu_fmt ("%s/p.json", tmp);
+  const char *text = "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":[{\"names\":[\"read\",\"wirte\"],"
+                     "\"action\":\"SCMP_ACT_ALLOW\"}]}";
+  struct tu_result r;
+
+  fx_write_file (profile, text, strlen (text));
+  TU_PREP_STORE (&r, store, "bundle", "--seccomp", profile, img, bundle);
+  tu_assert_error (&r, "unknown syscall 'wirte'");
+  tu_result_free (&r);
+  cr_assert_not (tu_exists (tmp, "b/config.json"), "a bundle was made");
+  cr_assert_eq (tu_count_pins (store), 0);
+  free (img);
+  free (bundle);
+  free (profile);
+}

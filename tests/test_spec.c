@@ -390,7 +390,7 @@ Test (spec, seccomp_file_is_embedded)
                              "\"listenerMetadata\":null,\"syscalls\":[{\"names\":[\"personality\"],"
                              "\"action\":\"SCMP_ACT_ALLOW\",\"args\":[{\"index\":0,\"value\":4294967295,"
                              "\"valueTwo\":0,\"op\":\"SCMP_CMP_EQ\"}]},{\"names\":[\"mount\"],"
-                             "\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":-1}],\"x-unknown\":{\"nested\":[[],{}]}}");
+                             "\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":38}],\"x-unknown\":{\"nested\":[[],{}]}}");
   doc = generate (c, &o);
   s = get (ROOT (doc), "linux", "seccomp", NULL);
   cr_assert_eq (ocip_json_object_len (s), 5);
@@ -405,7 +405,7 @@ Test (spec, seccomp_file_is_embedded)
   cr_assert_eq (num (get (arg, "index", NULL)), 0);
   cr_assert_eq (num (get (arg, "value", NULL)), 4294967295);
   cr_assert_str_eq (str (get (arg, "op", NULL)), "SCMP_CMP_EQ");
-  cr_assert_eq (num (get (ocip_json_array_at (get (s, "syscalls", NULL), 1), "errnoRet", NULL)), -1);
+  cr_assert_eq (num (get (ocip_json_array_at (get (s, "syscalls", NULL), 1), "errnoRet", NULL)), 38);
   cr_assert_eq (ocip_json_array_len (get (s, "x-unknown", "nested", NULL)), 2);
 }
 
@@ -1095,7 +1095,7 @@ Test (spec, output_with_a_seccomp_file_is_unchanged)
                              "\"listenerMetadata\":null,\"syscalls\":[{\"names\":[\"personality\"],"
                              "\"action\":\"SCMP_ACT_ALLOW\",\"args\":[{\"index\":0,\"value\":4294967295,"
                              "\"valueTwo\":0,\"op\":\"SCMP_CMP_EQ\"}]},{\"names\":[\"mount\"],"
-                             "\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":-1}],\"x\":{\"n\":[[],{},true,1.5e3]}}");
+                             "\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":38}],\"x\":{\"n\":[[],{},true,1.5e3]}}");
   assert_golden (-1, c, &o, "spec-seccomp-file.json", V (NULL));
 }
 
