@@ -10,8 +10,11 @@
 #include <oci-prep/error.h>
 #include <oci-prep/image.h>
 
-/* The runtime-spec version written: what runc 1.1 and crun 1.8 accept.  */
+/* The runtime-spec version written: the lowest that defines every field used (see
+   ocip_spec_build), OCIP_SPEC_OCI_VERSION when nothing newer is, else 1.1.0 (the
+   default seccomp profile's defaultErrnoRet is 1.1.0).  runc 1.1 and crun 1.8 accept both.  */
 #define OCIP_SPEC_OCI_VERSION "1.0.2"
+#define OCIP_SPEC_OCI_VERSION_1_1 "1.1.0"
 #define OCIP_SPEC_DEFAULT_HOSTNAME "oci-prep"
 #define OCIP_SPEC_DEFAULT_ROOT_PATH "rootfs"
 #define OCIP_SPEC_DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -162,6 +165,9 @@ struct ocip_spec
    hard limit when it lacks CAP_SYS_RESOURCE to raise it, as podman does); the capabilities of ocip_caps_compute() in
    bounding, effective and permitted; the seccomp profile of ocip_seccomp_default()
    (OPTS->seccomp "unconfined": none; a path: that file's object, re-emitted).
+   ociVersion is the lowest runtime-spec version defining every field written:
+   OCIP_SPEC_OCI_VERSION, or OCIP_SPEC_OCI_VERSION_1_1 with the default profile
+   (defaultErrnoRet) or a caller's profile using a field or value 1.1.0 added.
    The labels left out are named in (*RET)->dropped_labels.
    On success *RET is the model, owned by the caller (ocip_spec_free()).  On failure a
    negative errno with *ERR set, and *RET untouched.  */

@@ -672,6 +672,78 @@ decide_seccomp (const char *mode, struct ocip_spec_seccomp *ret, ocip_error_t *e
   return 0;
 }
 
+/* Whether OBJ has KEY with a value other than null (which runtimes read as absent).  */
+static bool
+has_member (const struct ocip_json_node *obj, const char *key)
+{
+  const struct ocip_json_node *n = ocip_json_object_get (obj, key);
+
+  return n && ocip_json_type (n) != OCIP_JSON_NULL;
+}
+
+/* Whether the array KEY of OBJ holds the string VALUE.  */
+static bool
+array_has (const struct ocip_json_node *obj, const char *key, const char *value)
+{
+  const struct ocip_json_node *a = ocip_json_object_get (obj, key);
+  const char *s;
+  size_t i;
+
+  for (i = 0; a && ocip_json_type (a) == OCIP_JSON_ARRAY && i < ocip_json_array_len (a); i++)
+    if ((s = ocip_json_string (ocip_json_array_at (a, i))) && strcmp (s, value) == 0)
+      return true;
+  return false;
+}
+
+static bool
+string_is (const struct ocip_json_node *obj, const char *key, const char *value)
+{
+  const struct ocip_json_node *n = ocip_json_object_get (obj, key);
+
+  return n && ocip_json_string (n) && strcmp (ocip_json_string (n), value) == 0;
+}
+
+/* Whether the seccomp document of a caller uses what runtime-spec 1.1.0 added:
+   defaultErrnoRet, the notify listener, the KILL_PROCESS, KILL_THREAD and NOTIFY
+   actions, the WAIT_KILLABLE_RECV flag, the RISCV64 architecture.  */
+static bool
+seccomp_document_needs_1_1 (const struct ocip_json_node *s)
+{
+  static const char *const new_actions[] = { "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_NOTIFY", NULL };
+  const struct ocip_json_node *rules = ocip_json_object_get (s, "syscalls");
+  const char *const *p;
+  size_t i;
+
+  if (has_member (s, "defaultErrnoRet") || has_member (s, "listenerPath") || has_member (s, "listenerMetadata")
+      || array_has (s, "flags", "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV")
+      || array_has (s, "architectures", "SCMP_ARCH_RISCV64"))
+    return true;
+  for (p = new_actions; *p; p++)
+    {
+      if (string_is (s, "defaultAction", *p))
+        return true;
+      for (i = 0; rules && ocip_json_type (rules) == OCIP_JSON_ARRAY && i < ocip_json_array_len (rules); i++)
+        if (string_is (ocip_json_array_at (rules, i), "action", *p))
+          return true;
+    }
+  return false;
+}
+
+/* The lowest runtime-spec version that defines every field SPEC writes, so that a
+   runtime that checks the version (or a validator) never meets a field newer than the
+   document claims.  1.0.2 covers everything but the seccomp fields of 1.1.0; a field
+   added to the model that a later version introduced must be counted here.  */
+static const char *
+spec_version (const struct ocip_spec *spec)
+{
+  if (spec->seccomp.kind == OCIP_SPEC_SECCOMP_ALLOW_LIST && spec->seccomp.default_errno_ret != 0)
+    return OCIP_SPEC_OCI_VERSION_1_1;
+  if (spec->seccomp.kind == OCIP_SPEC_SECCOMP_DOCUMENT
+      && seccomp_document_needs_1_1 (ocip_json_root (spec->seccomp.document)))
+    return OCIP_SPEC_OCI_VERSION_1_1;
+  return OCIP_SPEC_OCI_VERSION;
+}
+
 /* Deny every device (the runtime adds back the standard ones: null, zero, tty...); the
    default namespaces, masked and read-only paths.  */
 static void
@@ -750,7 +822,7 @@ ocip_spec_build (const struct ocip_image_config *config, int rootfd, const struc
   spec = xcalloc (1, sizeof *spec);
   if ((r = decide_seccomp (seccomp_mode, &spec->seccomp, err)) < 0)
     return r;
-  spec->oci_version = xstrdup (OCIP_SPEC_OCI_VERSION);
+  spec->oci_version = xstrdup (spec_version (spec));
   spec->process.terminal = opts->tty;
   decide_user (&user, &spec->process.user);
   spec->process.args = steal_strv (&args);
