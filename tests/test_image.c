@@ -905,3 +905,59 @@ Test (image, descriptor_copy_and_clear)
   cr_assert_null (copy.media_type, "cleared");
   cr_assert_null (copy.ref_name, "cleared");
 }
+
+/* ---- issue 16: what real tools write ---- */
+
+Test (image, media_types_follow_rfc6838)
+{
+  char long_side[200];
+
+  expect_index_error ("{\"schemaVersion\": 2, \"manifests\": [" DESC (".foo/bar", DG_M, 1) "]}", EINVAL,
+                      "invalid mediaType '.foo/bar'");
+  expect_index_error ("{\"schemaVersion\": 2, \"manifests\": [" DESC ("foo/.bar", DG_M, 1) "]}", EINVAL,
+                      "invalid mediaType 'foo/.bar'");
+  expect_index_error ("{\"schemaVersion\": 2, \"manifests\": [" DESC ("foo/bar baz", DG_M, 1) "]}", EINVAL,
+                      "invalid mediaType");
+  expect_index_error ("{\"schemaVersion\": 2, \"manifests\": [" DESC ("foo/", DG_M, 1) "]}", EINVAL,
+                      "invalid mediaType");
+  memset (long_side, 'a', 128);
+  long_side[128] = '\0';
+  {
+    char *doc = xasprintf ("{\"schemaVersion\": 2, \"manifests\": [{\"mediaType\": \"application/%s\", \"digest\": \""
+                           DG_M "\", \"size\": 1}]}", long_side);
+    expect_index_error (doc, EINVAL, "invalid mediaType");
+    free (doc);
+    long_side[127] = '\0';
+    doc = xasprintf ("{\"schemaVersion\": 2, \"manifests\": [{\"mediaType\": \"application/%s\", \"digest\": \"" DG_M
+                     "\", \"size\": 1}]}", long_side);
+    {
+      ocip_error_t err = NULL;
+      struct ocip_index *idx = NULL;
+      cr_assert_eq (index_parse (doc, &idx, &err), 0, "127 characters are allowed: %s", err ? err->msg : "");
+      ocip_index_free (idx);
+    }
+    free (doc);
+  }
+}
+
+Test (image, urls_must_be_absolute_uris)
+{
+  static const char *const bad[] = { "/relative/path", "no-scheme", "1http://x", "http://a b", "http:", "http://\\u00e9" };
+  ocip_error_t err = NULL;
+  struct ocip_index *idx = NULL;
+  size_t i;
+
+  for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    {
+      char *doc = xasprintf ("{\"schemaVersion\": 2, \"manifests\": [{\"mediaType\": \"" OCIP_MEDIA_TYPE_MANIFEST
+                             "\", \"digest\": \"" DG_M "\", \"size\": 1, \"urls\": [\"https://ok.example/x\", \"%s\"]}]}",
+                             bad[i]);
+      expect_index_error (doc, EINVAL, "urls[1] is not an absolute URI");
+      free (doc);
+    }
+  cr_assert_eq (index_parse ("{\"schemaVersion\": 2, \"manifests\": [{\"mediaType\": \"" OCIP_MEDIA_TYPE_MANIFEST
+                             "\", \"digest\": \"" DG_M "\", \"size\": 1, \"urls\": [\"https://ok.example/a?b=c%20d\"]}]}",
+                             &idx, &err),
+                0, "%s", err ? err->msg : "");
+  ocip_index_free (idx);
+}

@@ -200,23 +200,57 @@ ocip_descriptor_clear (struct ocip_descriptor *d)
   d->media_type = d->ref_name = NULL;
 }
 
-/* mediaType per RFC 6838: type "/" subtype, restricted-name characters.  */
+/* One side of a media type, RFC 6838 section 4.2: restricted-name = a letter or digit,
+   then up to 126 of letters, digits and !#$&-^_.+  */
+static bool
+valid_restricted_name (const char *s, size_t len)
+{
+  static const char alnum[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  size_t i;
+
+  if (len == 0 || len > 127 || strchr (alnum, s[0]) == NULL)
+    return false;
+  for (i = 1; i < len; i++)
+    if (s[i] == '\0' || (strchr (alnum, s[i]) == NULL && strchr ("!#$&-^_.+", s[i]) == NULL))
+      return false;
+  return true;
+}
+
+/* mediaType per RFC 6838: type "/" subtype, each a restricted-name (".foo/bar",
+   "foo/.bar" and a side over 127 characters are not).  */
 static bool
 valid_media_type (const char *s)
 {
   const char *slash = strchr (s, '/');
-  static const char allowed[]
-      = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$&-^_.+";
 
-  return slash && slash != s && slash[1] && strlen (s) <= 255 && strspn (s, allowed) == (size_t) (slash - s)
-         && strspn (slash + 1, allowed) == strlen (slash + 1);
+  return slash && valid_restricted_name (s, slash - s) && valid_restricted_name (slash + 1, strlen (slash + 1));
+}
+
+/* An absolute URI (RFC 3986): scheme ":" and a non-empty rest of URI characters only
+   (no spaces, controls or non-ASCII, which must be percent-encoded).  */
+static bool
+valid_absolute_uri (const char *s)
+{
+  static const char alpha[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+  static const char uri_chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                                  "-._~:/?#[]@!$&'()*+,;=%";
+  const char *colon = strchr (s, ':');
+  const char *p;
+
+  if (colon == NULL || colon == s || strchr (alpha, s[0]) == NULL || colon[1] == '\0')
+    return false;
+  for (p = s + 1; p < colon; p++)
+    if (strchr (alpha, *p) == NULL && strchr ("0123456789+-.", *p) == NULL)
+      return false;
+  return strspn (colon + 1, uri_chars) == strlen (colon + 1);
 }
 
 static int
 parse_descriptor (const struct ocip_json_node *node, struct ocip_descriptor *ret, ocip_error_t *err)
 {
-  const struct ocip_json_node *platform = NULL, *annotations = NULL;
+  const struct ocip_json_node *platform = NULL, *annotations = NULL, *urls = NULL;
   const char *media_type = NULL, *digest = NULL, *ref = NULL;
+  size_t i;
   int r;
 
   memset (ret, 0, sizeof *ret);
@@ -226,17 +260,23 @@ parse_descriptor (const struct ocip_json_node *node, struct ocip_descriptor *ret
       || (r = ocip_json_get_string (node, "digest", true, &digest, err)) < 0
       || (r = ocip_json_get_int64 (node, "size", true, &ret->size, err)) < 0
       || (r = ocip_json_get_object (node, "platform", false, &platform, err)) < 0
-      || (r = ocip_json_get_object (node, "annotations", false, &annotations, err)) < 0)
+      || (r = ocip_json_get_object (node, "annotations", false, &annotations, err)) < 0
+      || (r = ocip_json_get_array (node, "urls", false, &urls, err)) < 0)
     return r;
   if (! valid_media_type (media_type))
     return ocip_error_fail (err, EINVAL, "invalid mediaType '%s'", media_type);
+  for (i = 0; urls && i < ocip_json_array_len (urls); i++)
+    {
+      const char *url = ocip_json_string (ocip_json_array_at (urls, i));
+      if (url == NULL || ! valid_absolute_uri (url))
+        return ocip_error_fail (err, EINVAL, "urls[%zu] is not an absolute URI", i);
+    }
   if (ret->size < 0)
     return ocip_error_fail (err, EINVAL, "negative size %lld", (long long) ret->size);
   if ((r = ocip_digest_parse (digest, &ret->digest, err)) < 0)
     return r;
   if (annotations)
     {
-      size_t i;
       for (i = 0; i < ocip_json_object_len (annotations); i++)
         if (ocip_json_string (ocip_json_object_value_at (annotations, i)) == NULL)
           return ocip_error_fail (err, EINVAL, "annotation '%s' is not a string",
