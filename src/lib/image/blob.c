@@ -26,10 +26,14 @@ struct ocip_blob
 int
 ocip_blob_open (int layout_dirfd, const struct ocip_descriptor *desc, struct ocip_blob **ret, ocip_error_t *err)
 {
-  cleanup_free char *path = xasprintf ("blobs/%s/%s", ocip_digest_alg_name (desc->digest.alg),
-                                       ocip_digest_hex (&desc->digest));
+  cleanup_free char *path = NULL;
   cleanup_close int fd = -1;
   struct ocip_blob *b;
+
+  if (desc->unsupported_digest)
+    return ocip_error_fail (err, ENOTSUP, "blob '%s': unsupported digest algorithm, it cannot be verified",
+                            desc->unsupported_digest);
+  path = xasprintf ("blobs/%s/%s", ocip_digest_alg_name (desc->digest.alg), ocip_digest_hex (&desc->digest));
 
   /* A device node in blobs/ is refused without its driver's open() being called.  */
   fd = ocip_open_regular_at (layout_dirfd, path, OCIP_OPEN_IN_ROOT | OCIP_OPEN_NOFOLLOW, NULL, err);

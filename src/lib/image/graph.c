@@ -82,6 +82,7 @@ struct walk
   size_t n_order;
   struct frame *stack;
   size_t depth, stack_cap;
+  size_t n_unsupported;
 };
 
 static int
@@ -199,6 +200,11 @@ ocip_graph_walk (const struct ocip_descriptor *roots, size_t n_roots, size_t max
     {
       struct mark *mark;
 
+      if (roots[i].unsupported_digest)
+        {
+          w.n_unsupported++;
+          continue;
+        }
       if ((r = discover (&w, &roots[i], 0, &mark, err)) < 0)
         break;
       if (mark->colour != WHITE)
@@ -221,6 +227,11 @@ ocip_graph_walk (const struct ocip_descriptor *roots, size_t n_roots, size_t max
               continue;
             }
           child = &top->children[top->next++];
+          if (child->unsupported_digest)
+            {
+              w.n_unsupported++;
+              continue;
+            }
           if ((r = discover (&w, child, w.depth, &mark, err)) < 0)
             break;
           if (mark->colour == GREY)
@@ -250,6 +261,7 @@ ocip_graph_walk (const struct ocip_descriptor *roots, size_t n_roots, size_t max
       for (i = 0; i < w.n_order; i++)
         g->nodes[i] = w.seen[w.order[i]];
       g->n_nodes = w.n_order;
+      g->n_unsupported = w.n_unsupported;
     }
   else
     for (i = 0; i < w.n_seen; i++)

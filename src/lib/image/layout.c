@@ -14,6 +14,7 @@
 #include "base/fsutil.h"
 #include "image/graph.h"
 #include "base/json.h"
+#include "base/strv.h"
 #include <oci-prep/layout.h>
 #include <oci-prep/limits.h>
 
@@ -286,15 +287,24 @@ ocip_layout_select (struct ocip_layout *layout, const struct ocip_image_ref *ref
 
   if (name == NULL)
     {
+      bool any_ref = false;
+
       for (i = 0; i < index->n_manifests; i++)
-        if (index->manifests[i].ref_name && strcmp (index->manifests[i].ref_name, "latest") == 0)
-          break;
+        {
+          any_ref = any_ref || index->manifests[i].ref_name;
+          if (index->manifests[i].ref_name && strcmp (index->manifests[i].ref_name, "latest") == 0)
+            break;
+        }
       if (i < index->n_manifests)
         name = "latest";
-      else if (index->n_manifests == 1)
+      else if (index->n_manifests == 1 || (index->n_manifests > 1 && ! any_ref))
         {
-          ocip_descriptor_copy (&index->manifests[0], &(*ret)[0]);
-          *ret_n = 1;
+          /* One entry, or entries without any ref name: one image for several
+             platforms (and what refers to it), as a nested index is; resolution
+             picks by platform.  */
+          for (i = 0; i < index->n_manifests; i++)
+            ocip_descriptor_copy (&index->manifests[i], &(*ret)[i]);
+          *ret_n = index->n_manifests;
           return 0;
         }
       else
@@ -307,7 +317,17 @@ ocip_layout_select (struct ocip_layout *layout, const struct ocip_image_ref *ref
     }
   for (i = 0; i < index->n_manifests; i++)
     if (index->manifests[i].ref_name && strcmp (index->manifests[i].ref_name, name) == 0)
-      ocip_descriptor_copy (&index->manifests[i], &(*ret)[n++]);
+      {
+        if (index->manifests[i].unsupported_digest)
+          {
+            *ret_n = n;
+            return ocip_error_fail (err, ENOTSUP, "ref '%s' in '%s' names '%s': unsupported digest algorithm '%.*s'",
+                                    name, layout->path, index->manifests[i].unsupported_digest,
+                                    (int) strcspn (index->manifests[i].unsupported_digest, ":"),
+                                    index->manifests[i].unsupported_digest);
+          }
+        ocip_descriptor_copy (&index->manifests[i], &(*ret)[n++]);
+      }
   if (n == 0)
     {
       cleanup_free char *refs = available_refs (index);
@@ -335,6 +355,10 @@ struct candidates
   size_t n_match;
   const struct ocip_descriptor *unknown[2]; /* first two distinct platform-less ones */
   size_t n_unknown;
+  /* Artifacts the descriptors say are not images (signatures, attestations): chosen
+     only when nothing else is there, so that naming one gives "is an artifact".  */
+  const struct ocip_descriptor *artifact[2];
+  size_t n_artifact;
   char *seen_platforms;
 };
 
@@ -346,7 +370,12 @@ consider (struct candidates *c, const struct ocip_descriptor *d, const struct oc
 
   if (ocip_media_type_kind (d->media_type) != OCIP_KIND_MANIFEST)
     return;
-  if (d->has_platform)
+  if (ocip_descriptor_is_artifact (d))
+    {
+      slot = c->artifact;
+      n = &c->n_artifact;
+    }
+  else if (d->has_platform)
     {
       cleanup_free char *s = ocip_platform_string (&d->platform);
       list_add (&c->seen_platforms, s);
@@ -389,12 +418,21 @@ ocip_layout_resolve (struct ocip_layout *layout, const struct ocip_image_ref *re
 
   if (c.n_match == 1 || (c.n_match == 0 && c.n_unknown == 1))
     pick = c.n_match ? c.match[0] : c.unknown[0];
+  else if (c.n_match == 0 && c.n_unknown == 0 && c.n_artifact == 1)
+    pick = c.artifact[0];
   else if (c.n_match > 1 || c.n_unknown > 1)
     {
       const struct ocip_descriptor **both = c.n_match ? c.match : c.unknown;
       r = ocip_error_fail (err, EINVAL, "'%s' in '%s' is ambiguous: %zu manifests match %s ('%s', '%s', ...)", what,
                           layout->path, c.n_match ? c.n_match : c.n_unknown, want, both[0]->digest.str,
                           both[1]->digest.str);
+      goto out;
+    }
+  else if (c.n_match == 0 && c.n_unknown == 0 && c.n_artifact == 0 && c.seen_platforms == NULL
+           && g->n_unsupported > 0)
+    {
+      r = ocip_error_fail (err, ENOTSUP, "'%s' in '%s' names only blobs of an unsupported digest algorithm", what,
+                           layout->path);
       goto out;
     }
   else

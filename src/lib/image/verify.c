@@ -133,6 +133,7 @@ ocip_verify (struct ocip_layout *layout, const struct ocip_descriptor *roots, si
     goto out;
 
   report = xzalloc (sizeof *report);
+  report->n_unsupported = g->n_unsupported;
   report->blobs = xcalloc (g->n_nodes, sizeof *report->blobs);
   report->n_blobs = g->n_nodes;
   for (i = 0; i < g->n_nodes; i++)
