@@ -119,6 +119,39 @@ Test (artifacts, verify_checks_artifacts_as_blobs)
   free (w.sbom_layer);
 }
 
+Test (artifacts, inspect_lists_the_referrers_of_the_image)
+{
+  struct world w;
+  struct tu_result r;
+  char *img = image ("latest"), *line;
+
+  build_world (&w);
+  TU_PREP (&r, "inspect", img);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  cr_assert (tu_has_line (r.out, "referrers   2"), "%s", r.out);
+  line = tu_fmt ("  " MT_SBOM " %s", w.sbom.digest);
+  cr_assert (tu_has_line (r.out, line), "%s", r.out);
+  free (line);
+  line = tu_fmt ("  " MT_IN_TOTO " %s", w.attestation.digest);
+  cr_assert (tu_has_line (r.out, line), "%s", r.out);
+  free (line);
+  cr_assert (tu_has_line (r.out, "    org.opencontainers.image.created=2024-01-01T00:00:00Z"), "%s", r.out);
+  cr_assert (tu_has_line (r.out, "    vnd.docker.reference.type=attestation-manifest"), "%s", r.out);
+  /* The signature names no subject: it is no referrer.  */
+  cr_assert (! strstr (r.out, w.sig.digest), "%s", r.out);
+  tu_result_free (&r);
+
+  TU_PREP (&r, "inspect", "--json", img);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  cr_assert (strstr (r.out, "\"referrers\": ["), "%s", r.out);
+  cr_assert (strstr (r.out, "\"artifactType\": \"" MT_SBOM "\""), "%s", r.out);
+  cr_assert (strstr (r.out, "\"artifactType\": \"" MT_IN_TOTO "\""), "%s", r.out);
+  cr_assert (strstr (r.out, "\"org.opencontainers.image.created\": \"2024-01-01T00:00:00Z\""), "%s", r.out);
+  tu_result_free (&r);
+  free (img);
+  free (w.sbom_layer);
+}
+
 Test (artifacts, resolution_passes_over_an_attestation)
 {
   struct world w;
@@ -314,6 +347,7 @@ Test (artifacts, top_level_index_without_refs_passes_over_an_attestation)
   cr_assert_eq (r.status, 0, "%s", r.err);
   line = tu_fmt ("manifest    %s (" FX_MT_MANIFEST ", %lld bytes)", host.digest, host.size);
   cr_assert (tu_has_line (r.out, line), "%s", r.out);
+  cr_assert (tu_has_line (r.out, "referrers   1"), "%s", r.out);
   tu_result_free (&r);
   free (line);
 }

@@ -450,3 +450,72 @@ out:
   ocip_descriptors_free (entries, n_entries);
   return r;
 }
+
+/* index_children, passing over an index that cannot be read: looking for referrers
+   must not fail on a part of the layout the image does not need.  */
+static int
+readable_index_children (void *ctx, const struct ocip_descriptor *node, struct ocip_descriptor **ret, size_t *ret_n,
+                         ocip_error_t *err)
+{
+  ocip_error_t ignored = NULL;
+
+  (void) err;
+  if (index_children (ctx, node, ret, ret_n, &ignored) < 0)
+    ocip_error_release (&ignored);
+  return 0;
+}
+
+int
+ocip_layout_referrers (struct ocip_layout *layout, const struct ocip_digest *subject,
+                       struct ocip_descriptor **ret, size_t *ret_n, ocip_error_t *err)
+{
+  const struct ocip_index *index = layout->index;
+  struct ocip_graph *g = NULL;
+  struct ocip_descriptor *found = NULL;
+  size_t i, n = 0;
+  int r;
+
+  if ((r = ocip_graph_walk (index->manifests, index->n_manifests, OCIP_LIMIT_INDEX_DEPTH, readable_index_children,
+                            layout, &g, err))
+      < 0)
+    return r;
+  found = xcalloc (g->n_nodes + 1, sizeof *found);
+  for (i = 0; i < g->n_nodes; i++)
+    {
+      const struct ocip_descriptor *d = &g->nodes[i].desc;
+      const char *docker_ref = ocip_descriptor_annotation (d, OCIP_ANNOTATION_DOCKER_REFERENCE_DIGEST);
+      struct ocip_manifest *m = NULL;
+      ocip_error_t ignored = NULL;
+      bool by_annotation;
+
+      if (ocip_media_type_kind (d->media_type) != OCIP_KIND_MANIFEST || ocip_digest_equal (&d->digest, subject))
+        continue;
+      by_annotation = docker_ref && strcmp (docker_ref, subject->str) == 0;
+      if (ocip_layout_read_manifest (layout, d, &m, &ignored) < 0)
+        {
+          ocip_error_release (&ignored);
+          continue;
+        }
+      if (by_annotation || (m->has_subject && ! m->subject.unsupported_digest
+                            && ocip_digest_equal (&m->subject.digest, subject)))
+        {
+          struct ocip_descriptor *out = &found[n++];
+
+          ocip_descriptor_copy (d, out);
+          free (out->artifact_type);
+          out->artifact_type = xstrdup (m->artifact_type ? m->artifact_type
+                                        : d->artifact_type ? d->artifact_type
+                                                           : m->config.media_type);
+          if (! by_annotation)
+            {
+              ocip_strv_free (out->annotations);
+              out->annotations = ocip_strv_dup (m->annotations);
+            }
+        }
+      ocip_manifest_free (m);
+    }
+  ocip_graph_free (g);
+  *ret = found;
+  *ret_n = n;
+  return 0;
+}
