@@ -388,3 +388,14 @@ Test (cli_usage, bundle_with_a_misspelt_syscall_fails_at_bundle_time)
   free (bundle);
   free (profile);
 }
+
+Test (cli_usage, hook_accepts_json)
+{
+  struct tu_result r;
+
+  tu_sh (&r, "printf '{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"}}' | '%s' --store '%s' hook --json precreate",
+         OCIP_BINARY, store);
+  cr_assert_eq (r.status, 0, "%s", r.err);
+  cr_assert_str_eq (r.out, "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"}}");
+  tu_result_free (&r);
+}

@@ -33,7 +33,7 @@ static const struct
     "SPEC OPTIONS: as for 'oci-prep bundle --help'.\n" },
   { "help", NULL, "show oci-prep's usage, or COMMAND's", "[COMMAND [SUBCOMMAND]]\n" },
   { "hook", cmd_hook, "runtime hook modes: precreate (stdin config -> stdout), poststop (stdin state)",
-    "precreate|poststop\n" },
+    "[--json] precreate|poststop\n" },
   { "inspect", cmd_inspect, "show what IMAGE resolves to: manifest, config, layers, platform",
     "[--platform OS/ARCH[/VARIANT]] [--json] IMAGE\n" },
   { "load", cmd_load, "extract the layers of each IMAGE into the store",
