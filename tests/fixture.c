@@ -966,6 +966,51 @@ fx_index_blob (const char *dir, const char *alg, const struct fx_index_entry *en
   free (doc);
 }
 
+/* ---- artifacts ---- */
+
+static void
+desc_json (FILE *f, const struct fx_desc *d)
+{
+  fprintf (f, "{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%lld}", d->media_type, d->digest, d->size);
+}
+
+void
+fx_artifact_write (const char *dir, const struct fx_artifact *a, struct fx_desc *out)
+{
+  const char *config = a->config_data ? a->config_data : "{}";
+  char *doc = NULL;
+  size_t len = 0, i;
+  struct fx_desc d;
+  FILE *f = open_memstream (&doc, &len);
+
+  FX_CHECK (f != NULL);
+  fx_blob_put (dir, "sha256", a->config_media_type ? a->config_media_type : FX_MT_EMPTY, config, strlen (config), &d);
+  fprintf (f, "{\"schemaVersion\":2,\"mediaType\":\"%s\",", FX_MT_MANIFEST);
+  if (a->artifact_type)
+    fprintf (f, "\"artifactType\":\"%s\",", a->artifact_type);
+  fprintf (f, "\"config\":");
+  desc_json (f, &d);
+  fprintf (f, ",\"layers\":[");
+  for (i = 0; i < a->n_layers; i++)
+    {
+      fx_blob_put (dir, "sha256", a->layer_media_type, a->layers[i], strlen (a->layers[i]), &d);
+      fprintf (f, "%s", i ? "," : "");
+      desc_json (f, &d);
+    }
+  fprintf (f, "]");
+  if (a->subject)
+    {
+      fprintf (f, ",\"subject\":");
+      desc_json (f, a->subject);
+    }
+  if (a->annotations)
+    fprintf (f, ",\"annotations\":{%s}", a->annotations);
+  fprintf (f, "}");
+  FX_CHECK (fclose (f) == 0);
+  fx_blob_put (dir, "sha256", FX_MT_MANIFEST, doc, len, out);
+  free (doc);
+}
+
 /* ---- the default good image ---- */
 
 void

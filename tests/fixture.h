@@ -219,6 +219,27 @@ void fx_index_write (const char *dir, const struct fx_index_entry *entries, size
 void fx_index_blob (const char *dir, const char *alg, const struct fx_index_entry *entries, size_t n,
                     struct fx_desc *out);
 
+/* ---- artifacts (OCI 1.1 referrers, signatures, attestations) ---- */
+
+#define FX_MT_EMPTY "application/vnd.oci.empty.v1+json"
+
+/* A manifest that is no image: what cosign, oras and buildx write beside one.  */
+struct fx_artifact
+{
+  const char *artifact_type;     /* the manifest's artifactType, or NULL */
+  const char *config_media_type; /* NULL: FX_MT_EMPTY with the empty config "{}" */
+  const char *config_data;       /* the config blob's bytes; NULL: "{}" */
+  const char *layer_media_type;  /* of every layer */
+  const char *const *layers;     /* N_LAYERS blobs, as text */
+  size_t n_layers;
+  const struct fx_desc *subject; /* the manifest it refers to, or NULL */
+  const char *annotations;       /* members of the manifest's "annotations" object, or NULL */
+};
+
+/* Write A's config, layers and manifest (FX_MT_MANIFEST) into the layout DIR; *OUT
+   describes the manifest.  index.json is not touched.  */
+void fx_artifact_write (const char *dir, const struct fx_artifact *a, struct fx_desc *out);
+
 /* ---- the default good image ---- */
 
 /* Contents of fx_simple_image(), for assertions.

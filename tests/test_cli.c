@@ -707,7 +707,7 @@ Test (cli, verify_prints_one_line_for_two_bad_blobs)
   tu_result_free (&r);
 
   tu_prep (&r, (const char *const[]){ "verify", layout, NULL });
-  line = tu_fmt ("oci-prep: '%s': 2 of 4 blobs failed verification, the first: %s: Bad message\n", layout, first);
+  line = tu_fmt ("oci-prep: '%s': 2 of 4 blobs failed verification, the first: %s\n", layout, first);
   cr_assert_eq (r.status, 1);
   cr_assert_str_eq (r.err, line);
   cr_assert_str_eq (r.out, "");
@@ -723,7 +723,7 @@ Test (cli, verify_prints_one_line_for_two_bad_blobs)
   free (first);
 }
 
-Test (cli, verify_names_the_errno_class_of_the_first_failure)
+Test (cli, verify_names_the_cause_of_the_first_failure)
 {
   struct fx_desc m = simple ();
   char *l0 = layer_path (&m, 0);
@@ -732,7 +732,7 @@ Test (cli, verify_names_the_errno_class_of_the_first_failure)
   unlink (l0);
   tu_prep (&r, (const char *const[]){ "verify", layout, NULL });
   tu_assert_error (&r, "1 of 4 blobs failed verification: blob 'sha256:");
-  cr_assert (strstr (r.err, "': missing from the layout: No such file or directory\n"), "%s", r.err);
+  cr_assert (strstr (r.err, "': missing from the layout\n"), "%s", r.err);
   tu_result_free (&r);
   free (l0);
 }
@@ -750,7 +750,7 @@ Test (cli, load_prints_one_line_for_two_bad_layers)
   tu_result_free (&r);
 
   TU_PREP_STORE (&r, store, "load", layout);
-  line = tu_fmt ("oci-prep: 2 of 2 layers failed to load, the first: %s: Bad message\n", first);
+  line = tu_fmt ("oci-prep: 2 of 2 layers failed to load, the first: %s\n", first);
   cr_assert_eq (r.status, 1);
   cr_assert_str_eq (r.err, line);
   tu_result_free (&r);

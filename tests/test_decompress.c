@@ -78,7 +78,7 @@ mem_read (void *ctx, void *buf, size_t len, ocip_error_t *err)
 
   cr_assert_gt (len, 0, "the decompressor asked the source for 0 bytes");
   if (s->fail_errno && s->off >= s->fail_at)
-    return ocip_error_set (err, s->fail_errno, "source: injected failure at %zu", s->off);
+    return ocip_error_fail (err, s->fail_errno, "source: injected failure at %zu", s->off);
   if (n > len)
     n = len;
   if (n > s->chunk)

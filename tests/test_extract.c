@@ -260,7 +260,7 @@ mem_read (void *ctx, void *buf, size_t len, ocip_error_t *e)
 
   cr_assert_gt (len, 0, "the extractor asked the source for 0 bytes");
   if (s->fail_errno && s->off >= s->fail_at)
-    return ocip_error_set (e, s->fail_errno, "source: injected failure at %zu", s->off);
+    return ocip_error_fail (e, s->fail_errno, "source: injected failure at %zu", s->off);
   if (n > len)
     n = len;
   if (n > s->chunk)

@@ -106,7 +106,7 @@ table_children (void *opaque, const struct ocip_descriptor *node, struct ocip_de
   ctx->calls[i]++;
   ctx->order[ctx->n_calls++] = i;
   if (ctx->fail_at && strcmp (ctx->fail_at, a->name) == 0)
-    return ocip_error_set (err, EIO, "cannot read node '%s'", a->name);
+    return ocip_error_fail (err, EIO, "cannot read node '%s'", a->name);
   for (n = 0; n < MAX_CHILDREN && a->children[n].name; n++)
     ;
   if (n == 0)

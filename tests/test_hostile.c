@@ -1729,7 +1729,8 @@ Test (hostile, non_tar_archive_in_a_layer_refused)
       img = image_of_blob (kinds[i], gz, gz_len, FX_MT_LAYER_GZIP, diff_id);
       PREP (&r, "load", img);
       tu_assert_error (&r, "not a tar stream");
-      cr_assert (strstr (r.err, "Bad message") != NULL, "%s: not EBADMSG: %s", kinds[i], r.err);
+      /* The message states the cause: no strerror of its class (EBADMSG) after it.  */
+      cr_assert (strstr (r.err, "Bad message") == NULL, "%s: the cause is named twice: %s", kinds[i], r.err);
       tu_result_free (&r);
       assert_store_clean ();
       free (img);
@@ -1760,7 +1761,7 @@ Test (hostile, gzip_bytes_under_a_zstd_media_type)
   img = image_of_blob ("img", gz, gz_len, FX_MT_LAYER_ZSTD, diff_id);
   PREP (&r, "load", img);
   tu_assert_error (&r, "zstd: ");
-  cr_assert (strstr (r.err, "Bad message") != NULL, "%s", r.err);
+  cr_assert (strstr (r.err, "Bad message") == NULL, "the cause is named twice: %s", r.err);
   tu_result_free (&r);
   assert_store_clean ();
   assert_outside_untouched ();
@@ -1837,7 +1838,7 @@ Test (hostile, index_json_of_20mb_refused, .timeout = 30)
   PREP (&r, "load", dir);
   clock_gettime (CLOCK_MONOTONIC, &t1);
   tu_assert_error (&r, "over the limit");
-  cr_assert (strstr (r.err, "index.json") && strstr (r.err, "Argument list too long"), "not E2BIG: %s", r.err);
+  cr_assert (strstr (r.err, "index.json") && ! strstr (r.err, "Argument list too long"), "%s", r.err);
   cr_assert_lt (t1.tv_sec - t0.tv_sec, 10, "refusing a 20 MB index took %lld s", (long long) (t1.tv_sec - t0.tv_sec));
   tu_result_free (&r);
   assert_outside_untouched ();
@@ -1873,7 +1874,7 @@ Test (hostile, index_entries_over_the_limit_under_the_size_limit)
       if (over)
         {
           tu_assert_error (&r, "100001 manifests is over the limit of 100000");
-          cr_assert (strstr (r.err, "Argument list too long"), "%s", r.err);
+          cr_assert (! strstr (r.err, "Argument list too long"), "the cause is named twice: %s", r.err);
         }
       else
         {
@@ -1936,7 +1937,7 @@ Test (hostile, manifest_of_5000_layers_refused)
 
   PREP (&r, "load", over);
   tu_assert_error (&r, "5000 layers is over the limit of 4096");
-  cr_assert (strstr (r.err, "Argument list too long"), "%s", r.err);
+  cr_assert (! strstr (r.err, "Argument list too long"), "the cause is named twice: %s", r.err);
   tu_result_free (&r);
   assert_store_clean ();
 
@@ -1984,7 +1985,7 @@ Test (hostile, config_label_of_5mib_refused)
 
   PREP (&r, "config", img);
   tu_assert_error (&r, "over the limit of 4194304 bytes");
-  cr_assert (strstr (r.err, "Argument list too long"), "%s", r.err);
+  cr_assert (! strstr (r.err, "Argument list too long"), "the cause is named twice: %s", r.err);
   tu_result_free (&r);
   PREP (&r, "load", img);
   tu_assert_error (&r, "over the limit of 4194304 bytes");
@@ -2223,7 +2224,7 @@ Test (hostile, more_layers_than_overlayfs_stacks)
   layer_compression = NULL;
   PREP (&r, "bundle", img, b);
   tu_assert_error (&r, "501 layers are more than overlayfs stacks (500): use --flat");
-  cr_assert (strstr (r.err, "Argument list too long"), "%s", r.err);
+  cr_assert (! strstr (r.err, "Argument list too long"), "the cause is named twice: %s", r.err);
   tu_result_free (&r);
   cr_assert (lstat (b, &st) < 0 && errno == ENOENT, "a refused bundle left its directory");
   cr_assert_eq (tu_mount_points_under (tmp, NULL), 0);

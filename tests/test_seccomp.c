@@ -308,3 +308,61 @@ Test (seccomp, load_file_never_opens_a_device)
   ocip_error_release (&err);
   load_fails (dev, EINVAL, "is a character device, not a regular file");
 }
+
+/* What a runtime would refuse or silently ignore is an error when the profile is read,
+   naming the culprit.  */
+Test (seccomp, load_file_compiles_the_profile)
+{
+  static const struct
+  {
+    const char *profile, *what;
+  } bad[] = {
+    { "{\"defaultAction\":\"SCMP_ACT_FROB\"}", "unknown defaultAction 'SCMP_ACT_FROB'" },
+    { "{\"syscalls\":[]}", "defaultAction" },
+    { "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ALOW\"}]}",
+      "syscalls[0]: unknown action 'SCMP_ACT_ALOW'" },
+    { "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":[{\"names\":[\"read\",\"raed\"],\"action\":\"SCMP_ACT_ALLOW\"}]}",
+      "unknown syscall 'raed'" },
+    { "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"architectures\":[\"SCMP_ARCH_Z80\"]}", "unknown architecture 'SCMP_ARCH_Z80'" },
+    { "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ALLOW\","
+      "\"args\":[{\"index\":0,\"value\":1,\"op\":\"SCMP_CMP_ABOUT\"}]}]}",
+      "unknown op 'SCMP_CMP_ABOUT'" },
+    { "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ALLOW\","
+      "\"args\":[{\"index\":6,\"value\":1,\"op\":\"SCMP_CMP_EQ\"}]}]}",
+      "args[0] needs index (0-5)" },
+    { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"mount\"],\"action\":\"SCMP_ACT_ERRNO\","
+      "\"errnoRet\":-1}]}",
+      "errnoRet -1 is out of range" },
+    { "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":5000}", "defaultErrnoRet 5000 is out of range" },
+    { "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"flags\":[\"SECCOMP_FILTER_FLAG_FAST\"]}",
+      "unknown flag 'SECCOMP_FILTER_FLAG_FAST'" },
+  };
+  size_t i;
+
+  for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    {
+      cleanup_free char *path = write_profile ("bad.json", bad[i].profile);
+      load_fails (path, EINVAL, bad[i].what);
+    }
+}
+
+/* A syscall of another architecture (docker's profile lists arm's and s390's on every
+   host) is accepted: runtimes skip it where it does not exist.  A rule with the
+   default action is skipped as runc skips it, and repeated args become one rule each.  */
+Test (seccomp, load_file_accepts_real_profiles)
+{
+  cleanup_free char *path = write_profile (
+      "ok.json", "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":1,\"architectures\":[\"SCMP_ARCH_X86_64\","
+                 "\"SCMP_ARCH_X86\",\"SCMP_ARCH_X32\"],\"flags\":[\"SECCOMP_FILTER_FLAG_SPEC_ALLOW\"],\"syscalls\":["
+                 "{\"names\":[\"read\",\"arm_fadvise64_64\",\"s390_pci_mmio_read\"],\"action\":\"SCMP_ACT_ALLOW\"},"
+                 "{\"names\":[\"mount\"],\"action\":\"SCMP_ACT_ERRNO\"},"
+                 "{\"names\":[\"personality\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":["
+                 "{\"index\":0,\"value\":0,\"op\":\"SCMP_CMP_EQ\"},{\"index\":0,\"value\":8,\"op\":\"SCMP_CMP_EQ\"},"
+                 "{\"index\":0,\"value\":18446744073709551615,\"valueTwo\":8,\"op\":\"SCMP_CMP_MASKED_EQ\"}]},"
+                 "{\"names\":[\"kill\"],\"action\":\"SCMP_ACT_NOTIFY\"},{\"names\":[\"ptrace\"],\"action\":\"SCMP_ACT_TRACE\","
+                 "\"errnoRet\":7}]}");
+  cleanup_json struct ocip_json *doc = NULL;
+  ocip_error_t err = NULL;
+
+  cr_assert_eq (ocip_seccomp_load_file (path, &doc, &err), 0, "%s", err ? err->msg : "");
+}

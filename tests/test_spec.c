@@ -272,7 +272,7 @@ Test (spec, defaults)
       = { "/proc", "/dev", "/dev/pts", "/dev/shm", "/dev/mqueue", "/sys", "/sys/fs/cgroup", NULL };
   size_t i;
 
-  cr_assert_str_eq (str (get (root, "ociVersion", NULL)), "1.0.2");
+  cr_assert_str_eq (str (get (root, "ociVersion", NULL)), "1.1.0");
   cr_assert_str_eq (str (get (root, "root", "path", NULL)), "rootfs");
   cr_assert_str_eq (str (get (root, "hostname", NULL)), "oci-prep");
   cr_assert_eq (ocip_json_type (get (root, "process", "terminal", NULL)), OCIP_JSON_BOOL);
@@ -390,7 +390,7 @@ Test (spec, seccomp_file_is_embedded)
                              "\"listenerMetadata\":null,\"syscalls\":[{\"names\":[\"personality\"],"
                              "\"action\":\"SCMP_ACT_ALLOW\",\"args\":[{\"index\":0,\"value\":4294967295,"
                              "\"valueTwo\":0,\"op\":\"SCMP_CMP_EQ\"}]},{\"names\":[\"mount\"],"
-                             "\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":-1}],\"x-unknown\":{\"nested\":[[],{}]}}");
+                             "\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":38}],\"x-unknown\":{\"nested\":[[],{}]}}");
   doc = generate (c, &o);
   s = get (ROOT (doc), "linux", "seccomp", NULL);
   cr_assert_eq (ocip_json_object_len (s), 5);
@@ -405,7 +405,7 @@ Test (spec, seccomp_file_is_embedded)
   cr_assert_eq (num (get (arg, "index", NULL)), 0);
   cr_assert_eq (num (get (arg, "value", NULL)), 4294967295);
   cr_assert_str_eq (str (get (arg, "op", NULL)), "SCMP_CMP_EQ");
-  cr_assert_eq (num (get (ocip_json_array_at (get (s, "syscalls", NULL), 1), "errnoRet", NULL)), -1);
+  cr_assert_eq (num (get (ocip_json_array_at (get (s, "syscalls", NULL), 1), "errnoRet", NULL)), 38);
   cr_assert_eq (ocip_json_array_len (get (s, "x-unknown", "nested", NULL)), 2);
 }
 
@@ -1095,7 +1095,7 @@ Test (spec, output_with_a_seccomp_file_is_unchanged)
                              "\"listenerMetadata\":null,\"syscalls\":[{\"names\":[\"personality\"],"
                              "\"action\":\"SCMP_ACT_ALLOW\",\"args\":[{\"index\":0,\"value\":4294967295,"
                              "\"valueTwo\":0,\"op\":\"SCMP_CMP_EQ\"}]},{\"names\":[\"mount\"],"
-                             "\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":-1}],\"x\":{\"n\":[[],{},true,1.5e3]}}");
+                             "\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":38}],\"x\":{\"n\":[[],{},true,1.5e3]}}");
   assert_golden (-1, c, &o, "spec-seccomp-file.json", V (NULL));
 }
 
@@ -1138,7 +1138,7 @@ Test (spec, build_decides_process_root_and_mounts)
   cleanup_spec struct ocip_spec *spec = build_at (rootfd, c, &o);
   const struct ocip_spec_process *p = &spec->process;
 
-  cr_assert_str_eq (spec->oci_version, OCIP_SPEC_OCI_VERSION);
+  cr_assert_str_eq (spec->oci_version, OCIP_SPEC_OCI_VERSION_1_1); /* the default seccomp profile */
   cr_assert (p->terminal);
   assert_model_strv (p->args, V ("/bin/sh", "-c", "id"));
   /* The caller's A replaces the first and drops the image's duplicate.  */
@@ -1379,4 +1379,46 @@ Test (spec, a_built_model_reads_back_from_its_json)
   assert_strv (get (ocip_json_array_at (get (root, "linux", "seccomp", "syscalls", NULL), 0), "names", NULL),
                spec->seccomp.syscalls);
   assert_strv (get (root, "linux", "maskedPaths", NULL), spec->masked_paths);
+}
+
+/* ociVersion is the lowest version defining every field written: 1.0.2 without
+   seccomp or with a profile of 1.0.2 fields, 1.1.0 with defaultErrnoRet (the default
+   profile) or another field 1.1.0 added.  */
+Test (spec, oci_version_matches_the_fields_used)
+{
+  static const struct
+  {
+    const char *profile, *version;
+  } cases[] = {
+    { "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ALLOW\"}]}", "1.0.2" },
+    { "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"listenerMetadata\":null}", "1.0.2" },
+    { "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":38}", "1.1.0" },
+    { "{\"defaultAction\":\"SCMP_ACT_KILL_PROCESS\"}", "1.1.0" },
+    { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"mount\"],\"action\":\"SCMP_ACT_NOTIFY\"}]}", "1.1.0" },
+    { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"flags\":[\"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV\"]}", "1.1.0" },
+  };
+  cleanup_image struct ocip_image_config *c = simple_image ();
+  cleanup_free char *path = path_in ("profile.json");
+  size_t i;
+
+  {
+    struct ocip_spec_options o = { .seccomp = "unconfined" };
+    cleanup_doc struct ocip_json *doc = generate (c, &o);
+    cr_assert_str_eq (str (get (ROOT (doc), "ociVersion", NULL)), "1.0.2");
+  }
+  {
+    struct ocip_spec_options o = { 0 };
+    cleanup_doc struct ocip_json *doc = generate (c, &o);
+    cr_assert_str_eq (str (get (ROOT (doc), "ociVersion", NULL)), "1.1.0");
+    cr_assert_not_null (get (ROOT (doc), "linux", "seccomp", "defaultErrnoRet", NULL));
+  }
+  for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    {
+      struct ocip_spec_options o = { .seccomp = path };
+      write_rel ("profile.json", cases[i].profile);
+      {
+        cleanup_doc struct ocip_json *doc = generate (c, &o);
+        cr_assert_str_eq (str (get (ROOT (doc), "ociVersion", NULL)), cases[i].version, "%s", cases[i].profile);
+      }
+    }
 }

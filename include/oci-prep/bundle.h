@@ -61,8 +61,17 @@ void ocip_bundle_result_clear (struct ocip_bundle_result *r);
    busy mount is EBUSY, and so is a bundle whose creation did not finish (its state says
    so: killed, or still being made); with FORCE the mount is detached instead and an
    unfinished bundle is removed too.  The store is the one recorded in the bundle's
-   state.  BUNDLE itself is not followed if it is a symlink.  */
-int ocip_bundle_remove (const char *bundle, bool force, ocip_error_t *err);
+   state.  BUNDLE itself is not followed if it is a symlink.  RET (optional) says what
+   was removed, filled on success; free with ocip_bundle_removal_clear.  */
+struct ocip_bundle_removal
+{
+  char *id;        /* the bundle's id (pin name), owned; NULL for an unfinished bundle without state */
+  char *store;     /* the store its pin was in, owned; NULL as id */
+  bool flat;       /* a flat copy: nothing was mounted or pinned */
+  size_t n_layers; /* layers its pin held, now released */
+};
+int ocip_bundle_remove (const char *bundle, bool force, struct ocip_bundle_removal *ret, ocip_error_t *err);
+void ocip_bundle_removal_clear (struct ocip_bundle_removal *r);
 
 /* For a runtime hook: mount IMAGE's overlay rootfs at ROOTFS (absolute, or relative to
    BUNDLE; created if missing; an existing directory is mounted over, its content

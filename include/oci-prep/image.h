@@ -17,7 +17,13 @@
 #define OCIP_MEDIA_TYPE_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
 #define OCIP_MEDIA_TYPE_DOCKER_CONFIG "application/vnd.docker.container.image.v1+json"
 
+#define OCIP_MEDIA_TYPE_EMPTY "application/vnd.oci.empty.v1+json"
+
 #define OCIP_ANNOTATION_REF_NAME "org.opencontainers.image.ref.name"
+/* What buildx writes on the index entry of an attestation manifest: its type
+   ("attestation-manifest") and the digest of the image manifest it is about.  */
+#define OCIP_ANNOTATION_DOCKER_REFERENCE_TYPE "vnd.docker.reference.type"
+#define OCIP_ANNOTATION_DOCKER_REFERENCE_DIGEST "vnd.docker.reference.digest"
 
 /* What a media type says a blob is.  */
 enum ocip_blob_kind
@@ -66,12 +72,25 @@ void ocip_platform_clear (struct ocip_platform *p);
 struct ocip_descriptor
 {
   char *media_type;
-  struct ocip_digest digest;
+  struct ocip_digest digest; /* unset when UNSUPPORTED_DIGEST is set */
   int64_t size;
   bool has_platform;
   struct ocip_platform platform;
   char *ref_name; /* the org.opencontainers.image.ref.name annotation, or NULL */
+  /* A well-formed digest of an algorithm oci-prep cannot compute (descriptor.md asks
+     implementations to accept it): the descriptor can be listed but its blob is never
+     read.  NULL for sha256 and sha512.  */
+  char *unsupported_digest;
+  char *artifact_type;  /* the descriptor's artifactType (OCI 1.1), or NULL */
+  char **annotations;   /* key, value, key, value, ..., NULL; NULL when none */
 };
+
+/* The value of annotation KEY of D, or NULL.  */
+const char *ocip_descriptor_annotation (const struct ocip_descriptor *d, const char *key);
+/* Whether D points at something that is not an image to run: an OCI 1.1 artifact
+   (artifactType set) or a buildx attestation (vnd.docker.reference.type).  Platform
+   resolution passes over such entries.  */
+bool ocip_descriptor_is_artifact (const struct ocip_descriptor *d);
 
 void ocip_descriptor_copy (const struct ocip_descriptor *src, struct ocip_descriptor *dst);
 void ocip_descriptor_clear (struct ocip_descriptor *d);
@@ -87,6 +106,14 @@ struct ocip_manifest
   struct ocip_descriptor config;
   struct ocip_descriptor *layers;
   size_t n_layers;
+  /* Not NULL for an artifact, not an image: its type (artifactType, else the config's
+     media type when that is no image config, else the media type of its layers when
+     they are all JSON documents, as a cosign signature's or an in-toto attestation's
+     are).  An artifact's layers are any blobs, never unpacked.  */
+  char *artifact_type;
+  bool has_subject;
+  struct ocip_descriptor subject; /* the manifest this one refers to (OCI 1.1 referrers) */
+  char **annotations;             /* the manifest's own: key, value, ..., NULL; or NULL */
 };
 
 struct ocip_image_config
@@ -120,6 +147,12 @@ int ocip_index_parse (const char *buf, size_t len, const char *expected_media_ty
                       ocip_error_t *err);
 int ocip_manifest_parse (const char *buf, size_t len, const char *expected_media_type, struct ocip_manifest **ret,
                          ocip_error_t *err);
+/* An image manifest's config must be an image config and its layers layer media types
+   (else EINVAL); an artifact (see struct ocip_manifest) is parsed without those
+   checks, but an empty config (OCIP_MEDIA_TYPE_EMPTY) without artifactType is EINVAL,
+   as the image-spec requires.  Media types follow RFC 6838's restricted-name grammar
+   and "urls" must be absolute URIs (EINVAL).  */
+
 /* The config of MANIFEST (rootfs.type "layers", one diff_id per layer of the manifest:
    N_LAYERS).  */
 int ocip_image_config_parse (const char *buf, size_t len, size_t n_layers, struct ocip_image_config **ret,

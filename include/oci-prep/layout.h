@@ -67,4 +67,15 @@ void ocip_descriptors_free (struct ocip_descriptor *d, size_t n);
 int ocip_layout_resolve (struct ocip_layout *layout, const struct ocip_image_ref *ref,
                          const struct ocip_platform *platform, struct ocip_descriptor *ret, ocip_error_t *err);
 
+/* The referrers of SUBJECT in LAYOUT: the manifests reachable from index.json whose
+   "subject" is SUBJECT (OCI 1.1: signatures, SBOMs, attestations pushed by cosign or
+   oras), and those an index entry ties to it with buildx's vnd.docker.reference.digest
+   annotation.  Each is returned as its descriptor with ARTIFACT_TYPE set to the
+   artifact's type and ANNOTATIONS to the manifest's own (buildx: the index entry's).
+   A manifest that cannot be read or parsed is passed over: it is not needed for
+   SUBJECT.  Errors: those of walking the indexes (ocip_graph_walk).  *RET (an array of
+   *RET_N, possibly 0) is owned by the caller: ocip_descriptors_free.  */
+int ocip_layout_referrers (struct ocip_layout *layout, const struct ocip_digest *subject,
+                           struct ocip_descriptor **ret, size_t *ret_n, ocip_error_t *err);
+
 #endif

@@ -10,8 +10,11 @@
 #include <oci-prep/error.h>
 #include <oci-prep/image.h>
 
-/* The runtime-spec version written: what runc 1.1 and crun 1.8 accept.  */
+/* The runtime-spec version written: the lowest that defines every field used (see
+   ocip_spec_build), OCIP_SPEC_OCI_VERSION when nothing newer is, else 1.1.0 (the
+   default seccomp profile's defaultErrnoRet is 1.1.0).  runc 1.1 and crun 1.8 accept both.  */
 #define OCIP_SPEC_OCI_VERSION "1.0.2"
+#define OCIP_SPEC_OCI_VERSION_1_1 "1.1.0"
 #define OCIP_SPEC_DEFAULT_HOSTNAME "oci-prep"
 #define OCIP_SPEC_DEFAULT_ROOT_PATH "rootfs"
 #define OCIP_SPEC_DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -26,7 +29,10 @@ struct ocip_spec_options
   const char *root_path; /* root.path, default OCIP_SPEC_DEFAULT_ROOT_PATH */
   const char *user;      /* replaces the image's User */
   const char *cwd;       /* replaces the image's WorkingDir */
-  char **args;           /* replaces Entrypoint ++ Cmd entirely (when not NULL) */
+  char **args;           /* replaces Entrypoint ++ Cmd entirely (when not NULL), or with
+                            ENTRYPOINT set, the image's Cmd */
+  char **entrypoint;     /* podman's --entrypoint (when not NULL, possibly empty):
+                            replaces the image's Entrypoint and drops its Cmd */
   char **env;            /* "KEY=VALUE": replaces the variable KEY, or appends it */
   char **annotations;    /* "KEY=VALUE": replaces the annotation KEY, or adds it */
   char **cap_add, **cap_drop; /* see ocip_caps_compute() */
@@ -135,7 +141,9 @@ struct ocip_spec
    Only /etc/passwd and /etc/group are read from ROOTFD, inside it (see
    ocip_user_resolve()); OPTS->seccomp, a caller's file, is read by path.
    Conversion (image-spec conversion.md):
-   - process.args = Entrypoint ++ Cmd (or OPTS->args); empty is EINVAL.
+   - process.args = Entrypoint ++ Cmd (or OPTS->args); with OPTS->entrypoint,
+     OPTS->entrypoint ++ OPTS->args (the image's Cmd is not used, as in podman); empty
+     is EINVAL.
    - process.cwd = WorkingDir (or OPTS->cwd; default "/") verbatim; EINVAL when it is
      relative or a ".." climbs above "/" even lexically.
    - process.env = the image's Env (every entry KEY=VALUE, else EINVAL), then PATH,
@@ -157,11 +165,20 @@ struct ocip_spec
    hard limit when it lacks CAP_SYS_RESOURCE to raise it, as podman does); the capabilities of ocip_caps_compute() in
    bounding, effective and permitted; the seccomp profile of ocip_seccomp_default()
    (OPTS->seccomp "unconfined": none; a path: that file's object, re-emitted).
+   ociVersion is the lowest runtime-spec version defining every field written:
+   OCIP_SPEC_OCI_VERSION, or OCIP_SPEC_OCI_VERSION_1_1 with the default profile
+   (defaultErrnoRet) or a caller's profile using a field or value 1.1.0 added.
    The labels left out are named in (*RET)->dropped_labels.
    On success *RET is the model, owned by the caller (ocip_spec_free()).  On failure a
    negative errno with *ERR set, and *RET untouched.  */
 int ocip_spec_build (const struct ocip_image_config *config, int rootfd, const struct ocip_spec_options *opts,
                      struct ocip_spec **ret, ocip_error_t *err);
+
+/* Parse podman's --entrypoint VALUE: a JSON array of strings ('["/bin/sh","-c"]'), or
+   else one string taken as the whole program ("" clears the Entrypoint: an empty
+   vector).  VALUE starting with '[' must be a valid array of strings (EINVAL naming
+   what is wrong).  *RET is a NULL-terminated vector owned by the caller.  */
+int ocip_spec_entrypoint_parse (const char *value, char ***ret, ocip_error_t *err);
 
 /* Write SPEC as config.json: *RET_JSON is the pretty-printed document, NUL-terminated
    and ending in a newline, owned by the caller.  EINVAL (and *RET_JSON untouched) when

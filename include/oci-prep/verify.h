@@ -24,6 +24,9 @@ struct ocip_verify_report
   size_t n_failed;
   int64_t bytes; /* declared bytes of all blobs checked */
   size_t n_cached; /* blobs the verified-blob cache vouched for, not read */
+  /* Descriptors whose digest algorithm oci-prep cannot compute: not blobs of the
+     report, not failures (descriptor.md asks to accept them); nothing needed them.  */
+  size_t n_unsupported;
 };
 
 /* Check the size and digest of every blob reachable from ROOTS (e.g. index.json's

@@ -58,6 +58,7 @@ enum
   CLI_OPT_ANNOTATION,
   CLI_OPT_CWD,
   CLI_OPT_USER,
+  CLI_OPT_ENTRYPOINT,
 };
 
 #define CLI_SPEC_OPTIONS                                                                                               \
@@ -65,7 +66,8 @@ enum
       { "read-only", no_argument, NULL, CLI_OPT_READ_ONLY }, { "cap-add", required_argument, NULL, CLI_OPT_CAP_ADD },  \
       { "cap-drop", required_argument, NULL, CLI_OPT_CAP_DROP }, { "seccomp", required_argument, NULL, CLI_OPT_SECCOMP }, \
       { "env", required_argument, NULL, CLI_OPT_ENV }, { "annotation", required_argument, NULL, CLI_OPT_ANNOTATION },  \
-      { "cwd", required_argument, NULL, CLI_OPT_CWD }, { "user", required_argument, NULL, CLI_OPT_USER }
+      { "cwd", required_argument, NULL, CLI_OPT_CWD }, { "user", required_argument, NULL, CLI_OPT_USER },           \
+      { "entrypoint", required_argument, NULL, CLI_OPT_ENTRYPOINT }
 
 /* Returns 1 when CODE was a spec option (a CLI_OPT_* code, or the short options 't', 'e',
    'u'; stored in *SPEC, vectors owned by it), 0 if not, CLI_USAGE on a bad value.  */
@@ -119,8 +121,10 @@ void cli_escape (FILE *out, const char *s, const char *also);
 void cli_print (FILE *out, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
 void cli_line (FILE *out, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
 
-/* One error line on stderr: "oci-prep: MSG[: strerror (STATUS)]", escaped.  */
-void cli_print_error (const char *msg, int status);
+/* One error line on stderr: "oci-prep: MSG", escaped.  MSG is an error's whole message:
+   the library names the cause in it once (ocip_error_set adds a system error's
+   strerror), so nothing is appended here.  */
+void cli_print_error (const char *msg);
 /* One warning line on stderr: "oci-prep: warning: MSG", escaped.  */
 void cli_print_warning (const char *msg);
 /* One warning line naming the image labels ocip_spec_generate left out of the

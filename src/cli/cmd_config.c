@@ -20,6 +20,7 @@ cmd_config (const struct cli_globals *g, int argc, char **argv, ocip_error_t *er
   static const struct option options[] = {
     { "platform", required_argument, NULL, 'p' },
     { "rootfs", required_argument, NULL, 'r' },
+    { "json", no_argument, NULL, 'j' },
     CLI_SPEC_OPTIONS,
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
@@ -51,6 +52,9 @@ cmd_config (const struct cli_globals *g, int argc, char **argv, ocip_error_t *er
           break;
         case 'r':
           rootfs = optarg;
+          break;
+        case 'j':
+          /* Accepted as by every command: what config prints is JSON already.  */
           break;
         case 'h':
           r = cli_help ("config");

@@ -45,7 +45,7 @@ read_stdin (char **ret, size_t *ret_len, ocip_error_t *err)
       if (len > HOOK_INPUT_LIMIT)
         {
           free (buf);
-          return ocip_error_set (err, E2BIG, "hook input is over %u bytes", HOOK_INPUT_LIMIT);
+          return ocip_error_fail (err, E2BIG, "hook input is over %u bytes", HOOK_INPUT_LIMIT);
         }
     }
   buf[len] = '\0';
@@ -66,6 +66,10 @@ cmd_hook (const struct cli_globals *g, int argc, char **argv, ocip_error_t *err)
 
   if (argc == 2 && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0))
     return cli_help ("hook");
+  /* Accepted as by every command: precreate's output is JSON already, and poststop
+     prints nothing (a runtime does not read a hook's output).  */
+  if (argc >= 2 && strcmp (argv[1], "--json") == 0)
+    argc--, argv++;
   if (argc < 2)
     return cli_usage_error ("hook", "missing MODE argument: precreate or poststop");
   if (strcmp (argv[1], "precreate") != 0 && strcmp (argv[1], "poststop") != 0)

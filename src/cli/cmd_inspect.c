@@ -66,8 +66,37 @@ gen_config (struct ocip_json_gen *gen, const struct ocip_plan *plan)
   ocip_json_gen_map_close (gen);
 }
 
+/* "referrers": [{artifactType, mediaType, digest, size, annotations}] */
+static void
+gen_referrers (struct ocip_json_gen *gen, const struct ocip_descriptor *refs, size_t n)
+{
+  char **kv;
+  size_t i;
+
+  ocip_json_gen_string (gen, "referrers");
+  ocip_json_gen_array_open (gen);
+  for (i = 0; i < n; i++)
+    {
+      ocip_json_gen_map_open (gen);
+      ocip_json_gen_kv_string (gen, "artifactType", refs[i].artifact_type);
+      ocip_json_gen_kv_string (gen, "mediaType", refs[i].media_type);
+      ocip_json_gen_kv_string (gen, "digest", refs[i].digest.str);
+      ocip_json_gen_kv_int64 (gen, "size", refs[i].size);
+      if (refs[i].annotations)
+        {
+          ocip_json_gen_string (gen, "annotations");
+          ocip_json_gen_map_open (gen);
+          for (kv = refs[i].annotations; *kv; kv += 2)
+            ocip_json_gen_kv_string (gen, kv[0], kv[1]);
+          ocip_json_gen_map_close (gen);
+        }
+      ocip_json_gen_map_close (gen);
+    }
+  ocip_json_gen_array_close (gen);
+}
+
 static int
-print_json (const struct ocip_plan *plan, ocip_error_t *err)
+print_json (const struct ocip_plan *plan, const struct ocip_descriptor *refs, size_t n_refs, ocip_error_t *err)
 {
   cleanup_json_gen struct ocip_json_gen *gen = ocip_json_gen_new (true);
   cleanup_free char *platform = ocip_platform_string (&plan->config->platform);
@@ -83,6 +112,7 @@ print_json (const struct ocip_plan *plan, ocip_error_t *err)
   ocip_json_gen_kv_string (gen, "platform", platform);
   gen_config (gen, plan);
   gen_layers (gen, plan);
+  gen_referrers (gen, refs, n_refs);
   ocip_json_gen_map_close (gen);
   return cli_print_json (gen, err);
 }
@@ -108,7 +138,7 @@ print_strv (const char *label, char **v)
 /* Every string here but the digests (whose grammar was checked) comes from the image
    or the command line: cli_line escapes them all.  */
 static void
-print_text (const struct ocip_plan *plan)
+print_text (const struct ocip_plan *plan, const struct ocip_descriptor *refs, size_t n_refs)
 {
   const struct ocip_image_config *c = plan->config;
   cleanup_free char *platform = ocip_platform_string (&c->platform);
@@ -147,6 +177,18 @@ print_text (const struct ocip_plan *plan)
       cli_line (stdout, "    diffID  %s", l->diff_id.str);
       cli_line (stdout, "    chainID %s", l->chain_id.str);
     }
+  if (n_refs > 0)
+    cli_line (stdout, "%-11s %zu", "referrers", n_refs);
+  for (i = 0; i < n_refs; i++)
+    {
+      cli_line (stdout, "  %s %s", refs[i].artifact_type, refs[i].digest.str);
+      for (p = refs[i].annotations; p && *p; p += 2)
+        {
+          cli_print (stdout, "    ");
+          cli_escape (stdout, p[0], "=");
+          cli_line (stdout, "=%s", p[1]);
+        }
+    }
 }
 
 int
@@ -161,6 +203,8 @@ cmd_inspect (const struct cli_globals *g, int argc, char **argv, ocip_error_t *e
   /* No store: reading an image needs neither it nor its verified-blob cache.  */
   cleanup_context struct ocip_context *ctx = cli_context (g, false, 0, NULL);
   cleanup_plan struct ocip_plan *plan = NULL;
+  struct ocip_descriptor *refs = NULL;
+  size_t n_refs = 0;
   struct cli_image_options io = { 0 };
   bool json = g->json;
   int c, r;
@@ -195,8 +239,12 @@ cmd_inspect (const struct cli_globals *g, int argc, char **argv, ocip_error_t *e
   if (r < 0)
     return r;
   ocip_plan_chain_ids (plan);
+  if ((r = ocip_layout_referrers (plan->layout, &plan->manifest_desc.digest, &refs, &n_refs, err)) < 0)
+    return r;
   if (json)
-    return print_json (plan, err);
-  print_text (plan);
-  return 0;
+    r = print_json (plan, refs, n_refs, err);
+  else
+    print_text (plan, refs, n_refs);
+  ocip_descriptors_free (refs, n_refs);
+  return r;
 }

@@ -64,7 +64,7 @@ print_text (const struct cli_globals *g, const struct ocip_load_report *report)
       else if (l->state == OCIP_LOAD_PRESENT && g->verbosity >= 0)
         cli_line (stdout, "%-9s %s", state_names[l->state], l->diff_id.str);
       else if (l->state == OCIP_LOAD_FAILED && g->verbosity > 0)
-        cli_print_error (l->error, l->status);
+        cli_print_error (l->error);
     }
 }
 

@@ -528,7 +528,7 @@ store_fsck (const struct cli_globals *g, int argc, char **argv, ocip_error_t *er
         }
     }
   if (r == 0 && report->n_unrepaired > 0)
-    r = ocip_error_set (err, EUCLEAN, "store '%s': %zu problem%s%s", ocip_store_path (store),
+    r = ocip_error_fail (err, EUCLEAN, "store '%s': %zu problem%s%s", ocip_store_path (store),
                         report->n_unrepaired, report->n_unrepaired == 1 ? "" : "s",
                         opts.repair ? " left" : " found");
   ocip_gc_fsck_report_free (report);

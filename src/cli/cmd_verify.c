@@ -22,6 +22,7 @@ print_json (const struct ocip_verify_report *report, ocip_error_t *err)
   ocip_json_gen_kv_int64 (gen, "blobs", (int64_t) report->n_blobs);
   ocip_json_gen_kv_int64 (gen, "bytes", report->bytes);
   ocip_json_gen_kv_int64 (gen, "cached", (int64_t) report->n_cached);
+  ocip_json_gen_kv_int64 (gen, "unsupported", (int64_t) report->n_unsupported);
   ocip_json_gen_string (gen, "failures");
   ocip_json_gen_array_open (gen);
   for (i = 0; i < report->n_blobs; i++)
@@ -83,13 +84,18 @@ cmd_verify (const struct cli_globals *g, int argc, char **argv, ocip_error_t *er
   if (json)
     r = print_json (report, err);
   else if (g->verbosity >= 0 && report->n_failed == 0)
-    cli_line (stdout, "verified %zu blobs, %lld bytes (%zu unchanged since verified before)", report->n_blobs,
-              (long long) report->bytes, report->n_cached);
+    {
+      cli_line (stdout, "verified %zu blobs, %lld bytes (%zu unchanged since verified before)", report->n_blobs,
+                (long long) report->bytes, report->n_cached);
+      if (report->n_unsupported)
+        cli_line (stdout, "skipped %zu descriptors of an unsupported digest algorithm (not needed by what was verified)",
+                  report->n_unsupported);
+    }
   /* One failure, one line on stderr (main prints the first); every one with -v.  */
   if (r == 0 && ! json && g->verbosity > 0)
     for (i = 0; i < report->n_blobs; i++)
       if (report->blobs[i].failure)
-        cli_print_error (report->blobs[i].failure, report->blobs[i].status);
+        cli_print_error (report->blobs[i].failure);
   if (r == 0 && ocip_verify_report_error (report, err) < 0)
     r = ocip_error_wrap (err, "'%s'", argv[optind]);
 

@@ -25,18 +25,21 @@ static const struct
     "       IMAGE BUNDLE [-- ARGS...]\n\n"
     "SPEC OPTIONS: -t|--tty, --hostname NAME, --read-only, --cap-add CAP, --cap-drop CAP,\n"
     "  --seccomp default|unconfined|FILE, -e|--env KEY=VALUE, --annotation KEY=VALUE,\n"
-    "  --cwd DIR, -u|--user USER[:GROUP]\n" },
+    "  --cwd DIR, -u|--user USER[:GROUP], --entrypoint '[\"PROG\",\"ARG\"]'|PROG\n"
+    "  (--entrypoint replaces the image's Entrypoint and drops its Cmd; ARGS after -- follow it;\n"
+    "  without it, ARGS replace Entrypoint and Cmd)\n" },
   { "config", cmd_config, "print the runtime config.json of IMAGE",
-    "[--platform P] [--rootfs DIR] [SPEC OPTIONS] IMAGE\n\n"
+    "[--platform P] [--rootfs DIR] [--json] [SPEC OPTIONS] IMAGE\n\n"
     "SPEC OPTIONS: as for 'oci-prep bundle --help'.\n" },
+  { "help", NULL, "show oci-prep's usage, or COMMAND's", "[COMMAND [SUBCOMMAND]]\n" },
   { "hook", cmd_hook, "runtime hook modes: precreate (stdin config -> stdout), poststop (stdin state)",
-    "precreate|poststop\n" },
+    "[--json] precreate|poststop\n" },
   { "inspect", cmd_inspect, "show what IMAGE resolves to: manifest, config, layers, platform",
     "[--platform OS/ARCH[/VARIANT]] [--json] IMAGE\n" },
   { "load", cmd_load, "extract the layers of each IMAGE into the store",
     "[--platform P] [--jobs N] [--max-layer-size SIZE] [--max-entries N] [--json]\n"
     "       [--no-sandbox] IMAGE...\n" },
-  { "rm", cmd_rm, "unmount and remove BUNDLE, releasing its layers", "[-f|--force] BUNDLE...\n" },
+  { "rm", cmd_rm, "unmount and remove BUNDLE, releasing its layers", "[-f|--force] [--json] BUNDLE...\n" },
   { "store", cmd_store, "manage the shared layer store: ls, du, gc [--max-size SIZE] [--older-than AGE], fsck",
     "ls [--json]\n"
     "       oci-prep store du [--json]\n"
@@ -72,6 +75,48 @@ cli_help (const char *command)
       }
   usage (stdout);
   return 0;
+}
+
+/* "oci-prep help [COMMAND [SUBCOMMAND]]".  */
+static int
+help_command (int argc, char **argv)
+{
+  cleanup_free char *name = NULL;
+  size_t i;
+
+  if (argc == 1)
+    {
+      usage (stdout);
+      return 0;
+    }
+  if (argc > 3)
+    return cli_usage_error ("help", "unexpected argument '%s'", argv[3]);
+  for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    if (strcmp (argv[1], commands[i].name) == 0)
+      break;
+  if (i == sizeof commands / sizeof commands[0])
+    return cli_usage_error ("help", "unknown command '%s'", argv[1]);
+  name = argc == 3 ? xasprintf ("%s %s", argv[1], argv[2]) : xstrdup (argv[1]);
+  return cli_help (name);
+}
+
+/* Whether a command's arguments ask for its help: "--help" or "-h" anywhere before
+   "--" (after it, words belong to the container's command), so that "oci-prep bundle
+   IMG DIR --help" shows the usage as "oci-prep bundle --help" does, for every command
+   alike, instead of each command's parser seeing it in its own place.  */
+static bool
+asks_for_help (int argc, char **argv)
+{
+  int i;
+
+  for (i = 1; i < argc; i++)
+    {
+      if (strcmp (argv[i], "--") == 0)
+        return false;
+      if (strcmp (argv[i], "--help") == 0 || strcmp (argv[i], "-h") == 0)
+        return true;
+    }
+  return false;
 }
 
 int
@@ -143,13 +188,18 @@ main (int argc, char **argv)
 
   argc -= optind;
   argv += optind;
+  /* "store gc --help" shows the usage of store as a whole: its subcommands share it.  */
+  if (asks_for_help (argc, argv))
+    return cli_help (commands[i].name);
+  if (commands[i].handler == NULL)
+    return help_command (argc, argv);
   optind = 0; /* getopt_long restarts for the command's own options */
   r = commands[i].handler (&g, argc, argv, &err);
   if (r == CLI_USAGE)
     return CLI_USAGE;
   if (r < 0)
     {
-      cli_print_error (err->msg, err->status);
+      cli_print_error (err->msg);
       ocip_error_release (&err);
       return 1;
     }

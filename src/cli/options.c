@@ -137,6 +137,21 @@ cli_spec_option (const char *command, int code, const char *value, struct ocip_s
     case CLI_OPT_USER:
       spec->user = value;
       return 1;
+    case CLI_OPT_ENTRYPOINT:
+      {
+        ocip_error_t err = NULL;
+        int r;
+
+        ocip_strv_free (spec->entrypoint);
+        spec->entrypoint = NULL;
+        if (ocip_spec_entrypoint_parse (value, &spec->entrypoint, &err) < 0)
+          {
+            r = cli_usage_error (command, "%s", err->msg);
+            ocip_error_release (&err);
+            return r;
+          }
+        return 1;
+      }
     default:
       return 0;
     }
@@ -150,5 +165,6 @@ cli_spec_options_clear (struct ocip_spec_options *spec)
   ocip_strv_free (spec->env);
   ocip_strv_free (spec->annotations);
   ocip_strv_free (spec->args);
-  spec->cap_add = spec->cap_drop = spec->env = spec->annotations = spec->args = NULL;
+  ocip_strv_free (spec->entrypoint);
+  spec->cap_add = spec->cap_drop = spec->env = spec->annotations = spec->args = spec->entrypoint = NULL;
 }

@@ -152,12 +152,9 @@ cli_line (FILE *out, const char *fmt, ...)
 }
 
 void
-cli_print_error (const char *msg, int status)
+cli_print_error (const char *msg)
 {
-  if (status)
-    cli_line (stderr, "oci-prep: %s: %s", msg, strerror (status));
-  else
-    cli_line (stderr, "oci-prep: %s", msg);
+  cli_line (stderr, "oci-prep: %s", msg);
 }
 
 void

@@ -81,11 +81,11 @@ ocip_digest_parse (const char *s, struct ocip_digest *ret, ocip_error_t *err)
   size_t alg_len, i;
 
   if (colon == NULL)
-    return ocip_error_set (err, EINVAL, "invalid digest '%s': no ':' separator", s);
+    return ocip_error_fail (err, EINVAL, "invalid digest '%s': no ':' separator", s);
   alg_len = colon - s;
   hex = colon + 1;
   if (! valid_algorithm (s, alg_len) || ! valid_encoded (hex))
-    return ocip_error_set (err, EINVAL, "invalid digest '%s'", s);
+    return ocip_error_fail (err, EINVAL, "invalid digest '%s'", s);
 
   for (i = 0; i < sizeof algorithms / sizeof algorithms[0]; i++)
     {
@@ -93,13 +93,13 @@ ocip_digest_parse (const char *s, struct ocip_digest *ret, ocip_error_t *err)
         continue;
       /* The registered algorithms are lowercase hex of a fixed length.  */
       if (strlen (hex) != algorithms[i].hex_len || strspn (hex, "0123456789abcdef") != algorithms[i].hex_len)
-        return ocip_error_set (err, EINVAL, "invalid digest '%s': %s needs %zu lowercase hex digits", s,
+        return ocip_error_fail (err, EINVAL, "invalid digest '%s': %s needs %zu lowercase hex digits", s,
                                algorithms[i].name, algorithms[i].hex_len);
       ret->alg = (enum ocip_digest_alg) i;
       memcpy (ret->str, s, alg_len + 1 + algorithms[i].hex_len + 1);
       return 0;
     }
-  return ocip_error_set (err, ENOTSUP, "unsupported digest algorithm '%.*s' in '%s'", (int) alg_len, s, s);
+  return ocip_error_fail (err, ENOTSUP, "unsupported digest algorithm '%.*s' in '%s'", (int) alg_len, s, s);
 }
 
 struct ocip_hasher

@@ -2,6 +2,8 @@
 /* The error object: creation, context wrapping, release. */
 #include "config.h"
 
+#include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,31 +11,58 @@
 #include <oci-prep/cleanup.h>
 #include <oci-prep/error.h>
 
+/* The cause is named once, at the end of the message: a system error's strerror is
+   part of it, a class oci-prep chose (EINVAL for "ref 'v2' not found ...") is not,
+   since its strerror would repeat or contradict what the message already says.  */
+static int
+set_error (ocip_error_t *err, int errnum, bool system, const char *fmt, va_list ap)
+{
+  struct ocip_error *e;
+  char *text;
+
+  if (errnum <= 0)
+    errnum = EIO;
+  /* An error already pending would be lost: keep the first, it is the cause.  */
+  if (*err != NULL)
+    return -(*err)->status;
+
+  if (vasprintf (&text, fmt, ap) < 0)
+    abort ();
+  e = xmalloc (sizeof *e);
+  e->status = errnum;
+  if (system)
+    {
+      e->msg = xasprintf ("%s: %s", text, strerror (errnum));
+      free (text);
+    }
+  else
+    e->msg = text;
+  *err = e;
+  return -errnum;
+}
+
 int
 ocip_error_set (ocip_error_t *err, int errnum, const char *fmt, ...)
 {
   va_list ap;
-  struct ocip_error *e;
+  int r;
 
-  if (errnum <= 0)
-    errnum = EIO;
-
-  e = xmalloc (sizeof *e);
-  e->status = errnum;
   va_start (ap, fmt);
-  if (vasprintf (&e->msg, fmt, ap) < 0)
-    abort ();
+  r = set_error (err, errnum, true, fmt, ap);
   va_end (ap);
+  return r;
+}
 
-  /* An error already pending would be lost: keep the first, it is the cause.  */
-  if (*err != NULL)
-    {
-      free (e->msg);
-      free (e);
-      return -(*err)->status;
-    }
-  *err = e;
-  return -errnum;
+int
+ocip_error_fail (ocip_error_t *err, int errnum, const char *fmt, ...)
+{
+  va_list ap;
+  int r;
+
+  va_start (ap, fmt);
+  r = set_error (err, errnum, false, fmt, ap);
+  va_end (ap);
+  return r;
 }
 
 int

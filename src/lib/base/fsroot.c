@@ -458,7 +458,7 @@ path_error (ocip_error_t *err, int errnum, const char *action, const char *path,
   const char *more = len > 256 ? "..." : "";
 
   if (why)
-    return ocip_error_set (err, errnum, "%s '%.*s%s': %s", action, shown, path, more, why);
+    return ocip_error_fail (err, errnum, "%s '%.*s%s': %s", action, shown, path, more, why);
   return ocip_error_set (err, errnum, "%s '%.*s%s'", action, shown, path, more);
 }
 
@@ -471,7 +471,7 @@ ocip_fsroot_open (int rootfd, const char *path, int flags, mode_t mode, unsigned
   int r;
 
   if (path == NULL)
-    return ocip_error_set (err, EINVAL, "open: no path");
+    return ocip_error_fail (err, EINVAL, "open: no path");
   len = strlen (path);
   if (len >= OCIP_LIMIT_PATH_LENGTH)
     return path_error (err, ENAMETOOLONG, "open", path, "path too long");
@@ -502,7 +502,7 @@ ocip_fsroot_open_parent (int rootfd, const char *path, char **ret_name, ocip_err
   int r;
 
   if (path == NULL)
-    return ocip_error_set (err, EINVAL, "open parent: no path");
+    return ocip_error_fail (err, EINVAL, "open parent: no path");
   end = strlen (path);
   if (end >= OCIP_LIMIT_PATH_LENGTH)
     return path_error (err, ENAMETOOLONG, "open parent of", path, "path too long");

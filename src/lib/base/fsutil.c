@@ -118,9 +118,9 @@ ocip_read_regular_fd (int fd, size_t max, const char *what, char **ret, size_t *
   if (fstat (fd, &st) < 0)
     return ocip_error_set (err, errno, "stat %s", what);
   if (! S_ISREG (st.st_mode))
-    return ocip_error_set (err, EINVAL, "%s is not a regular file", what);
+    return ocip_error_fail (err, EINVAL, "%s is not a regular file", what);
   if ((uint64_t) st.st_size > max)
-    return ocip_error_set (err, E2BIG, "%s is %lld bytes, over the limit of %zu", what, (long long) st.st_size, max);
+    return ocip_error_fail (err, E2BIG, "%s is %lld bytes, over the limit of %zu", what, (long long) st.st_size, max);
   /* Sized by the file, growing if the file does, up to one byte past the limit: a file
      growing while read is caught too.  */
   cap = (size_t) st.st_size + 1;
@@ -144,7 +144,7 @@ ocip_read_regular_fd (int fd, size_t max, const char *what, char **ret, size_t *
       len += n;
     }
   if (len > max)
-    return ocip_error_set (err, E2BIG, "%s is over the limit of %zu bytes", what, max);
+    return ocip_error_fail (err, E2BIG, "%s is over the limit of %zu bytes", what, max);
   buf[len] = '\0';
   *ret = steal_pointer (&buf);
   if (ret_len)
@@ -193,7 +193,7 @@ reopen_checked (int path_fd, const struct stat *st, const char *what, ocip_error
     {
       int saved = errno;
       if (saved == ENOENT && access ("/proc/self/fd", F_OK) < 0)
-        return ocip_error_set (err, EOPNOTSUPP, "reopen %s: /proc/self/fd is missing (is /proc mounted?), and "
+        return ocip_error_fail (err, EOPNOTSUPP, "reopen %s: /proc/self/fd is missing (is /proc mounted?), and "
                                                 "without it a checked file cannot be reopened safely", what);
       return ocip_error_set (err, saved, "reopen %s", what);
     }
@@ -202,7 +202,7 @@ reopen_checked (int path_fd, const struct stat *st, const char *what, ocip_error
   /* Only a /proc that is not procfs could hand back another file: say so rather than
      read it.  */
   if (now.st_dev != st->st_dev || now.st_ino != st->st_ino)
-    return ocip_error_set (err, EIO, "reopen %s: /proc/self/fd gave another file (is /proc a procfs?)", what);
+    return ocip_error_fail (err, EIO, "reopen %s: /proc/self/fd gave another file (is /proc a procfs?)", what);
   return steal_fd (&fd);
 }
 
@@ -217,7 +217,7 @@ ocip_open_regular_at (int dirfd, const char *path, unsigned how, const char *wha
   if (what == NULL)
     what = quoted = xasprintf ("'%s'", path);
   if (how & ~(unsigned) (OCIP_OPEN_IN_ROOT | OCIP_OPEN_NOFOLLOW))
-    return ocip_error_set (err, EINVAL, "open %s: unknown flags", what);
+    return ocip_error_fail (err, EINVAL, "open %s: unknown flags", what);
   /* O_PATH opens no file: the driver of a device node is not called, a FIFO does not
      block (CVE-2024-9676: an image's /etc/passwd made a character device).  */
   if (how & OCIP_OPEN_IN_ROOT)
@@ -236,9 +236,9 @@ ocip_open_regular_at (int dirfd, const char *path, unsigned how, const char *wha
     return ocip_error_set (err, errno, "stat %s", what);
   /* O_PATH|O_NOFOLLOW returns the symlink itself; open(2) would have said ELOOP.  */
   if (S_ISLNK (st.st_mode) && nofollow)
-    return ocip_error_set (err, ELOOP, "open %s: is a symlink", what);
+    return ocip_error_fail (err, ELOOP, "open %s: is a symlink", what);
   if (! S_ISREG (st.st_mode))
-    return ocip_error_set (err, EINVAL, "%s is %s, not a regular file", what, file_type_name (st.st_mode));
+    return ocip_error_fail (err, EINVAL, "%s is %s, not a regular file", what, file_type_name (st.st_mode));
   return reopen_checked (path_fd, &st, what, err);
 }
 

@@ -386,10 +386,10 @@ ocip_json_parse (const char *buf, size_t len, size_t max_size, struct ocip_json 
   int r = 0;
 
   if (len > max_size)
-    return ocip_error_set (err, E2BIG, "document of %zu bytes is over the limit of %zu", len, max_size);
+    return ocip_error_fail (err, E2BIG, "document of %zu bytes is over the limit of %zu", len, max_size);
 
   if (! valid_surrogate_escapes (buf, len))
-    return ocip_error_set (err, EINVAL, "invalid JSON: unpaired surrogate escape in a string");
+    return ocip_error_fail (err, EINVAL, "invalid JSON: unpaired surrogate escape in a string");
   handle = yajl_alloc (&callbacks, NULL, &b);
   if (handle == NULL)
     abort ();
@@ -399,14 +399,14 @@ ocip_json_parse (const char *buf, size_t len, size_t max_size, struct ocip_json 
   if (status != yajl_status_ok)
     {
       if (b.error)
-        r = ocip_error_set (err, b.error, "invalid JSON at byte %zu: %s", yajl_get_bytes_consumed (handle), b.why);
+        r = ocip_error_fail (err, b.error, "invalid JSON at byte %zu: %s", yajl_get_bytes_consumed (handle), b.why);
       else
         {
           unsigned char *msg = yajl_get_error (handle, 0, NULL, 0);
           char *nl = strchr ((char *) msg, '\n');
           if (nl)
             *nl = '\0';
-          r = ocip_error_set (err, EINVAL, "invalid JSON: %s", (char *) msg);
+          r = ocip_error_fail (err, EINVAL, "invalid JSON: %s", (char *) msg);
           yajl_free_error (handle, msg);
         }
     }
@@ -503,17 +503,17 @@ ocip_json_int64 (const struct ocip_json_node *node, int64_t *ret, ocip_error_t *
   long long v;
 
   if (node == NULL || node->type != OCIP_JSON_NUMBER)
-    return ocip_error_set (err, EINVAL, "expected an integer");
+    return ocip_error_fail (err, EINVAL, "expected an integer");
   /* JSON allows 1e3 and 1.0; an integer field allows neither.  */
   p = node->u.text;
   if (*p == '-')
     p++;
   if (*p == '\0' || strspn (p, "0123456789") != strlen (p))
-    return ocip_error_set (err, EINVAL, "'%s' is not an integer", node->u.text);
+    return ocip_error_fail (err, EINVAL, "'%s' is not an integer", node->u.text);
   errno = 0;
   v = strtoll (node->u.text, &end, 10);
   if (errno == ERANGE)
-    return ocip_error_set (err, ERANGE, "integer '%s' is out of range", node->u.text);
+    return ocip_error_fail (err, ERANGE, "integer '%s' is out of range", node->u.text);
   *ret = v;
   return 0;
 }
@@ -529,11 +529,11 @@ get_typed (const struct ocip_json_node *obj, const char *key, enum ocip_json_typ
   if (node == NULL || (node->type == OCIP_JSON_NULL && ! required))
     {
       if (required)
-        return ocip_error_set (err, EINVAL, "missing field '%s'", key);
+        return ocip_error_fail (err, EINVAL, "missing field '%s'", key);
       return 0;
     }
   if (node->type != type)
-    return ocip_error_set (err, EINVAL, "field '%s': expected %s, got %s", key, ocip_json_type_name (type),
+    return ocip_error_fail (err, EINVAL, "field '%s': expected %s, got %s", key, ocip_json_type_name (type),
                            ocip_json_type_name (node->type));
   *ret = node;
   return 1;
@@ -611,7 +611,7 @@ ocip_json_get_strv (const struct ocip_json_node *obj, const char *key, bool requ
     }
   for (i = 0; i < array->u.array.n; i++)
     if (array->u.array.items[i]->type != OCIP_JSON_STRING)
-      return ocip_error_set (err, EINVAL, "field '%s': element %zu is not a string", key, i);
+      return ocip_error_fail (err, EINVAL, "field '%s': element %zu is not a string", key, i);
   v = xcalloc (array->u.array.n + 1, sizeof (char *));
   for (i = 0; i < array->u.array.n; i++)
     v[i] = xstrdup (array->u.array.items[i]->u.text);
@@ -887,9 +887,9 @@ ocip_json_gen_finish (struct ocip_json_gen *g, char **ret, size_t *ret_len, ocip
   if (g->failure == NULL && (g->depth > 0 || ! g->complete))
     fail (g, "an incomplete document");
   if (g->failure)
-    return ocip_error_set (err, EINVAL, "generate JSON: %s", g->failure);
+    return ocip_error_fail (err, EINVAL, "generate JSON: %s", g->failure);
   if (yajl_gen_get_buf (g->gen, &buf, &len) != yajl_gen_status_ok)
-    return ocip_error_set (err, EINVAL, "generate JSON: yajl has no buffer");
+    return ocip_error_fail (err, EINVAL, "generate JSON: yajl has no buffer");
   out = xmalloc (len + 2);
   memcpy (out, buf, len);
   if (len == 0 || out[len - 1] != '\n')

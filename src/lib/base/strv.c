@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <oci-prep/cleanup.h>
 #include "base/strv.h"
 
 int
@@ -24,4 +25,20 @@ bool
 ocip_strv_sorted_has (char *const *v, size_t n, const char *s)
 {
   return n > 0 && bsearch (&s, v, n, sizeof *v, ocip_strv_compare) != NULL;
+}
+
+char **
+ocip_strv_dup (char *const *v)
+{
+  size_t n = 0, i;
+  char **copy;
+
+  if (v == NULL)
+    return NULL;
+  while (v[n])
+    n++;
+  copy = xcalloc (n + 1, sizeof *copy);
+  for (i = 0; i < n; i++)
+    copy[i] = xstrdup (v[i]);
+  return copy;
 }

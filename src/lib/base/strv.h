@@ -17,4 +17,8 @@ void ocip_strv_sort (char **v, size_t n);
    N is 0).  */
 bool ocip_strv_sorted_has (char *const *v, size_t n, const char *s);
 
+/* A deep copy of the NULL-terminated V, owned by the caller (ocip_strv_free); NULL for
+   NULL.  */
+char **ocip_strv_dup (char *const *v);
+
 #endif

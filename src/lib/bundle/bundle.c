@@ -63,7 +63,7 @@ split_path (const char *path, int *ret_parent_fd, char **ret_name, ocip_error_t 
   int fd;
 
   if (strcmp (base, "/") == 0 || strcmp (base, ".") == 0 || strcmp (base, "..") == 0)
-    return ocip_error_set (err, EINVAL, "bundle '%s': not a usable directory name", path);
+    return ocip_error_fail (err, EINVAL, "bundle '%s': not a usable directory name", path);
   fd = open (dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0)
     return ocip_error_set (err, errno, "bundle '%s': open parent directory", path);
@@ -135,7 +135,8 @@ made_by_us (int dirfd)
   return (fstatat (dirfd, STATE_FILE, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG (st.st_mode)) || half_made (dirfd);
 }
 
-static int remove_bundle (const char *bundle, bool lazy, bool unfinished, ocip_error_t *err);
+static int remove_bundle (const char *bundle, bool lazy, bool unfinished, struct ocip_bundle_removal *ret,
+                          ocip_error_t *err);
 
 /* BUNDLE 0700 through its fd, whoever made it: the rootfs under it is mounted suid,dev
    (or copied with its modes), so any local user who could reach it could run the
@@ -151,7 +152,7 @@ make_private (struct build *b, ocip_error_t *err)
   if (fstat (b->dirfd, &st) < 0)
     return ocip_error_set (err, errno, "stat the directory");
   if (st.st_uid != geteuid ())
-    return ocip_error_set (err, EPERM, "the directory belongs to uid %u, who could open it to other users",
+    return ocip_error_fail (err, EPERM, "the directory belongs to uid %u, who could open it to other users",
                            (unsigned) st.st_uid);
   b->old_mode = st.st_mode & 07777;
   if ((st.st_mode & 07777) != 0700 && fchmod (b->dirfd, 0700) < 0)
@@ -172,19 +173,19 @@ prepare_dir (struct build *b, bool force, ocip_error_t *err)
   if (fstatat (b->parent_fd, b->name, &st, AT_SYMLINK_NOFOLLOW) == 0)
     {
       if (! S_ISDIR (st.st_mode))
-        return ocip_error_set (err, EEXIST, "it exists and is not a directory");
+        return ocip_error_fail (err, EEXIST, "it exists and is not a directory");
       b->dirfd = openat (b->parent_fd, b->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
       if (b->dirfd < 0)
         return ocip_error_set (err, errno, "open the directory");
       if (dir_is_empty (b->dirfd))
         return make_private (b, err);
       if (! made_by_us (b->dirfd))
-        return ocip_error_set (err, EEXIST, "it is not empty (and was not made by oci-prep)");
+        return ocip_error_fail (err, EEXIST, "it is not empty (and was not made by oci-prep)");
       if (! force)
-        return ocip_error_set (err, EEXIST, "it exists: use --force to replace it");
+        return ocip_error_fail (err, EEXIST, "it exists: use --force to replace it");
       ocip_closep (&b->dirfd);
       /* An unfinished one too: a killed bundle is what --force is for.  */
-      if ((r = remove_bundle (b->path, false, true, err)) < 0)
+      if ((r = remove_bundle (b->path, false, true, NULL, err)) < 0)
         return r;
     }
   else if (errno != ENOENT)
@@ -314,7 +315,7 @@ load_layers (struct build *b, struct ocip_plan *plan, const struct ocip_bundle_o
       if (report->layers[i].state == OCIP_LOAD_EXTRACTED)
         ret->n_extracted++;
       if (report->layers[i].error && r == 0)
-        r = ocip_error_set (err, report->layers[i].status, "%s", report->layers[i].error);
+        r = ocip_error_fail (err, report->layers[i].status, "%s", report->layers[i].error);
     }
   ocip_load_report_free (report);
   return r;
@@ -558,7 +559,7 @@ load_and_mount_rootfs (struct build *b, struct ocip_plan *plan, const struct oci
 
   /* Refuse before extracting what could never be mounted.  */
   if (! opts->flat && distinct_layers (plan) > OCIP_OVERLAY_MAX_LAYERS)
-    return ocip_error_set (err, E2BIG, "%zu layers are more than overlayfs stacks (%d): use --flat",
+    return ocip_error_fail (err, E2BIG, "%zu layers are more than overlayfs stacks (%d): use --flat",
                            distinct_layers (plan), OCIP_OVERLAY_MAX_LAYERS);
   if (mkdirat (b->dirfd, OCIP_BUNDLE_STATE_DIR, 0700) < 0)
     return ocip_error_set (err, errno, "create '%s'", OCIP_BUNDLE_STATE_DIR);
@@ -628,7 +629,7 @@ set_rootfs (struct build *b, const char *rootfs, bool may_be_used, ocip_error_t 
       return 0;
     }
   if (! S_ISDIR (st.st_mode))
-    return ocip_error_set (err, ENOTDIR, "rootfs '%s' is not a directory", b->rootfs_path);
+    return ocip_error_fail (err, ENOTDIR, "rootfs '%s' is not a directory", b->rootfs_path);
   if (may_be_used)
     return 0;
   {
@@ -745,7 +746,7 @@ release (int dirfd, const char *path, const struct ocip_state_record *st, bool l
       if ((r = ocip_overlay_unmount (rootfs_parent, rootfs_name, lazy, err)) < 0)
         return ocip_error_wrap (err, "bundle '%s'", path);
       if (ocip_overlay_is_mounted (rootfs_parent, rootfs_name))
-        return ocip_error_set (err, EBUSY, "bundle '%s': rootfs '%s' is still mounted", path, st->rootfs_path);
+        return ocip_error_fail (err, EBUSY, "bundle '%s': rootfs '%s' is still mounted", path, st->rootfs_path);
       /* The store may be gone; the bundle can still be released.  */
       if (access (st->store, F_OK) == 0
           && ((r = ocip_store_open (st->store, &store, err)) < 0
@@ -786,8 +787,9 @@ ocip_bundle_release (const char *bundle, bool lazy, ocip_error_t *err)
    never finished (a killed oci-prep), which is otherwise refused since it may be
    one being made right now.  */
 static int
-remove_bundle (const char *bundle, bool lazy, bool unfinished, ocip_error_t *err)
+remove_bundle (const char *bundle, bool lazy, bool unfinished, struct ocip_bundle_removal *ret, ocip_error_t *err)
 {
+  struct ocip_bundle_removal removal = { 0 };
   cleanup_close int parent = -1;
   cleanup_close int dirfd = -1;
   cleanup_free char *name = NULL;
@@ -806,9 +808,9 @@ remove_bundle (const char *bundle, bool lazy, bool unfinished, ocip_error_t *err
       ocip_error_release (err);
       /* Killed before its state was written: nothing else was made yet.  */
       if (! half_made (dirfd))
-        return ocip_error_set (err, EINVAL, "'%s' was not made by oci-prep (no %s)", bundle, STATE_FILE);
+        return ocip_error_fail (err, EINVAL, "'%s' was not made by oci-prep (no %s)", bundle, STATE_FILE);
       if (! unfinished)
-        return ocip_error_set (err, EBUSY,
+        return ocip_error_fail (err, EBUSY,
                                "bundle '%s': its creation did not finish (no state recorded yet): use --force "
                                "to remove it",
                                bundle);
@@ -818,23 +820,46 @@ remove_bundle (const char *bundle, bool lazy, bool unfinished, ocip_error_t *err
       if (! st.complete && ! unfinished)
         {
           ocip_state_record_clear (&st);
-          return ocip_error_set (err, EBUSY,
+          return ocip_error_fail (err, EBUSY,
                                  "bundle '%s': its creation did not finish (interrupted, or still running): use "
                                  "--force to remove it",
                                  bundle);
         }
       r = release (dirfd, bundle, &st, lazy, err);
+      if (r == 0)
+        {
+          removal.id = steal_pointer (&st.id);
+          removal.store = steal_pointer (&st.store);
+          removal.flat = st.flat;
+          for (removal.n_layers = 0; st.layers && st.layers[removal.n_layers]; removal.n_layers++)
+            ;
+        }
       ocip_state_record_clear (&st);
       if (r < 0)
         return r;
     }
   if ((r = ocip_rmtree_at (parent, name, err)) < 0)
-    return ocip_error_wrap (err, "bundle '%s'", bundle);
+    {
+      ocip_bundle_removal_clear (&removal);
+      return ocip_error_wrap (err, "bundle '%s'", bundle);
+    }
+  if (ret)
+    *ret = removal;
+  else
+    ocip_bundle_removal_clear (&removal);
   return 0;
 }
 
 int
-ocip_bundle_remove (const char *bundle, bool force, ocip_error_t *err)
+ocip_bundle_remove (const char *bundle, bool force, struct ocip_bundle_removal *ret, ocip_error_t *err)
 {
-  return remove_bundle (bundle, force, force, err);
+  return remove_bundle (bundle, force, force, ret, err);
+}
+
+void
+ocip_bundle_removal_clear (struct ocip_bundle_removal *r)
+{
+  free (r->id);
+  free (r->store);
+  r->id = r->store = NULL;
 }

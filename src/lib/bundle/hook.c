@@ -303,7 +303,7 @@ ocip_hook_precreate (struct ocip_context *ctx, const char *config, size_t len, c
     return ocip_error_wrap (err, "precreate: runtime config");
   root = ocip_json_root (doc);
   if (ocip_json_type (root) != OCIP_JSON_OBJECT)
-    return ocip_error_set (err, EINVAL, "precreate: the runtime config is not a JSON object");
+    return ocip_error_fail (err, EINVAL, "precreate: the runtime config is not a JSON object");
   if ((r = ocip_json_get_object (root, "annotations", false, &annotations, err)) < 0
       || (annotations && (r = ocip_json_get_string (annotations, OCIP_HOOK_ANNOTATION, false, &image, err)) < 0))
     return ocip_error_wrap (err, "precreate: runtime config");

@@ -113,7 +113,7 @@ source_read (struct ocip_decompress *d, void *buf, size_t len, ocip_error_t *err
     }
   /* Past LEN, the source has already overrun BUF; do not build on its count.  */
   if ((size_t) n > len)
-    return ocip_error_set (err, EIO, "%s: the source returned %zd bytes for a read of %zu", codec_name (d->compression),
+    return ocip_error_fail (err, EIO, "%s: the source returned %zd bytes for a read of %zu", codec_name (d->compression),
                            n, len);
   if (n == 0)
     d->eof = true;
@@ -145,8 +145,8 @@ gzip_check_magic (struct ocip_decompress *d, const unsigned char *next_in, uint6
       if (next_in[d->gz.magic - member_in] != gzip_magic[d->gz.magic])
         {
           if (d->gz.later)
-            return ocip_error_set (err, EBADMSG, "gzip: trailing data after the end of the stream");
-          return ocip_error_set (err, EBADMSG, "gzip: not a gzip stream");
+            return ocip_error_fail (err, EBADMSG, "gzip: trailing data after the end of the stream");
+          return ocip_error_fail (err, EBADMSG, "gzip: not a gzip stream");
         }
       d->gz.magic++;
     }
@@ -180,7 +180,7 @@ gzip_read (struct ocip_decompress *d, void *buf, size_t len, ocip_error_t *err)
             return 0;
           /* Concatenated members are one valid gzip stream (RFC 1952 2.2, pigz, docker).  */
           if (inflateReset (z) != Z_OK)
-            return ocip_error_set (err, EIO, "gzip: reset the inflater");
+            return ocip_error_fail (err, EIO, "gzip: reset the inflater");
           d->gz.member_end = false;
           d->gz.later = true;
           d->gz.magic = 0;
@@ -190,8 +190,8 @@ gzip_read (struct ocip_decompress *d, void *buf, size_t len, ocip_error_t *err)
       if (z->avail_in == 0)
         {
           if (d->total_in == 0)
-            return ocip_error_set (err, EBADMSG, "gzip: empty input, not a gzip stream");
-          return ocip_error_set (err, EBADMSG, "gzip: truncated stream");
+            return ocip_error_fail (err, EBADMSG, "gzip: empty input, not a gzip stream");
+          return ocip_error_fail (err, EBADMSG, "gzip: truncated stream");
         }
 
       r = inflate (z, Z_NO_FLUSH);
@@ -204,15 +204,15 @@ gzip_read (struct ocip_decompress *d, void *buf, size_t len, ocip_error_t *err)
           break;
         case Z_DATA_ERROR:
           /* Corrupt deflate data, a bad header, CRC-32 or length.  */
-          return ocip_error_set (err, EBADMSG, "gzip: %s", z->msg ? z->msg : "corrupt data");
+          return ocip_error_fail (err, EBADMSG, "gzip: %s", z->msg ? z->msg : "corrupt data");
         case Z_NEED_DICT:
-          return ocip_error_set (err, EBADMSG, "gzip: member needs a preset dictionary");
+          return ocip_error_fail (err, EBADMSG, "gzip: member needs a preset dictionary");
         case Z_MEM_ERROR:
           abort ();
         default:
           /* With input and output space, inflate always progresses: Z_BUF_ERROR cannot
              happen, and looping on it would never end.  */
-          return ocip_error_set (err, EIO, "gzip: inflate failed with status %d", r);
+          return ocip_error_fail (err, EIO, "gzip: inflate failed with status %d", r);
         }
       if (z->avail_out < len)
         return len - z->avail_out;
@@ -273,25 +273,25 @@ isal_error (struct ocip_decompress *d, int r, ocip_error_t *err)
   switch (r)
     {
     case ISAL_INVALID_BLOCK:
-      return ocip_error_set (err, EBADMSG, "gzip: invalid deflate block");
+      return ocip_error_fail (err, EBADMSG, "gzip: invalid deflate block");
     case ISAL_INVALID_SYMBOL:
-      return ocip_error_set (err, EBADMSG, "gzip: invalid literal/length or distance code");
+      return ocip_error_fail (err, EBADMSG, "gzip: invalid literal/length or distance code");
     case ISAL_INVALID_LOOKBACK:
-      return ocip_error_set (err, EBADMSG, "gzip: invalid distance too far back");
+      return ocip_error_fail (err, EBADMSG, "gzip: invalid distance too far back");
     case ISAL_INVALID_WRAPPER:
-      return ocip_error_set (err, EBADMSG, "gzip: incorrect header check");
+      return ocip_error_fail (err, EBADMSG, "gzip: incorrect header check");
     case ISAL_UNSUPPORTED_METHOD:
-      return ocip_error_set (err, EBADMSG, "gzip: unknown compression method");
+      return ocip_error_fail (err, EBADMSG, "gzip: unknown compression method");
     case ISAL_INCORRECT_CHECKSUM:
       if (! d->gz.header_done)
-        return ocip_error_set (err, EBADMSG, "gzip: header crc mismatch");
+        return ocip_error_fail (err, EBADMSG, "gzip: header crc mismatch");
       /* isal_inflate checked the member's trailer, the last 8 bytes it consumed: say which
          half is wrong, as zlib does.  */
       if (load_le32 (d->gz.tail) == s->crc && load_le32 (d->gz.tail + 4) != s->total_out)
-        return ocip_error_set (err, EBADMSG, "gzip: incorrect length check");
-      return ocip_error_set (err, EBADMSG, "gzip: incorrect data check");
+        return ocip_error_fail (err, EBADMSG, "gzip: incorrect length check");
+      return ocip_error_fail (err, EBADMSG, "gzip: incorrect data check");
     default:
-      return ocip_error_set (err, EIO, "gzip: isal_inflate failed with status %d", r);
+      return ocip_error_fail (err, EIO, "gzip: isal_inflate failed with status %d", r);
     }
 }
 
@@ -374,14 +374,14 @@ isal_gzip_read (struct ocip_decompress *d, void *buf, size_t len, ocip_error_t *
 
       /* Nothing came out: ISA-L took all it was given and waits for more.  */
       if (s->avail_in != 0)
-        return ocip_error_set (err, EIO, "gzip: isal_inflate stopped with %u bytes of input left", s->avail_in);
+        return ocip_error_fail (err, EIO, "gzip: isal_inflate stopped with %u bytes of input left", s->avail_in);
       if ((n = isal_fill (d, err)) < 0)
         return n;
       if (n == 0)
         {
           if (d->total_in == 0)
-            return ocip_error_set (err, EBADMSG, "gzip: empty input, not a gzip stream");
-          return ocip_error_set (err, EBADMSG, "gzip: truncated stream");
+            return ocip_error_fail (err, EBADMSG, "gzip: empty input, not a gzip stream");
+          return ocip_error_fail (err, EBADMSG, "gzip: truncated stream");
         }
     }
 }
@@ -393,17 +393,17 @@ zstd_error (size_t r, bool at_frame_boundary, ocip_error_t *err)
   switch (ZSTD_getErrorCode (r))
     {
     case ZSTD_error_frameParameter_windowTooLarge:
-      return ocip_error_set (err, E2BIG, "zstd: frame needs a window larger than %u MiB",
+      return ocip_error_fail (err, E2BIG, "zstd: frame needs a window larger than %u MiB",
                              (1u << OCIP_DECOMPRESS_ZSTD_WINDOW_LOG) >> 20);
     case ZSTD_error_memory_allocation:
       /* The size comes from the frame, so this is the image's doing: an error, not an abort.  */
-      return ocip_error_set (err, ENOMEM, "zstd: %s", ZSTD_getErrorName (r));
+      return ocip_error_fail (err, ENOMEM, "zstd: %s", ZSTD_getErrorName (r));
     case ZSTD_error_prefix_unknown:
       if (at_frame_boundary)
-        return ocip_error_set (err, EBADMSG, "zstd: trailing data after the end of the stream");
-      return ocip_error_set (err, EBADMSG, "zstd: %s", ZSTD_getErrorName (r));
+        return ocip_error_fail (err, EBADMSG, "zstd: trailing data after the end of the stream");
+      return ocip_error_fail (err, EBADMSG, "zstd: %s", ZSTD_getErrorName (r));
     default:
-      return ocip_error_set (err, EBADMSG, "zstd: %s", ZSTD_getErrorName (r));
+      return ocip_error_fail (err, EBADMSG, "zstd: %s", ZSTD_getErrorName (r));
     }
 }
 
@@ -433,7 +433,7 @@ zstd_check_magic (struct ocip_decompress *d, ocip_error_t *err)
       ok = d->zs.first == zstd_magic[0] ? c == zstd_magic[k]
                                          : (k == 0 ? (c & 0xf0) == skippable_magic[0] : c == skippable_magic[k]);
       if (! ok)
-        return ocip_error_set (err, EBADMSG, d->zs.frame_start ? "zstd: trailing data after the end of the stream"
+        return ocip_error_fail (err, EBADMSG, d->zs.frame_start ? "zstd: trailing data after the end of the stream"
                                                                : "zstd: not a zstd stream");
     }
   return 0;
@@ -458,7 +458,7 @@ zstd_read (struct ocip_decompress *d, void *buf, size_t len, ocip_error_t *err)
           d->zs.in.pos = 0;
         }
       if (d->total_in == 0)
-        return ocip_error_set (err, EBADMSG, "zstd: empty input, not a zstd stream");
+        return ocip_error_fail (err, EBADMSG, "zstd: empty input, not a zstd stream");
       /* The last frame is complete and flushed, and nothing follows it: the proper end.  */
       at_frame_boundary = d->zs.hint == 0;
       if (at_frame_boundary && d->zs.in.pos == d->zs.in.size)
@@ -476,7 +476,7 @@ zstd_read (struct ocip_decompress *d, void *buf, size_t len, ocip_error_t *err)
       if (out.pos > 0)
         return out.pos;
       if (r != 0 && d->zs.in.pos == d->zs.in.size && d->eof)
-        return ocip_error_set (err, EBADMSG, "zstd: truncated stream");
+        return ocip_error_fail (err, EBADMSG, "zstd: truncated stream");
     }
 }
 
@@ -489,7 +489,7 @@ ocip_decompress_new (enum ocip_compression compression, ocip_read_fn source, voi
   int r;
 
   if (codec_name (compression) == NULL)
-    return ocip_error_set (err, EINVAL, "decompress: unknown compression %d", (int) compression);
+    return ocip_error_fail (err, EINVAL, "decompress: unknown compression %d", (int) compression);
 
   d = xzalloc (sizeof *d);
   d->compression = compression;
@@ -516,7 +516,7 @@ ocip_decompress_new (enum ocip_compression compression, ocip_read_fn source, voi
       if (r == Z_MEM_ERROR)
         abort ();
       if (r != Z_OK)
-        return ocip_error_set (err, EIO, "gzip: set up zlib %s: %s", zlibVersion (),
+        return ocip_error_fail (err, EIO, "gzip: set up zlib %s: %s", zlibVersion (),
                                d->gz.z.msg ? d->gz.z.msg : zError (r));
       d->gz.ready = true;
       break;
@@ -527,7 +527,7 @@ ocip_decompress_new (enum ocip_compression compression, ocip_read_fn source, voi
         abort ();
       zr = ZSTD_DCtx_setParameter (d->zs.dctx, ZSTD_d_windowLogMax, OCIP_DECOMPRESS_ZSTD_WINDOW_LOG);
       if (ZSTD_isError (zr))
-        return ocip_error_set (err, EIO, "zstd: set the window limit: %s", ZSTD_getErrorName (zr));
+        return ocip_error_fail (err, EIO, "zstd: set the window limit: %s", ZSTD_getErrorName (zr));
       d->zs.hint = 1; /* no frame yet */
       break;
     default:
@@ -543,10 +543,10 @@ ocip_decompress_read (struct ocip_decompress *d, void *buf, size_t len, ocip_err
   ssize_t n;
 
   if (d->failed)
-    return ocip_error_set (err, d->failed, "%s: read after an earlier error", codec_name (d->compression));
+    return ocip_error_fail (err, d->failed, "%s: read after an earlier error", codec_name (d->compression));
   /* 0 means the end: a zero-length read could not be told from it.  */
   if (len == 0)
-    return ocip_error_set (err, EINVAL, "%s: read of zero bytes", codec_name (d->compression));
+    return ocip_error_fail (err, EINVAL, "%s: read of zero bytes", codec_name (d->compression));
   if (d->done)
     return 0;
   if (len > SSIZE_MAX)

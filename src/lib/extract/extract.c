@@ -185,7 +185,7 @@ make_parents_slow (struct extraction *x, const char *path, size_t from, ocip_err
             {
               if (parent < 0)
                 ocip_error_release (err);
-              return ocip_error_set (err, ENOTDIR, "parent '%s' is not a directory", prefix);
+              return ocip_error_fail (err, ENOTDIR, "parent '%s' is not a directory", prefix);
             }
         }
       *slash++ = '/';
@@ -244,7 +244,7 @@ make_parents (struct extraction *x, const char *path, ocip_error_t *err)
                 }
             }
           else if (saved == ENOTDIR)
-            return ocip_error_set (err, ENOTDIR, "parent '%s' is not a directory", prefix);
+            return ocip_error_fail (err, ENOTDIR, "parent '%s' is not a directory", prefix);
           else
             return ocip_error_set (err, saved, "open directory '%s'", prefix);
         }
@@ -326,7 +326,7 @@ apply_xattrs (int fd, int parent_fd, const char *entry_name, struct archive_entr
       if (! xattr_allowed (name))
         continue;
       if (strlen (name) > OCIP_LIMIT_XATTR_NAME || size > OCIP_LIMIT_XATTR_VALUE)
-        return ocip_error_set (err, E2BIG, "entry '%s': xattr '%.64s' is over the size limit", path, name);
+        return ocip_error_fail (err, E2BIG, "entry '%s': xattr '%.64s' is over the size limit", path, name);
       if ((fd >= 0 ? fsetxattr (fd, name, value, size, 0) : lsetxattr (at, name, value, size, 0)) < 0)
         return ocip_error_set (err, errno, "entry '%s': set xattr '%.64s'", path, name);
     }
@@ -339,7 +339,7 @@ entry_owner (struct archive_entry *entry, const char *path, uid_t *uid, gid_t *g
   la_int64_t u = sym_archive_entry_uid (entry), g = sym_archive_entry_gid (entry);
 
   if (u < 0 || g < 0 || u > OCIP_LIMIT_ID || g > OCIP_LIMIT_ID)
-    return ocip_error_set (err, EINVAL, "entry '%s': owner %lld:%lld is out of range", path, (long long) u,
+    return ocip_error_fail (err, EINVAL, "entry '%s': owner %lld:%lld is out of range", path, (long long) u,
                            (long long) g);
   *uid = (uid_t) u;
   *gid = (gid_t) g;
@@ -445,8 +445,8 @@ write_data (struct extraction *x, struct archive *a, int fd, struct archive_entr
   if (r != ARCHIVE_EOF)
     {
       if (x->source_err)
-        return ocip_error_set (err, x->source_err->status, "%s", x->source_err->msg);
-      return ocip_error_set (err, EBADMSG, "entry '%s': %s", path, sym_archive_error_string (a));
+        return ocip_error_fail (err, x->source_err->status, "%s", x->source_err->msg);
+      return ocip_error_fail (err, EBADMSG, "entry '%s': %s", path, sym_archive_error_string (a));
     }
   /* A sparse file may end in a hole.  */
   if (sym_archive_entry_size_is_set (entry) && sym_archive_entry_size (entry) != end)
@@ -590,9 +590,9 @@ create_symlink (int parent, const char *name, struct archive_entry *entry, const
   /* The target is stored as is: it is only ever resolved inside a root (the container's,
      or ours through ocip_fsroot), never by the host.  */
   if (target == NULL || *target == '\0')
-    return ocip_error_set (err, EINVAL, "entry '%s': symlink with an empty target", path);
+    return ocip_error_fail (err, EINVAL, "entry '%s': symlink with an empty target", path);
   if (strlen (target) > OCIP_LIMIT_LINK_TARGET)
-    return ocip_error_set (err, E2BIG, "entry '%s': symlink target is over %d bytes", path, OCIP_LIMIT_LINK_TARGET);
+    return ocip_error_fail (err, E2BIG, "entry '%s': symlink target is over %d bytes", path, OCIP_LIMIT_LINK_TARGET);
   if ((r = entry_owner (entry, path, &uid, &gid, err)) < 0 || (r = make_room (parent, name, false, path, err)) < 0)
     return r;
   if (symlinkat (target, parent, name) < 0)
@@ -626,19 +626,19 @@ create_hardlink (struct extraction *x, int parent, const char *name, struct arch
   int r;
 
   if (target == NULL || *target == '\0')
-    return ocip_error_set (err, EXDEV, "entry '%s': hardlink target '%s' is outside the layer", path,
+    return ocip_error_fail (err, EXDEV, "entry '%s': hardlink target '%s' is outside the layer", path,
                            sym_archive_entry_hardlink (entry));
   /* A hardlink entry carrying data would have to write through the link into its
      target: refuse instead of guessing which of the two the writer meant.  */
   if (sym_archive_entry_size_is_set (entry) && sym_archive_entry_size (entry) > 0)
-    return ocip_error_set (err, EINVAL, "entry '%s': hardlink carries data", path);
+    return ocip_error_fail (err, EINVAL, "entry '%s': hardlink carries data", path);
   target_parent = ocip_fsroot_open_parent (x->rootfd, target, &target_name, err);
   if (target_parent < 0)
     return ocip_error_wrap (err, "entry '%s': hardlink target", path);
   if (fstatat (target_parent, target_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
     return ocip_error_set (err, errno, "entry '%s': hardlink target '%s' is not in this layer", path, target);
   if (S_ISDIR (st.st_mode))
-    return ocip_error_set (err, EPERM, "entry '%s': hardlink to the directory '%s'", path, target);
+    return ocip_error_fail (err, EPERM, "entry '%s': hardlink to the directory '%s'", path, target);
   if ((r = make_room (parent, name, false, path, err)) < 0)
     return r;
   /* No AT_SYMLINK_FOLLOW: a link to a symlink links the symlink itself, and the
@@ -706,7 +706,7 @@ apply_root_entry (struct extraction *x, struct archive_entry *entry, const char 
   /* A "." or "/" entry that is not a directory would replace the root with a symlink
      or file (umoci CVE-2021-29136).  */
   if (sym_archive_entry_filetype (entry) != AE_IFDIR || sym_archive_entry_hardlink (entry))
-    return ocip_error_set (err, EXDEV, "entry '%s' would replace the layer root", raw);
+    return ocip_error_fail (err, EXDEV, "entry '%s' would replace the layer root", raw);
   fd = openat (x->rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0 || fstat (fd, &st) < 0)
     return ocip_error_set (err, errno, "entry '%s': open the layer root", raw);
@@ -724,23 +724,23 @@ apply_entry (struct extraction *x, struct archive *a, struct archive_entry *entr
   const char *base;
 
   if (raw == NULL || *raw == '\0')
-    return ocip_error_set (err, EINVAL, "entry without a name");
+    return ocip_error_fail (err, EINVAL, "entry without a name");
   if (strlen (raw) >= OCIP_LIMIT_PATH_LENGTH)
-    return ocip_error_set (err, ENAMETOOLONG, "entry '%.64s...' has a name over %d bytes", raw,
+    return ocip_error_fail (err, ENAMETOOLONG, "entry '%.64s...' has a name over %d bytes", raw,
                            OCIP_LIMIT_PATH_LENGTH);
   if (++x->stats.entries > x->limits->max_entries)
-    return ocip_error_set (err, E2BIG, "layer has more than %llu entries",
+    return ocip_error_fail (err, E2BIG, "layer has more than %llu entries",
                            (unsigned long long) x->limits->max_entries);
   if (sym_archive_entry_size_is_set (entry) && sym_archive_entry_size (entry) > 0 && ! sym_archive_entry_hardlink (entry))
     {
       x->stats.bytes += sym_archive_entry_size (entry);
       if (x->stats.bytes > x->limits->max_bytes)
-        return ocip_error_set (err, E2BIG, "entry '%s': the layer's files exceed %llu bytes", raw,
+        return ocip_error_fail (err, E2BIG, "entry '%s': the layer's files exceed %llu bytes", raw,
                                (unsigned long long) x->limits->max_bytes);
     }
   path = ocip_fsroot_clean_path (raw);
   if (path == NULL)
-    return ocip_error_set (err, EXDEV, "entry '%s' climbs above the layer root", raw);
+    return ocip_error_fail (err, EXDEV, "entry '%s' climbs above the layer root", raw);
   if (*path == '\0')
     return apply_root_entry (x, entry, raw, err);
 
@@ -751,7 +751,7 @@ apply_entry (struct extraction *x, struct archive *a, struct archive_entry *entr
     case OCIP_OVLFORMAT_IGNORED:
       return 0; /* AUFS metadata (.wh..wh.plnk, .wh..wh.aufs): meaningless here */
     case OCIP_OVLFORMAT_INVALID:
-      return ocip_error_set (err, EINVAL, "entry '%s': invalid whiteout", raw);
+      return ocip_error_fail (err, EINVAL, "entry '%s': invalid whiteout", raw);
     case OCIP_OVLFORMAT_OPAQUE:
       path[base - path - (base > path ? 1 : 0)] = '\0';
       return mark_opaque (x, path, err);
@@ -796,14 +796,14 @@ apply_entry (struct extraction *x, struct archive *a, struct archive_entry *entr
       {
         dev_t dev = makedev (sym_archive_entry_rdevmajor (entry), sym_archive_entry_rdevminor (entry));
         if (major (dev) != sym_archive_entry_rdevmajor (entry) || minor (dev) != sym_archive_entry_rdevminor (entry))
-          return ocip_error_set (err, EINVAL, "entry '%s': device number out of range", raw);
+          return ocip_error_fail (err, EINVAL, "entry '%s': device number out of range", raw);
         return create_node (parent, name, sym_archive_entry_filetype (entry) == AE_IFCHR ? S_IFCHR : S_IFBLK, dev,
                             entry, path, err);
       }
     case AE_IFIFO:
       return create_node (parent, name, S_IFIFO, 0, entry, path, err);
     default:
-      return ocip_error_set (err, EINVAL, "entry '%s': unsupported file type 0%o", raw,
+      return ocip_error_fail (err, EINVAL, "entry '%s': unsupported file type 0%o", raw,
                              (unsigned) sym_archive_entry_filetype (entry));
     }
 }
@@ -925,8 +925,8 @@ ocip_extract_tar (int rootfd, ocip_extract_read_fn source, void *source_ctx,
   sym_archive_read_support_format_tar (a);
   if (sym_archive_read_open (a, &x, NULL, archive_read_cb, NULL) != ARCHIVE_OK)
     {
-      r = x.source_err ? ocip_error_set (err, x.source_err->status, "%s", x.source_err->msg)
-                       : ocip_error_set (err, EBADMSG, "not a tar stream: %s", sym_archive_error_string (a));
+      r = x.source_err ? ocip_error_fail (err, x.source_err->status, "%s", x.source_err->msg)
+                       : ocip_error_fail (err, EBADMSG, "not a tar stream: %s", sym_archive_error_string (a));
       goto out;
     }
   while ((ar = sym_archive_read_next_header (a, &entry)) != ARCHIVE_EOF)
@@ -940,8 +940,8 @@ ocip_extract_tar (int rootfd, ocip_extract_read_fn source, void *source_ctx,
         ar = ARCHIVE_OK;
       if (ar != ARCHIVE_OK)
         {
-          r = x.source_err ? ocip_error_set (err, x.source_err->status, "%s", x.source_err->msg)
-                           : ocip_error_set (err, EBADMSG, "bad tar stream after %llu entries: %s",
+          r = x.source_err ? ocip_error_fail (err, x.source_err->status, "%s", x.source_err->msg)
+                           : ocip_error_fail (err, EBADMSG, "bad tar stream after %llu entries: %s",
                                              (unsigned long long) x.stats.entries, sym_archive_error_string (a));
           goto out;
         }

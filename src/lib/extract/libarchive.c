@@ -50,6 +50,6 @@ ocip_libarchive_load (ocip_error_t *err)
 {
   pthread_once (&load_once, load);
   if (load_status < 0)
-    return ocip_error_set (err, -load_status, "%s", load_why);
+    return ocip_error_fail (err, -load_status, "%s", load_why);
   return 0;
 }

@@ -93,7 +93,7 @@ read_uncompressed (void *ctx, void *buf, size_t len, ocip_error_t *err)
     return n;
   s->bytes += n;
   if (s->bytes > s->max_bytes)
-    return ocip_error_set (err, E2BIG, "uncompressed layer exceeds %llu bytes",
+    return ocip_error_fail (err, E2BIG, "uncompressed layer exceeds %llu bytes",
                            (unsigned long long) s->max_bytes);
   return n;
 }
@@ -180,7 +180,7 @@ extract_layer (struct batch *b, struct job *job, ocip_error_t *err)
   ocip_hasher_final (s.hasher, &actual);
   if (! ocip_digest_equal (&actual, &layer->diff_id))
     {
-      r = ocip_error_set (err, EBADMSG, "diffID mismatch: the uncompressed layer hashes to '%s'", actual.str);
+      r = ocip_error_fail (err, EBADMSG, "diffID mismatch: the uncompressed layer hashes to '%s'", actual.str);
       goto out;
     }
   job->out->bytes = s.bytes;
@@ -226,7 +226,7 @@ fail_batch (struct batch *b, ocip_error_t *cause, bool release)
       if (b->jobs[i]->out->state != OCIP_LOAD_FAILED)
         {
           ocip_error_t copy = NULL;
-          ocip_error_set (&copy, (*cause)->status, "%s", (*cause)->msg);
+          ocip_error_fail (&copy, (*cause)->status, "%s", (*cause)->msg);
           record_failure (b->jobs[i], &copy);
         }
       if (release)
@@ -622,7 +622,7 @@ ocip_load_report_error (const struct ocip_load_report *report, ocip_error_t *err
     if (report->layers[i].state == OCIP_LOAD_FAILED)
       {
         const struct ocip_load_layer *l = &report->layers[i];
-        return ocip_error_set (err, l->status > 0 ? l->status : EIO, "%zu of %zu layers failed to load%s%s",
+        return ocip_error_fail (err, l->status > 0 ? l->status : EIO, "%zu of %zu layers failed to load%s%s",
                                report->n_failed, report->n_layers, report->n_failed > 1 ? ", the first: " : ": ",
                                l->error ? l->error : "unknown failure");
       }

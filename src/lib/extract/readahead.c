@@ -55,7 +55,7 @@ produce (void *arg)
       if (ra->cancel)
         {
           ra->status = -ECANCELED;
-          ocip_error_set (&ra->error, ECANCELED, "stream reading stopped early");
+          ocip_error_fail (&ra->error, ECANCELED, "stream reading stopped early");
           break;
         }
       b = &ra->ring[(ra->head + ra->count) % N_BUFFERS];
@@ -119,7 +119,7 @@ ocip_readahead_read (struct ocip_readahead *ra, void *buf, size_t len, ocip_erro
     {
       int status = ra->status;
       if (status < 0)
-        ocip_error_set (err, -status, "%s", ra->error ? ra->error->msg : "read-ahead failed");
+        ocip_error_fail (err, -status, "%s", ra->error ? ra->error->msg : "read-ahead failed");
       pthread_mutex_unlock (&ra->lock);
       return status;
     }
@@ -157,7 +157,7 @@ ocip_readahead_finish (struct ocip_readahead *ra, ocip_error_t *err)
   ra->joined = true;
   status = ra->status;
   if (status < 0)
-    ocip_error_set (err, -status, "%s", ra->error ? ra->error->msg : "read-ahead failed");
+    ocip_error_fail (err, -status, "%s", ra->error ? ra->error->msg : "read-ahead failed");
   return status < 0 ? status : 0;
 }
 

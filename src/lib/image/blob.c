@@ -26,10 +26,14 @@ struct ocip_blob
 int
 ocip_blob_open (int layout_dirfd, const struct ocip_descriptor *desc, struct ocip_blob **ret, ocip_error_t *err)
 {
-  cleanup_free char *path = xasprintf ("blobs/%s/%s", ocip_digest_alg_name (desc->digest.alg),
-                                       ocip_digest_hex (&desc->digest));
+  cleanup_free char *path = NULL;
   cleanup_close int fd = -1;
   struct ocip_blob *b;
+
+  if (desc->unsupported_digest)
+    return ocip_error_fail (err, ENOTSUP, "blob '%s': unsupported digest algorithm, it cannot be verified",
+                            desc->unsupported_digest);
+  path = xasprintf ("blobs/%s/%s", ocip_digest_alg_name (desc->digest.alg), ocip_digest_hex (&desc->digest));
 
   /* A device node in blobs/ is refused without its driver's open() being called.  */
   fd = ocip_open_regular_at (layout_dirfd, path, OCIP_OPEN_IN_ROOT | OCIP_OPEN_NOFOLLOW, NULL, err);
@@ -38,12 +42,12 @@ ocip_blob_open (int layout_dirfd, const struct ocip_descriptor *desc, struct oci
       if ((*err)->status == ENOENT)
         {
           ocip_error_release (err);
-          return ocip_error_set (err, ENOENT, "blob '%s': missing from the layout", desc->digest.str);
+          return ocip_error_fail (err, ENOENT, "blob '%s': missing from the layout", desc->digest.str);
         }
       if ((*err)->status == ELOOP)
         {
           ocip_error_release (err);
-          return ocip_error_set (err, ELOOP, "blob '%s': is a symlink, not a regular file", desc->digest.str);
+          return ocip_error_fail (err, ELOOP, "blob '%s': is a symlink, not a regular file", desc->digest.str);
         }
       return ocip_error_wrap (err, "blob '%s'", desc->digest.str);
     }
@@ -81,11 +85,11 @@ finish (struct ocip_blob *b, ocip_error_t *err)
   if (n < 0)
     return ocip_error_set (err, errno, "blob '%s': read", b->expected.str);
   if (n > 0)
-    return ocip_error_set (err, EBADMSG, "blob '%s': longer than its declared size of %lld bytes", b->expected.str,
+    return ocip_error_fail (err, EBADMSG, "blob '%s': longer than its declared size of %lld bytes", b->expected.str,
                            (long long) b->size);
   ocip_hasher_final (hasher (b), &actual);
   if (! ocip_digest_equal (&actual, &b->expected))
-    return ocip_error_set (err, EBADMSG, "blob '%s': digest mismatch: content hashes to '%s'", b->expected.str,
+    return ocip_error_fail (err, EBADMSG, "blob '%s': digest mismatch: content hashes to '%s'", b->expected.str,
                            actual.str);
   b->done = true;
   return 0;
@@ -109,7 +113,7 @@ ocip_blob_read (struct ocip_blob *b, void *buf, size_t len, ocip_error_t *err)
   if (n < 0)
     return ocip_error_set (err, errno, "blob '%s': read", b->expected.str);
   if (n == 0)
-    return ocip_error_set (err, EBADMSG, "blob '%s': shorter than its declared size: %lld of %lld bytes",
+    return ocip_error_fail (err, EBADMSG, "blob '%s': shorter than its declared size: %lld of %lld bytes",
                            b->expected.str, (long long) b->offset, (long long) b->size);
   ocip_hasher_update (hasher (b), buf, n);
   b->offset += n;
@@ -140,7 +144,7 @@ ocip_blob_read_all (struct ocip_context *ctx, int layout_dirfd, const struct oci
   int r;
 
   if (desc->size > (int64_t) max)
-    return ocip_error_set (err, E2BIG, "blob '%s': size %lld is over the limit of %zu bytes", desc->digest.str,
+    return ocip_error_fail (err, E2BIG, "blob '%s': size %lld is over the limit of %zu bytes", desc->digest.str,
                            (long long) desc->size, max);
   {
     /* Outputs are written only on success: a cached copy of another size is no answer.  */
@@ -166,7 +170,7 @@ ocip_blob_read_all (struct ocip_context *ctx, int layout_dirfd, const struct oci
       while (len < (size_t) desc->size && (n = pread (b->fd, buf + len, desc->size - len, len)) > 0)
         len += n;
       if (len != (size_t) desc->size)
-        return ocip_error_set (err, EBADMSG, "blob '%s': changed while read", desc->digest.str);
+        return ocip_error_fail (err, EBADMSG, "blob '%s': changed while read", desc->digest.str);
     }
   else
     {

@@ -82,6 +82,7 @@ struct walk
   size_t n_order;
   struct frame *stack;
   size_t depth, stack_cap;
+  size_t n_unsupported;
 };
 
 static int
@@ -99,7 +100,7 @@ cycle_error (struct walk *w, size_t closing, ocip_error_t *err)
       free (path);
       path = p;
     }
-  return ocip_error_set (err, ELOOP, "descriptor cycle: %s%s", path ? path : "", w->seen[closing].desc.digest.str);
+  return ocip_error_fail (err, ELOOP, "descriptor cycle: %s%s", path ? path : "", w->seen[closing].desc.digest.str);
 }
 
 /* Record DESC as discovered at DEPTH, or check it against its earlier sighting.
@@ -118,16 +119,16 @@ discover (struct walk *w, const struct ocip_descriptor *desc, size_t depth, stru
     {
       const struct ocip_descriptor *first = &w->seen[mark->seen_index].desc;
       if (first->size != desc->size)
-        return ocip_error_set (err, EINVAL, "blob '%s' is referenced with sizes %lld and %lld", desc->digest.str,
+        return ocip_error_fail (err, EINVAL, "blob '%s' is referenced with sizes %lld and %lld", desc->digest.str,
                                (long long) first->size, (long long) desc->size);
       if (strcmp (first->media_type, desc->media_type) != 0)
-        return ocip_error_set (err, EINVAL, "blob '%s' is referenced as both '%s' and '%s'", desc->digest.str,
+        return ocip_error_fail (err, EINVAL, "blob '%s' is referenced as both '%s' and '%s'", desc->digest.str,
                                first->media_type, desc->media_type);
       *ret_mark = mark;
       return 0;
     }
   if (w->n_seen == OCIP_LIMIT_GRAPH_NODES)
-    return ocip_error_set (err, E2BIG, "more than %u blobs are reachable", OCIP_LIMIT_GRAPH_NODES);
+    return ocip_error_fail (err, E2BIG, "more than %u blobs are reachable", OCIP_LIMIT_GRAPH_NODES);
   if ((w->n_seen & (w->n_seen - 1)) == 0)
     w->seen = xreallocarray (w->seen, w->n_seen ? w->n_seen * 2 : 1, sizeof *w->seen);
   node = &w->seen[w->n_seen];
@@ -162,7 +163,7 @@ enter (struct walk *w, size_t seen_index, struct mark *mark, size_t max_depth, o
   int r;
 
   if (w->depth >= max_depth)
-    return ocip_error_set (err, E2BIG, "blob '%s' is nested more than %zu levels deep",
+    return ocip_error_fail (err, E2BIG, "blob '%s' is nested more than %zu levels deep",
                            w->seen[seen_index].desc.digest.str, max_depth);
   mark->colour = GREY;
   if (w->depth == w->stack_cap)
@@ -199,6 +200,11 @@ ocip_graph_walk (const struct ocip_descriptor *roots, size_t n_roots, size_t max
     {
       struct mark *mark;
 
+      if (roots[i].unsupported_digest)
+        {
+          w.n_unsupported++;
+          continue;
+        }
       if ((r = discover (&w, &roots[i], 0, &mark, err)) < 0)
         break;
       if (mark->colour != WHITE)
@@ -221,6 +227,11 @@ ocip_graph_walk (const struct ocip_descriptor *roots, size_t n_roots, size_t max
               continue;
             }
           child = &top->children[top->next++];
+          if (child->unsupported_digest)
+            {
+              w.n_unsupported++;
+              continue;
+            }
           if ((r = discover (&w, child, w.depth, &mark, err)) < 0)
             break;
           if (mark->colour == GREY)
@@ -250,6 +261,7 @@ ocip_graph_walk (const struct ocip_descriptor *roots, size_t n_roots, size_t max
       for (i = 0; i < w.n_order; i++)
         g->nodes[i] = w.seen[w.order[i]];
       g->n_nodes = w.n_order;
+      g->n_unsupported = w.n_unsupported;
     }
   else
     for (i = 0; i < w.n_seen; i++)

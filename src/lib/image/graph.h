@@ -26,10 +26,14 @@ struct ocip_graph
      (post-order of a depth-first walk that visits children in document order).  */
   struct ocip_graph_node *nodes;
   size_t n_nodes;
+  /* Descriptors passed over because their digest's algorithm is unsupported
+     (ocip_descriptor.unsupported_digest): counted, never a node, never read.  */
+  size_t n_unsupported;
 };
 
 /* Walk depth-first from ROOTS, asking CHILDREN for each node's descriptors once per
-   distinct digest (three-colour marking).  Errors: ELOOP for a cycle, naming the digests
+   distinct digest (three-colour marking); descriptors with an unsupported digest
+   algorithm are counted and passed over.  Errors: ELOOP for a cycle, naming the digests
    on it in order; E2BIG past OCIP_LIMIT_GRAPH_NODES nodes or MAX_DEPTH levels; EINVAL
    when one digest is referenced with two sizes or two media types; any error of
    CHILDREN.  On success *RET is owned by the caller (ocip_graph_free).  */

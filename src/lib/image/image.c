@@ -10,6 +10,7 @@
 #include <oci-prep/cleanup.h>
 #include <oci-prep/image.h>
 #include "base/json.h"
+#include "base/strv.h"
 #include <oci-prep/limits.h>
 
 static const struct
@@ -59,7 +60,7 @@ ocip_media_type_compression (const char *media_type, enum ocip_compression *ret,
         *ret = media_types[i].compression;
         return 0;
       }
-  return ocip_error_set (err, EINVAL, "unsupported layer media type '%s'", media_type);
+  return ocip_error_fail (err, EINVAL, "unsupported layer media type '%s'", media_type);
 }
 
 const char *
@@ -95,7 +96,7 @@ ocip_platform_parse (const char *s, struct ocip_platform *ret, ocip_error_t *err
   if (slash1 == NULL || (slash2 && strchr (slash2 + 1, '/')) || ! valid_platform_word (s, slash1 - s)
       || ! valid_platform_word (slash1 + 1, arch_end - slash1 - 1)
       || (slash2 && ! valid_platform_word (slash2 + 1, strlen (slash2 + 1))))
-    return ocip_error_set (err, EINVAL, "invalid platform '%s': expected OS/ARCH[/VARIANT]", s);
+    return ocip_error_fail (err, EINVAL, "invalid platform '%s': expected OS/ARCH[/VARIANT]", s);
   ret->os = xstrndup (s, slash1 - s);
   ret->architecture = xstrndup (slash1 + 1, arch_end - slash1 - 1);
   ret->variant = slash2 ? xstrdup (slash2 + 1) : NULL;
@@ -189,6 +190,9 @@ ocip_descriptor_copy (const struct ocip_descriptor *src, struct ocip_descriptor 
   dst->media_type = xstrdup (src->media_type);
   ocip_platform_copy (&src->platform, &dst->platform);
   dst->ref_name = src->ref_name ? xstrdup (src->ref_name) : NULL;
+  dst->unsupported_digest = src->unsupported_digest ? xstrdup (src->unsupported_digest) : NULL;
+  dst->artifact_type = src->artifact_type ? xstrdup (src->artifact_type) : NULL;
+  dst->annotations = ocip_strv_dup (src->annotations);
 }
 
 void
@@ -196,53 +200,147 @@ ocip_descriptor_clear (struct ocip_descriptor *d)
 {
   free (d->media_type);
   free (d->ref_name);
+  free (d->unsupported_digest);
+  free (d->artifact_type);
+  ocip_strv_free (d->annotations);
   ocip_platform_clear (&d->platform);
-  d->media_type = d->ref_name = NULL;
+  d->media_type = d->ref_name = d->unsupported_digest = d->artifact_type = NULL;
+  d->annotations = NULL;
 }
 
-/* mediaType per RFC 6838: type "/" subtype, restricted-name characters.  */
+const char *
+ocip_descriptor_annotation (const struct ocip_descriptor *d, const char *key)
+{
+  char **kv;
+
+  for (kv = d->annotations; kv && *kv; kv += 2)
+    if (strcmp (kv[0], key) == 0)
+      return kv[1];
+  return NULL;
+}
+
+bool
+ocip_descriptor_is_artifact (const struct ocip_descriptor *d)
+{
+  return d->artifact_type != NULL || ocip_descriptor_annotation (d, OCIP_ANNOTATION_DOCKER_REFERENCE_TYPE) != NULL;
+}
+
+/* One side of a media type, RFC 6838 section 4.2: restricted-name = a letter or digit,
+   then up to 126 of letters, digits and !#$&-^_.+  */
+static bool
+valid_restricted_name (const char *s, size_t len)
+{
+  static const char alnum[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  size_t i;
+
+  if (len == 0 || len > 127 || strchr (alnum, s[0]) == NULL)
+    return false;
+  for (i = 1; i < len; i++)
+    if (s[i] == '\0' || (strchr (alnum, s[i]) == NULL && strchr ("!#$&-^_.+", s[i]) == NULL))
+      return false;
+  return true;
+}
+
+/* mediaType per RFC 6838: type "/" subtype, each a restricted-name (".foo/bar",
+   "foo/.bar" and a side over 127 characters are not).  */
 static bool
 valid_media_type (const char *s)
 {
   const char *slash = strchr (s, '/');
-  static const char allowed[]
-      = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$&-^_.+";
 
-  return slash && slash != s && slash[1] && strlen (s) <= 255 && strspn (s, allowed) == (size_t) (slash - s)
-         && strspn (slash + 1, allowed) == strlen (slash + 1);
+  return slash && valid_restricted_name (s, slash - s) && valid_restricted_name (slash + 1, strlen (slash + 1));
+}
+
+/* An absolute URI (RFC 3986): scheme ":" and a non-empty rest of URI characters only
+   (no spaces, controls or non-ASCII, which must be percent-encoded).  */
+static bool
+valid_absolute_uri (const char *s)
+{
+  static const char alpha[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+  static const char uri_chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                                  "-._~:/?#[]@!$&'()*+,;=%";
+  const char *colon = strchr (s, ':');
+  const char *p;
+
+  if (colon == NULL || colon == s || strchr (alpha, s[0]) == NULL || colon[1] == '\0')
+    return false;
+  for (p = s + 1; p < colon; p++)
+    if (strchr (alpha, *p) == NULL && strchr ("0123456789+-.", *p) == NULL)
+      return false;
+  return strspn (colon + 1, uri_chars) == strlen (colon + 1);
+}
+
+/* The string members of the object KEY of OBJ as key, value, ..., NULL in *RET (NULL
+   when absent); EINVAL for a value that is not a string.  */
+static int
+get_annotations (const struct ocip_json_node *obj, char ***ret, ocip_error_t *err)
+{
+  const struct ocip_json_node *node = NULL;
+  size_t i, n;
+  char **v;
+  int r;
+
+  *ret = NULL;
+  if ((r = ocip_json_get_object (obj, "annotations", false, &node, err)) < 0 || node == NULL)
+    return r;
+  n = ocip_json_object_len (node);
+  for (i = 0; i < n; i++)
+    if (ocip_json_string (ocip_json_object_value_at (node, i)) == NULL)
+      return ocip_error_fail (err, EINVAL, "annotation '%s' is not a string", ocip_json_object_key_at (node, i));
+  v = xcalloc (2 * n + 1, sizeof *v);
+  for (i = 0; i < n; i++)
+    {
+      v[2 * i] = xstrdup (ocip_json_object_key_at (node, i));
+      v[2 * i + 1] = xstrdup (ocip_json_string (ocip_json_object_value_at (node, i)));
+    }
+  *ret = v;
+  return 0;
 }
 
 static int
 parse_descriptor (const struct ocip_json_node *node, struct ocip_descriptor *ret, ocip_error_t *err)
 {
-  const struct ocip_json_node *platform = NULL, *annotations = NULL;
-  const char *media_type = NULL, *digest = NULL, *ref = NULL;
+  const struct ocip_json_node *platform = NULL, *urls = NULL;
+  const char *media_type = NULL, *digest = NULL, *artifact_type = NULL;
+  cleanup_strv char **annotations = NULL;
+  ocip_error_t digest_err = NULL;
+  size_t i;
   int r;
 
   memset (ret, 0, sizeof *ret);
   if (ocip_json_type (node) != OCIP_JSON_OBJECT)
-    return ocip_error_set (err, EINVAL, "descriptor is not an object");
+    return ocip_error_fail (err, EINVAL, "descriptor is not an object");
   if ((r = ocip_json_get_string (node, "mediaType", true, &media_type, err)) < 0
       || (r = ocip_json_get_string (node, "digest", true, &digest, err)) < 0
       || (r = ocip_json_get_int64 (node, "size", true, &ret->size, err)) < 0
       || (r = ocip_json_get_object (node, "platform", false, &platform, err)) < 0
-      || (r = ocip_json_get_object (node, "annotations", false, &annotations, err)) < 0)
+      || (r = ocip_json_get_string (node, "artifactType", false, &artifact_type, err)) < 0
+      || (r = ocip_json_get_array (node, "urls", false, &urls, err)) < 0
+      || (r = get_annotations (node, &annotations, err)) < 0)
     return r;
   if (! valid_media_type (media_type))
-    return ocip_error_set (err, EINVAL, "invalid mediaType '%s'", media_type);
-  if (ret->size < 0)
-    return ocip_error_set (err, EINVAL, "negative size %lld", (long long) ret->size);
-  if ((r = ocip_digest_parse (digest, &ret->digest, err)) < 0)
-    return r;
-  if (annotations)
+    return ocip_error_fail (err, EINVAL, "invalid mediaType '%s'", media_type);
+  if (artifact_type && ! valid_media_type (artifact_type))
+    return ocip_error_fail (err, EINVAL, "invalid artifactType '%s'", artifact_type);
+  for (i = 0; urls && i < ocip_json_array_len (urls); i++)
     {
-      size_t i;
-      for (i = 0; i < ocip_json_object_len (annotations); i++)
-        if (ocip_json_string (ocip_json_object_value_at (annotations, i)) == NULL)
-          return ocip_error_set (err, EINVAL, "annotation '%s' is not a string",
-                                 ocip_json_object_key_at (annotations, i));
-      if ((r = ocip_json_get_string (annotations, OCIP_ANNOTATION_REF_NAME, false, &ref, err)) < 0)
-        return r;
+      const char *url = ocip_json_string (ocip_json_array_at (urls, i));
+      if (url == NULL || ! valid_absolute_uri (url))
+        return ocip_error_fail (err, EINVAL, "urls[%zu] is not an absolute URI", i);
+    }
+  if (ret->size < 0)
+    return ocip_error_fail (err, EINVAL, "negative size %lld", (long long) ret->size);
+  /* An algorithm we do not know, in valid grammar, is listed but never read: only
+     the blobs actually needed must be verifiable (descriptor.md).  */
+  if ((r = ocip_digest_parse (digest, &ret->digest, &digest_err)) < 0)
+    {
+      if (digest_err->status != ENOTSUP)
+        {
+          *err = digest_err;
+          return r;
+        }
+      ocip_error_release (&digest_err);
+      ret->unsupported_digest = xstrdup (digest);
     }
   if (platform)
     {
@@ -257,7 +355,11 @@ parse_descriptor (const struct ocip_json_node *node, struct ocip_descriptor *ret
       ret->platform.variant = variant ? xstrdup (variant) : NULL;
     }
   ret->media_type = xstrdup (media_type);
-  ret->ref_name = ref ? xstrdup (ref) : NULL;
+  ret->artifact_type = artifact_type ? xstrdup (artifact_type) : NULL;
+  ret->annotations = steal_pointer (&annotations);
+  ret->ref_name = ocip_descriptor_annotation (ret, OCIP_ANNOTATION_REF_NAME)
+                      ? xstrdup (ocip_descriptor_annotation (ret, OCIP_ANNOTATION_REF_NAME))
+                      : NULL;
   return 0;
 }
 
@@ -271,15 +373,15 @@ check_document (const struct ocip_json_node *root, const char *expected, ocip_er
   int r;
 
   if (ocip_json_type (root) != OCIP_JSON_OBJECT)
-    return ocip_error_set (err, EINVAL, "document is not a JSON object");
+    return ocip_error_fail (err, EINVAL, "document is not a JSON object");
   if ((r = ocip_json_get_int64 (root, "schemaVersion", true, &version, err)) < 0)
     return r;
   if (version != 2)
-    return ocip_error_set (err, EINVAL, "unsupported schemaVersion %lld (expected 2)", (long long) version);
+    return ocip_error_fail (err, EINVAL, "unsupported schemaVersion %lld (expected 2)", (long long) version);
   if ((r = ocip_json_get_string (root, "mediaType", false, &media_type, err)) < 0)
     return r;
   if (media_type && strcmp (media_type, expected) != 0)
-    return ocip_error_set (err, EINVAL, "mediaType '%s' contradicts the descriptor's '%s'", media_type, expected);
+    return ocip_error_fail (err, EINVAL, "mediaType '%s' contradicts the descriptor's '%s'", media_type, expected);
   return 0;
 }
 
@@ -292,12 +394,13 @@ parse_descriptor_array (const struct ocip_json_node *array, const char *what, si
   int r;
 
   if (n > limit)
-    return ocip_error_set (err, E2BIG, "%zu %s is over the limit of %zu", n, what, limit);
+    return ocip_error_fail (err, E2BIG, "%zu %s is over the limit of %zu", n, what, limit);
   d = xcalloc (n, sizeof *d);
   for (i = 0; i < n; i++)
     if ((r = parse_descriptor (ocip_json_array_at (array, i), &d[i], err)) < 0)
       {
         size_t failed = i;
+        ocip_descriptor_clear (&d[i]);
         while (i > 0)
           ocip_descriptor_clear (&d[--i]);
         free (d);
@@ -323,7 +426,7 @@ ocip_index_parse (const char *buf, size_t len, const char *expected_media_type, 
   if ((r = check_document (root, expected_media_type, err)) < 0)
     return r;
   if (ocip_json_object_get (root, "config") || ocip_json_object_get (root, "layers"))
-    return ocip_error_set (err, EINVAL, "index has manifest fields ('config', 'layers')");
+    return ocip_error_fail (err, EINVAL, "index has manifest fields ('config', 'layers')");
   if ((r = ocip_json_get_array (root, "manifests", true, &manifests, err)) < 0)
     return r;
   idx = xzalloc (sizeof *idx);
@@ -338,12 +441,34 @@ ocip_index_parse (const char *buf, size_t len, const char *expected_media_type, 
   return 0;
 }
 
+/* Whether every layer of M (one at least) is a JSON document of a type that is no
+   layer: a cosign signature (application/vnd.dev.cosign.simplesigning.v1+json) or an
+   in-toto attestation (application/vnd.in-toto+json) has an image config and such
+   layers, and is an artifact, not an image with layers of unknown types.  */
+static bool
+json_layers_only (const struct ocip_manifest *m)
+{
+  size_t i, len;
+
+  if (m->n_layers == 0)
+    return false;
+  for (i = 0; i < m->n_layers; i++)
+    {
+      len = strlen (m->layers[i].media_type);
+      if (ocip_media_type_kind (m->layers[i].media_type) != OCIP_KIND_UNKNOWN || len < 5
+          || strcmp (m->layers[i].media_type + len - 5, "+json") != 0)
+        return false;
+    }
+  return true;
+}
+
 int
 ocip_manifest_parse (const char *buf, size_t len, const char *expected_media_type, struct ocip_manifest **ret,
                      ocip_error_t *err)
 {
   cleanup_json struct ocip_json *doc = NULL;
-  const struct ocip_json_node *root, *config = NULL, *layers = NULL;
+  const struct ocip_json_node *root, *config = NULL, *layers = NULL, *subject = NULL;
+  const char *artifact_type = NULL;
   struct ocip_manifest *m;
   size_t i;
   int r;
@@ -354,7 +479,7 @@ ocip_manifest_parse (const char *buf, size_t len, const char *expected_media_typ
   if ((r = check_document (root, expected_media_type, err)) < 0)
     return r;
   if (ocip_json_object_get (root, "manifests"))
-    return ocip_error_set (err, EINVAL, "manifest has an index field ('manifests')");
+    return ocip_error_fail (err, EINVAL, "manifest has an index field ('manifests')");
   if ((r = ocip_json_get_object (root, "config", true, &config, err)) < 0
       || (r = ocip_json_get_array (root, "layers", true, &layers, err)) < 0)
     return r;
@@ -365,13 +490,50 @@ ocip_manifest_parse (const char *buf, size_t len, const char *expected_media_typ
       ocip_error_wrap (err, "config");
       goto fail;
     }
-  if (ocip_media_type_kind (m->config.media_type) != OCIP_KIND_CONFIG)
+  if ((r = ocip_json_get_string (root, "artifactType", false, &artifact_type, err)) < 0
+      || (r = ocip_json_get_object (root, "subject", false, &subject, err)) < 0
+      || (r = get_annotations (root, &m->annotations, err)) < 0)
+    goto fail;
+  if (artifact_type && ! valid_media_type (artifact_type))
     {
-      r = ocip_error_set (err, EINVAL, "config mediaType '%s' is not an image config", m->config.media_type);
+      r = ocip_error_fail (err, EINVAL, "invalid artifactType '%s'", artifact_type);
       goto fail;
+    }
+  if (subject)
+    {
+      if ((r = parse_descriptor (subject, &m->subject, err)) < 0)
+        {
+          ocip_error_wrap (err, "subject");
+          goto fail;
+        }
+      m->has_subject = true;
     }
   if ((r = parse_descriptor_array (layers, "layers", OCIP_LIMIT_LAYERS, &m->layers, &m->n_layers, err)) < 0)
     goto fail;
+  if (artifact_type)
+    m->artifact_type = xstrdup (artifact_type);
+  else if (strcmp (m->config.media_type, OCIP_MEDIA_TYPE_EMPTY) == 0)
+    {
+      /* image-spec: artifactType MUST be set when the config is the empty one.  */
+      r = ocip_error_fail (err, EINVAL, "config mediaType '%s' is not an image config (and no artifactType is set)",
+                           m->config.media_type);
+      goto fail;
+    }
+  else if (ocip_media_type_kind (m->config.media_type) == OCIP_KIND_UNKNOWN)
+    m->artifact_type = xstrdup (m->config.media_type); /* oras, helm: the config's type names the artifact */
+  else if (ocip_media_type_kind (m->config.media_type) != OCIP_KIND_CONFIG)
+    {
+      /* An index, manifest or layer type as config is a confusion, not an artifact.  */
+      r = ocip_error_fail (err, EINVAL, "config mediaType '%s' is not an image config", m->config.media_type);
+      goto fail;
+    }
+  else if (json_layers_only (m))
+    m->artifact_type = xstrdup (m->layers[0].media_type);
+  if (m->artifact_type)
+    {
+      *ret = m;
+      return 0;
+    }
   for (i = 0; i < m->n_layers; i++)
     {
       enum ocip_compression c;
@@ -419,7 +581,7 @@ get_labels (const struct ocip_json_node *obj, char ***ret, ocip_error_t *err)
   n = ocip_json_object_len (node);
   for (i = 0; i < n; i++)
     if (ocip_json_string (ocip_json_object_value_at (node, i)) == NULL)
-      return ocip_error_set (err, EINVAL, "label '%s' is not a string", ocip_json_object_key_at (node, i));
+      return ocip_error_fail (err, EINVAL, "label '%s' is not a string", ocip_json_object_key_at (node, i));
   *ret = xcalloc (2 * n + 1, sizeof (char *));
   for (i = 0; i < n; i++)
     {
@@ -473,7 +635,7 @@ ocip_image_config_parse (const char *buf, size_t len, size_t n_layers, struct oc
     return r;
   root = ocip_json_root (doc);
   if (ocip_json_type (root) != OCIP_JSON_OBJECT)
-    return ocip_error_set (err, EINVAL, "document is not a JSON object");
+    return ocip_error_fail (err, EINVAL, "document is not a JSON object");
   if ((r = ocip_json_get_string (root, "created", false, &created, err)) < 0
       || (r = ocip_json_get_string (root, "author", false, &author, err)) < 0
       || (r = ocip_json_get_string (root, "os", true, &os, err)) < 0
@@ -487,9 +649,9 @@ ocip_image_config_parse (const char *buf, size_t len, size_t n_layers, struct oc
       || (r = ocip_json_get_array (rootfs, "diff_ids", true, &diff_ids, err)) < 0)
     return ocip_error_wrap (err, "rootfs");
   if (strcmp (rootfs_type, "layers") != 0)
-    return ocip_error_set (err, EINVAL, "rootfs.type is '%s', not 'layers'", rootfs_type);
+    return ocip_error_fail (err, EINVAL, "rootfs.type is '%s', not 'layers'", rootfs_type);
   if (ocip_json_array_len (diff_ids) != n_layers)
-    return ocip_error_set (err, EINVAL, "rootfs.diff_ids has %zu entries for %zu layers",
+    return ocip_error_fail (err, EINVAL, "rootfs.diff_ids has %zu entries for %zu layers",
                            ocip_json_array_len (diff_ids), n_layers);
 
   c = xzalloc (sizeof *c);
@@ -500,7 +662,7 @@ ocip_image_config_parse (const char *buf, size_t len, size_t n_layers, struct oc
       const char *s = ocip_json_string (ocip_json_array_at (diff_ids, i));
       if (s == NULL)
         {
-          r = ocip_error_set (err, EINVAL, "rootfs.diff_ids[%zu] is not a string", i);
+          r = ocip_error_fail (err, EINVAL, "rootfs.diff_ids[%zu] is not a string", i);
           goto fail;
         }
       if ((r = ocip_digest_parse (s, &c->diff_ids[i], err)) < 0)
@@ -551,6 +713,9 @@ ocip_manifest_free (struct ocip_manifest *m)
   for (i = 0; i < m->n_layers; i++)
     ocip_descriptor_clear (&m->layers[i]);
   free (m->layers);
+  free (m->artifact_type);
+  ocip_descriptor_clear (&m->subject);
+  ocip_strv_free (m->annotations);
   free (m);
 }
 

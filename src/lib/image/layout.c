@@ -14,6 +14,7 @@
 #include "base/fsutil.h"
 #include "image/graph.h"
 #include "base/json.h"
+#include "base/strv.h"
 #include <oci-prep/layout.h>
 #include <oci-prep/limits.h>
 
@@ -44,7 +45,7 @@ check_marker (int dirfd, ocip_error_t *err)
       || (r = ocip_json_get_string (ocip_json_root (doc), "imageLayoutVersion", true, &version, err)) < 0)
     return ocip_error_wrap (err, "'oci-layout'");
   if (strcmp (version, "1.0.0") != 0)
-    return ocip_error_set (err, EINVAL, "'oci-layout': unsupported imageLayoutVersion '%s'", version);
+    return ocip_error_fail (err, EINVAL, "'oci-layout': unsupported imageLayoutVersion '%s'", version);
   return 0;
 }
 
@@ -141,7 +142,7 @@ ocip_image_ref_parse (const char *s, struct ocip_image_ref *ret, ocip_error_t *e
     s += 4;
   sep = s + strcspn (s, ":@");
   if (sep == s)
-    return ocip_error_set (err, EINVAL, "invalid image '%s': no layout directory", s);
+    return ocip_error_fail (err, EINVAL, "invalid image '%s': no layout directory", s);
   if (*sep == '@')
     {
       if ((r = ocip_digest_parse (sep + 1, &ret->digest, err)) < 0)
@@ -151,7 +152,7 @@ ocip_image_ref_parse (const char *s, struct ocip_image_ref *ret, ocip_error_t *e
   else if (*sep == ':')
     {
       if (! valid_ref (sep + 1))
-        return ocip_error_set (err, EINVAL, "invalid image '%s': bad ref name '%s'", s, sep + 1);
+        return ocip_error_fail (err, EINVAL, "invalid image '%s': bad ref name '%s'", s, sep + 1);
       ret->ref = xstrdup (sep + 1);
     }
   ret->layout = xstrndup (s, sep - s);
@@ -278,7 +279,7 @@ ocip_layout_select (struct ocip_layout *layout, const struct ocip_image_ref *ref
           }
       ocip_graph_free (g);
       if (n == 0)
-        return ocip_error_set (err, ENOENT, "digest '%s' is not referenced from the index of '%s'", ref->digest.str,
+        return ocip_error_fail (err, ENOENT, "digest '%s' is not referenced from the index of '%s'", ref->digest.str,
                                layout->path);
       *ret_n = n;
       return 0;
@@ -286,32 +287,51 @@ ocip_layout_select (struct ocip_layout *layout, const struct ocip_image_ref *ref
 
   if (name == NULL)
     {
+      bool any_ref = false;
+
       for (i = 0; i < index->n_manifests; i++)
-        if (index->manifests[i].ref_name && strcmp (index->manifests[i].ref_name, "latest") == 0)
-          break;
+        {
+          any_ref = any_ref || index->manifests[i].ref_name;
+          if (index->manifests[i].ref_name && strcmp (index->manifests[i].ref_name, "latest") == 0)
+            break;
+        }
       if (i < index->n_manifests)
         name = "latest";
-      else if (index->n_manifests == 1)
+      else if (index->n_manifests == 1 || (index->n_manifests > 1 && ! any_ref))
         {
-          ocip_descriptor_copy (&index->manifests[0], &(*ret)[0]);
-          *ret_n = 1;
+          /* One entry, or entries without any ref name: one image for several
+             platforms (and what refers to it), as a nested index is; resolution
+             picks by platform.  */
+          for (i = 0; i < index->n_manifests; i++)
+            ocip_descriptor_copy (&index->manifests[i], &(*ret)[i]);
+          *ret_n = index->n_manifests;
           return 0;
         }
       else
         {
           cleanup_free char *refs = available_refs (index);
-          return ocip_error_set (err, index->n_manifests ? EINVAL : ENOENT,
+          return ocip_error_fail (err, index->n_manifests ? EINVAL : ENOENT,
                                  "'%s' has %zu manifests and no 'latest': name one (available: %s)", layout->path,
                                  index->n_manifests, refs);
         }
     }
   for (i = 0; i < index->n_manifests; i++)
     if (index->manifests[i].ref_name && strcmp (index->manifests[i].ref_name, name) == 0)
-      ocip_descriptor_copy (&index->manifests[i], &(*ret)[n++]);
+      {
+        if (index->manifests[i].unsupported_digest)
+          {
+            *ret_n = n;
+            return ocip_error_fail (err, ENOTSUP, "ref '%s' in '%s' names '%s': unsupported digest algorithm '%.*s'",
+                                    name, layout->path, index->manifests[i].unsupported_digest,
+                                    (int) strcspn (index->manifests[i].unsupported_digest, ":"),
+                                    index->manifests[i].unsupported_digest);
+          }
+        ocip_descriptor_copy (&index->manifests[i], &(*ret)[n++]);
+      }
   if (n == 0)
     {
       cleanup_free char *refs = available_refs (index);
-      return ocip_error_set (err, ENOENT, "ref '%s' not found in '%s' (available: %s)", name, layout->path, refs);
+      return ocip_error_fail (err, ENOENT, "ref '%s' not found in '%s' (available: %s)", name, layout->path, refs);
     }
   *ret_n = n;
   return 0;
@@ -335,6 +355,10 @@ struct candidates
   size_t n_match;
   const struct ocip_descriptor *unknown[2]; /* first two distinct platform-less ones */
   size_t n_unknown;
+  /* Artifacts the descriptors say are not images (signatures, attestations): chosen
+     only when nothing else is there, so that naming one gives "is an artifact".  */
+  const struct ocip_descriptor *artifact[2];
+  size_t n_artifact;
   char *seen_platforms;
 };
 
@@ -346,7 +370,12 @@ consider (struct candidates *c, const struct ocip_descriptor *d, const struct oc
 
   if (ocip_media_type_kind (d->media_type) != OCIP_KIND_MANIFEST)
     return;
-  if (d->has_platform)
+  if (ocip_descriptor_is_artifact (d))
+    {
+      slot = c->artifact;
+      n = &c->n_artifact;
+    }
+  else if (d->has_platform)
     {
       cleanup_free char *s = ocip_platform_string (&d->platform);
       list_add (&c->seen_platforms, s);
@@ -389,17 +418,26 @@ ocip_layout_resolve (struct ocip_layout *layout, const struct ocip_image_ref *re
 
   if (c.n_match == 1 || (c.n_match == 0 && c.n_unknown == 1))
     pick = c.n_match ? c.match[0] : c.unknown[0];
+  else if (c.n_match == 0 && c.n_unknown == 0 && c.n_artifact == 1)
+    pick = c.artifact[0];
   else if (c.n_match > 1 || c.n_unknown > 1)
     {
       const struct ocip_descriptor **both = c.n_match ? c.match : c.unknown;
-      r = ocip_error_set (err, EINVAL, "'%s' in '%s' is ambiguous: %zu manifests match %s ('%s', '%s', ...)", what,
+      r = ocip_error_fail (err, EINVAL, "'%s' in '%s' is ambiguous: %zu manifests match %s ('%s', '%s', ...)", what,
                           layout->path, c.n_match ? c.n_match : c.n_unknown, want, both[0]->digest.str,
                           both[1]->digest.str);
       goto out;
     }
+  else if (c.n_match == 0 && c.n_unknown == 0 && c.n_artifact == 0 && c.seen_platforms == NULL
+           && g->n_unsupported > 0)
+    {
+      r = ocip_error_fail (err, ENOTSUP, "'%s' in '%s' names only blobs of an unsupported digest algorithm", what,
+                           layout->path);
+      goto out;
+    }
   else
     {
-      r = ocip_error_set (err, ENOENT, "'%s' in '%s' has no manifest for platform %s (available: %s)", what,
+      r = ocip_error_fail (err, ENOENT, "'%s' in '%s' has no manifest for platform %s (available: %s)", what,
                           layout->path, want, c.seen_platforms ? c.seen_platforms : "none");
       goto out;
     }
@@ -411,4 +449,73 @@ out:
   ocip_graph_free (g);
   ocip_descriptors_free (entries, n_entries);
   return r;
+}
+
+/* index_children, passing over an index that cannot be read: looking for referrers
+   must not fail on a part of the layout the image does not need.  */
+static int
+readable_index_children (void *ctx, const struct ocip_descriptor *node, struct ocip_descriptor **ret, size_t *ret_n,
+                         ocip_error_t *err)
+{
+  ocip_error_t ignored = NULL;
+
+  (void) err;
+  if (index_children (ctx, node, ret, ret_n, &ignored) < 0)
+    ocip_error_release (&ignored);
+  return 0;
+}
+
+int
+ocip_layout_referrers (struct ocip_layout *layout, const struct ocip_digest *subject,
+                       struct ocip_descriptor **ret, size_t *ret_n, ocip_error_t *err)
+{
+  const struct ocip_index *index = layout->index;
+  struct ocip_graph *g = NULL;
+  struct ocip_descriptor *found = NULL;
+  size_t i, n = 0;
+  int r;
+
+  if ((r = ocip_graph_walk (index->manifests, index->n_manifests, OCIP_LIMIT_INDEX_DEPTH, readable_index_children,
+                            layout, &g, err))
+      < 0)
+    return r;
+  found = xcalloc (g->n_nodes + 1, sizeof *found);
+  for (i = 0; i < g->n_nodes; i++)
+    {
+      const struct ocip_descriptor *d = &g->nodes[i].desc;
+      const char *docker_ref = ocip_descriptor_annotation (d, OCIP_ANNOTATION_DOCKER_REFERENCE_DIGEST);
+      struct ocip_manifest *m = NULL;
+      ocip_error_t ignored = NULL;
+      bool by_annotation;
+
+      if (ocip_media_type_kind (d->media_type) != OCIP_KIND_MANIFEST || ocip_digest_equal (&d->digest, subject))
+        continue;
+      by_annotation = docker_ref && strcmp (docker_ref, subject->str) == 0;
+      if (ocip_layout_read_manifest (layout, d, &m, &ignored) < 0)
+        {
+          ocip_error_release (&ignored);
+          continue;
+        }
+      if (by_annotation || (m->has_subject && ! m->subject.unsupported_digest
+                            && ocip_digest_equal (&m->subject.digest, subject)))
+        {
+          struct ocip_descriptor *out = &found[n++];
+
+          ocip_descriptor_copy (d, out);
+          free (out->artifact_type);
+          out->artifact_type = xstrdup (m->artifact_type ? m->artifact_type
+                                        : d->artifact_type ? d->artifact_type
+                                                           : m->config.media_type);
+          if (! by_annotation)
+            {
+              ocip_strv_free (out->annotations);
+              out->annotations = ocip_strv_dup (m->annotations);
+            }
+        }
+      ocip_manifest_free (m);
+    }
+  ocip_graph_free (g);
+  *ret = found;
+  *ret_n = n;
+  return 0;
 }

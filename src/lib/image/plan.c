@@ -64,14 +64,21 @@ ocip_plan_new (struct ocip_context *ctx, const char *image, const struct ocip_pl
   if (platform == NULL)
     ocip_platform_host (&host);
   if ((r = ocip_layout_resolve (plan->layout, &ref, platform ? platform : &host, &plan->manifest_desc, err)) < 0
-      || (r = ocip_layout_read_manifest (plan->layout, &plan->manifest_desc, &plan->manifest, err)) < 0
-      || (r = read_config (plan, err)) < 0 || (r = build_layers (plan, err)) < 0)
+      || (r = ocip_layout_read_manifest (plan->layout, &plan->manifest_desc, &plan->manifest, err)) < 0)
+    goto out;
+  if (plan->manifest->artifact_type)
+    {
+      r = ocip_error_fail (err, EINVAL, "manifest '%s' is an artifact of type '%s', not an image",
+                           plan->manifest_desc.digest.str, plan->manifest->artifact_type);
+      goto out;
+    }
+  if ((r = read_config (plan, err)) < 0 || (r = build_layers (plan, err)) < 0)
     goto out;
   if (platform && ! plan->manifest_desc.has_platform && ! ocip_platform_match (platform, &plan->config->platform))
     {
       cleanup_free char *want = ocip_platform_string (platform);
       cleanup_free char *have = ocip_platform_string (&plan->config->platform);
-      r = ocip_error_set (err, ENOENT, "image is for platform %s, not %s", have, want);
+      r = ocip_error_fail (err, ENOENT, "image is for platform %s, not %s", have, want);
       goto out;
     }
 

@@ -133,6 +133,7 @@ ocip_verify (struct ocip_layout *layout, const struct ocip_descriptor *roots, si
     goto out;
 
   report = xzalloc (sizeof *report);
+  report->n_unsupported = g->n_unsupported;
   report->blobs = xcalloc (g->n_nodes, sizeof *report->blobs);
   report->n_blobs = g->n_nodes;
   for (i = 0; i < g->n_nodes; i++)
@@ -209,7 +210,7 @@ ocip_verify_report_error (const struct ocip_verify_report *report, ocip_error_t 
     if (report->blobs[i].failure)
       {
         const struct ocip_verify_blob *b = &report->blobs[i];
-        return ocip_error_set (err, b->status > 0 ? b->status : EIO, "%zu of %zu blobs failed verification%s%s",
+        return ocip_error_fail (err, b->status > 0 ? b->status : EIO, "%zu of %zu blobs failed verification%s%s",
                                report->n_failed, report->n_blobs, report->n_failed > 1 ? ", the first: " : ": ",
                                b->failure);
       }

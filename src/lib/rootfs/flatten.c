@@ -132,7 +132,7 @@ copy_range (struct flat *f, int src, int dst, off_t off, off_t len, const char *
       if (n < 0)
         return ocip_error_set (err, errno, "'%s': copy", path);
       if (n == 0)
-        return ocip_error_set (err, EIO, "'%s': the store's copy ended early", path);
+        return ocip_error_fail (err, EIO, "'%s': the store's copy ended early", path);
       off += n;
       len -= n;
     }

@@ -106,7 +106,7 @@ mount_legacy (int target_fd, const char *const *short_names, size_t n, int short
   for (i = 0; i < n && len <= page; i++)
     len += snprintf (options + len, page + 1 - len, "%s%s", i ? ":" : "", short_names[i]);
   if (len >= page)
-    return ocip_error_set (err, E2BIG,
+    return ocip_error_fail (err, E2BIG,
                            "overlay options for %zu layers do not fit in one page without lowerdir+ (Linux < 6.8): "
                            "use --flat",
                            n);
@@ -129,9 +129,9 @@ ocip_overlay_mount (int target_fd, const int *lower_fds, const char *const *shor
   const char *why = NULL;
 
   if (n == 0)
-    return ocip_error_set (err, EINVAL, "mount overlay: no lower layer");
+    return ocip_error_fail (err, EINVAL, "mount overlay: no lower layer");
   if (n > OCIP_OVERLAY_MAX_LAYERS)
-    return ocip_error_set (err, E2BIG, "%zu layers are more than overlayfs stacks (%d): use --flat", n,
+    return ocip_error_fail (err, E2BIG, "%zu layers are more than overlayfs stacks (%d): use --flat", n,
                            OCIP_OVERLAY_MAX_LAYERS);
   if (mount_new_api (target_fd, lower_fds, n, upper_fd, work_fd, &why) == 0)
     return 0;
@@ -153,7 +153,7 @@ ocip_overlay_unmount (int dirfd, const char *name, bool lazy, ocip_error_t *err)
       if (errno == EINVAL || errno == ENOENT)
         return 0; /* not a mount point */
       if (errno == EBUSY)
-        return ocip_error_set (err, EBUSY, "unmount '%s': it is in use (a running container?)", name);
+        return ocip_error_fail (err, EBUSY, "unmount '%s': it is in use (a running container?)", name);
       return ocip_error_set (err, errno, "unmount '%s'", name);
     }
   return 0;

@@ -76,10 +76,10 @@ ocip_caps_normalize (const char *name, char **ret, ocip_error_t *err)
   /* cap_from_name() also takes numbers ("5" is CAP_KILL): a name is required here.  */
   if (*bare == '\0' || isdigit ((unsigned char) *bare)
       || strspn (bare, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != strlen (bare))
-    return ocip_error_set (err, EINVAL, "invalid capability '%s'", name);
+    return ocip_error_fail (err, EINVAL, "invalid capability '%s'", name);
   lookup = xasprintf ("cap_%s", bare);
   if (cap_from_name (lookup, &v) < 0 || (canonical = canonical_name (v)) == NULL)
-    return ocip_error_set (err, EINVAL, "unknown capability '%s'", name);
+    return ocip_error_fail (err, EINVAL, "unknown capability '%s'", name);
   *ret = canonical;
   return 0;
 }
@@ -157,7 +157,7 @@ ocip_caps_compute (char *const *add, char *const *drop, char ***ret, ocip_error_
   if (strv_contains (drops, ALL))
     {
       if (strv_contains (adds, ALL))
-        return ocip_error_set (err, EINVAL, "cannot both add and drop all capabilities");
+        return ocip_error_fail (err, EINVAL, "cannot both add and drop all capabilities");
       for (p = adds; *p; p++)
         strv_add (&caps, &n, *p);
     }
@@ -165,7 +165,7 @@ ocip_caps_compute (char *const *add, char *const *drop, char ***ret, ocip_error_
     {
       for (p = adds; *p; p++)
         if (strv_contains (drops, *p))
-          return ocip_error_set (err, EINVAL, "capability '%s' cannot be both added and dropped", *p);
+          return ocip_error_fail (err, EINVAL, "capability '%s' cannot be both added and dropped", *p);
       if (strv_contains (adds, ALL))
         base = all_caps ();
       else
@@ -227,7 +227,7 @@ ocip_caps_limit (const char *const *keep, ocip_error_t *err)
     {
       cap_flag_value_t held = CAP_CLEAR;
       if (cap_from_name (*keep, &values[n]) < 0)
-        return ocip_error_set (err, EINVAL, "unknown capability '%s'", *keep);
+        return ocip_error_fail (err, EINVAL, "unknown capability '%s'", *keep);
       /* Only what the process holds can be kept.  */
       if (cap_get_flag (now, values[n], CAP_PERMITTED, &held) == 0 && held == CAP_SET)
         n++;

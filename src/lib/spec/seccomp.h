@@ -36,7 +36,12 @@ void ocip_seccomp_profile_clear (struct ocip_seccomp_profile *p);
 
 /* Read the caller's profile at PATH (a trusted path: symlinks are followed): it must be
    a regular file of at most OCIP_LIMIT_JSON_DOCUMENT_SIZE bytes (EINVAL / E2BIG) holding
-   a JSON object (EINVAL).  *RET is the parsed document, owned by the caller.  */
+   a JSON object (EINVAL) that libseccomp compiles into a filter, as a runtime would
+   (not loaded): an unknown defaultAction, action, op, flag or architecture, a syscall
+   name that is a syscall on no architecture libseccomp knows, or malformed args are
+   EINVAL naming them, so the mistake shows when the bundle is made.  Names of another
+   architecture's syscalls are accepted (runtimes skip them).  *RET is the parsed
+   document, owned by the caller.  */
 int ocip_seccomp_load_file (const char *path, struct ocip_json **ret, ocip_error_t *err);
 
 /* Install in this process (and the threads it creates afterwards) a filter that makes

@@ -11,6 +11,7 @@
 
 #include "spec/caps.h"
 #include <oci-prep/cleanup.h>
+#include <oci-prep/limits.h>
 #include "base/fsroot.h"
 #include "base/json.h"
 #include "base/strv.h"
@@ -247,9 +248,9 @@ check_assignment (const char *entry, const char *what, ocip_error_t *err)
   const char *eq = strchr (entry, '=');
 
   if (eq == NULL)
-    return ocip_error_set (err, EINVAL, "invalid %s '%s': expected KEY=VALUE", what, entry);
+    return ocip_error_fail (err, EINVAL, "invalid %s '%s': expected KEY=VALUE", what, entry);
   if (eq == entry)
-    return ocip_error_set (err, EINVAL, "invalid %s '%s': empty key", what, entry);
+    return ocip_error_fail (err, EINVAL, "invalid %s '%s': empty key", what, entry);
   return 0;
 }
 
@@ -328,7 +329,14 @@ build_args (const struct ocip_image_config *config, const struct ocip_spec_optio
 {
   char **p;
 
-  if (opts->args)
+  if (opts->entrypoint)
+    {
+      for (p = opts->entrypoint; *p; p++)
+        strv_push (args, xstrdup (*p));
+      for (p = opts->args; p && *p; p++)
+        strv_push (args, xstrdup (*p));
+    }
+  else if (opts->args)
     for (p = opts->args; *p; p++)
       strv_push (args, xstrdup (*p));
   else
@@ -339,7 +347,40 @@ build_args (const struct ocip_image_config *config, const struct ocip_spec_optio
         strv_push (args, xstrdup (*p));
     }
   if (args->n == 0)
-    return ocip_error_set (err, EINVAL, "image has no command: set Entrypoint/Cmd or pass one");
+    return ocip_error_fail (err, EINVAL, "image has no command: set Entrypoint/Cmd or pass one");
+  return 0;
+}
+
+int
+ocip_spec_entrypoint_parse (const char *value, char ***ret, ocip_error_t *err)
+{
+  cleanup_json struct ocip_json *doc = NULL;
+  const struct ocip_json_node *root;
+  char **v;
+  size_t i, n;
+  int r;
+
+  if (value[0] != '[')
+    {
+      v = xcalloc (2, sizeof *v);
+      if (*value)
+        v[0] = xstrdup (value);
+      *ret = v;
+      return 0;
+    }
+  if ((r = ocip_json_parse (value, strlen (value), OCIP_LIMIT_JSON_DOCUMENT_SIZE, &doc, err)) < 0)
+    return ocip_error_wrap (err, "--entrypoint '%s'", value);
+  root = ocip_json_root (doc);
+  if (ocip_json_type (root) != OCIP_JSON_ARRAY)
+    return ocip_error_fail (err, EINVAL, "--entrypoint '%s': not a JSON array of strings", value);
+  n = ocip_json_array_len (root);
+  for (i = 0; i < n; i++)
+    if (ocip_json_type (ocip_json_array_at (root, i)) != OCIP_JSON_STRING)
+      return ocip_error_fail (err, EINVAL, "--entrypoint '%s': element %zu is not a string", value, i);
+  v = xcalloc (n + 1, sizeof *v);
+  for (i = 0; i < n; i++)
+    v[i] = xstrdup (ocip_json_string (ocip_json_array_at (root, i)));
+  *ret = v;
   return 0;
 }
 
@@ -352,10 +393,10 @@ clean_absolute (const char *path, const char *what, char **ret, ocip_error_t *er
   cleanup_free char *clean = NULL;
 
   if (path[0] != '/')
-    return ocip_error_set (err, EINVAL, "%s '%s' is not an absolute path", what, path);
+    return ocip_error_fail (err, EINVAL, "%s '%s' is not an absolute path", what, path);
   clean = ocip_fsroot_clean_path (path);
   if (clean == NULL)
-    return ocip_error_set (err, EINVAL, "%s '%s' climbs above '/'", what, path);
+    return ocip_error_fail (err, EINVAL, "%s '%s' climbs above '/'", what, path);
   *ret = xasprintf ("/%s", clean);
   return 0;
 }
@@ -407,17 +448,17 @@ build_volumes (const struct ocip_image_config *config, struct strv *ret, ocip_er
     {
       char *clean = NULL;
       if (has_dotdot (*p))
-        return ocip_error_set (err, EINVAL, "volume '%s' has a '..' component", *p);
+        return ocip_error_fail (err, EINVAL, "volume '%s' has a '..' component", *p);
       if ((r = clean_absolute (*p, "volume", &clean, err)) < 0)
         return r;
       strv_push (ret, clean);
       if (strcmp (clean, "/") == 0)
-        return ocip_error_set (err, EINVAL, "volume '%s' would hide the whole rootfs", *p);
+        return ocip_error_fail (err, EINVAL, "volume '%s' would hide the whole rootfs", *p);
       for (j = 0; reserved_paths[j]; j++)
         {
           size_t len = strlen (reserved_paths[j]);
           if (strncmp (clean, reserved_paths[j], len) == 0 && (clean[len] == '\0' || clean[len] == '/'))
-            return ocip_error_set (err, EINVAL, "volume '%s' is in '%s', which the runtime mounts", *p,
+            return ocip_error_fail (err, EINVAL, "volume '%s' is in '%s', which the runtime mounts", *p,
                                    reserved_paths[j]);
         }
     }
@@ -632,6 +673,78 @@ decide_seccomp (const char *mode, struct ocip_spec_seccomp *ret, ocip_error_t *e
   return 0;
 }
 
+/* Whether OBJ has KEY with a value other than null (which runtimes read as absent).  */
+static bool
+has_member (const struct ocip_json_node *obj, const char *key)
+{
+  const struct ocip_json_node *n = ocip_json_object_get (obj, key);
+
+  return n && ocip_json_type (n) != OCIP_JSON_NULL;
+}
+
+/* Whether the array KEY of OBJ holds the string VALUE.  */
+static bool
+array_has (const struct ocip_json_node *obj, const char *key, const char *value)
+{
+  const struct ocip_json_node *a = ocip_json_object_get (obj, key);
+  const char *s;
+  size_t i;
+
+  for (i = 0; a && ocip_json_type (a) == OCIP_JSON_ARRAY && i < ocip_json_array_len (a); i++)
+    if ((s = ocip_json_string (ocip_json_array_at (a, i))) && strcmp (s, value) == 0)
+      return true;
+  return false;
+}
+
+static bool
+string_is (const struct ocip_json_node *obj, const char *key, const char *value)
+{
+  const struct ocip_json_node *n = ocip_json_object_get (obj, key);
+
+  return n && ocip_json_string (n) && strcmp (ocip_json_string (n), value) == 0;
+}
+
+/* Whether the seccomp document of a caller uses what runtime-spec 1.1.0 added:
+   defaultErrnoRet, the notify listener, the KILL_PROCESS, KILL_THREAD and NOTIFY
+   actions, the WAIT_KILLABLE_RECV flag, the RISCV64 architecture.  */
+static bool
+seccomp_document_needs_1_1 (const struct ocip_json_node *s)
+{
+  static const char *const new_actions[] = { "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_NOTIFY", NULL };
+  const struct ocip_json_node *rules = ocip_json_object_get (s, "syscalls");
+  const char *const *p;
+  size_t i;
+
+  if (has_member (s, "defaultErrnoRet") || has_member (s, "listenerPath") || has_member (s, "listenerMetadata")
+      || array_has (s, "flags", "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV")
+      || array_has (s, "architectures", "SCMP_ARCH_RISCV64"))
+    return true;
+  for (p = new_actions; *p; p++)
+    {
+      if (string_is (s, "defaultAction", *p))
+        return true;
+      for (i = 0; rules && ocip_json_type (rules) == OCIP_JSON_ARRAY && i < ocip_json_array_len (rules); i++)
+        if (string_is (ocip_json_array_at (rules, i), "action", *p))
+          return true;
+    }
+  return false;
+}
+
+/* The lowest runtime-spec version that defines every field SPEC writes, so that a
+   runtime that checks the version (or a validator) never meets a field newer than the
+   document claims.  1.0.2 covers everything but the seccomp fields of 1.1.0; a field
+   added to the model that a later version introduced must be counted here.  */
+static const char *
+spec_version (const struct ocip_spec *spec)
+{
+  if (spec->seccomp.kind == OCIP_SPEC_SECCOMP_ALLOW_LIST && spec->seccomp.default_errno_ret != 0)
+    return OCIP_SPEC_OCI_VERSION_1_1;
+  if (spec->seccomp.kind == OCIP_SPEC_SECCOMP_DOCUMENT
+      && seccomp_document_needs_1_1 (ocip_json_root (spec->seccomp.document)))
+    return OCIP_SPEC_OCI_VERSION_1_1;
+  return OCIP_SPEC_OCI_VERSION;
+}
+
 /* Deny every device (the runtime adds back the standard ones: null, zero, tty...); the
    default namespaces, masked and read-only paths.  */
 static void
@@ -681,11 +794,11 @@ ocip_spec_build (const struct ocip_image_config *config, int rootfd, const struc
   seccomp_mode = opts->seccomp ? opts->seccomp : "default";
 
   if (*hostname == '\0' || strlen (hostname) > HOSTNAME_MAX)
-    return ocip_error_set (err, EINVAL, "invalid hostname '%s': expected 1 to %d bytes", hostname, HOSTNAME_MAX);
+    return ocip_error_fail (err, EINVAL, "invalid hostname '%s': expected 1 to %d bytes", hostname, HOSTNAME_MAX);
   if (*root_path == '\0')
-    return ocip_error_set (err, EINVAL, "empty root path");
+    return ocip_error_fail (err, EINVAL, "empty root path");
   if (*seccomp_mode == '\0')
-    return ocip_error_set (err, EINVAL, "empty seccomp profile: expected default, unconfined or a file");
+    return ocip_error_fail (err, EINVAL, "empty seccomp profile: expected default, unconfined or a file");
 
   if ((r = build_args (config, opts, &args, err)) < 0)
     return r;
@@ -710,7 +823,7 @@ ocip_spec_build (const struct ocip_image_config *config, int rootfd, const struc
   spec = xcalloc (1, sizeof *spec);
   if ((r = decide_seccomp (seccomp_mode, &spec->seccomp, err)) < 0)
     return r;
-  spec->oci_version = xstrdup (OCIP_SPEC_OCI_VERSION);
+  spec->oci_version = xstrdup (spec_version (spec));
   spec->process.terminal = opts->tty;
   decide_user (&user, &spec->process.user);
   spec->process.args = steal_strv (&args);

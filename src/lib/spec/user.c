@@ -324,7 +324,7 @@ supplementary_groups (const struct db *groups, const char *name, uint32_t gid, s
         if (strcmp (*m, name) == 0)
           {
             if (! gid_set_add (&set, groups->gr[i].gid, OCIP_LIMIT_USER_GROUPS))
-              return ocip_error_set (err, E2BIG, "user '%s' is in more than %d groups, over the limit", name,
+              return ocip_error_fail (err, E2BIG, "user '%s' is in more than %d groups, over the limit", name,
                                      OCIP_LIMIT_USER_GROUPS);
             break;
           }
@@ -354,28 +354,28 @@ ocip_user_resolve (int rootfd, const char *spec, struct ocip_user *ret, ocip_err
   group_part = colon ? colon + 1 : NULL;
 
   if (*user_part == '\0')
-    return ocip_error_set (err, EINVAL, "invalid user '%s': no user name or id", spec);
+    return ocip_error_fail (err, EINVAL, "invalid user '%s': no user name or id", spec);
   if (group_part && *group_part == '\0')
-    return ocip_error_set (err, EINVAL, "invalid user '%s': no group name or id after ':'", spec);
+    return ocip_error_fail (err, EINVAL, "invalid user '%s': no group name or id after ':'", spec);
 
   user_numeric = looks_numeric (user_part);
   if (user_numeric && ! parse_id (user_part, &u.uid))
-    return ocip_error_set (err, EINVAL, "invalid user id '%s': expected 0 to %u", user_part, OCIP_USER_ID_MAX);
+    return ocip_error_fail (err, EINVAL, "invalid user id '%s': expected 0 to %u", user_part, OCIP_USER_ID_MAX);
   if (group_part)
     {
       group_numeric = looks_numeric (group_part);
       if (group_numeric && ! parse_id (group_part, &u.gid))
-        return ocip_error_set (err, EINVAL, "invalid group id '%s': expected 0 to %u", group_part,
+        return ocip_error_fail (err, EINVAL, "invalid group id '%s': expected 0 to %u", group_part,
                                OCIP_USER_ID_MAX);
     }
 
   if (rootfd < 0)
     {
       if (! user_numeric)
-        return ocip_error_set (err, EINVAL, "cannot resolve user '%s': a rootfs is needed to resolve names",
+        return ocip_error_fail (err, EINVAL, "cannot resolve user '%s': a rootfs is needed to resolve names",
                                user_part);
       if (group_part && ! group_numeric)
-        return ocip_error_set (err, EINVAL, "cannot resolve group '%s': a rootfs is needed to resolve names",
+        return ocip_error_fail (err, EINVAL, "cannot resolve group '%s': a rootfs is needed to resolve names",
                                group_part);
     }
   else if ((r = load_db (rootfd, "/etc/passwd", parse_passwd_line, &passwd, err)) < 0)
@@ -383,7 +383,7 @@ ocip_user_resolve (int rootfd, const char *spec, struct ocip_user *ret, ocip_err
 
   pw = find_passwd (&passwd, user_numeric ? NULL : user_part, u.uid);
   if (! user_numeric && pw == NULL)
-    return ocip_error_set (err, EINVAL, "unknown user '%s': not in the rootfs' /etc/passwd%s", user_part,
+    return ocip_error_fail (err, EINVAL, "unknown user '%s': not in the rootfs' /etc/passwd%s", user_part,
                            passwd.missing ? " (there is none)" : "");
   if (pw)
     u.uid = pw->uid;
@@ -395,7 +395,7 @@ ocip_user_resolve (int rootfd, const char *spec, struct ocip_user *ret, ocip_err
         return r;
       gr = find_group (&groups, group_part);
       if (gr == NULL)
-        return ocip_error_set (err, EINVAL, "unknown group '%s': not in the rootfs' /etc/group%s", group_part,
+        return ocip_error_fail (err, EINVAL, "unknown group '%s': not in the rootfs' /etc/group%s", group_part,
                                groups.missing ? " (there is none)" : "");
       u.gid = gr->gid;
     }

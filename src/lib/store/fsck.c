@@ -63,7 +63,7 @@ repaired_by (struct fsck *f, struct ocip_gc_problem *p, int r, ocip_error_t *err
 {
   if (r < 0)
     {
-      repaired (f, p, false, xasprintf ("not repaired: %s: %s", (*err)->msg, strerror ((*err)->status)));
+      repaired (f, p, false, xasprintf ("not repaired: %s", (*err)->msg));
       ocip_error_release (err);
     }
   else
@@ -93,7 +93,7 @@ fsck_pins (struct fsck *f)
 
   if (ocip_inventory_list_dir (store->dirfd, "bundles", &names, &n, &err) < 0)
     {
-      problem (f, xstrdup ("bundles/"), xasprintf ("cannot be read: %s: %s", err->msg, strerror (err->status)));
+      problem (f, xstrdup ("bundles/"), xasprintf ("cannot be read: %s", err->msg));
       ocip_error_release (&err);
       return;
     }
@@ -116,7 +116,7 @@ fsck_pins (struct fsck *f)
       if (ocip_inventory_read_pin (store, pin, &err) < 0)
         {
           p = problem (f, xasprintf ("pin '%s'", pin->id),
-                       xasprintf ("the record cannot be read: %s: %s", err->msg, strerror (err->status)));
+                       xasprintf ("the record cannot be read: %s", err->msg));
           ocip_error_release (&err);
           if (f->opts->repair)
             repaired_by (f, p, ocip_rmtree_at (store->bundles_fd, names[i], &err), &err, "dropped");
@@ -224,7 +224,7 @@ check_implied (struct fsck *f, const struct ocip_gc_layer *l)
   if (ocip_records_layer_read (f->store, &l->diff_id, &rec, &err) < 0
       || ocip_records_layer_implied (f->store, &l->diff_id, count_implied, &n, &err) < 0)
     {
-      what = xasprintf ("its implied directories cannot be read: %s: %s", err->msg, strerror (err->status));
+      what = xasprintf ("its implied directories cannot be read: %s", err->msg);
       ocip_error_release (&err);
     }
   else if (rec.n_implied >= 0 && rec.n_implied != n)
@@ -256,7 +256,7 @@ check_layer (struct fsck *f, struct ocip_gc_layer *l)
       if (err->status == ENOENT)
         what = xstrdup ("its meta.json is missing");
       else
-        what = xasprintf ("its meta.json is damaged: %s: %s", err->msg, strerror (err->status));
+        what = xasprintf ("its meta.json is damaged: %s", err->msg);
       ocip_error_release (&err);
       return what;
     }
@@ -280,7 +280,7 @@ check_layer (struct fsck *f, struct ocip_gc_layer *l)
     return xasprintf ("its diff/ directory cannot be opened: %s", strerror (errno));
   if (ocip_treehash (diff_fd, recorded.alg, (enum ocip_treehash_format) l->content_format, NULL, 0, &now, &err) < 0)
     {
-      what = xasprintf ("its content cannot be read: %s: %s", err->msg, strerror (err->status));
+      what = xasprintf ("its content cannot be read: %s", err->msg);
       ocip_error_release (&err);
       return what;
     }
@@ -330,7 +330,7 @@ fsck_layers (struct fsck *f)
 
   if (ocip_inventory_list_dir (store->dirfd, "layers", &names, &n, &err) < 0)
     {
-      problem (f, xstrdup ("layers/"), xasprintf ("cannot be read: %s: %s", err->msg, strerror (err->status)));
+      problem (f, xstrdup ("layers/"), xasprintf ("cannot be read: %s", err->msg));
       ocip_error_release (&err);
       return;
     }
@@ -388,7 +388,7 @@ fsck_links (struct fsck *f)
 
   if (ocip_inventory_list_dir (store->dirfd, "l", &names, &n, &err) < 0)
     {
-      problem (f, xstrdup ("l/"), xasprintf ("cannot be read: %s: %s", err->msg, strerror (err->status)));
+      problem (f, xstrdup ("l/"), xasprintf ("cannot be read: %s", err->msg));
       ocip_error_release (&err);
       return;
     }

@@ -109,7 +109,7 @@ ocip_gc_run (struct ocip_store *store, const struct ocip_gc_options *opts, struc
   for (i = 0; i < inv->n_pins; i++)
     if (inv->pins[i].state == OCIP_GC_PIN_DAMAGED)
       {
-        r = ocip_error_set (err, EUCLEAN,
+        r = ocip_error_fail (err, EUCLEAN,
                             "store '%s': pin '%s' cannot be read, so nothing is known to be unused: run 'oci-prep "
                             "store fsck --repair'",
                             store->path, inv->pins[i].id);

@@ -266,7 +266,7 @@ ocip_inventory_release_hook (struct ocip_store *store, const struct ocip_gc_pin 
   if (parent == NULL || stat (parent, &recorded) < 0
       || fstatat (store->dirfd, "hooks", &hooks, AT_SYMLINK_NOFOLLOW) < 0 || recorded.st_dev != hooks.st_dev
       || recorded.st_ino != hooks.st_ino)
-    return ocip_error_set (err, EXDEV, "hook state '%s' is not in store '%s'", pin->bundle, store->path);
+    return ocip_error_fail (err, EXDEV, "hook state '%s' is not in store '%s'", pin->bundle, store->path);
   if (pin->rootfs_path && path_is_mounted (pin->rootfs_path)
       && (r = ocip_inventory_detach (pin->rootfs_path, err)) < 0)
     return r;

@@ -34,9 +34,9 @@ get_version (const struct ocip_json_node *root, int64_t current, int64_t *ret, o
   if ((r = ocip_json_get_int64 (root, "version", false, &v, err)) < 0)
     return r;
   if (v < 1)
-    return ocip_error_set (err, EINVAL, "format version %lld is not valid", (long long) v);
+    return ocip_error_fail (err, EINVAL, "format version %lld is not valid", (long long) v);
   if (v > current)
-    return ocip_error_set (err, EPROTONOSUPPORT, "format version %lld is newer than this oci-prep knows (%lld)",
+    return ocip_error_fail (err, EPROTONOSUPPORT, "format version %lld is newer than this oci-prep knows (%lld)",
                            (long long) v, (long long) current);
   *ret = v;
   return 0;
@@ -123,7 +123,7 @@ ocip_records_layer_write_at (int layer_dirfd, const struct ocip_layer_record *re
   if ((r = ocip_json_gen_finish (gen, &text, &len, err)) < 0)
     return ocip_error_wrap (err, "write '" META_FILE "'");
   if (len > OCIP_LIMIT_LAYER_RECORD_SIZE)
-    return ocip_error_set (err, E2BIG, "'" META_FILE "' would be %zu bytes, over the limit of %u", len,
+    return ocip_error_fail (err, E2BIG, "'" META_FILE "' would be %zu bytes, over the limit of %u", len,
                            OCIP_LIMIT_LAYER_RECORD_SIZE);
 
   /* The list first: a meta.json is only ever next to its complete list.  */
@@ -219,7 +219,7 @@ parse_layer (const struct ocip_json_node *root, struct ocip_layer_record *rec, o
       || (r = ocip_json_get_int64 (root, "impliedDirs", true, &rec->n_implied, err)) < 0)
     return r;
   if (rec->n_implied < 0 || (uint64_t) rec->n_implied > OCIP_LIMIT_IMPLIED_DIRS)
-    return ocip_error_set (err, EINVAL, "'impliedDirs' %lld is out of range", (long long) rec->n_implied);
+    return ocip_error_fail (err, EINVAL, "'impliedDirs' %lld is out of range", (long long) rec->n_implied);
   return 0;
 }
 
@@ -289,7 +289,7 @@ ocip_records_layer_read (struct ocip_store *store, const struct ocip_digest *dif
     return r;
   if (strcmp (rec.diff_id, diff_id->str) != 0)
     {
-      r = ocip_error_set (err, EBADMSG, "%s/" META_FILE " is for diffID '%s'", what, rec.diff_id);
+      r = ocip_error_fail (err, EBADMSG, "%s/" META_FILE " is for diffID '%s'", what, rec.diff_id);
       ocip_layer_record_clear (&rec);
       return r;
     }
@@ -302,9 +302,9 @@ static int
 check_implied (const char *path, size_t len, const char *what, ocip_error_t *err)
 {
   if (len == 0 || path[0] == '/' || strlen (path) != len)
-    return ocip_error_set (err, EINVAL, "%s/" IMPLIED_FILE " is damaged: a path is empty, absolute or cut", what);
+    return ocip_error_fail (err, EINVAL, "%s/" IMPLIED_FILE " is damaged: a path is empty, absolute or cut", what);
   if (len >= OCIP_LIMIT_PATH_LENGTH)
-    return ocip_error_set (err, E2BIG, "%s/" IMPLIED_FILE ": a path of %zu bytes is over the limit of %d", what,
+    return ocip_error_fail (err, E2BIG, "%s/" IMPLIED_FILE ": a path of %zu bytes is over the limit of %d", what,
                            len, OCIP_LIMIT_PATH_LENGTH);
   return 0;
 }
@@ -326,7 +326,7 @@ implied_legacy (int layer_dirfd, const char *what, ocip_records_implied_fn fn, v
   if (list == NULL)
     return 0;
   if (ocip_json_type (list) != OCIP_JSON_ARRAY)
-    return ocip_error_set (err, EINVAL, "%s/" META_FILE " is damaged: 'impliedDirs' is not an array", what);
+    return ocip_error_fail (err, EINVAL, "%s/" META_FILE " is damaged: 'impliedDirs' is not an array", what);
   n = ocip_json_array_len (list);
   for (i = 0; i < n; i++)
     {
@@ -334,7 +334,7 @@ implied_legacy (int layer_dirfd, const char *what, ocip_records_implied_fn fn, v
       const char *path = ocip_json_type (node) == OCIP_JSON_STRING ? ocip_json_string (node) : NULL;
 
       if (path == NULL)
-        return ocip_error_set (err, EINVAL, "%s/" META_FILE " is damaged: 'impliedDirs' %zu is not a string", what, i);
+        return ocip_error_fail (err, EINVAL, "%s/" META_FILE " is damaged: 'impliedDirs' %zu is not a string", what, i);
       if ((r = check_implied (path, strlen (path), what, err)) < 0 || (r = fn (path, ctx, err)) < 0)
         return r;
     }
@@ -378,9 +378,9 @@ ocip_records_layer_implied_at (int layer_dirfd, const char *what, ocip_records_i
       size_t len = (size_t) n;
 
       if (line[len - 1] != '\0')
-        return ocip_error_set (err, EINVAL, "%s/" IMPLIED_FILE " is damaged: its last path is cut", what);
+        return ocip_error_fail (err, EINVAL, "%s/" IMPLIED_FILE " is damaged: its last path is cut", what);
       if (++count > OCIP_LIMIT_IMPLIED_DIRS)
-        return ocip_error_set (err, E2BIG, "%s/" IMPLIED_FILE " lists more than %llu directories", what,
+        return ocip_error_fail (err, E2BIG, "%s/" IMPLIED_FILE " lists more than %llu directories", what,
                                OCIP_LIMIT_IMPLIED_DIRS);
       if ((r = check_implied (line, len - 1, what, err)) < 0 || (r = fn (line, ctx, err)) < 0)
         return r;
@@ -431,7 +431,7 @@ state_text (const struct ocip_state_record *rec, char **ret, size_t *ret_len, oc
   int r;
 
   if (! is_id (rec->id))
-    return ocip_error_set (err, EINVAL, "state: id '%s' is not valid", rec->id ? rec->id : "");
+    return ocip_error_fail (err, EINVAL, "state: id '%s' is not valid", rec->id ? rec->id : "");
   ocip_json_gen_map_open (gen);
   ocip_json_gen_kv_int64 (gen, "version", OCIP_STATE_RECORD_VERSION);
   ocip_json_gen_kv_string (gen, "id", rec->id);
@@ -457,7 +457,7 @@ state_text (const struct ocip_state_record *rec, char **ret, size_t *ret_len, oc
   if (*ret_len > OCIP_LIMIT_STATE_RECORD_SIZE)
     {
       free (steal_pointer (ret));
-      return ocip_error_set (err, E2BIG, "the state record would be %zu bytes, over the limit of %u", *ret_len,
+      return ocip_error_fail (err, E2BIG, "the state record would be %zu bytes, over the limit of %u", *ret_len,
                              OCIP_LIMIT_STATE_RECORD_SIZE);
     }
   return 0;
@@ -484,13 +484,13 @@ parse_state (const struct ocip_json_node *root, struct ocip_state_record *rec, o
       || (r = get_digests (root, "layers", &rec->layers, err)) < 0)
     return r;
   if (id && ! is_id (id))
-    return ocip_error_set (err, EINVAL, "'id' is not valid");
+    return ocip_error_fail (err, EINVAL, "'id' is not valid");
   if (bundle[0] != '/' || (rootfs_path && rootfs_path[0] != '/') || (engine && engine[0] != '/'))
-    return ocip_error_set (err, EINVAL, "a recorded path is not absolute");
+    return ocip_error_fail (err, EINVAL, "a recorded path is not absolute");
   if (rootfs && strcmp (rootfs, "flat") != 0 && strcmp (rootfs, "overlay") != 0)
-    return ocip_error_set (err, EINVAL, "'rootfs' is neither 'flat' nor 'overlay'");
+    return ocip_error_fail (err, EINVAL, "'rootfs' is neither 'flat' nor 'overlay'");
   if (ocip_json_object_get (root, "layers") == NULL)
-    return ocip_error_set (err, EINVAL, "missing field 'layers'");
+    return ocip_error_fail (err, EINVAL, "missing field 'layers'");
   rec->id = dup_or_null (id);
   rec->bundle = xstrdup (bundle);
   rec->store = dup_or_null (store);
@@ -555,7 +555,7 @@ ocip_records_state_read (int bundle_dirfd, struct ocip_state_record *ret, ocip_e
   if (rec.id == NULL || rec.store == NULL || rec.rootfs_path == NULL)
     {
       ocip_state_record_clear (&rec);
-      return ocip_error_set (err, EINVAL, "'" OCIP_RECORDS_STATE_FILE "' is damaged: no id, store or rootfsPath");
+      return ocip_error_fail (err, EINVAL, "'" OCIP_RECORDS_STATE_FILE "' is damaged: no id, store or rootfsPath");
     }
   *ret = rec;
   return 0;
@@ -613,7 +613,7 @@ ocip_records_pin_read (struct ocip_store *store, const char *id, struct ocip_sta
   int r;
 
   if (! is_id (id))
-    return ocip_error_set (err, EINVAL, "pin '%s': not a valid id", id);
+    return ocip_error_fail (err, EINVAL, "pin '%s': not a valid id", id);
   if ((r = read_state_at (store->bundles_fd, name, what, &rec, err)) < 0)
     return r;
   /* The name is the pin's id (what its bundle's state names), whatever the record
@@ -663,7 +663,7 @@ ocip_records_pin_remove (struct ocip_store *store, const char *id, ocip_error_t 
   cleanup_free char *name = xasprintf ("%s.json", id);
 
   if (! is_id (id))
-    return ocip_error_set (err, EINVAL, "pin '%s': not a valid id", id);
+    return ocip_error_fail (err, EINVAL, "pin '%s': not a valid id", id);
   if (unlinkat (store->bundles_fd, name, 0) < 0 && errno != ENOENT)
     return ocip_error_set (err, errno, "store '%s': unpin bundle '%s'", store->path, id);
   /* A writer of this pin killed mid-write (a bundle being removed is not being made).  */

@@ -50,7 +50,7 @@ ocip_store_make_hook_dir (struct ocip_store *store, const char *name, ocip_error
   cleanup_free char *rel = xasprintf ("hooks/%s", name);
 
   if (strchr (name, '/') || strcmp (name, ".") == 0 || strcmp (name, "..") == 0)
-    return ocip_error_set (err, EINVAL, "hook directory '%s': not one name", name);
+    return ocip_error_fail (err, EINVAL, "hook directory '%s': not one name", name);
   if ((mkdirat (store->dirfd, "hooks", 0700) < 0 && errno != EEXIST)
       || (mkdirat (store->dirfd, rel, 0700) < 0 && errno != EEXIST))
     return ocip_error_set (err, errno, "store '%s': create '%s'", store->path, rel);
@@ -500,7 +500,7 @@ ocip_store_short_link (struct ocip_store *store, const struct ocip_digest *diff_
           return 0;
         }
     }
-  return ocip_error_set (err, EEXIST, "layer '%s': its short links are taken by other layers", diff_id->str);
+  return ocip_error_fail (err, EEXIST, "layer '%s': its short links are taken by other layers", diff_id->str);
 }
 
 int

@@ -271,7 +271,7 @@ put_entry (struct walk *w, int fd, int parent_fd, const char *name, const struct
   int r;
 
   if ((type = type_char (st->st_mode)) == 0)
-    return ocip_error_set (err, EINVAL, "'%s': unknown file type %o", w->path, (unsigned) (st->st_mode & S_IFMT));
+    return ocip_error_fail (err, EINVAL, "'%s': unknown file type %o", w->path, (unsigned) (st->st_mode & S_IFMT));
   put_string (w, w->path);
   ocip_hasher_update (w->hasher, &type, 1);
   put_number (w, st->st_mode & 07777);
@@ -286,7 +286,7 @@ put_entry (struct walk *w, int fd, int parent_fd, const char *name, const struct
       if (n < 0)
         return ocip_error_set (err, errno, "'%s': read link", w->path);
       if (n > OCIP_LIMIT_LINK_TARGET)
-        return ocip_error_set (err, E2BIG, "'%s': link target is over the size limit", w->path);
+        return ocip_error_fail (err, E2BIG, "'%s': link target is over the size limit", w->path);
       w->buf[n] = '\0';
       put_string (w, w->buf);
     }
@@ -387,11 +387,11 @@ ocip_treehash (int dirfd, enum ocip_digest_alg alg, enum ocip_treehash_format fo
   int r;
 
   if (format < OCIP_TREEHASH_FORMAT_1 || format > OCIP_TREEHASH_FORMAT_3)
-    return ocip_error_set (err, EINVAL, "unknown tree digest format %d", (int) format);
+    return ocip_error_fail (err, EINVAL, "unknown tree digest format %d", (int) format);
   /* Extraction records digests of kind BLOCKS: a read of an older format would hash
      those files otherwise.  */
   if (n_known > 0 && format != OCIP_TREEHASH_FORMAT_3)
-    return ocip_error_set (err, EINVAL, "known file contents are format 3 digests, not format %d", (int) format);
+    return ocip_error_fail (err, EINVAL, "known file contents are format 3 digests, not format %d", (int) format);
   w.hasher = ocip_hasher_new (alg);
   w.buf = xmalloc (READ_BUFFER);
   w.path_cap = 256;
@@ -403,7 +403,7 @@ ocip_treehash (int dirfd, enum ocip_digest_alg alg, enum ocip_treehash_format fo
   if (fstat (dirfd, &st) < 0)
     r = ocip_error_set (err, errno, "'.': stat");
   else if (! S_ISDIR (st.st_mode))
-    r = ocip_error_set (err, ENOTDIR, "'.': not a directory");
+    r = ocip_error_fail (err, ENOTDIR, "'.': not a directory");
   else if ((r = put_entry (&w, dirfd, -1, NULL, &st, err)) == 0 && (r = walk_dir (&w, dirfd, err)) == 0)
     ocip_hasher_final (w.hasher, ret);
   ocip_hasher_free (w.hasher);
