@@ -16,6 +16,7 @@
 #include <oci-prep/cleanup.h>
 #include <oci-prep/limits.h>
 #include "base/idmap.h"
+#include "base/json.h"
 
 /* A decimal uint32 from *P up to the next STOP (or the end when STOP is '\0').  */
 static bool
@@ -198,6 +199,70 @@ ocip_idmap_clear (struct ocip_idmap *map)
   free (map->uid.v);
   free (map->gid.v);
   memset (map, 0, sizeof *map);
+}
+
+void
+ocip_idmap_gen_list (struct ocip_json_gen *gen, const char *key, const struct ocip_idmap_list *list)
+{
+  size_t i;
+
+  ocip_json_gen_string (gen, key);
+  ocip_json_gen_array_open (gen);
+  for (i = 0; i < list->n; i++)
+    {
+      ocip_json_gen_map_open (gen);
+      ocip_json_gen_kv_int64 (gen, "containerID", list->v[i].container);
+      ocip_json_gen_kv_int64 (gen, "hostID", list->v[i].host);
+      ocip_json_gen_kv_int64 (gen, "size", list->v[i].size);
+      ocip_json_gen_map_close (gen);
+    }
+  ocip_json_gen_array_close (gen);
+}
+
+static int
+get_u32 (const struct ocip_json_node *obj, const char *key, uint32_t *ret, ocip_error_t *err)
+{
+  int64_t v;
+  int r;
+
+  if ((r = ocip_json_get_int64 (obj, key, true, &v, err)) < 0)
+    return r;
+  if (v < 0 || v > UINT32_MAX)
+    return ocip_error_set (err, EINVAL, "'%s' %lld is not an ID", key, (long long) v);
+  *ret = (uint32_t) v;
+  return 0;
+}
+
+int
+ocip_idmap_parse_list (const struct ocip_json_node *obj, const char *key, struct ocip_idmap_list *ret,
+                       ocip_error_t *err)
+{
+  const struct ocip_json_node *array = NULL;
+  struct ocip_idmap_list list = { 0 };
+  size_t i, n;
+  int r;
+
+  if ((r = ocip_json_get_array (obj, key, false, &array, err)) < 0)
+    return r;
+  n = array ? ocip_json_array_len (array) : 0;
+  for (i = 0; i < n; i++)
+    {
+      const struct ocip_json_node *e = ocip_json_array_at (array, i);
+      struct ocip_idmap_range range;
+
+      if (ocip_json_type (e) != OCIP_JSON_OBJECT)
+        r = ocip_error_set (err, EINVAL, "not an object");
+      else if ((r = get_u32 (e, "containerID", &range.container, err)) == 0
+               && (r = get_u32 (e, "hostID", &range.host, err)) == 0 && (r = get_u32 (e, "size", &range.size, err)) == 0)
+        r = ocip_idmap_list_add (&list, &range, err);
+      if (r < 0)
+        {
+          free (list.v);
+          return ocip_error_wrap (err, "'%s' %zu", key, i);
+        }
+    }
+  *ret = list;
+  return 0;
 }
 
 /* The text of a uid_map / gid_map: one "CONTAINER HOST SIZE" line per range.  */

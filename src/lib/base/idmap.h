@@ -57,6 +57,18 @@ void ocip_idmap_copy (struct ocip_idmap *dst, const struct ocip_idmap *src);
 /* Free what MAP holds and empty it.  */
 void ocip_idmap_clear (struct ocip_idmap *map);
 
+struct ocip_json_gen;
+struct ocip_json_node;
+
+/* LIST as the runtime-spec writes it, [{"containerID": C, "hostID": H, "size": S}...],
+   the value of KEY in the open map of GEN (base/json.h).  */
+void ocip_idmap_gen_list (struct ocip_json_gen *gen, const char *key, const struct ocip_idmap_list *list);
+/* The member KEY of the object OBJ, in that form, into *RET (owned by the caller;
+   written only on success; absent: empty).  EINVAL when it is not such an array or a
+   range is refused by ocip_idmap_list_add (E2BIG for too many).  */
+int ocip_idmap_parse_list (const struct ocip_json_node *obj, const char *key, struct ocip_idmap_list *ret,
+                           ocip_error_t *err);
+
 /* A user namespace carrying MAP (not empty, else EINVAL), as an fd of its nsfs file
    (O_RDONLY|O_CLOEXEC, owned by the caller), for mount_setattr(MOUNT_ATTR_IDMAP) or
    setns.  A child is created in a new user namespace and kept waiting while this
