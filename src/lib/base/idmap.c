@@ -291,11 +291,22 @@ write_map (pid_t pid, const char *file, const struct ocip_idmap_list *list, ocip
   return 0;
 }
 
+void
+ocip_idmap_reap (pid_t pid)
+{
+  int status;
+
+  if (pid <= 0)
+    return;
+  while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
+    ;
+}
+
 int
-ocip_idmap_userns_fd (const struct ocip_idmap *map, ocip_error_t *err)
+ocip_idmap_userns_fd (const struct ocip_idmap *map, pid_t *ret_child, ocip_error_t *err)
 {
   cleanup_free char *ns = NULL;
-  int hold[2], fd = -1, r = 0, status;
+  int hold[2], fd = -1, r = 0;
   pid_t pid;
 
   if (map->uid.n == 0 || map->gid.n == 0)
@@ -331,8 +342,10 @@ ocip_idmap_userns_fd (const struct ocip_idmap *map, ocip_error_t *err)
     }
   close (hold[1]);
   kill (pid, SIGKILL);
-  while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
-    ;
+  if (r < 0 || ret_child == NULL)
+    ocip_idmap_reap (pid);
+  else
+    *ret_child = pid;
   return r < 0 ? r : fd;
 }
 
