@@ -607,6 +607,12 @@ Test (idmap_bundle, bad_mappings_are_refused_before_anything_is_made)
   TU_PREP_STORE (&r, store, "bundle", "--userns", "auto", "--uidmap", "0:1:1", img, b);
   tu_assert_error (&r, "one of them");
   tu_result_free (&r);
+  TU_PREP_STORE (&r, store, "bundle", "--gidmap", "0:1:1", img, b);
+  tu_assert_error (&r, "--gidmap: needs --uidmap too");
+  tu_result_free (&r);
+  TU_PREP_STORE (&r, store, "bundle", "--userns", "auto", "--gidmap", "0:1:1", img, b);
+  tu_assert_error (&r, "one of them");
+  tu_result_free (&r);
   TU_PREP_STORE (&r, store, "bundle", "--userns", "keep-id", img, b);
   tu_assert_error (&r, "--userns 'keep-id'");
   tu_result_free (&r);

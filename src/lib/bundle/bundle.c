@@ -66,9 +66,9 @@ struct build
 static int
 resolve_idmap (struct build *b, const struct ocip_bundle_options *opts, ocip_error_t *err)
 {
-  int asked = (opts->uidmap && opts->uidmap[0]) + (opts->userns != NULL) + (opts->idmap != NULL);
+  bool maps = (opts->uidmap && opts->uidmap[0]) || (opts->gidmap && opts->gidmap[0]);
 
-  if (asked > 1 || (opts->gidmap && opts->gidmap[0] && ! (opts->uidmap && opts->uidmap[0])))
+  if (maps + (opts->userns != NULL) + (opts->idmap != NULL) > 1)
     return ocip_error_set (err, EINVAL, "--userns auto, --uidmap/--gidmap: give one of them");
   if (opts->idmap)
     {
