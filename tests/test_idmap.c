@@ -429,22 +429,26 @@ static const char *const applets[] = { "sh", "id", "stat", "touch", "cat", "ls",
 #define GROUP "root:x:0:\nalice:x:1000:\n"
 #define SCRIPT                                                                                                         \
   "stat -c \\\"PASSWD %u:%g\\\" /etc/passwd; stat -c \\\"NOTE %u:%g\\\" /home/alice/note; "                               \
-  "echo ID $(id -u):$(id -g); touch /tmp/made && echo MADE"
+  "echo ID $(id -u):$(id -g); touch /tmp/made && echo MADE; "                                                        \
+  "test -e /etc/victim && echo VICTIM present || echo VICTIM absent; echo OPQ $(ls -A /opq)"
 
-/* Two layers: busybox, users and home/alice (1000:1000); then alice's file
-   home/alice/note (1000:1000) and the whiteout layer's changes.  USER alice.  */
+/* Three layers: busybox, users, home/alice (1000:1000) and what the whiteout layer
+   removes; then alice's file home/alice/note (1000:1000); then tu_whiteout_layer (a
+   whiteout and an opaque directory, which overlayfs must still see through ID-mapped
+   lowers).  USER alice.  */
 static void
 alice_image (void)
 {
   static const struct tu_ref_config config
       = { "alice", "{\"Cmd\":[\"/bin/sh\",\"-c\",\"" SCRIPT "\"],\"User\":\"alice\"}" };
-  struct fx_layer layers[2] = { { 0 } };
+  struct fx_layer layers[3] = { { 0 } };
   struct fx_tar *t = fx_tar_new ();
-  void *t1, *t2;
-  size_t l1, l2;
+  void *t1, *t2, *t3;
+  size_t l1, l2, l3;
 
   tu_tar_busybox (t, applets);
   tu_tar_users (t, PASSWD, GROUP);
+  tu_tar_whiteout_targets (t);
   fx_tar_dir (t, "tmp", 01777);
   fx_tar_finish (t, &t1, &l1);
   t = fx_tar_new ();
@@ -453,9 +457,12 @@ alice_image (void)
   fx_tar_finish (t, &t2, &l2);
   layers[0] = (struct fx_layer){ .tar = t1, .tar_len = l1 };
   layers[1] = (struct fx_layer){ .tar = t2, .tar_len = l2, .compression = "none" };
-  tu_images_per_config (layout, layers, 2, &config, 1);
+  tu_whiteout_layer (&t3, &l3);
+  layers[2] = (struct fx_layer){ .tar = t3, .tar_len = l3 };
+  tu_images_per_config (layout, layers, 3, &config, 1);
   free (t1);
   free (t2);
+  free (t3);
 }
 
 static char *
@@ -523,6 +530,8 @@ run_mapped (void (*run) (struct tu_result *, const char *), const char *name)
   cr_assert (tu_has_line (r.out, "NOTE 1000:1000"), "%s", r.out);
   cr_assert (tu_has_line (r.out, "ID 1000:1000"), "%s", r.out);
   cr_assert (tu_has_line (r.out, "MADE"), "%s", r.out);
+  cr_assert (tu_has_line (r.out, "VICTIM absent"), "%s", r.out);
+  cr_assert (tu_has_line (r.out, "OPQ new"), "%s", r.out);
   tu_result_free (&r);
   owner_is (made, 201000, 201000);
   after = store_owners ();
