@@ -291,21 +291,35 @@ write_map (pid_t pid, const char *file, const struct ocip_idmap_list *list, ocip
   return 0;
 }
 
-void
-ocip_idmap_reap (pid_t pid)
+#define HOLD_STACK_SIZE (64 * 1024)
+
+/* The namespace's first process: it blocks (no memory of its own, no errno touched
+   on the way) until SIGKILL.  */
+static int
+hold_child (void *arg)
+{
+  const int *fds = arg;
+  char c;
+
+  for (;;)
+    syscall (SYS_read, fds[0], &c, 1);
+  return 0;
+}
+
+static void
+reap (pid_t pid)
 {
   int status;
 
-  if (pid <= 0)
-    return;
   while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
     ;
 }
 
 int
-ocip_idmap_userns_fd (const struct ocip_idmap *map, pid_t *ret_child, ocip_error_t *err)
+ocip_idmap_userns_fd (const struct ocip_idmap *map, ocip_error_t *err)
 {
   cleanup_free char *ns = NULL;
+  cleanup_free char *stack = NULL;
   int hold[2], fd = -1, r = 0;
   pid_t pid;
 
@@ -313,10 +327,12 @@ ocip_idmap_userns_fd (const struct ocip_idmap *map, pid_t *ret_child, ocip_error
     return ocip_error_set (err, EINVAL, "user namespace: no uid or gid mapping");
   if (pipe2 (hold, O_CLOEXEC) < 0)
     return ocip_error_set (err, errno, "user namespace: pipe");
-  /* clone(2) straight into the new namespace, fork-like (no stack given): the child
-     only blocks on the pipe until this process closes it, so it needs nothing a
-     multi-threaded parent's fork could have left locked.  */
-  pid = (pid_t) syscall (SYS_clone, (unsigned long) (CLONE_NEWUSER | SIGCHLD), NULL, NULL, NULL, NULL);
+  /* clone(2) straight into the new namespace, sharing this process's memory
+     (CLONE_VM) on a small stack of its own: the child only blocks until it is killed,
+     and its exit then has no copy of the address space to tear down (a fork-like
+     child's took about 19 ms, longer than the rest of a warm bundle).  */
+  stack = xmalloc (HOLD_STACK_SIZE);
+  pid = clone (hold_child, stack + HOLD_STACK_SIZE, CLONE_VM | CLONE_NEWUSER | SIGCHLD, &hold[0]);
   if (pid < 0)
     {
       int saved = errno;
@@ -324,15 +340,6 @@ ocip_idmap_userns_fd (const struct ocip_idmap *map, pid_t *ret_child, ocip_error
       close (hold[1]);
       return ocip_error_set (err, saved, "user namespace: clone");
     }
-  if (pid == 0)
-    {
-      char c;
-      close (hold[1]);
-      while (read (hold[0], &c, 1) < 0 && errno == EINTR)
-        ;
-      _exit (0);
-    }
-  close (hold[0]);
   ns = xasprintf ("/proc/%d/ns/user", (int) pid);
   if ((r = write_map (pid, "uid_map", &map->uid, err)) == 0 && (r = write_map (pid, "gid_map", &map->gid, err)) == 0)
     {
@@ -340,12 +347,11 @@ ocip_idmap_userns_fd (const struct ocip_idmap *map, pid_t *ret_child, ocip_error
       if (fd < 0)
         r = ocip_error_set (err, errno, "user namespace: open '%s'", ns);
     }
-  close (hold[1]);
   kill (pid, SIGKILL);
-  if (r < 0 || ret_child == NULL)
-    ocip_idmap_reap (pid);
-  else
-    *ret_child = pid;
+  /* The child runs on STACK until it is reaped: reaped here, always.  */
+  reap (pid);
+  close (hold[0]);
+  close (hold[1]);
   return r < 0 ? r : fd;
 }
 

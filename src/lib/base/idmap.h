@@ -6,7 +6,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/types.h>
 
 #include <oci-prep/error.h>
 
@@ -75,15 +74,10 @@ int ocip_idmap_parse_list (const struct ocip_json_node *obj, const char *key, st
    setns.  A child is created in a new user namespace and kept waiting while this
    process writes its uid_map and gid_map (which needs CAP_SETUID and CAP_SETGID over
    the host IDs, i.e. root, or newuidmap for a user) and opens its ns/user; the child
-   is then killed, the namespace living on through the fd.  With RET_CHILD NULL the
-   child is reaped before returning; else *RET_CHILD is its pid, killed, for the
-   caller to reap (ocip_idmap_reap) once it has done its work: the child's exit takes
-   milliseconds (its copy of this process's memory is torn down), which then overlap
-   with that work.  Errors: the kernel's (EPERM when the mapping is not allowed); on
-   failure the child is always reaped.  */
-int ocip_idmap_userns_fd (const struct ocip_idmap *map, pid_t *ret_child, ocip_error_t *err);
-/* Reap the child ocip_idmap_userns_fd left (PID <= 0: nothing to do).  */
-void ocip_idmap_reap (pid_t pid);
+   (which shares this process's memory, so that its exit costs next to nothing) is
+   then killed and reaped, the namespace living on through the fd.  Errors: the
+   kernel's (EPERM when the mapping is not allowed).  */
+int ocip_idmap_userns_fd (const struct ocip_idmap *map, ocip_error_t *err);
 
 /* Subordinate IDs (subuid(5)): the ranges of /etc/subuid or /etc/subgid (FILE) whose
    first field is USER (by name; numeric lines match UID when UID_TEXT is not NULL) as

@@ -55,7 +55,6 @@ struct build
   struct ocip_idmap idmap; /* the container's mappings; empty: none */
   uint32_t auto_size;      /* --userns auto: the range's size, else 0 */
   int userns_fd;           /* carrying IDMAP, made when first needed */
-  pid_t userns_child;      /* its maker, killed, reaped by build_clear */
   bool chowned;            /* BUNDLE given to the container's root (give_bundle) */
   int *mount_fds;          /* the detached ID-mapped layer mounts (idmap_layers) */
   size_t n_mount_fds;
@@ -135,7 +134,7 @@ idmap_layers (struct build *b, int *fds, size_t n, ocip_error_t *err)
 
   if (ocip_idmap_is_empty (&b->idmap))
     return 0;
-  if (b->userns_fd < 0 && (b->userns_fd = ocip_idmap_userns_fd (&b->idmap, &b->userns_child, err)) < 0)
+  if (b->userns_fd < 0 && (b->userns_fd = ocip_idmap_userns_fd (&b->idmap, err)) < 0)
     return b->userns_fd;
   b->mount_fds = xcalloc (n + 1, sizeof *b->mount_fds);
   for (i = 0; i < n; i++)
@@ -343,7 +342,6 @@ build_clear (struct build *b)
   ocip_closep (&b->parent_fd);
   ocip_closep (&b->rootfs_parent_fd);
   ocip_closep (&b->userns_fd);
-  ocip_idmap_reap (b->userns_child);
   while (b->n_mount_fds > 0)
     ocip_closep (&b->mount_fds[--b->n_mount_fds]);
   free (b->mount_fds);
