@@ -19,6 +19,7 @@
 #include "spec/seccomp.h"
 #include <oci-prep/cleanup.h>
 #include <oci-prep/image.h>
+#include "base/idmap.h"
 #include "base/json.h"
 #include <oci-prep/limits.h>
 #include <oci-prep/spec.h>
@@ -260,6 +261,17 @@ expected_nofile (void)
   if (rl.rlim_max < (rlim_t) limit && ! ocip_caps_process_has ("sys_resource"))
     limit = (int64_t) rl.rlim_max;
   return limit;
+}
+
+/* In a user namespace the container's root cannot raise a hard limit at all.  */
+static int64_t
+expected_nofile_userns (void)
+{
+  struct rlimit rl;
+  int64_t limit = expected_nofile ();
+
+  cr_assert_eq (getrlimit (RLIMIT_NOFILE, &rl), 0);
+  return rl.rlim_max != RLIM_INFINITY && (int64_t) rl.rlim_max < limit ? (int64_t) rl.rlim_max : limit;
 }
 
 Test (spec, defaults)
@@ -988,7 +1000,7 @@ Test (spec, crun_runs_the_config, .timeout = 120)
 static char *
 expand_golden (const char *tmpl)
 {
-  static const char *const placeholders[] = { "@NOFILE@", "@ARCHITECTURES@", "@SYSCALLS@" };
+  static const char *const placeholders[] = { "@NOFILE@", "@ARCHITECTURES@", "@SYSCALLS@", "@NOFILE_USERNS@" };
   cleanup_seccomp_profile struct ocip_seccomp_profile profile = { 0 };
   ocip_error_t err = NULL;
   const char *p = tmpl, *line = tmpl;
@@ -1003,9 +1015,9 @@ expand_golden (const char *tmpl)
       char *const *list;
       int indent = (int) (p - line);
 
-      for (k = 0; k < 3 && strncmp (p, placeholders[k], strlen (placeholders[k])) != 0; k++)
+      for (k = 0; k < 4 && strncmp (p, placeholders[k], strlen (placeholders[k])) != 0; k++)
         ;
-      if (k == 3)
+      if (k == 4)
         {
           if (*p == '\n')
             line = p + 1;
@@ -1013,9 +1025,9 @@ expand_golden (const char *tmpl)
           continue;
         }
       p += strlen (placeholders[k]);
-      if (k == 0)
+      if (k == 0 || k == 3)
         {
-          fprintf (f, "%lld", (long long) expected_nofile ());
+          fprintf (f, "%lld", (long long) (k == 0 ? expected_nofile () : expected_nofile_userns ()));
           continue;
         }
       list = k == 1 ? profile.architectures : profile.syscalls;
@@ -1083,6 +1095,20 @@ Test (spec, output_of_every_conversion_rule_is_unchanged)
                                  .seccomp = "unconfined" };
 
   assert_golden (rootfd, c, &o, "spec-full.json", V ("run.oci.hooks.stdout", "bundle"));
+}
+
+/* spec-idmap.json: the defaults with a user namespace whose mapping leaves out gid 5.  */
+Test (spec, output_with_an_id_mapping)
+{
+  cleanup_image struct ocip_image_config *c = simple_image ();
+  char *uid[] = { (char *) "0:100000:5", (char *) "6:100006:65530", NULL };
+  struct ocip_idmap m = { { 0 }, { 0 } };
+  struct ocip_spec_options o = { .idmap = &m };
+  ocip_error_t err = NULL;
+
+  cr_assert_eq (ocip_idmap_from_strings (uid, NULL, &m, &err), 0);
+  assert_golden (rootfd, c, &o, "spec-idmap.json", V (NULL));
+  ocip_idmap_clear (&m);
 }
 
 Test (spec, output_with_a_seccomp_file_is_unchanged)

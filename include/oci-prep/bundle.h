@@ -16,6 +16,14 @@
    overlay rootfs its upper and work directories.  */
 #define OCIP_BUNDLE_STATE_DIR ".oci-prep"
 
+/* --userns auto: the user whose /etc/subuid and /etc/subgid ranges are shared out
+   (podman's convention), and the size of a range when none is asked for (every ID a
+   distribution image uses, nobody 65534 included).  */
+#define OCIP_BUNDLE_AUTO_USER "containers"
+#define OCIP_BUNDLE_AUTO_SIZE 65536
+
+struct ocip_idmap; /* the library's mapping model (base/idmap.h) */
+
 struct ocip_bundle_options
 {
   const struct ocip_platform *platform; /* NULL: the host's */
@@ -25,6 +33,20 @@ struct ocip_bundle_options
      recorded in the state so that store fsck and gc can tell when its container is
      gone; NULL otherwise.  */
   const char *engine_bundle;
+  /* The container's user namespace.  UIDMAP / GIDMAP: NULL-terminated
+     "CONTAINER:HOST:SIZE" strings (podman's --uidmap / --gidmap; GIDMAP NULL takes
+     UIDMAP's ranges).  USERNS: "auto" or "auto:size=N": N (default
+     OCIP_BUNDLE_AUTO_SIZE) container IDs from 0 mapped to the lowest host range of
+     OCIP_BUNDLE_AUTO_USER's /etc/subuid (/etc/subgid) entries that no pin of the store
+     holds, chosen and pinned under the store lock held exclusive, released by
+     ocip_bundle_remove.  IDMAP: a parsed mapping (library callers: the hook).  At most
+     one of them; all NULL: no user namespace.  With a mapping the overlay's lower
+     layers are ID-mapped mounts of the store's (which keeps its owners), upper and work
+     belong to the container's root, a flat copy is written with shifted owners, and
+     config.json gets a user namespace with the mappings.  */
+  char **uidmap, **gidmap;
+  const char *userns;
+  const struct ocip_idmap *idmap;
   struct ocip_load_options load;        /* ocip_load_options_default for the defaults */
   struct ocip_spec_options spec;        /* root_path is ignored: always "rootfs" */
 };

@@ -53,5 +53,7 @@
 #define OCIP_LIMIT_XATTR_VALUE 65536
 /* Owners: 2^32-1 is (uid_t) -1, "no change" to chown(2).  */
 #define OCIP_LIMIT_ID 4294967294u
+/* Lines of one uid_map or gid_map: what the kernel takes (user_namespaces(7), Linux >= 4.15).  */
+#define OCIP_LIMIT_IDMAP_RANGES 340
 
 #endif

@@ -19,6 +19,8 @@
 #define OCIP_SPEC_DEFAULT_ROOT_PATH "rootfs"
 #define OCIP_SPEC_DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
+struct ocip_idmap; /* the library's mapping model (base/idmap.h) */
+
 /* What the caller changes.  NULL / false everywhere means the image's values and the
    defaults.  String vectors are NULL-terminated.  */
 struct ocip_spec_options
@@ -37,6 +39,7 @@ struct ocip_spec_options
   char **annotations;    /* "KEY=VALUE": replaces the annotation KEY, or adds it */
   char **cap_add, **cap_drop; /* see ocip_caps_compute() */
   const char *seccomp;   /* NULL or "default", "unconfined", or the path of a profile */
+  const struct ocip_idmap *idmap; /* NULL: no user namespace; else its mappings */
 };
 
 /* The config model: what oci-prep decides for a config.json, before any JSON is
@@ -94,6 +97,12 @@ struct ocip_spec_device
   char *access; /* "rwm" */
 };
 
+/* linux.uidMappings / gidMappings: CONTAINER_ID.. is HOST_ID.. for SIZE IDs.  */
+struct ocip_spec_id_mapping
+{
+  uint32_t container_id, host_id, size;
+};
+
 struct ocip_json;
 struct ocip_json_gen;
 
@@ -128,6 +137,8 @@ struct ocip_spec
   struct ocip_spec_device *devices;
   size_t n_devices;
   char **namespaces; /* types only: a path would join a namespace of the host */
+  struct ocip_spec_id_mapping *uid_mappings, *gid_mappings; /* with a "user" namespace */
+  size_t n_uid_mappings, n_gid_mappings;
   struct ocip_spec_seccomp seccomp;
   char **masked_paths, **readonly_paths;
   /* Not written: the keys of the image's labels left out of ANNOTATIONS because a
@@ -159,6 +170,13 @@ struct ocip_spec
    - every Volume becomes a tmpfs mount (nosuid, nodev, mode=755), never a bind of the
      host: the path must be absolute, ".." is EINVAL, it is cleaned, and it may not be
      "/" or lie in /proc, /sys or /dev (EINVAL).
+   With OPTS->idmap (a user namespace; the rootfs must be ID-mapped to match): a "user"
+   namespace and linux.uidMappings/gidMappings; devpts without "gid=5" when container
+   gid 5 is not mapped (the kernel would refuse the mount); RLIMIT_NOFILE no higher than
+   this process's hard limit (raising one takes CAP_SYS_RESOURCE in the host's user
+   namespace, which the container's root lacks); sysfs stays (the container has its
+   own network namespace, which sysfs needs in a user namespace) and so does the
+   cgroup mount (a cgroup namespace owned by the container's user namespace).
    Defaults: namespaces pid, network, ipc, uts, mount, cgroup; /proc, /dev, /dev/pts,
    /dev/shm, /dev/mqueue, /sys, /sys/fs/cgroup mounts; masked and read-only paths;
    noNewPrivileges; RLIMIT_NOFILE 1048576 (lowered to fs.nr_open, and to this process's

@@ -72,6 +72,8 @@ enum
 /* Returns 1 when CODE was a spec option (a CLI_OPT_* code, or the short options 't', 'e',
    'u'; stored in *SPEC, vectors owned by it), 0 if not, CLI_USAGE on a bad value.  */
 int cli_spec_option (const char *command, int code, const char *value, struct ocip_spec_options *spec);
+/* Append a copy of S to the NULL-terminated vector *V (NULL: a new one).  */
+void cli_strv_push (char ***v, const char *s);
 /* Free the vectors cli_spec_option() built.  */
 void cli_spec_options_clear (struct ocip_spec_options *spec);
 

@@ -49,6 +49,9 @@ cmd_bundle (const struct cli_globals *g, int argc, char **argv, ocip_error_t *er
     { "jobs", required_argument, NULL, 'J' },
     { "json", no_argument, NULL, 'j' },
     { "no-sandbox", no_argument, NULL, 'U' },
+    { "uidmap", required_argument, NULL, 'M' },
+    { "gidmap", required_argument, NULL, 'G' },
+    { "userns", required_argument, NULL, 'N' },
     CLI_SPEC_OPTIONS,
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
@@ -93,6 +96,15 @@ cmd_bundle (const struct cli_globals *g, int argc, char **argv, ocip_error_t *er
         case 'U':
           opts.load.no_sandbox = true;
           break;
+        case 'M':
+          cli_strv_push (&opts.uidmap, optarg);
+          break;
+        case 'G':
+          cli_strv_push (&opts.gidmap, optarg);
+          break;
+        case 'N':
+          opts.userns = optarg;
+          break;
         case 'h':
           r = cli_help ("bundle");
           goto out;
@@ -134,6 +146,8 @@ cmd_bundle (const struct cli_globals *g, int argc, char **argv, ocip_error_t *er
 out:
   ocip_context_free (ctx);
   cli_spec_options_clear (&opts.spec);
+  ocip_strv_free (opts.uidmap);
+  ocip_strv_free (opts.gidmap);
   ocip_platform_clear (&io.platform);
   ocip_load_progress_free (progress);
   return r;

@@ -22,7 +22,7 @@ static const struct
 } commands[] = {
   { "bundle", cmd_bundle, "write BUNDLE/config.json and BUNDLE/rootfs for IMAGE (overlay; --flat: a copy)",
     "[--platform P] [--flat] [--force] [--jobs N] [--json] [--no-sandbox] [SPEC OPTIONS]\n"
-    "       IMAGE BUNDLE [-- ARGS...]\n\n"
+    "       [--uidmap C:H:S]... [--gidmap C:H:S]... [--userns auto[:size=N]] IMAGE BUNDLE [-- ARGS...]\n\n"
     "SPEC OPTIONS: -t|--tty, --hostname NAME, --read-only, --cap-add CAP, --cap-drop CAP,\n"
     "  --seccomp default|unconfined|FILE, -e|--env KEY=VALUE, --annotation KEY=VALUE,\n"
     "  --cwd DIR, -u|--user USER[:GROUP], --entrypoint '[\"PROG\",\"ARG\"]'|PROG\n"

@@ -84,8 +84,8 @@ cli_parse_size (const char *command, const char *option, const char *value, uint
   return 0;
 }
 
-static void
-strv_push (char ***v, const char *s)
+void
+cli_strv_push (char ***v, const char *s)
 {
   size_t n = 0;
 
@@ -112,10 +112,10 @@ cli_spec_option (const char *command, int code, const char *value, struct ocip_s
       spec->read_only = true;
       return 1;
     case CLI_OPT_CAP_ADD:
-      strv_push (&spec->cap_add, value);
+      cli_strv_push (&spec->cap_add, value);
       return 1;
     case CLI_OPT_CAP_DROP:
-      strv_push (&spec->cap_drop, value);
+      cli_strv_push (&spec->cap_drop, value);
       return 1;
     case CLI_OPT_SECCOMP:
       spec->seccomp = value;
@@ -128,7 +128,7 @@ cli_spec_option (const char *command, int code, const char *value, struct ocip_s
       if (strchr (value, '=') == NULL || *value == '=')
         return cli_usage_error (command, "--%s takes KEY=VALUE, not '%s'",
                                 code == CLI_OPT_ENV ? "env" : "annotation", value);
-      strv_push (code == CLI_OPT_ENV ? &spec->env : &spec->annotations, value);
+      cli_strv_push (code == CLI_OPT_ENV ? &spec->env : &spec->annotations, value);
       return 1;
     case CLI_OPT_CWD:
       spec->cwd = value;

@@ -20,6 +20,7 @@
 #include "rootfs/flatten.h"
 #include "base/fsroot.h"
 #include "base/fsutil.h"
+#include "base/idmap.h"
 #include <oci-prep/limits.h>
 #include "rootfs/overlay.h"
 #include "rootfs/ovlformat.h"
@@ -51,7 +52,102 @@ struct build
   struct ocip_store *store;
   const char *engine_bundle; /* a hook's: recorded in the state */
   char id[33];
+  struct ocip_idmap idmap; /* the container's mappings; empty: none */
+  uint32_t auto_size;      /* --userns auto: the range's size, else 0 */
+  int userns_fd;           /* carrying IDMAP, made when first needed */
+  bool chowned;            /* BUNDLE given to the container's root (give_bundle) */
+  int *mount_fds;          /* the detached ID-mapped layer mounts (idmap_layers) */
+  size_t n_mount_fds;
 };
+
+/* The mapping the options ask for, into B (an auto range is chosen later, under the
+   store lock): before anything is created, so bad input changes nothing.  */
+static int
+resolve_idmap (struct build *b, const struct ocip_bundle_options *opts, ocip_error_t *err)
+{
+  bool maps = (opts->uidmap && opts->uidmap[0]) || (opts->gidmap && opts->gidmap[0]);
+
+  if (maps + (opts->userns != NULL) + (opts->idmap != NULL) > 1)
+    return ocip_error_fail (err, EINVAL, "--userns auto, --uidmap/--gidmap: give one of them");
+  if (opts->idmap)
+    {
+      ocip_idmap_copy (&b->idmap, opts->idmap);
+      return 0;
+    }
+  if (opts->userns)
+    {
+      const char *p = opts->userns;
+      char *end;
+      unsigned long long n = OCIP_BUNDLE_AUTO_SIZE;
+
+      if (strncmp (p, "auto", 4) != 0 || (p[4] != '\0' && strncmp (p + 4, ":size=", 6) != 0))
+        return ocip_error_fail (err, EINVAL, "--userns '%s': only 'auto' and 'auto:size=N' are known", p);
+      if (p[4] != '\0')
+        {
+          errno = 0;
+          n = strtoull (p + 10, &end, 10);
+          if (p[10] < '0' || p[10] > '9' || *end != '\0' || errno != 0 || n == 0 || n > OCIP_LIMIT_ID)
+            return ocip_error_fail (err, EINVAL, "--userns '%s': the size is not a number from 1 to %u", p,
+                                   OCIP_LIMIT_ID);
+        }
+      b->auto_size = (uint32_t) n;
+      return 0;
+    }
+  return ocip_idmap_from_strings (opts->uidmap, opts->gidmap, &b->idmap, err);
+}
+
+/* --userns auto, under the store lock held exclusive: the lowest free host range of
+   OCIP_BUNDLE_AUTO_USER's subordinate IDs, uid and gid each, mapped from container 0.
+   "Free": held by no pin (every live bundle's mapping is in its pin).  */
+static int
+allocate_ids (struct build *b, ocip_error_t *err)
+{
+  struct ocip_idmap taken = { { 0 }, { 0 } };
+  struct ocip_idmap_list subuid = { 0 }, subgid = { 0 };
+  struct ocip_idmap_range u = { 0, 0, b->auto_size }, g = { 0, 0, b->auto_size };
+  int r;
+
+  if ((r = ocip_idmap_subid_ranges ("/etc/subuid", OCIP_BUNDLE_AUTO_USER, NULL, &subuid, err)) < 0
+      || (r = ocip_idmap_subid_ranges ("/etc/subgid", OCIP_BUNDLE_AUTO_USER, NULL, &subgid, err)) < 0)
+    r = ocip_error_wrap (err, "--userns auto: add subordinate IDs for the user '" OCIP_BUNDLE_AUTO_USER "'");
+  else if ((r = ocip_records_pins_idmaps (b->store, &taken, err)) == 0
+           && (r = ocip_idmap_find_free (&subuid, &taken.uid, b->auto_size, &u.host, err)) == 0
+           && (r = ocip_idmap_find_free (&subgid, &taken.gid, b->auto_size, &g.host, err)) == 0
+           && (r = ocip_idmap_list_add (&b->idmap.uid, &u, err)) == 0)
+    r = ocip_idmap_list_add (&b->idmap.gid, &g, err);
+  else if (r == -ENOSPC)
+    ocip_error_wrap (err, "--userns auto: the subordinate IDs of '" OCIP_BUNDLE_AUTO_USER "' are all in use");
+  free (subuid.v);
+  free (subgid.v);
+  ocip_idmap_clear (&taken);
+  return r;
+}
+
+/* Replace each of the N layer fds in FDS by an ID-mapped view of it (B's mapping):
+   stat through them shows the container's owners shifted to the host's, so the
+   overlay's lowers, the upper's root, the implied directories and a flat copy all get
+   shifted owners while the store keeps its own.  */
+static int
+idmap_layers (struct build *b, int *fds, size_t n, ocip_error_t *err)
+{
+  size_t i;
+
+  if (ocip_idmap_is_empty (&b->idmap))
+    return 0;
+  if (b->userns_fd < 0 && (b->userns_fd = ocip_idmap_userns_fd (&b->idmap, err)) < 0)
+    return b->userns_fd;
+  b->mount_fds = xcalloc (n + 1, sizeof *b->mount_fds);
+  for (i = 0; i < n; i++)
+    {
+      int fd = ocip_overlay_idmap_layer (fds[i], b->userns_fd, &b->mount_fds[b->n_mount_fds], err);
+      if (fd < 0)
+        return fd;
+      b->n_mount_fds++;
+      close (fds[i]);
+      fds[i] = fd;
+    }
+  return 0;
+}
 
 static int
 split_path (const char *path, int *ret_parent_fd, char **ret_name, ocip_error_t *err)
@@ -221,6 +317,9 @@ undo (struct build *b)
         ocip_rmtree_at (b->dirfd, OCIP_BUNDLE_STATE_DIR, &ignored);
       if (b->old_mode)
         fchmod (b->dirfd, b->old_mode);
+      /* Best effort: the directory is empty again, whoever owns it.  */
+      if (b->chowned)
+        (void) ! fchown (b->dirfd, geteuid (), getegid ());
     }
   ocip_error_release (&ignored);
 }
@@ -243,6 +342,11 @@ build_clear (struct build *b)
   ocip_closep (&b->dirfd);
   ocip_closep (&b->parent_fd);
   ocip_closep (&b->rootfs_parent_fd);
+  ocip_closep (&b->userns_fd);
+  while (b->n_mount_fds > 0)
+    ocip_closep (&b->mount_fds[--b->n_mount_fds]);
+  free (b->mount_fds);
+  ocip_idmap_clear (&b->idmap);
   free (b->name);
   free (b->rootfs_name);
   free (b->rootfs_path);
@@ -296,6 +400,7 @@ state_record (const struct build *b, const struct ocip_plan *plan, bool flat, bo
     .layers = xcalloc (plan->n_layers + 1, sizeof *rec->layers),
     .engine_bundle = b->engine_bundle ? xstrdup (b->engine_bundle) : NULL,
   };
+  ocip_idmap_copy (&rec->idmap, &b->idmap);
   for (i = 0; i < plan->n_layers && ! flat; i++)
     rec->layers[i] = xstrdup (plan->layers[i].diff_id.str);
 }
@@ -442,6 +547,8 @@ mount_overlay (struct build *b, const struct ocip_plan *plan, const int *layer_f
   cleanup_close int empty = -1;
   cleanup_close int target = -1;
   int base_fd = ocip_store_dirfd (b->store), r;
+  bool mapped = ! ocip_idmap_is_empty (&b->idmap);
+  uint32_t root_uid = 0, root_gid = 0;
   struct stat top;
 
   if ((upper = r = mkdir_in (b->dirfd, OCIP_BUNDLE_STATE_DIR "/upper", 0755, err)) < 0
@@ -470,10 +577,18 @@ mount_overlay (struct build *b, const struct ocip_plan *plan, const int *layer_f
       if (j < plan->n_layers)
         continue;
       lowers[n] = layer_fds[i];
-      if ((r = ocip_store_short_link (b->store, &plan->layers[i].diff_id, &names[n], err)) < 0)
+      if (! mapped && (r = ocip_store_short_link (b->store, &plan->layers[i].diff_id, &names[n], err)) < 0)
         return r;
       n++;
     }
+  /* The container's root owns upper and work: what it creates lands in the upper
+     directory with its host IDs, and overlayfs checks work against the mounter.  */
+  errno = 0;
+  if (mapped
+      && (! ocip_idmap_to_host (&b->idmap.uid, 0, &root_uid) || ! ocip_idmap_to_host (&b->idmap.gid, 0, &root_gid)
+          || fchown (work, root_uid, root_gid) < 0 || (empty >= 0 && fchown (empty, root_uid, root_gid) < 0)))
+    return ocip_error_set (err, errno ? errno : EINVAL,
+                           "give upper and work to the container's root (is container ID 0 mapped?)");
   /* overlayfs shows the upper directory's attributes for "/": give it the top layer's.  */
   if (fstat (lowers[0], &top) < 0 || fchown (upper, top.st_uid, top.st_gid) < 0
       || fchmod (upper, top.st_mode & 07777) < 0 || futimens (upper, (struct timespec[]){ top.st_atim, top.st_mtim }) < 0)
@@ -481,7 +596,9 @@ mount_overlay (struct build *b, const struct ocip_plan *plan, const int *layer_f
   target = openat (b->rootfs_parent_fd, b->rootfs_name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (target < 0)
     return ocip_error_set (err, errno, "open rootfs '%s'", b->rootfs_path);
-  if ((r = ocip_overlay_mount (target, lowers, (const char *const *) names, n, base_fd, upper, work, err)) < 0)
+  if ((r = ocip_overlay_mount (target, lowers, mapped ? NULL : (const char *const *) names, n, base_fd, upper, work,
+                               err))
+      < 0)
     return r;
   b->mounted = true;
   return 0;
@@ -511,6 +628,8 @@ write_config (struct build *b, const struct ocip_plan *plan, const struct ocip_b
   if (rootfd < 0)
     return ocip_error_set (err, errno, "open rootfs '%s'", b->rootfs_path);
   spec.root_path = ROOTFS;
+  if (! ocip_idmap_is_empty (&b->idmap))
+    spec.idmap = &b->idmap;
   if ((r = ocip_spec_generate (plan->config, rootfd, &spec, &json, &ret->dropped_annotations, err)) < 0)
     return r;
   return ocip_write_file_at (b->dirfd, "config.json", json, strlen (json), 0600, err);
@@ -565,8 +684,12 @@ load_and_mount_rootfs (struct build *b, struct ocip_plan *plan, const struct oci
     return ocip_error_set (err, errno, "create '%s'", OCIP_BUNDLE_STATE_DIR);
   b->state_dir = true;
   /* Shared store lock from before the layers are looked for until the pin and the
-     state are written: store gc cannot remove a layer this bundle is about to pin.  */
-  if ((r = open_store (b, err)) < 0 || (r = ocip_store_lock_shared (b->store, err)) < 0)
+     state are written: store gc cannot remove a layer this bundle is about to pin.
+     --userns auto takes it exclusive until its range is pinned: no other bundle can
+     be choosing one meanwhile.  */
+  if ((r = open_store (b, err)) < 0
+      || (r = b->auto_size ? ocip_store_lock_exclusive (b->store, true, err) : ocip_store_lock_shared (b->store, err))
+             < 0)
     return r;
   new_id (b->id);
   /* The state first, marked unfinished, before the rootfs, the pin and the mount: a
@@ -574,6 +697,21 @@ load_and_mount_rootfs (struct build *b, struct ocip_plan *plan, const struct oci
   state_record (b, plan, opts->flat, false, &state);
   r = ocip_records_state_write (b->dirfd, &state, err);
   ocip_state_record_clear (&state);
+  if (r == 0 && b->auto_size)
+    {
+      /* The range is the pin's from here on (a flat bundle is pinned for it too);
+         then the lock goes back to shared for the long part.  */
+      if ((r = allocate_ids (b, err)) == 0)
+        {
+          state_record (b, plan, opts->flat, false, &state);
+          if ((r = ocip_records_state_write (b->dirfd, &state, err)) == 0
+              && (r = ocip_records_pin_write (b->store, &state, err)) == 0)
+            b->pinned = true;
+          ocip_state_record_clear (&state);
+        }
+      if (r == 0)
+        r = ocip_store_lock_shared (b->store, err);
+    }
   if (r < 0 || (r = create_rootfs_dir (b, err)) < 0 || (r = load_layers (b, plan, opts, ret, err)) < 0)
     return r;
   ret->n_layers = plan->n_layers;
@@ -583,6 +721,8 @@ load_and_mount_rootfs (struct build *b, struct ocip_plan *plan, const struct oci
   for (i = 0; i <= plan->n_layers; i++)
     layer_fds[i] = -1;
   r = open_layers (b, plan, layer_fds, err);
+  if (r == 0)
+    r = idmap_layers (b, layer_fds, plan->n_layers, err);
   if (r == 0)
     r = read_implied (b, plan, &implied, err);
   if (r == 0 && ! opts->flat)
@@ -594,8 +734,8 @@ load_and_mount_rootfs (struct build *b, struct ocip_plan *plan, const struct oci
             r = fix_implied_dirs (b, layer_fds, implied, plan->n_layers, err);
         }
     }
-  else if (r == 0)
-    r = copy_flat (b, plan, layer_fds, implied, err);
+  else if (r == 0 && (r = copy_flat (b, plan, layer_fds, implied, err)) == 0 && b->pinned)
+    r = ocip_records_pin_write (b->store, &state, err);
   free_implied (implied, plan->n_layers);
   for (i = 0; i < plan->n_layers; i++)
     ocip_closep (&layer_fds[i]);
@@ -640,18 +780,38 @@ set_rootfs (struct build *b, const char *rootfs, bool may_be_used, ocip_error_t 
   return 0;
 }
 
+/* A container in a user namespace has its runtime bind-mount the rootfs from inside
+   that namespace, whose root must be able to reach it: BUNDLE (0700) goes to the
+   container's root rather than being opened to everyone, which would put the image's
+   setuid files in other users' reach.  */
+static int
+give_bundle (struct build *b, ocip_error_t *err)
+{
+  uint32_t uid, gid;
+
+  if (ocip_idmap_is_empty (&b->idmap))
+    return 0;
+  if (! ocip_idmap_to_host (&b->idmap.uid, 0, &uid) || ! ocip_idmap_to_host (&b->idmap.gid, 0, &gid))
+    return ocip_error_fail (err, EINVAL, "the mapping has no container ID 0: its root could not reach the rootfs");
+  if (fchown (b->dirfd, uid, gid) < 0)
+    return ocip_error_set (err, errno, "give the directory to the container's root");
+  b->chowned = true;
+  return 0;
+}
+
 int
 ocip_bundle_create (struct ocip_context *ctx, const char *image, const char *bundle,
                     const struct ocip_bundle_options *opts, struct ocip_bundle_result *ret, ocip_error_t *err)
 {
-  struct build b = { .path = bundle, .parent_fd = -1, .dirfd = -1, .rootfs_parent_fd = -1, .ctx = ctx };
+  struct build b
+      = { .path = bundle, .parent_fd = -1, .dirfd = -1, .rootfs_parent_fd = -1, .ctx = ctx, .userns_fd = -1 };
   struct ocip_bundle_result result = { 0 };
   cleanup_plan struct ocip_plan *plan = NULL;
   int r;
 
-  if ((r = open_store (&b, err)) == 0 && (r = ocip_plan_new (ctx, image, opts->platform, &plan, err)) == 0
+  if ((r = resolve_idmap (&b, opts, err)) == 0 && (r = open_store (&b, err)) == 0 && (r = ocip_plan_new (ctx, image, opts->platform, &plan, err)) == 0
       && (r = prepare_dir (&b, opts->force, err)) == 0 && (r = set_rootfs (&b, ROOTFS, false, err)) == 0
-      && (r = load_and_mount_rootfs (&b, plan, opts, &result, err)) == 0)
+      && (r = load_and_mount_rootfs (&b, plan, opts, &result, err)) == 0 && (r = give_bundle (&b, err)) == 0)
     r = write_config (&b, plan, opts, &result, err);
   if (r < 0)
     {
@@ -676,7 +836,8 @@ ocip_bundle_prepare_rootfs (struct ocip_context *ctx, const char *image, const c
                             const struct ocip_bundle_options *opts, struct ocip_plan **ret_plan, int *ret_rootfd,
                             ocip_error_t *err)
 {
-  struct build b = { .path = bundle, .parent_fd = -1, .dirfd = -1, .rootfs_parent_fd = -1, .ctx = ctx };
+  struct build b
+      = { .path = bundle, .parent_fd = -1, .dirfd = -1, .rootfs_parent_fd = -1, .ctx = ctx, .userns_fd = -1 };
   struct ocip_bundle_result result = { 0 };
   struct ocip_bundle_options overlay = *opts;
   cleanup_plan struct ocip_plan *plan = NULL;
@@ -687,6 +848,8 @@ ocip_bundle_prepare_rootfs (struct ocip_context *ctx, const char *image, const c
   b.dirfd = open (bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (b.dirfd < 0)
     r = ocip_error_set (err, errno, "open the directory");
+  else if ((r = resolve_idmap (&b, opts, err)) < 0)
+    ;
   else if ((r = open_store (&b, err)) == 0 && (r = ocip_plan_new (ctx, image, opts->platform, &plan, err)) == 0
            && (r = set_rootfs (&b, rootfs, true, err)) == 0
            && (r = load_and_mount_rootfs (&b, plan, &overlay, &result, err)) == 0)
@@ -747,6 +910,11 @@ release (int dirfd, const char *path, const struct ocip_state_record *st, bool l
         return ocip_error_wrap (err, "bundle '%s'", path);
       if (ocip_overlay_is_mounted (rootfs_parent, rootfs_name))
         return ocip_error_fail (err, EBUSY, "bundle '%s': rootfs '%s' is still mounted", path, st->rootfs_path);
+    }
+  /* A flat copy is pinned only for an ID range (--userns auto), which its removal
+     gives back.  */
+  if (! st->flat || ! ocip_idmap_is_empty (&st->idmap))
+    {
       /* The store may be gone; the bundle can still be released.  */
       if (access (st->store, F_OK) == 0
           && ((r = ocip_store_open (st->store, &store, err)) < 0

@@ -15,6 +15,7 @@
 #include <oci-prep/bundle.h>
 #include <oci-prep/cleanup.h>
 #include "base/fsutil.h"
+#include "base/idmap.h"
 #include <oci-prep/hook.h>
 #include "base/json.h"
 #include "base/strv.h"
@@ -281,6 +282,46 @@ make_hook_dir (const char *store, const char *dir, ocip_error_t *err)
   return ocip_store_make_hook_dir (s, strrchr (dir, '/') + 1, err);
 }
 
+/* The mappings of the config's new user namespace (linux.namespaces has "user" without
+   a path, as podman --userns/--uidmap proposes, and linux.uidMappings/gidMappings say
+   how): the rootfs must be ID-mapped with them.  None (*RET empty) otherwise: a user
+   namespace joined by path has its mappings already, which only the engine knows.  */
+static int
+config_idmap (const struct ocip_json_node *root, struct ocip_idmap *ret, ocip_error_t *err)
+{
+  const struct ocip_json_node *linux_obj = NULL, *namespaces = NULL;
+  struct ocip_idmap map = { { 0 }, { 0 } };
+  bool user = false;
+  size_t i;
+  int r;
+
+  if ((r = ocip_json_get_object (root, "linux", false, &linux_obj, err)) < 0 || linux_obj == NULL
+      || (r = ocip_json_get_array (linux_obj, "namespaces", false, &namespaces, err)) < 0 || namespaces == NULL)
+    return r;
+  for (i = 0; i < ocip_json_array_len (namespaces); i++)
+    {
+      const struct ocip_json_node *ns = ocip_json_array_at (namespaces, i);
+      const char *type = NULL, *path = NULL;
+
+      if (ocip_json_type (ns) != OCIP_JSON_OBJECT)
+        continue;
+      if ((r = ocip_json_get_string (ns, "type", false, &type, err)) < 0
+          || (r = ocip_json_get_string (ns, "path", false, &path, err)) < 0)
+        return r;
+      user = user || (type && strcmp (type, "user") == 0 && (path == NULL || *path == '\0'));
+    }
+  if (! user)
+    return 0;
+  if ((r = ocip_idmap_parse_list (linux_obj, "uidMappings", &map.uid, err)) < 0
+      || (r = ocip_idmap_parse_list (linux_obj, "gidMappings", &map.gid, err)) < 0)
+    {
+      ocip_idmap_clear (&map);
+      return ocip_error_wrap (err, "linux");
+    }
+  *ret = map;
+  return 0;
+}
+
 int
 ocip_hook_precreate (struct ocip_context *ctx, const char *config, size_t len, const char *bundle, char **ret,
                      size_t *ret_len, char ***ret_dropped, ocip_error_t *err)
@@ -297,6 +338,7 @@ ocip_hook_precreate (struct ocip_context *ctx, const char *config, size_t len, c
   cleanup_free char *dir = NULL;
   const struct ocip_json_node *root, *annotations = NULL, *rootobj = NULL;
   const char *image = NULL, *root_path = NULL;
+  struct ocip_idmap idmap = { { 0 }, { 0 } };
   int r;
 
   if ((r = ocip_json_parse (config, len, CONFIG_SIZE_LIMIT, &doc, err)) < 0)
@@ -332,7 +374,15 @@ ocip_hook_precreate (struct ocip_context *ctx, const char *config, size_t len, c
   if ((r = make_hook_dir (store, dir, err)) < 0)
     return ocip_error_wrap (err, "precreate");
   ocip_load_options_default (&opts.load);
-  if ((r = ocip_bundle_prepare_rootfs (ctx, image, dir, rootfs, &opts, &plan, &rootfd, err)) < 0)
+  if ((r = config_idmap (root, &idmap, err)) < 0)
+    {
+      rmdir (dir);
+      return ocip_error_wrap (err, "precreate: runtime config");
+    }
+  opts.idmap = ocip_idmap_is_empty (&idmap) ? NULL : &idmap;
+  r = ocip_bundle_prepare_rootfs (ctx, image, dir, rootfs, &opts, &plan, &rootfd, err);
+  ocip_idmap_clear (&idmap);
+  if (r < 0)
     {
       rmdir (dir);
       return ocip_error_wrap (err, "precreate: image '%s'", image);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,7 +139,41 @@ ocip_overlay_mount (int target_fd, const int *lower_fds, const char *const *shor
   /* ENOSYS: no new mount API; EINVAL: an overlayfs without "lowerdir+" (< 6.8).  */
   if (errno != ENOSYS && errno != EINVAL)
     return ocip_error_set (err, errno, "mount overlay of %zu layers: %s", n, why);
+  /* mount(2) names lowers by path, and a detached ID-mapped mount has none.  */
+  if (short_names == NULL)
+    return ocip_error_fail (err, EOPNOTSUPP,
+                           "mount overlay of %zu ID-mapped layers: %s: this kernel's overlayfs does not take "
+                           "ID-mapped lower layers by fd (Linux >= 6.8 needed)",
+                           n, why);
   return mount_legacy (target_fd, short_names, n, short_base_fd, upper_fd, work_fd, err);
+}
+
+int
+ocip_overlay_idmap_layer (int layer_fd, int userns_fd, int *ret_mount_fd, ocip_error_t *err)
+{
+  struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t) userns_fd };
+  cleanup_close int tree = open_tree (layer_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+  int fd;
+
+  if (tree < 0)
+    return ocip_error_set (err, errno == ENOSYS ? EOPNOTSUPP : errno,
+                           "clone a layer mount (open_tree, Linux >= 5.2)%s",
+                           errno == ENOSYS ? ": the kernel lacks it" : "");
+  if (mount_setattr (tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
+    {
+      int saved = errno;
+      if (saved == ENOSYS || saved == EINVAL || saved == EOPNOTSUPP)
+        return ocip_error_fail (err, EOPNOTSUPP,
+                               "ID-map a layer mount (mount_setattr MOUNT_ATTR_IDMAP): the kernel (Linux >= 5.12) "
+                               "or the store's file system does not support ID-mapped mounts (%s)",
+                               strerror (saved));
+      return ocip_error_set (err, saved, "ID-map a layer mount (mount_setattr)");
+    }
+  fd = openat (tree, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return ocip_error_set (err, errno, "open an ID-mapped layer mount");
+  *ret_mount_fd = steal_fd (&tree);
+  return fd;
 }
 
 int

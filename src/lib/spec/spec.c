@@ -13,6 +13,7 @@
 #include <oci-prep/cleanup.h>
 #include <oci-prep/limits.h>
 #include "base/fsroot.h"
+#include "base/idmap.h"
 #include "base/json.h"
 #include "base/strv.h"
 #include "spec/seccomp.h"
@@ -71,7 +72,7 @@ static const char *const reserved_paths[] = { "/proc", "/sys", "/dev", NULL };
    podman's rootless mode and a confined root lack).  A higher value makes the runtime
    fail at start with EPERM.  */
 static int64_t
-nofile_limit (void)
+nofile_limit (bool userns)
 {
   cleanup_file FILE *f = fopen ("/proc/sys/fs/nr_open", "re");
   unsigned long long nr_open;
@@ -81,7 +82,7 @@ nofile_limit (void)
   if (f && fscanf (f, "%llu", &nr_open) == 1 && nr_open < (unsigned long long) limit)
     limit = (int64_t) nr_open;
   if (getrlimit (RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY && rl.rlim_max < (rlim_t) limit
-      && ! ocip_caps_process_has ("CAP_SYS_RESOURCE"))
+      && (userns || ! ocip_caps_process_has ("CAP_SYS_RESOURCE")))
     limit = (int64_t) rl.rlim_max;
   return limit;
 }
@@ -633,14 +634,14 @@ decide_user (struct ocip_user *user, struct ocip_spec_user *ret)
 /* Like podman: no inheritable or ambient set, so an exec'd program gains nothing; and
    one RLIMIT_NOFILE.  */
 static void
-decide_privileges (char **caps, struct ocip_spec_process *process)
+decide_privileges (char **caps, bool userns, struct ocip_spec_process *process)
 {
   process->bounding = strv_dup ((const char *const *) caps);
   process->effective = strv_dup ((const char *const *) caps);
   process->permitted = strv_dup ((const char *const *) caps);
   process->rlimits = xcalloc (1, sizeof *process->rlimits);
   process->rlimits[0].type = xstrdup ("RLIMIT_NOFILE");
-  process->rlimits[0].hard = process->rlimits[0].soft = nofile_limit ();
+  process->rlimits[0].hard = process->rlimits[0].soft = nofile_limit (userns);
   process->n_rlimits = 1;
   process->no_new_privileges = true;
 }
@@ -759,6 +760,49 @@ decide_linux (struct ocip_spec *spec)
   spec->readonly_paths = strv_dup (readonly_paths);
 }
 
+static struct ocip_spec_id_mapping *
+mappings_of (const struct ocip_idmap_list *list, size_t *ret_n)
+{
+  struct ocip_spec_id_mapping *v = xcalloc (list->n + 1, sizeof *v);
+  size_t i;
+
+  for (i = 0; i < list->n; i++)
+    v[i] = (struct ocip_spec_id_mapping){ list->v[i].container, list->v[i].host, list->v[i].size };
+  *ret_n = list->n;
+  return v;
+}
+
+/* A user namespace (runc's "spec --rootless" and podman --userns make the same
+   changes): the namespace and its mappings, and devpts's gid=5 only when the
+   container has a gid 5 (the kernel refuses to mount devpts with an unmapped gid).  */
+static void
+decide_userns (const struct ocip_idmap *idmap, struct ocip_spec *spec)
+{
+  uint32_t host;
+  size_t i, n = 0;
+
+  while (spec->namespaces[n])
+    n++;
+  spec->namespaces = xreallocarray (spec->namespaces, n + 2, sizeof *spec->namespaces);
+  spec->namespaces[n] = xstrdup ("user");
+  spec->namespaces[n + 1] = NULL;
+  spec->uid_mappings = mappings_of (&idmap->uid, &spec->n_uid_mappings);
+  spec->gid_mappings = mappings_of (&idmap->gid, &spec->n_gid_mappings);
+  if (ocip_idmap_to_host (&idmap->gid, 5, &host))
+    return;
+  for (i = 0; i < spec->n_mounts; i++)
+    if (strcmp (spec->mounts[i].type, "devpts") == 0)
+      {
+        char **o = spec->mounts[i].options, **w = o;
+        for (; *o; o++)
+          if (strcmp (*o, "gid=5") == 0)
+            free (*o);
+          else
+            *w++ = *o;
+        *w = NULL;
+      }
+}
+
 static char **
 steal_strv (struct strv *s)
 {
@@ -829,7 +873,7 @@ ocip_spec_build (const struct ocip_image_config *config, int rootfd, const struc
   spec->process.args = steal_strv (&args);
   spec->process.env = steal_strv (&env);
   spec->process.cwd = steal_pointer (&cwd);
-  decide_privileges (caps, &spec->process);
+  decide_privileges (caps, opts->idmap != NULL, &spec->process);
   spec->root_path = xstrdup (root_path);
   spec->root_readonly = opts->read_only;
   spec->hostname = xstrdup (hostname);
@@ -839,6 +883,8 @@ ocip_spec_build (const struct ocip_image_config *config, int rootfd, const struc
   spec->annotations.n = annotations.n;
   annotations.n = 0;
   decide_linux (spec);
+  if (opts->idmap)
+    decide_userns (opts->idmap, spec);
   spec->dropped_labels = steal_strv (&dropped);
   *ret = steal_pointer (&spec);
   return 0;
@@ -953,6 +999,24 @@ gen_seccomp (struct ocip_json_gen *gen, const struct ocip_spec_seccomp *seccomp)
 }
 
 static void
+gen_mappings (struct ocip_json_gen *gen, const char *key, const struct ocip_spec_id_mapping *v, size_t n)
+{
+  size_t i;
+
+  ocip_json_gen_string (gen, key);
+  ocip_json_gen_array_open (gen);
+  for (i = 0; i < n; i++)
+    {
+      ocip_json_gen_map_open (gen);
+      ocip_json_gen_kv_int64 (gen, "containerID", v[i].container_id);
+      ocip_json_gen_kv_int64 (gen, "hostID", v[i].host_id);
+      ocip_json_gen_kv_int64 (gen, "size", v[i].size);
+      ocip_json_gen_map_close (gen);
+    }
+  ocip_json_gen_array_close (gen);
+}
+
+static void
 gen_linux (struct ocip_json_gen *gen, const struct ocip_spec *spec)
 {
   size_t i;
@@ -986,6 +1050,10 @@ gen_linux (struct ocip_json_gen *gen, const struct ocip_spec *spec)
         }
       ocip_json_gen_array_close (gen);
     }
+  if (spec->n_uid_mappings > 0)
+    gen_mappings (gen, "uidMappings", spec->uid_mappings, spec->n_uid_mappings);
+  if (spec->n_gid_mappings > 0)
+    gen_mappings (gen, "gidMappings", spec->gid_mappings, spec->n_gid_mappings);
   gen_seccomp (gen, &spec->seccomp);
   ocip_json_gen_kv_strv (gen, "maskedPaths", spec->masked_paths);
   ocip_json_gen_kv_strv (gen, "readonlyPaths", spec->readonly_paths);
@@ -1061,6 +1129,8 @@ ocip_spec_free (struct ocip_spec *spec)
     free (spec->devices[i].access);
   free (spec->devices);
   ocip_strv_free (spec->namespaces);
+  free (spec->uid_mappings);
+  free (spec->gid_mappings);
   free (spec->seccomp.default_action);
   ocip_strv_free (spec->seccomp.architectures);
   ocip_strv_free (spec->seccomp.syscalls);

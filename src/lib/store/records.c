@@ -415,6 +415,7 @@ ocip_state_record_clear (struct ocip_state_record *rec)
   free (rec->rootfs_path);
   ocip_strv_free (rec->layers);
   free (rec->engine_bundle);
+  ocip_idmap_clear (&rec->idmap);
   memset (rec, 0, sizeof *rec);
 }
 
@@ -449,6 +450,13 @@ state_text (const struct ocip_state_record *rec, char **ret, size_t *ret_len, oc
   gen_strv (gen, "layers", rec->layers);
   if (rec->engine_bundle)
     ocip_json_gen_kv_string (gen, "engineBundle", rec->engine_bundle);
+  /* Written only when there is a mapping: an older oci-prep reads such a record as
+     before (unknown fields are ignored), and a record without them means none.  */
+  if (! ocip_idmap_is_empty (&rec->idmap))
+    {
+      ocip_idmap_gen_list (gen, "uidMappings", &rec->idmap.uid);
+      ocip_idmap_gen_list (gen, "gidMappings", &rec->idmap.gid);
+    }
   ocip_json_gen_map_close (gen);
   /* Only a path that is not UTF-8 can fail here: such a bundle could not be pinned
      (a pin the store cannot read protects nothing), so it is refused.  */
@@ -481,7 +489,9 @@ parse_state (const struct ocip_json_node *root, struct ocip_state_record *rec, o
       || (r = ocip_json_get_string (root, "rootfsPath", false, &rootfs_path, err)) < 0
       || (r = ocip_json_get_string (root, "engineBundle", false, &engine, err)) < 0
       || (r = get_optional_int (root, "created", &rec->created, err)) < 0
-      || (r = get_digests (root, "layers", &rec->layers, err)) < 0)
+      || (r = get_digests (root, "layers", &rec->layers, err)) < 0
+      || (r = ocip_idmap_parse_list (root, "uidMappings", &rec->idmap.uid, err)) < 0
+      || (r = ocip_idmap_parse_list (root, "gidMappings", &rec->idmap.gid, err)) < 0)
     return r;
   if (id && ! is_id (id))
     return ocip_error_fail (err, EINVAL, "'id' is not valid");
@@ -624,14 +634,12 @@ ocip_records_pin_read (struct ocip_store *store, const char *id, struct ocip_sta
   return 0;
 }
 
-/* Remove the pin writer's leftovers in bundles/: of ID only, or all when ID is NULL.  */
+/* bundles/, for reading its entries.  */
 static int
-clean_leftovers (struct ocip_store *store, const char *id, size_t *ret_removed, ocip_error_t *err)
+open_bundles (struct ocip_store *store, DIR **ret, ocip_error_t *err)
 {
   int fd = openat (store->bundles_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  cleanup_dir DIR *dir = fd >= 0 ? fdopendir (fd) : NULL;
-  size_t removed = 0;
-  struct dirent *de;
+  DIR *dir = fd >= 0 ? fdopendir (fd) : NULL;
 
   if (dir == NULL)
     {
@@ -640,6 +648,65 @@ clean_leftovers (struct ocip_store *store, const char *id, size_t *ret_removed, 
         close (fd);
       return ocip_error_set (err, saved, "store '%s': read 'bundles'", store->path);
     }
+  *ret = dir;
+  return 0;
+}
+
+static void
+append_ranges (struct ocip_idmap_list *dst, const struct ocip_idmap_list *src)
+{
+  if (src->n == 0)
+    return;
+  dst->v = xreallocarray (dst->v, dst->n + src->n, sizeof *dst->v);
+  memcpy (dst->v + dst->n, src->v, src->n * sizeof *src->v);
+  dst->n += src->n;
+}
+
+int
+ocip_records_pins_idmaps (struct ocip_store *store, struct ocip_idmap *ret_taken, ocip_error_t *err)
+{
+  cleanup_dir DIR *dir = NULL;
+  struct dirent *de;
+  int r;
+
+  if ((r = open_bundles (store, &dir, err)) < 0)
+    return r;
+  for (errno = 0; (de = readdir (dir)) != NULL; errno = 0)
+    {
+      cleanup_free char *id = NULL;
+      struct ocip_state_record rec = { 0 };
+
+      if (! ocip_records_is_pin_name (de->d_name, &id))
+        continue;
+      if ((r = ocip_records_pin_read (store, id, &rec, err)) < 0)
+        {
+          if (r == -ENOENT)
+            {
+              ocip_error_release (err);
+              continue;
+            }
+          return r;
+        }
+      append_ranges (&ret_taken->uid, &rec.idmap.uid);
+      append_ranges (&ret_taken->gid, &rec.idmap.gid);
+      ocip_state_record_clear (&rec);
+    }
+  if (errno != 0)
+    return ocip_error_set (err, errno, "store '%s': read 'bundles'", store->path);
+  return 0;
+}
+
+/* Remove the pin writer's leftovers in bundles/: of ID only, or all when ID is NULL.  */
+static int
+clean_leftovers (struct ocip_store *store, const char *id, size_t *ret_removed, ocip_error_t *err)
+{
+  cleanup_dir DIR *dir = NULL;
+  size_t removed = 0;
+  struct dirent *de;
+  int r;
+
+  if ((r = open_bundles (store, &dir, err)) < 0)
+    return r;
   for (errno = 0; (de = readdir (dir)) != NULL; errno = 0)
     {
       if (! ocip_records_is_pin_leftover (de->d_name))

@@ -9,6 +9,7 @@
 #include <oci-prep/digest.h>
 #include <oci-prep/error.h>
 #include <oci-prep/store.h>
+#include "base/idmap.h"
 
 /* Record formats.  A record without a "version" field was written by oci-prep before
    records carried one: it is format 1 and is read as it is (nothing is migrated).
@@ -93,6 +94,10 @@ struct ocip_state_record
   int64_t created;
   char **layers;     /* diffIDs pinned, bottom first (empty for flat), NULL-terminated */
   char *engine_bundle; /* hook state: the engine's bundle directory (absolute), else NULL */
+  /* An ID-mapped rootfs: the container's user namespace mappings ("uidMappings",
+     "gidMappings"; absent, as in records written before them: no mapping).  Host
+     ranges of live pins are what --userns auto allocates around.  */
+  struct ocip_idmap idmap;
 };
 
 void ocip_state_record_clear (struct ocip_state_record *rec);
@@ -121,6 +126,13 @@ int ocip_records_pin_read (struct ocip_store *store, const char *id, struct ocip
                            ocip_error_t *err);
 /* Drop the pin ID and any file its writer left half-written.  Absent: success.  */
 int ocip_records_pin_remove (struct ocip_store *store, const char *id, ocip_error_t *err);
+
+/* The host ranges every pin's mapping holds, uid and gid apart, appended to *RET_TAKEN
+   (owned by the caller; the lists are not checked for overlaps, container IDs are
+   meaningless): what --userns auto must stay clear of.  A pin that cannot be read is an
+   error (it may hold a range).  The caller holds the store lock exclusive, so that no
+   pin is being written.  */
+int ocip_records_pins_idmaps (struct ocip_store *store, struct ocip_idmap *ret_taken, ocip_error_t *err);
 
 /* Whether NAME (an entry of bundles/) is a pin ("<hex>.json"; *RET_ID, optional, a new
    string) or a pin writer's leftover (".<hex>.json.tmp.<digits>").  */
