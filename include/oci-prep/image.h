@@ -37,6 +37,7 @@ enum ocip_compression
   OCIP_COMPRESSION_ZSTD,
 };
 
+/* What MEDIA_TYPE names: OCIP_KIND_UNKNOWN for a type oci-prep does not know.  */
 enum ocip_blob_kind ocip_media_type_kind (const char *media_type);
 /* For a layer media type: 0 and *RET, or EINVAL naming an unknown layer media type.  */
 int ocip_media_type_compression (const char *media_type, enum ocip_compression *ret, ocip_error_t *err);
@@ -73,6 +74,8 @@ struct ocip_descriptor
   char *ref_name; /* the org.opencontainers.image.ref.name annotation, or NULL */
 };
 
+/* A deep copy of SRC into DST, owned by the caller (ocip_descriptor_clear, which frees
+   what D holds, not D itself).  */
 void ocip_descriptor_copy (const struct ocip_descriptor *src, struct ocip_descriptor *dst);
 void ocip_descriptor_clear (struct ocip_descriptor *d);
 
