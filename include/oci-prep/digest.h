@@ -30,6 +30,7 @@ struct ocip_digest
    of an algorithm other than sha256/sha512.  */
 int ocip_digest_parse (const char *s, struct ocip_digest *ret, ocip_error_t *err);
 
+/* "sha256" or "sha512" (a static string).  */
 const char *ocip_digest_alg_name (enum ocip_digest_alg alg);
 /* The encoded part (hex) of D: points into D.  */
 const char *ocip_digest_hex (const struct ocip_digest *d);
@@ -37,7 +38,9 @@ bool ocip_digest_equal (const struct ocip_digest *a, const struct ocip_digest *b
 /* The digest of LEN bytes at DATA.  */
 void ocip_digest_buffer (enum ocip_digest_alg alg, const void *data, size_t len, struct ocip_digest *ret);
 
-/* Streaming hashing.  */
+/* Streaming hashing.  ocip_hasher_new never fails (out of memory aborts); the hasher
+   is the caller's (ocip_hasher_free, NULL is fine) and is used by one thread at a
+   time.  */
 struct ocip_hasher;
 struct ocip_hasher *ocip_hasher_new (enum ocip_digest_alg alg);
 void ocip_hasher_update (struct ocip_hasher *h, const void *data, size_t len);

@@ -43,6 +43,7 @@ enum ocip_compression
   OCIP_COMPRESSION_ZSTD,
 };
 
+/* What MEDIA_TYPE names: OCIP_KIND_UNKNOWN for a type oci-prep does not know.  */
 enum ocip_blob_kind ocip_media_type_kind (const char *media_type);
 /* For a layer media type: 0 and *RET, or EINVAL naming an unknown layer media type.  */
 int ocip_media_type_compression (const char *media_type, enum ocip_compression *ret, ocip_error_t *err);
@@ -92,6 +93,8 @@ const char *ocip_descriptor_annotation (const struct ocip_descriptor *d, const c
    resolution passes over such entries.  */
 bool ocip_descriptor_is_artifact (const struct ocip_descriptor *d);
 
+/* A deep copy of SRC into DST, owned by the caller (ocip_descriptor_clear, which frees
+   what D holds, not D itself).  */
 void ocip_descriptor_copy (const struct ocip_descriptor *src, struct ocip_descriptor *dst);
 void ocip_descriptor_clear (struct ocip_descriptor *d);
 

@@ -104,7 +104,6 @@ struct ocip_spec_id_mapping
 };
 
 struct ocip_json;
-struct ocip_json_gen;
 
 enum ocip_spec_seccomp_kind
 {
@@ -202,10 +201,6 @@ int ocip_spec_entrypoint_parse (const char *value, char ***ret, ocip_error_t *er
    and ending in a newline, owned by the caller.  EINVAL (and *RET_JSON untouched) when
    the generator refuses a string (invalid UTF-8).  */
 int ocip_spec_to_json (const struct ocip_spec *spec, char **ret_json, ocip_error_t *err);
-
-/* Write USER as ocip_spec_to_json() writes process.user, into the open generator GEN
-   (base/json.h): for a caller merging the model into a document of its own.  */
-void ocip_spec_gen_user (struct ocip_json_gen *gen, const struct ocip_spec_user *user);
 
 /* Free SPEC and all it holds; NULL and a half-built model are fine.  */
 void ocip_spec_free (struct ocip_spec *spec);

@@ -27,6 +27,7 @@
 #include <oci-prep/plan.h>
 #include <oci-prep/store.h>
 #include "store/records.h"
+#include "store/store_internal.h"
 
 #define STATE_FILE OCIP_RECORDS_STATE_FILE
 #define ROOTFS "rootfs"

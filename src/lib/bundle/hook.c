@@ -19,6 +19,8 @@
 #include <oci-prep/hook.h>
 #include "base/json.h"
 #include "base/strv.h"
+#include "spec/spec_internal.h"
+#include "store/store_internal.h"
 #include <oci-prep/limits.h>
 #include <oci-prep/plan.h>
 #include <oci-prep/spec.h>

@@ -25,6 +25,7 @@
 #include <oci-prep/load.h>
 #include "base/pool.h"
 #include "store/records.h"
+#include "store/store_internal.h"
 #include "store/treehash.h"
 #include "extract/readahead.h"
 #include "extract/libarchive.h"

@@ -17,6 +17,7 @@
 #include "base/json.h"
 #include "base/strv.h"
 #include "spec/seccomp.h"
+#include "spec/spec_internal.h"
 #include <oci-prep/spec.h>
 #include "spec/user.h"
 

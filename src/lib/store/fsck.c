@@ -14,6 +14,7 @@
 #include "base/fsutil.h"
 #include "store/inventory.h"
 #include "store/records.h"
+#include "store/store_internal.h"
 #include "store/store_private.h"
 #include "store/treehash.h"
 

@@ -13,6 +13,7 @@
 #include <oci-prep/gc.h>
 #include "store/inventory.h"
 #include "store/records.h"
+#include "store/store_internal.h"
 #include "store/store_private.h"
 
 /* Remove the dangling links of l/ (count them only, with DRY_RUN).  */

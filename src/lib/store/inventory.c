@@ -21,6 +21,7 @@
 #include "base/json.h"
 #include "store/inventory.h"
 #include "store/records.h"
+#include "store/store_internal.h"
 #include "store/store_private.h"
 
 /* The shortest short link ocip_store_short_link makes.  */

@@ -16,6 +16,7 @@
 #include "base/fsutil.h"
 #include "base/json.h"
 #include "store/records.h"
+#include "store/store_internal.h"
 #include "store/store_private.h"
 
 #define META_FILE "meta.json"

@@ -14,6 +14,7 @@
 #include <oci-prep/cleanup.h>
 #include "base/fsutil.h"
 #include <oci-prep/store.h>
+#include "store/store_internal.h"
 #include "store/store_private.h"
 
 char *
