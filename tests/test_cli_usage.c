@@ -21,9 +21,24 @@ setup (void)
   tu_workdir_new (&tmp, &layout, &store);
 }
 
+/* Strings the assertions build inline, freed at teardown (an assertion that fails
+   ends the test before any free after it).  */
+static char *kept[32];
+static size_t n_kept;
+
+static char *
+keep (char *s)
+{
+  cr_assert_lt (n_kept, sizeof kept / sizeof kept[0]);
+  kept[n_kept++] = s;
+  return s;
+}
+
 static void
 teardown (void)
 {
+  while (n_kept > 0)
+    free (kept[--n_kept]);
   tu_workdir_free (&tmp, &layout, &store);
 }
 
@@ -144,7 +159,7 @@ Test (cli_usage, rm_json_names_what_it_removed)
   cr_assert_eq (r.status, 0, "%s", r.err);
   cr_assert (strstr (r.out, "\"removed\""), "%s", r.out);
   cr_assert (strstr (r.out, id), "rm --json does not name %s: %s", id, r.out);
-  cr_assert (strstr (r.out, tu_fmt ("\"bundle\": \"%s\"", bundle)), "%s", r.out);
+  cr_assert (strstr (r.out, keep (tu_fmt ("\"bundle\": \"%s\"", bundle))), "%s", r.out);
   cr_assert (strstr (r.out, "\"layers\": 2"), "%s", r.out);
   cr_assert (strstr (r.out, "\"rootfs\": \"overlay\""), "%s", r.out);
   cr_assert_eq (tu_count_pins (store), 0);
@@ -201,13 +216,12 @@ Test (cli_usage, a_stated_cause_gets_no_errno_text)
   char *img;
   struct tu_result r;
 
-  simple_image ();
-  img = tu_fmt ("%s:v2", layout);
+  free (simple_image ());
+  img = keep (tu_fmt ("%s:v2", layout));
   TU_PREP (&r, "inspect", img);
   tu_assert_error (&r, NULL);
-  cr_assert_str_eq (r.err, tu_fmt ("oci-prep: image '%s': ref 'v2' not found in '%s' (available: latest)\n", img, layout));
+  cr_assert_str_eq (r.err, keep (tu_fmt ("oci-prep: image '%s': ref 'v2' not found in '%s' (available: latest)\n", img, layout)));
   tu_result_free (&r);
-  free (img);
 }
 
 Test (cli_usage, a_system_cause_is_named_once)
@@ -286,7 +300,7 @@ entrypoint_image (void)
   return tu_fmt ("%s:latest", layout);
 }
 
-/* process.args of "oci-prep config ARGS... IMG".  */
+/* process.args of "oci-prep config ARGS... IMG" (kept: freed at teardown).  */
 static char *
 config_args (const char *img, const char *const *opts)
 {
@@ -302,7 +316,7 @@ config_args (const char *img, const char *const *opts)
   cr_assert_eq (r.status, 0, "%s", r.err);
   fx_write_file (file, r.out, strlen (r.out));
   tu_result_free (&r);
-  args = tu_json_at (file, "process/args");
+  args = keep (tu_json_at (file, "process/args"));
   free (file);
   return args;
 }
@@ -334,7 +348,7 @@ Test (cli_usage, entrypoint_then_args_after_double_dash)
   TU_PREP_STORE (&r, store, "bundle", "--flat", "--entrypoint", "[\"/bin/echo\"]", img, bundle, "--", "a", "b");
   cr_assert_eq (r.status, 0, "%s", r.err);
   tu_result_free (&r);
-  cr_assert_str_eq (tu_json_at (file, "process/args"), "[\"/bin/echo\",\"a\",\"b\"]");
+  cr_assert_str_eq (keep (tu_json_at (file, "process/args")), "[\"/bin/echo\",\"a\",\"b\"]");
   free (img);
   free (bundle);
   free (file);
