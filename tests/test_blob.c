@@ -60,7 +60,7 @@ read_chunks (const struct ocip_descriptor *d, size_t chunk, size_t *ret_total, o
   int r;
 
   *ret_total = 0;
-  if ((r = ocip_blob_open (dirfd, d, &b, err)) < 0)
+  if ((r = ocip_blob_open (dirfd, NULL, d, &b, err)) < 0)
     return r;
   while ((n = ocip_blob_read (b, buf, chunk, err)) > 0)
     *ret_total += n;
@@ -89,8 +89,8 @@ Test (blob, empty_and_sha512)
   struct ocip_descriptor s = put ("sha512", "x", 1, &fx);
   ocip_error_t err = NULL;
 
-  cr_assert_eq (ocip_blob_verify (NULL, dirfd, &e, NULL, &err), 0);
-  cr_assert_eq (ocip_blob_verify (NULL, dirfd, &s, NULL, &err), 0, "%s", err ? err->msg : "");
+  cr_assert_eq (ocip_blob_verify (NULL, dirfd, NULL, &e, NULL, &err), 0);
+  cr_assert_eq (ocip_blob_verify (NULL, dirfd, NULL, &s, NULL, &err), 0, "%s", err ? err->msg : "");
 }
 
 Test (blob, longer_shorter_and_mismatch)
@@ -128,10 +128,10 @@ Test (blob, read_all_limit_before_reading)
   char *buf = NULL;
   size_t len;
 
-  cr_assert_eq (ocip_blob_read_all (NULL, dirfd, &d, 9, &buf, &len, &err), -E2BIG);
+  cr_assert_eq (ocip_blob_read_all (NULL, dirfd, NULL, &d, 9, &buf, &len, &err), -E2BIG);
   cr_assert (strstr (err->msg, "over the limit of 9 bytes"), "%s", err->msg);
   ocip_error_release (&err);
-  cr_assert_eq (ocip_blob_read_all (NULL, dirfd, &d, 10, &buf, &len, &err), 0);
+  cr_assert_eq (ocip_blob_read_all (NULL, dirfd, NULL, &d, 10, &buf, &len, &err), 0);
   cr_assert_eq (len, 10);
   cr_assert_str_eq (buf, "0123456789");
   free (buf);
@@ -193,7 +193,7 @@ Test (blob, device_node_is_refused_without_being_opened)
   cr_assert_eq (r, -EINVAL);
   cr_assert (strstr (err->msg, "is a character device, not a regular file"), "%s", err->msg);
   ocip_error_release (&err);
-  r = ocip_blob_read_all (NULL, dirfd, &d, 64, &buf, &total, &err);
+  r = ocip_blob_read_all (NULL, dirfd, NULL, &d, 64, &buf, &total, &err);
   cr_assert_eq (tu_opens (watch), 0, "the device node was opened by read_all");
   cr_assert_eq (r, -EINVAL);
   ocip_error_release (&err);

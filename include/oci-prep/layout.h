@@ -9,12 +9,15 @@
 #include <oci-prep/error.h>
 #include <oci-prep/image.h>
 
+struct ocip_archive;
+
 struct ocip_layout
 {
   struct ocip_context *ctx;  /* whose caches its blob reads use; borrowed, may be NULL */
-  int dirfd;                 /* the layout directory, O_PATH|O_DIRECTORY */
+  int dirfd;                 /* the layout directory, O_PATH|O_DIRECTORY; -1 for an archive */
   char *path;                /* for messages only */
   struct ocip_index *index;  /* index.json */
+  struct ocip_archive *archive; /* oci-archive: or docker-archive: (owned), else NULL */
 };
 
 /* Open the layout at PATH (following symlinks in PATH itself: the caller chose it):
@@ -26,20 +29,47 @@ struct ocip_layout
 int ocip_layout_open (struct ocip_context *ctx, const char *path, struct ocip_layout **ret, ocip_error_t *err);
 void ocip_layout_free (struct ocip_layout *layout);
 
-/* IMAGE := [oci:]LAYOUT_DIR[:REF] | [oci:]LAYOUT_DIR@ALG:HEX.  LAYOUT_DIR is everything
-   before the first ':' or '@' (so it cannot contain either).  REF follows the
-   image-layout ref grammar.  */
+/* Where an image is read from.  */
+enum ocip_transport
+{
+  OCIP_TRANSPORT_LAYOUT,         /* [oci:]DIR: a layout directory */
+  OCIP_TRANSPORT_OCI_ARCHIVE,    /* oci-archive:FILE: a tar of a layout (skopeo) */
+  OCIP_TRANSPORT_DOCKER_ARCHIVE, /* docker-archive:FILE: docker save / podman save */
+};
+
+/* IMAGE := [oci:]LAYOUT_DIR[:REF] | [oci:]LAYOUT_DIR@ALG:HEX
+          | oci-archive:FILE[:REF] | oci-archive:FILE@ALG:HEX
+          | docker-archive:FILE[:REF] | docker-archive:FILE:@N.
+   LAYOUT_DIR (FILE) is everything before the first ':' or '@' (a docker-archive's,
+   before the first ':'), so it cannot contain either.  REF follows the image-layout ref
+   grammar; in a docker-archive it is a RepoTags name ("busybox:latest") or "@N", the
+   N-th entry of manifest.json (skopeo's syntax).  */
 struct ocip_image_ref
 {
-  char *layout; /* owned */
+  char *layout; /* owned: the directory or archive file */
   char *ref;    /* owned, NULL when absent */
   bool has_digest;
   struct ocip_digest digest;
+  enum ocip_transport transport;
 };
 
 /* Parse S; EINVAL for an empty layout, an invalid REF or digest text.  */
 int ocip_image_ref_parse (const char *s, struct ocip_image_ref *ret, ocip_error_t *err);
 void ocip_image_ref_clear (struct ocip_image_ref *ref);
+
+/* Open what REF->layout names with REF->transport: a layout directory as
+   ocip_layout_open, or an archive read in place (its members indexed once, never
+   unpacked; every blob is still checked against its digest when read).  Errors as
+   ocip_layout_open, and those of a hostile archive: EINVAL naming the archive and the
+   cause (truncated, corrupt header, duplicate member, a ".." or absolute name), ELOOP
+   for a blob that is a link, E2BIG over a limit.  A docker-archive is seen as a layout
+   whose index.json lists each manifest.json entry once per RepoTags name (a manifest
+   and an OCI config descriptor synthesised from its config and layers); there a REF
+   "@N", or no REF when manifest.json has one entry, is turned into REF->digest of
+   that entry's manifest (REF is updated in place).  *RET is the caller's
+   (ocip_layout_free).  */
+int ocip_layout_open_image (struct ocip_context *ctx, struct ocip_image_ref *ref, struct ocip_layout **ret,
+                            ocip_error_t *err);
 
 /* Read a whole index or manifest blob through DESC with size and digest verified, and
    parse it as the media type DESC declares.  Results owned by the caller.  */

@@ -29,6 +29,10 @@
 #define OCIP_LIMIT_JOBS 64
 /* The oci-layout file.  */
 #define OCIP_LIMIT_OCI_LAYOUT_SIZE 4096
+/* Members of an oci-archive or docker-archive (its blobs and directories), and one pax
+   extended header or GNU long name in it.  */
+#define OCIP_LIMIT_ARCHIVE_MEMBERS (1u << 20)
+#define OCIP_LIMIT_ARCHIVE_HEADER_SIZE (1u << 20)
 
 /* One layer: defaults, overridable on the command line.  The tar stream's bytes (after
    decompression) and the sum of the sizes its entries declare (a sparse file can

@@ -39,6 +39,7 @@ struct job
   struct ocip_load_layer *out;
   const struct ocip_plan_layer *layer;
   int layout_dirfd;
+  const struct ocip_archive *archive; /* the layout's, or NULL */
   int lock_fd;
   char *work_name; /* set while a work area exists */
 };
@@ -149,7 +150,7 @@ extract_layer (struct batch *b, struct job *job, ocip_error_t *err)
 
   if ((r = ocip_store_begin_layer (b->store, &layer->diff_id, &job->work_name, &diff_fd, err)) < 0)
     return r;
-  if ((r = ocip_blob_open (job->layout_dirfd, &layer->blob, &s.blob, err)) < 0)
+  if ((r = ocip_blob_open (job->layout_dirfd, job->archive, &layer->blob, &s.blob, err)) < 0)
     return r;
   if ((r = ocip_decompress_new (layer->compression, read_blob, &s, &s.decompress, err)) < 0)
     goto out;
@@ -475,6 +476,7 @@ collect_jobs (struct ocip_plan *const *plans, size_t n_plans, struct ocip_load_r
           continue;
         jobs[n].layer = l;
         jobs[n].layout_dirfd = plans[i]->layout->dirfd;
+        jobs[n].archive = plans[i]->layout->archive;
         jobs[n].lock_fd = -1;
         jobs[n].out = &report->layers[n];
         report->layers[n].diff_id = l->diff_id;

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "image/archive.h"
 #include "image/blob.h"
 #include <oci-prep/cleanup.h>
 #include "base/fsutil.h"
@@ -16,6 +17,10 @@
 struct ocip_blob
 {
   int fd;
+  bool own_fd;      /* false: the archive's fd, read with pread at BASE */
+  int64_t base;     /* where the blob starts in FD */
+  int64_t avail;    /* an archive member's size; -1: a file, read to its end */
+  const char *mem;  /* a document an archive synthesised, or NULL */
   struct ocip_digest expected;
   int64_t size;
   int64_t offset;
@@ -24,7 +29,8 @@ struct ocip_blob
 };
 
 int
-ocip_blob_open (int layout_dirfd, const struct ocip_descriptor *desc, struct ocip_blob **ret, ocip_error_t *err)
+ocip_blob_open (int layout_dirfd, const struct ocip_archive *archive, const struct ocip_descriptor *desc,
+                struct ocip_blob **ret, ocip_error_t *err)
 {
   cleanup_free char *path = NULL;
   cleanup_close int fd = -1;
@@ -33,6 +39,23 @@ ocip_blob_open (int layout_dirfd, const struct ocip_descriptor *desc, struct oci
   if (desc->unsupported_digest)
     return ocip_error_fail (err, ENOTSUP, "blob '%s': unsupported digest algorithm, it cannot be verified",
                             desc->unsupported_digest);
+  if (archive)
+    {
+      struct ocip_archive_range range;
+      int r;
+
+      if ((r = ocip_archive_find_blob (archive, &desc->digest, &range, err)) < 0)
+        return r;
+      b = xzalloc (sizeof *b);
+      b->fd = range.fd;
+      b->base = range.offset;
+      b->avail = range.size;
+      b->mem = range.mem;
+      b->expected = desc->digest;
+      b->size = desc->size;
+      *ret = b;
+      return 0;
+    }
   path = xasprintf ("blobs/%s/%s", ocip_digest_alg_name (desc->digest.alg), ocip_digest_hex (&desc->digest));
 
   /* A device node in blobs/ is refused without its driver's open() being called.  */
@@ -55,6 +78,8 @@ ocip_blob_open (int layout_dirfd, const struct ocip_descriptor *desc, struct oci
 
   b = xzalloc (sizeof *b);
   b->fd = steal_fd (&fd);
+  b->own_fd = true;
+  b->avail = -1;
   b->expected = desc->digest;
   b->size = desc->size;
   *ret = b;
@@ -79,11 +104,16 @@ finish (struct ocip_blob *b, ocip_error_t *err)
   ssize_t n;
 
   /* One byte past the declared size tells a longer blob from an exact one.  */
-  do
-    n = read (b->fd, &extra, 1);
-  while (n < 0 && errno == EINTR);
-  if (n < 0)
-    return ocip_error_set (err, errno, "blob '%s': read", b->expected.str);
+  if (b->avail >= 0)
+    n = b->avail > b->size;
+  else
+    {
+      do
+        n = read (b->fd, &extra, 1);
+      while (n < 0 && errno == EINTR);
+      if (n < 0)
+        return ocip_error_set (err, errno, "blob '%s': read", b->expected.str);
+    }
   if (n > 0)
     return ocip_error_fail (err, EBADMSG, "blob '%s': longer than its declared size of %lld bytes", b->expected.str,
                            (long long) b->size);
@@ -107,9 +137,17 @@ ocip_blob_read (struct ocip_blob *b, void *buf, size_t len, ocip_error_t *err)
     return finish (b, err);
   if ((int64_t) len > left)
     len = left;
-  do
-    n = read (b->fd, buf, len);
-  while (n < 0 && errno == EINTR);
+  if (b->avail >= 0 && (int64_t) len > b->avail - b->offset)
+    len = b->avail - b->offset;
+  if (b->mem)
+    {
+      memcpy (buf, b->mem + b->offset, len);
+      n = len;
+    }
+  else
+    do
+      n = b->avail >= 0 ? pread (b->fd, buf, len, b->base + b->offset) : read (b->fd, buf, len);
+    while (n < 0 && errno == EINTR);
   if (n < 0)
     return ocip_error_set (err, errno, "blob '%s': read", b->expected.str);
   if (n == 0)
@@ -125,20 +163,21 @@ ocip_blob_close (struct ocip_blob *b)
 {
   if (b == NULL)
     return;
-  close (b->fd);
+  if (b->own_fd)
+    close (b->fd);
   ocip_hasher_free (b->hasher);
   free (b);
 }
 
 int
-ocip_blob_read_all (struct ocip_context *ctx, int layout_dirfd, const struct ocip_descriptor *desc, size_t max,
-                    char **ret, size_t *ret_len, ocip_error_t *err)
+ocip_blob_read_all (struct ocip_context *ctx, int layout_dirfd, const struct ocip_archive *archive,
+                    const struct ocip_descriptor *desc, size_t max, char **ret, size_t *ret_len, ocip_error_t *err)
 {
   struct ocip_document_cache *documents = ocip_context_documents (ctx);
   struct ocip_verified_cache *verified = ocip_context_verified (ctx);
   cleanup_blob struct ocip_blob *b = NULL;
   cleanup_free char *buf = NULL;
-  struct stat st;
+  struct stat st = { 0 };
   size_t len = 0;
   ssize_t n;
   int r;
@@ -161,10 +200,13 @@ ocip_blob_read_all (struct ocip_context *ctx, int layout_dirfd, const struct oci
         free (cached);
       }
   }
-  if ((r = ocip_blob_open (layout_dirfd, desc, &b, err)) < 0 || (r = ocip_blob_fstat (b, &st, err)) < 0)
+  if ((r = ocip_blob_open (layout_dirfd, archive, desc, &b, err)) < 0
+      || (! archive && (r = ocip_blob_fstat (b, &st, err)) < 0))
     return r;
   buf = xmalloc (desc->size + 1);
-  if (st.st_size == desc->size && ocip_verified_cache_hit (verified, &desc->digest, &st))
+  /* An archive member has no identity of its own for the verified-blob cache: it is
+     hashed every time.  */
+  if (! archive && st.st_size == desc->size && ocip_verified_cache_hit (verified, &desc->digest, &st))
     {
       /* Verified before, unchanged since: its exact size is all there is to check.  */
       while (len < (size_t) desc->size && (n = pread (b->fd, buf + len, desc->size - len, len)) > 0)
@@ -178,7 +220,8 @@ ocip_blob_read_all (struct ocip_context *ctx, int layout_dirfd, const struct oci
         len += n;
       if (n < 0)
         return n;
-      ocip_verified_cache_add (verified, &desc->digest, &st);
+      if (! archive)
+        ocip_verified_cache_add (verified, &desc->digest, &st);
     }
   buf[len] = '\0';
   ocip_document_cache_put (documents, &desc->digest, buf, len);
@@ -196,21 +239,22 @@ ocip_blob_fstat (struct ocip_blob *b, struct stat *ret, ocip_error_t *err)
 }
 
 int
-ocip_blob_verify (struct ocip_context *ctx, int layout_dirfd, const struct ocip_descriptor *desc, bool *ret_cached,
-                  ocip_error_t *err)
+ocip_blob_verify (struct ocip_context *ctx, int layout_dirfd, const struct ocip_archive *archive,
+                  const struct ocip_descriptor *desc, bool *ret_cached, ocip_error_t *err)
 {
   struct ocip_verified_cache *cache = ocip_context_verified (ctx);
   cleanup_blob struct ocip_blob *b = NULL;
   cleanup_free char *buf = NULL;
-  struct stat st;
+  struct stat st = { 0 };
   ssize_t n;
   int r;
 
   if (ret_cached)
     *ret_cached = false;
-  if ((r = ocip_blob_open (layout_dirfd, desc, &b, err)) < 0 || (r = ocip_blob_fstat (b, &st, err)) < 0)
+  if ((r = ocip_blob_open (layout_dirfd, archive, desc, &b, err)) < 0
+      || (! archive && (r = ocip_blob_fstat (b, &st, err)) < 0))
     return r;
-  if (st.st_size == desc->size && ocip_verified_cache_hit (cache, &desc->digest, &st))
+  if (! archive && st.st_size == desc->size && ocip_verified_cache_hit (cache, &desc->digest, &st))
     {
       if (ret_cached)
         *ret_cached = true;
@@ -221,6 +265,7 @@ ocip_blob_verify (struct ocip_context *ctx, int layout_dirfd, const struct ocip_
     ;
   if (n < 0)
     return (int) n;
-  ocip_verified_cache_add (cache, &desc->digest, &st);
+  if (! archive)
+    ocip_verified_cache_add (cache, &desc->digest, &st);
   return 0;
 }

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "image/archive.h"
 #include "image/blob.h"
 #include <oci-prep/cleanup.h>
 #include "base/fsutil.h"
@@ -18,20 +19,25 @@
 #include <oci-prep/layout.h>
 #include <oci-prep/limits.h>
 
-/* Read the regular file NAME of the layout, at most MAX bytes.  */
+/* Read the regular file NAME of the layout (directory DIRFD, or ARCHIVE when not
+   NULL), at most MAX bytes.  */
 static int
-read_layout_file (int dirfd, const char *name, size_t max, char **ret, size_t *ret_len, ocip_error_t *err)
+read_layout_file (int dirfd, const struct ocip_archive *archive, const char *name, size_t max, char **ret,
+                  size_t *ret_len, ocip_error_t *err)
 {
   cleanup_free char *what = xasprintf ("'%s'", name);
-  cleanup_close int fd = ocip_open_regular_at (dirfd, name, OCIP_OPEN_IN_ROOT | OCIP_OPEN_NOFOLLOW, what, err);
+  cleanup_close int fd = -1;
 
+  if (archive)
+    return ocip_archive_read_file (archive, name, max, ret, ret_len, err);
+  fd = ocip_open_regular_at (dirfd, name, OCIP_OPEN_IN_ROOT | OCIP_OPEN_NOFOLLOW, what, err);
   if (fd < 0)
     return ocip_error_wrap (err, "read '%s'", name);
   return ocip_read_regular_fd (fd, max, what, ret, ret_len, err);
 }
 
 static int
-check_marker (int dirfd, ocip_error_t *err)
+check_marker (int dirfd, const struct ocip_archive *archive, ocip_error_t *err)
 {
   cleanup_free char *buf = NULL;
   cleanup_json struct ocip_json *doc = NULL;
@@ -39,7 +45,7 @@ check_marker (int dirfd, ocip_error_t *err)
   size_t len;
   int r;
 
-  if ((r = read_layout_file (dirfd, "oci-layout", OCIP_LIMIT_OCI_LAYOUT_SIZE, &buf, &len, err)) < 0)
+  if ((r = read_layout_file (dirfd, archive, "oci-layout", OCIP_LIMIT_OCI_LAYOUT_SIZE, &buf, &len, err)) < 0)
     return r;
   if ((r = ocip_json_parse (buf, len, OCIP_LIMIT_OCI_LAYOUT_SIZE, &doc, err)) < 0
       || (r = ocip_json_get_string (ocip_json_root (doc), "imageLayoutVersion", true, &version, err)) < 0)
@@ -49,31 +55,86 @@ check_marker (int dirfd, ocip_error_t *err)
   return 0;
 }
 
-int
-ocip_layout_open (struct ocip_context *ctx, const char *path, struct ocip_layout **ret, ocip_error_t *err)
+/* The layout in DIRFD or ARCHIVE (the one not -1/NULL, whose ownership is taken, also
+   on failure).  */
+static int
+layout_new (struct ocip_context *ctx, int dirfd, struct ocip_archive *archive, const char *path,
+            struct ocip_layout **ret, ocip_error_t *err)
 {
-  cleanup_close int dirfd = -1;
+  cleanup_close int fd = dirfd;
   cleanup_free char *buf = NULL;
   struct ocip_index *index = NULL;
   struct ocip_layout *layout;
   size_t len;
   int r;
 
-  dirfd = open (path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (dirfd < 0)
-    return ocip_error_set (err, errno, "open layout '%s'", path);
-  if ((r = check_marker (dirfd, err)) < 0)
-    return ocip_error_wrap (err, "layout '%s'", path);
-  if ((r = read_layout_file (dirfd, "index.json", OCIP_LIMIT_JSON_DOCUMENT_SIZE, &buf, &len, err)) < 0)
-    return ocip_error_wrap (err, "layout '%s'", path);
+  /* A docker-archive has no marker: its index.json is the synthesised one.  */
+  if ((! archive || ocip_archive_kind (archive) == OCIP_ARCHIVE_OCI) && (r = check_marker (fd, archive, err)) < 0)
+    goto fail;
+  if ((r = read_layout_file (fd, archive, "index.json", OCIP_LIMIT_JSON_DOCUMENT_SIZE, &buf, &len, err)) < 0)
+    goto fail;
   if ((r = ocip_index_parse (buf, len, OCIP_MEDIA_TYPE_INDEX, &index, err)) < 0)
-    return ocip_error_wrap (err, "layout '%s': 'index.json'", path);
+    {
+      ocip_error_wrap (err, "'index.json'");
+      goto fail;
+    }
 
   layout = xzalloc (sizeof *layout);
   layout->ctx = ctx;
-  layout->dirfd = steal_fd (&dirfd);
+  layout->dirfd = steal_fd (&fd);
   layout->path = xstrdup (path);
   layout->index = index;
+  layout->archive = archive;
+  *ret = layout;
+  return 0;
+
+fail:
+  ocip_archive_free (archive);
+  return ocip_error_wrap (err, "%s '%s'", archive ? "archive" : "layout", path);
+}
+
+int
+ocip_layout_open (struct ocip_context *ctx, const char *path, struct ocip_layout **ret, ocip_error_t *err)
+{
+  int dirfd = open (path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+  if (dirfd < 0)
+    return ocip_error_set (err, errno, "open layout '%s'", path);
+  return layout_new (ctx, dirfd, NULL, path, ret, err);
+}
+
+int
+ocip_layout_open_image (struct ocip_context *ctx, struct ocip_image_ref *ref, struct ocip_layout **ret,
+                        ocip_error_t *err)
+{
+  struct ocip_archive *archive = NULL;
+  struct ocip_layout *layout = NULL;
+  int r;
+
+  if (ref->transport == OCIP_TRANSPORT_LAYOUT)
+    return ocip_layout_open (ctx, ref->layout, ret, err);
+  if ((r = ocip_archive_open (ref->transport == OCIP_TRANSPORT_OCI_ARCHIVE ? OCIP_ARCHIVE_OCI : OCIP_ARCHIVE_DOCKER,
+                              ref->layout, &archive, err))
+      < 0)
+    return r;
+  if ((r = layout_new (ctx, -1, archive, ref->layout, &layout, err)) < 0)
+    return r;
+  if (ref->transport == OCIP_TRANSPORT_DOCKER_ARCHIVE && ! ref->has_digest
+      && ((ref->ref && ref->ref[0] == '@') || (! ref->ref && ocip_archive_docker_count (archive) == 1)))
+    {
+      /* "@N" names a manifest.json entry, tagged or not: select it by the digest of
+         the manifest synthesised for it.  */
+      size_t n = ref->ref ? strtoul (ref->ref + 1, NULL, 10) : 0;
+
+      if ((r = ocip_archive_docker_manifest (archive, n, &ref->digest, err)) < 0)
+        {
+          ocip_layout_free (layout);
+          return r;
+        }
+      ref->has_digest = true;
+      free (ref->ref);
+      ref->ref = NULL;
+    }
   *ret = layout;
   return 0;
 }
@@ -85,6 +146,7 @@ ocip_layout_free (struct ocip_layout *layout)
     return;
   if (layout->dirfd >= 0)
     close (layout->dirfd);
+  ocip_archive_free (layout->archive);
   free (layout->path);
   ocip_index_free (layout->index);
   free (layout);
@@ -131,6 +193,14 @@ valid_ref (const char *s)
     }
 }
 
+/* "@N": a decimal index without sign or leading zero.  */
+static bool
+valid_entry_index (const char *s)
+{
+  size_t n = strspn (s + 1, "0123456789");
+  return s[0] == '@' && n > 0 && n < 10 && s[1 + n] == '\0' && (n == 1 || s[1] != '0');
+}
+
 int
 ocip_image_ref_parse (const char *s, struct ocip_image_ref *ret, ocip_error_t *err)
 {
@@ -140,10 +210,23 @@ ocip_image_ref_parse (const char *s, struct ocip_image_ref *ret, ocip_error_t *e
   memset (ret, 0, sizeof *ret);
   if (strncmp (s, "oci:", 4) == 0)
     s += 4;
-  sep = s + strcspn (s, ":@");
+  else if (strncmp (s, "oci-archive:", 12) == 0)
+    {
+      s += 12;
+      ret->transport = OCIP_TRANSPORT_OCI_ARCHIVE;
+    }
+  else if (strncmp (s, "docker-archive:", 15) == 0)
+    {
+      s += 15;
+      ret->transport = OCIP_TRANSPORT_DOCKER_ARCHIVE;
+    }
+  sep = s + strcspn (s, ret->transport == OCIP_TRANSPORT_DOCKER_ARCHIVE ? ":" : ":@");
   if (sep == s)
-    return ocip_error_fail (err, EINVAL, "invalid image '%s': no layout directory", s);
-  if (*sep == '@')
+    return ocip_error_fail (err, EINVAL, "invalid image '%s': no %s", s,
+                            ret->transport == OCIP_TRANSPORT_LAYOUT ? "layout directory" : "archive file");
+  if (ret->transport == OCIP_TRANSPORT_DOCKER_ARCHIVE && *sep == ':' && valid_entry_index (sep + 1))
+    ret->ref = xstrdup (sep + 1);
+  else if (*sep == '@')
     {
       if ((r = ocip_digest_parse (sep + 1, &ret->digest, err)) < 0)
         return ocip_error_wrap (err, "image '%s'", s);
@@ -151,6 +234,8 @@ ocip_image_ref_parse (const char *s, struct ocip_image_ref *ret, ocip_error_t *e
     }
   else if (*sep == ':')
     {
+      if (ret->transport == OCIP_TRANSPORT_DOCKER_ARCHIVE && sep[1] == '@')
+        return ocip_error_fail (err, EINVAL, "invalid image '%s': bad manifest.json index '%s'", s, sep + 1);
       if (! valid_ref (sep + 1))
         return ocip_error_fail (err, EINVAL, "invalid image '%s': bad ref name '%s'", s, sep + 1);
       ret->ref = xstrdup (sep + 1);
@@ -171,7 +256,8 @@ static int
 read_document (struct ocip_layout *layout, const struct ocip_descriptor *desc, char **ret, size_t *ret_len,
                ocip_error_t *err)
 {
-  return ocip_blob_read_all (layout->ctx, layout->dirfd, desc, OCIP_LIMIT_JSON_DOCUMENT_SIZE, ret, ret_len, err);
+  return ocip_blob_read_all (layout->ctx, layout->dirfd, layout->archive, desc, OCIP_LIMIT_JSON_DOCUMENT_SIZE, ret,
+                             ret_len, err);
 }
 
 int

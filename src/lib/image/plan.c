@@ -18,7 +18,7 @@ read_config (struct ocip_plan *plan, ocip_error_t *err)
   size_t len;
   int r;
 
-  if ((r = ocip_blob_read_all (plan->layout->ctx, plan->layout->dirfd, &plan->manifest->config,
+  if ((r = ocip_blob_read_all (plan->layout->ctx, plan->layout->dirfd, plan->layout->archive, &plan->manifest->config,
                                OCIP_LIMIT_JSON_DOCUMENT_SIZE, &buf, &len, err))
       < 0)
     return r;
@@ -59,7 +59,7 @@ ocip_plan_new (struct ocip_context *ctx, const char *image, const struct ocip_pl
     return r;
   plan = xzalloc (sizeof *plan);
   plan->image = xstrdup (image);
-  if ((r = ocip_layout_open (ctx, ref.layout, &plan->layout, err)) < 0)
+  if ((r = ocip_layout_open_image (ctx, &ref, &plan->layout, err)) < 0)
     goto out;
   if (platform == NULL)
     ocip_platform_host (&host);

@@ -107,7 +107,7 @@ verify_leaf (void *opaque, size_t i)
     default:
       break;
     }
-  if (ocip_blob_verify (ctx->layout->ctx, ctx->layout->dirfd, &b->desc, &ctx->cached[i], &err) < 0)
+  if (ocip_blob_verify (ctx->layout->ctx, ctx->layout->dirfd, ctx->layout->archive, &b->desc, &ctx->cached[i], &err) < 0)
     {
       b->status = err->status;
       b->failure = steal_pointer (&err->msg);
@@ -183,7 +183,7 @@ ocip_verify_layout (struct ocip_context *ctx, const char *target, struct ocip_ve
 
   if ((r = ocip_image_ref_parse (target, &ref, err)) < 0)
     return r;
-  if ((r = ocip_layout_open (ctx, ref.layout, &layout, err)) < 0)
+  if ((r = ocip_layout_open_image (ctx, &ref, &layout, err)) < 0)
     goto out;
   /* A bare layout means all of it; a ref or digest, what it names (every platform).  */
   if ((ref.ref || ref.has_digest) && (r = ocip_layout_select (layout, &ref, &entries, &n_entries, err)) < 0)
