@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* oci-archive: and docker-archive: images: archives podman writes bundled and run, hostile archives refused. */
+/* oci-archive: and docker-archive: images: archives podman and skopeo write bundled and run, hostile archives refused. */
 #include "config.h"
 
 #include <criterion/criterion.h>
@@ -119,7 +119,7 @@ Test (archive, oci_archive_from_podman_bundles_and_runs_under_runc)
 
 Test (archive, docker_archive_from_podman_bundles_and_runs_under_runc)
 {
-  char *file = tu_fmt ("%s/docker.tar", tmp), *by_tag, *by_index, *bare;
+  char *file = tu_fmt ("%s/docker.tar", tmp), *by_tag, *by_index, *bare, *wrong_tag, *wrong_index;
   struct tu_result r;
 
   tu_need ("podman", teardown);
@@ -129,6 +129,8 @@ Test (archive, docker_archive_from_podman_bundles_and_runs_under_runc)
   by_tag = tu_fmt ("docker-archive:%s:localhost/arch:v1", file);
   by_index = tu_fmt ("docker-archive:%s:@0", file);
   bare = tu_fmt ("docker-archive:%s", file);
+  wrong_tag = tu_fmt ("docker-archive:%s:localhost/arch:v2", file);
+  wrong_index = tu_fmt ("docker-archive:%s:@1", file);
   TU_PREP (&r, "verify", bare);
   cr_assert_eq (r.status, 0, "%s%s", r.out, r.err);
   tu_result_free (&r);
@@ -137,16 +139,46 @@ Test (archive, docker_archive_from_podman_bundles_and_runs_under_runc)
   cr_expect (strstr (r.out, "archive-ok") != NULL, "%s", r.out);
   tu_result_free (&r);
   bundle_and_run (by_tag);
-  TU_PREP (&r, "inspect", "--json", tu_fmt ("docker-archive:%s:localhost/arch:v2", file));
+  TU_PREP (&r, "inspect", "--json", wrong_tag);
   tu_assert_error (&r, "ref 'localhost/arch:v2' not found");
   tu_result_free (&r);
-  TU_PREP (&r, "inspect", tu_fmt ("docker-archive:%s:@1", file));
+  TU_PREP (&r, "inspect", wrong_index);
   tu_assert_error (&r, "no image @1");
   tu_result_free (&r);
+  free (wrong_tag);
+  free (wrong_index);
   free (by_tag);
   free (by_index);
   free (bare);
   free (file);
+}
+
+/* The archives skopeo writes from a layout (`skopeo copy oci:... oci-archive:...` and
+   `docker-archive:...`): verified, bundled by their ref and run.  */
+Test (archive, archives_from_skopeo_bundle_and_run_under_runc)
+{
+  static const char *const formats[] = { "oci-archive", "docker-archive" };
+  struct tu_result r;
+  size_t i;
+
+  tu_need ("skopeo", teardown);
+  tu_need ("runc", teardown);
+  busybox_layout ();
+  for (i = 0; i < 2; i++)
+    {
+      char *file = tu_fmt ("%s/skopeo-%s.tar", tmp, formats[i]);
+      char *image = tu_fmt ("%s:%s:localhost/arch:v1", formats[i], file);
+
+      tu_sh (&r, "skopeo copy -q 'oci:%s:main' '%s'", layout, image);
+      cr_assert_eq (r.status, 0, "skopeo copy to %s: %s%s", formats[i], r.out, r.err);
+      tu_result_free (&r);
+      TU_PREP (&r, "verify", image);
+      cr_assert_eq (r.status, 0, "verify %s: %s%s", image, r.out, r.err);
+      tu_result_free (&r);
+      bundle_and_run (image);
+      free (image);
+      free (file);
+    }
 }
 
 /* ---- hostile archives, written with libarchive from the fixture layout ---- */
