@@ -7,12 +7,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -290,7 +292,7 @@ run_source (struct mem_source *s, const struct ocip_extract_limits *limits)
   ocip_error_release (&err);
   ocip_extract_stats_clear (&stats);
   memset (&stats, 0, sizeof stats);
-  return ocip_extract_tar (rootfd, mem_read, s, limits, &stats, &err);
+  return ocip_extract_tar (rootfd, ocip_ovlformat_xattrs_for_process (), mem_read, s, limits, &stats, &err);
 }
 
 static int
@@ -2322,4 +2324,138 @@ Test (extract, xattr_over_size_limit_refused)
   assert_msg_names ("f");
   free (value);
   assert_outside_untouched ();
+}
+
+/* ---- extraction for a user's store, inside a user namespace ---- */
+
+/* Host IDs the test's user namespace maps its 0..65535 to.  */
+#define USERNS_HOST 200000u
+
+static void
+write_proc (pid_t pid, const char *file, const char *text)
+{
+  char path[64];
+  int fd;
+
+  snprintf (path, sizeof path, "/proc/%d/%s", (int) pid, file);
+  fd = open (path, O_WRONLY | O_CLOEXEC);
+  cr_assert_geq (fd, 0, "open %s: %s", path, strerror (errno));
+  cr_assert_eq (write (fd, text, strlen (text)), (ssize_t) strlen (text), "write %s: %s", path, strerror (errno));
+  close (fd);
+}
+
+/* In a child: enter a new user namespace that the parent maps (0 is USERNS_HOST), become
+   its root, extract BUF as a user's store does, and check what only the namespace sees.
+   Exits 0, or 1 after a line on stderr.  */
+static _Noreturn void
+userns_child (int ready, int go, const void *buf, size_t len)
+{
+  struct mem_source s = { .data = buf, .len = len, .chunk = SIZE_MAX };
+  struct ocip_extract_limits limits;
+  struct stat st;
+  char value[4], c;
+  ssize_t n;
+  int fd;
+
+#define CHILD_CHECK(cond, ...)                                                                                        \
+  do                                                                                                                  \
+    if (! (cond))                                                                                                     \
+      {                                                                                                               \
+        fprintf (stderr, __VA_ARGS__);                                                                                \
+        fputc ('\n', stderr);                                                                                         \
+        _exit (1);                                                                                                    \
+      }                                                                                                               \
+  while (0)
+
+  CHILD_CHECK (unshare (CLONE_NEWUSER) == 0, "unshare: %s", strerror (errno));
+  CHILD_CHECK (write (ready, "r", 1) == 1 && read (go, &c, 1) == 1, "sync with the parent");
+  CHILD_CHECK (setresgid (0, 0, 0) == 0 && setresuid (0, 0, 0) == 0, "become the namespace's root: %s",
+               strerror (errno));
+  CHILD_CHECK (ocip_ovlformat_xattrs_for_process () == OCIP_OVLFORMAT_XATTRS_USER,
+               "a user namespace must write user.overlay.*");
+  ocip_extract_limits_default (&limits);
+  CHILD_CHECK (ocip_extract_tar (rootfd, OCIP_OVLFORMAT_XATTRS_USER, mem_read, &s, &limits, &stats, &err) == 0,
+               "extract: %s", ERRMSG);
+  CHILD_CHECK (stats.skipped_devices && stats.skipped_devices[0] && strcmp (stats.skipped_devices[0], "dev/null") == 0
+                   && stats.skipped_devices[1] == NULL,
+               "the device node must be listed as skipped");
+  CHILD_CHECK (fstatat (rootfd, "dev/null", &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT,
+               "no dev/null may be left");
+  CHILD_CHECK (fstatat (rootfd, "dev/fifo", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISFIFO (st.st_mode),
+               "a FIFO is no device: it is created");
+  CHILD_CHECK (fstatat (rootfd, "gone", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISCHR (st.st_mode)
+                   && st.st_rdev == makedev (0, 0),
+               "the whiteout is a 0/0 character device");
+  CHILD_CHECK (fstatat (rootfd, "d/su", &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_uid == 1234 && st.st_gid == 5678
+                   && (st.st_mode & 07777) == 06755,
+               "d/su: owner %u:%u mode %o", st.st_uid, st.st_gid, st.st_mode & 07777);
+  /* Through the layer's fd: the test's temp directory is not the namespace's to enter.  */
+  fd = openat (rootfd, "o", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  n = fd < 0 ? -1 : fgetxattr (fd, "user.overlay.opaque", value, sizeof value);
+  CHILD_CHECK (n == 1 && value[0] == 'y', "o: user.overlay.opaque: %s", strerror (errno));
+  _exit (0);
+#undef CHILD_CHECK
+}
+
+/* What `unshare --map-auto --map-root-user` gives a user: extraction writes overlayfs'
+   metadata in user.overlay.* (what a "userxattr" overlay reads), keeps 0/0 whiteouts
+   (the kernel allows them there), owners and setuid/setgid bits inside the mapping, and
+   skips the device node it may not create, listing it, instead of failing with
+   "mknod: Operation not permitted".  */
+Test (extract, in_a_user_namespace_user_xattrs_and_skipped_devices)
+{
+  struct fx_tar *t = fx_tar_new ();
+  int ready[2], go[2], status;
+  char map[64], c, value[4];
+  struct stat st;
+  void *buf;
+  size_t len;
+  pid_t pid;
+
+  /* The sandbox forbids new namespaces: this case runs outside it only.  */
+  if (getenv ("OCIP_TEST_SANDBOX"))
+    cr_skip_test ("the extraction sandbox forbids unshare");
+  fx_tar_dir (t, "d", 0755);
+  fx_tar_file_ex (t, "d/su", 06755, 1234, 5678, FX_MTIME, "su", 2);
+  fx_tar_dir (t, "dev", 0755);
+  fx_tar_device (t, "dev/null", 'c', 1, 3);
+  fx_tar_device (t, "dev/fifo", 'p', 0, 0);
+  fx_tar_opaque (t, "o");
+  fx_tar_whiteout (t, "gone");
+  fx_tar_finish (t, &buf, &len);
+  /* The namespace's root owns the layer directory, as a user owns their store.  */
+  cr_assert_eq (fchown (rootfd, USERNS_HOST, USERNS_HOST), 0);
+  cr_assert_eq (pipe2 (ready, O_CLOEXEC), 0);
+  cr_assert_eq (pipe2 (go, O_CLOEXEC), 0);
+  pid = fork ();
+  cr_assert_geq (pid, 0);
+  if (pid == 0)
+    userns_child (ready[1], go[0], buf, len);
+  cr_assert_eq (read (ready[0], &c, 1), 1, "the child did not enter its namespace");
+  snprintf (map, sizeof map, "0 %u 65536\n", USERNS_HOST);
+  write_proc (pid, "uid_map", map);
+  write_proc (pid, "gid_map", map);
+  cr_assert_eq (write (go[1], "g", 1), 1);
+  cr_assert_eq (waitpid (pid, &status, 0), pid);
+  cr_assert (WIFEXITED (status) && WEXITSTATUS (status) == 0, "the child failed (its stderr says why)");
+  /* Seen from the host: the owners shifted, no trusted.* xattr written.  */
+  cr_assert_eq (fstatat (rootfd, "d/su", &st, AT_SYMLINK_NOFOLLOW), 0);
+  cr_assert_eq (st.st_uid, USERNS_HOST + 1234);
+  cr_assert_eq (st.st_gid, USERNS_HOST + 5678);
+  cr_assert_eq (st.st_mode & 07777, 06755);
+  cr_assert_eq (getxattr (P ("o"), "trusted.overlay.opaque", value, sizeof value), -1);
+  cr_assert_eq (errno, ENODATA);
+  assert_outside_untouched ();
+  free (buf);
+}
+
+/* Root's store never skips a device node: EPERM there is a real error.  */
+Test (extract, device_nodes_are_never_skipped_for_roots_store)
+{
+  struct fx_tar *t = fx_tar_new ();
+
+  fx_tar_device (t, "null", 'c', 1, 3);
+  assert_ok (extract (t));
+  cr_assert_null (stats.skipped_devices);
+  cr_assert (S_ISCHR (lst ("null").st_mode));
 }

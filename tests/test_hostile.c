@@ -322,7 +322,7 @@ run_buf (const void *buf, size_t len)
   ocip_error_release (&err);
   ocip_extract_stats_clear (&stats);
   memset (&stats, 0, sizeof stats);
-  return ocip_extract_tar (rootfd, mem_read, &s, &limits, &stats, &err);
+  return ocip_extract_tar (rootfd, ocip_ovlformat_xattrs_for_process (), mem_read, &s, &limits, &stats, &err);
 }
 
 static int

@@ -230,7 +230,7 @@ Test (sandbox, extraction_works_inside)
   ocip_extract_limits_default (&limits);
 
   enter ();
-  cr_assert_eq (ocip_extract_tar (rootfd, mem_read, &m, &limits, &stats, &err), 0, "%s", err ? err->msg : "");
+  cr_assert_eq (ocip_extract_tar (rootfd, OCIP_OVLFORMAT_XATTRS_TRUSTED, mem_read, &m, &limits, &stats, &err), 0, "%s", err ? err->msg : "");
   cr_assert_eq (fstatat (rootfd, "d/su", &st, 0), 0);
   cr_assert_eq (st.st_mode & 07777, 04755);
   cr_assert_eq (st.st_uid, 1234);

@@ -132,6 +132,9 @@ void cli_print_warning (const char *msg);
 /* One warning line naming the image labels ocip_spec_generate left out of the
    annotations (each escaped); nothing for an empty or NULL list.  */
 void cli_warn_dropped_labels (char *const *keys);
+/* One warning line naming the device nodes extraction skipped for a user's store
+   (ocip_load_layer.skipped_devices); nothing for an empty or NULL list.  */
+void cli_warn_skipped_devices (char *const *paths);
 
 /* Write GEN's document to stdout.  */
 int cli_print_json (struct ocip_json_gen *gen, ocip_error_t *err);

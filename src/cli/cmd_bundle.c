@@ -135,7 +135,10 @@ cmd_bundle (const struct cli_globals *g, int argc, char **argv, ocip_error_t *er
   r = ocip_bundle_create (ctx, argv[optind], argv[optind + 1], &opts, &res, err);
   cli_progress_stop ();
   if (r == 0)
-    cli_warn_dropped_labels (res.dropped_annotations);
+    {
+      cli_warn_dropped_labels (res.dropped_annotations);
+      cli_warn_skipped_devices (res.skipped_devices);
+    }
   if (r == 0 && json)
     r = print_json (argv[optind + 1], &res, opts.flat, err);
   else if (r == 0 && g->verbosity >= 0)

@@ -438,3 +438,18 @@ ocip_idmap_find_free (const struct ocip_idmap_list *available, const struct ocip
   *ret_host = (uint32_t) best;
   return 0;
 }
+
+bool
+ocip_idmap_in_initial_userns (void)
+{
+  cleanup_file FILE *f = fopen ("/proc/self/uid_map", "re");
+  unsigned long container, host, size;
+  int c;
+
+  if (f == NULL || fscanf (f, "%lu %lu %lu", &container, &host, &size) != 3)
+    return false;
+  /* One line only: a second one means a namespace with several ranges.  */
+  while ((c = fgetc (f)) == ' ' || c == '\n')
+    ;
+  return c == EOF && container == 0 && host == 0 && size == 4294967295ul;
+}

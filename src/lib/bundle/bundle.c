@@ -21,6 +21,7 @@
 #include "base/fsroot.h"
 #include "base/fsutil.h"
 #include "base/idmap.h"
+#include "base/strv.h"
 #include <oci-prep/limits.h>
 #include "rootfs/overlay.h"
 #include "rootfs/ovlformat.h"
@@ -420,6 +421,12 @@ load_layers (struct build *b, struct ocip_plan *plan, const struct ocip_bundle_o
     {
       if (report->layers[i].state == OCIP_LOAD_EXTRACTED)
         ret->n_extracted++;
+      if (report->layers[i].skipped_devices)
+        {
+          char **all = ocip_strv_concat (ret->skipped_devices, report->layers[i].skipped_devices);
+          ocip_strv_free (ret->skipped_devices);
+          ret->skipped_devices = all;
+        }
       if (report->layers[i].error && r == 0)
         r = ocip_error_fail (err, report->layers[i].status, "%s", report->layers[i].error);
     }
@@ -598,7 +605,7 @@ mount_overlay (struct build *b, const struct ocip_plan *plan, const int *layer_f
   if (target < 0)
     return ocip_error_set (err, errno, "open rootfs '%s'", b->rootfs_path);
   if ((r = ocip_overlay_mount (target, lowers, mapped ? NULL : (const char *const *) names, n, base_fd, upper, work,
-                               err))
+                               ocip_store_xattrs (b->store), err))
       < 0)
     return r;
   b->mounted = true;
@@ -883,6 +890,8 @@ ocip_bundle_result_clear (struct ocip_bundle_result *r)
   r->id = NULL;
   ocip_strv_free (r->dropped_annotations);
   r->dropped_annotations = NULL;
+  ocip_strv_free (r->skipped_devices);
+  r->skipped_devices = NULL;
 }
 
 /* Read BUNDLE's state: 0, or ENOENT when there is none, or another error.  */
