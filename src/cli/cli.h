@@ -23,6 +23,7 @@ struct cli_globals
   bool no_cache;
   bool json;
   int verbosity; /* -1 quiet, 0 normal, 1 verbose */
+  bool userns;   /* oci-prep entered a user namespace of its own (ocip_userns_enter) */
 };
 
 /* Returns 0, CLI_USAGE, or a negative errno with *ERR set (printed once by main).  */

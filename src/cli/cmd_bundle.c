@@ -129,6 +129,11 @@ cmd_bundle (const struct cli_globals *g, int argc, char **argv, ocip_error_t *er
                                   argv + optind + 2 + (strcmp (argv[optind + 2], "--") == 0));
     }
   opts.platform = io.have_platform ? &io.platform : NULL;
+  /* An overlay mounted in oci-prep's own user namespace would be gone when it exits
+     (and the host's mount namespace refuses it anyway): an ordinary user's bundle is a
+     copy, which a rootless runtime runs as it is.  */
+  if (g->userns)
+    opts.flat = true;
 
   ctx = cli_context (g, true, jobs, progress);
   cli_progress_start (g, progress);
