@@ -743,3 +743,17 @@ Test (load, in_a_user_namespace_skips_device_nodes_with_one_warning)
   free (opq);
   free (tar);
 }
+
+/* Root of a user namespace is a user: its default store is $XDG_DATA_HOME/oci-prep,
+   never root's /var/lib/oci-prep (which it could not write, and may not mix with).  */
+Test (load, in_a_user_namespace_the_default_store_is_the_users)
+{
+  struct tu_result r;
+
+  fx_simple_image (layout, "latest");
+  tu_sh (&r, "env -u OCI_PREP_STORE XDG_DATA_HOME='%s/data' unshare --user --map-root-user '%s' load '%s' 2>&1", tmp,
+         OCIP_BINARY, layout);
+  cr_assert_eq (r.status, 0, "%s", r.out);
+  tu_result_free (&r);
+  cr_assert (tu_exists (tmp, "data/oci-prep/layers"), "the store must be $XDG_DATA_HOME/oci-prep");
+}

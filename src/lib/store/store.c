@@ -27,7 +27,9 @@ ocip_store_default_path (void)
 
   if (env && *env)
     return xstrdup (env);
-  if (geteuid () == 0)
+  /* Root of a user namespace (podman unshare, unshare --map-root-user) is a user whose
+     store is their own: the kind of store is the test (see OCIP_RECORDS_XATTRS_FILE).  */
+  if (ocip_ovlformat_xattrs_for_process () == OCIP_OVLFORMAT_XATTRS_TRUSTED)
     return xstrdup ("/var/lib/oci-prep");
   if (xdg && *xdg == '/')
     return xasprintf ("%s/oci-prep", xdg);
