@@ -1501,7 +1501,9 @@ Test (store, root_and_user_stores_never_mix)
 
   /* A store from before the record, with layers, was made by root.  */
   cr_assert_eq (unlink (file), 0);
-  fx_mkdir_p (tu_fmt ("%s/layers/sha256-00", store));
+  text = tu_fmt ("%s/layers/sha256-00", store);
+  fx_mkdir_p (text);
+  free (text);
   pid = fork ();
   cr_assert_geq (pid, 0);
   if (pid == 0)
