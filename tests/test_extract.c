@@ -7,12 +7,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -290,7 +292,7 @@ run_source (struct mem_source *s, const struct ocip_extract_limits *limits)
   ocip_error_release (&err);
   ocip_extract_stats_clear (&stats);
   memset (&stats, 0, sizeof stats);
-  return ocip_extract_tar (rootfd, mem_read, s, limits, &stats, &err);
+  return ocip_extract_tar (rootfd, ocip_ovlformat_xattrs_for_process (), mem_read, s, limits, &stats, &err);
 }
 
 static int
@@ -321,6 +323,25 @@ extract (struct fx_tar *t)
 }
 
 #define ERRMSG (err ? err->msg : "(no error set)")
+
+/* The suite also runs as root of a user namespace (scripts/check: an ordinary user
+   under `unshare --map-auto --map-root-user`), where extraction writes a user's store:
+   user.overlay.opaque, no device nodes, no trusted.* xattrs, only the mapped IDs.  */
+static bool
+in_userns (void)
+{
+  return ocip_ovlformat_xattrs_for_process () == OCIP_OVLFORMAT_XATTRS_USER;
+}
+
+/* The opaque xattr extraction writes here.  */
+#define OPQ (in_userns () ? "user.overlay.opaque" : "trusted.overlay.opaque")
+
+/* Skip a case that needs root of the initial user namespace, saying what for.  */
+#define NEED_HOST_ROOT(why)                                                                                           \
+  do                                                                                                                  \
+    if (in_userns ())                                                                                                 \
+      cr_skip_test ("in a user namespace: %s", why);                                                                  \
+  while (0)
 
 #define assert_ok(expr)                                                                                               \
   do                                                                                                                  \
@@ -660,6 +681,8 @@ Test (extract, devices_and_fifo)
   struct archive_entry *e;
   struct stat st;
 
+  NEED_HOST_ROOT ("a user namespace cannot make devices (in_a_user_namespace_* covers that)");
+
   fx_tar_device (t, "null", 'c', 1, 3);
   fx_tar_device (t, "loop0", 'b', 7, 0);
   fx_tar_device (t, "big", 'c', 4095, 1048575);
@@ -702,6 +725,8 @@ Test (extract, xattrs_on_files_and_directories)
   struct fx_tar *t = fx_tar_new ();
   struct archive_entry *e;
 
+  NEED_HOST_ROOT ("trusted.* xattrs are left out there (in_a_user_namespace_* covers that)");
+
   fx_tar_xattr_file (t, "user", "user.foo", "bar", 3);
   fx_tar_xattr_file (t, "cap", "security.capability", cap_v2, sizeof cap_v2);
   e = fx_entry_new ("dir", AE_IFDIR, 0755);
@@ -740,6 +765,8 @@ Test (extract, xattrs_on_symlink_fifo_device)
   struct fx_tar *t = fx_tar_new ();
   struct archive_entry *e;
 
+  NEED_HOST_ROOT ("trusted.* xattrs and devices are left out there");
+
   e = fx_entry_new ("l", AE_IFLNK, 0777);
   archive_entry_set_symlink (e, "target");
   archive_entry_xattr_add_entry (e, "trusted.link", "L", 1);
@@ -767,17 +794,17 @@ Test (extract, overlay_and_selinux_xattrs_dropped)
   struct archive_entry *e;
 
   e = fx_entry_new ("d", AE_IFDIR, 0755);
-  archive_entry_xattr_add_entry (e, "trusted.overlay.opaque", "y", 1);
+  archive_entry_xattr_add_entry (e, OPQ, "y", 1);
   archive_entry_xattr_add_entry (e, "trusted.overlay.redirect", "/etc", 4);
   archive_entry_xattr_add_entry (e, "user.keep", "k", 1);
   tar_entry (t, e, NULL, 0);
   e = fx_entry_new ("f", AE_IFREG, 0644);
   archive_entry_xattr_add_entry (e, "trusted.overlay.metacopy", "", 0);
-  archive_entry_xattr_add_entry (e, "trusted.overlay.opaque", "y", 1);
+  archive_entry_xattr_add_entry (e, OPQ, "y", 1);
   archive_entry_xattr_add_entry (e, "security.selinux", "system_u:object_r:shadow_t:s0", 29);
   archive_entry_xattr_add_entry (e, "user.keep", "k", 1);
   tar_entry (t, e, NULL, 0);
-  fx_tar_xattr_file (t, "only-opaque", "trusted.overlay.opaque", "y", 1);
+  fx_tar_xattr_file (t, "only-opaque", OPQ, "y", 1);
   fx_tar_xattr_file (t, "only-selinux", "security.selinux", "unconfined_u:object_r:bin_t:s0", 30);
   assert_ok (extract (t));
   assert_xattr ("d", "trusted.overlay.opaque", NULL, 0);
@@ -830,11 +857,11 @@ Test (extract, whiteout_after_an_entry_hides_only_lower_layers)
   fx_tar_whiteout (t, "w");
   assert_ok (extract (t));
   assert_mode ("x", S_IFDIR, 0755);
-  assert_xattr ("x", "trusted.overlay.opaque", "y", 1);
+  assert_xattr ("x", OPQ, "y", 1);
   assert_text ("x/y", "y");
   assert_text ("f", "f");
-  assert_xattr ("r", "trusted.overlay.opaque", "y", 1);
-  assert_xattr ("r/s", "trusted.overlay.opaque", NULL, 0);
+  assert_xattr ("r", OPQ, "y", 1);
+  assert_xattr ("r/s", OPQ, NULL, 0);
   assert_text ("r/s/new", "new");
   assert_whiteout ("w");
   assert_outside_untouched ();
@@ -868,20 +895,20 @@ Test (extract, whiteout_before_its_children_becomes_an_opaque_directory)
   assert_ok (extract (t));
   assert_mode ("a", S_IFDIR, 0755);
   assert_owner ("a", 0, 0);
-  assert_xattr ("a", "trusted.overlay.opaque", "y", 1);
+  assert_xattr ("a", OPQ, "y", 1);
   assert_mode ("a/b", S_IFDIR, 0755);
-  assert_xattr ("a/b", "trusted.overlay.opaque", NULL, 0);
+  assert_xattr ("a/b", OPQ, NULL, 0);
   assert_text ("a/b/new", "new");
   assert_mode ("q", S_IFDIR, 0700);
-  assert_xattr ("q", "trusted.overlay.opaque", "y", 1);
+  assert_xattr ("q", OPQ, "y", 1);
   assert_text ("q/y", "y");
-  assert_xattr ("d/s", "trusted.overlay.opaque", "y", 1);
+  assert_xattr ("d/s", OPQ, "y", 1);
   assert_text ("d/s/t/new", "via the link");
   assert_mode ("f", S_IFREG, 0644);
-  assert_xattr ("f", "trusted.overlay.opaque", NULL, 0);
+  assert_xattr ("f", OPQ, NULL, 0);
   assert_whiteout ("w");
   assert_mode ("o", S_IFDIR, 0755);
-  assert_xattr ("o", "trusted.overlay.opaque", "y", 1);
+  assert_xattr ("o", OPQ, "y", 1);
   for (i = 0; stats.implied_dirs[i]; i++)
     cr_assert (strcmp (stats.implied_dirs[i], "a") != 0 && strcmp (stats.implied_dirs[i], "d/s") != 0
                    && strcmp (stats.implied_dirs[i], "o") != 0,
@@ -904,11 +931,11 @@ Test (extract, root_opaque_marker_marks_the_layer_root)
       char buf[8];
 
       if (i > 0)
-        FX_CHECK (lremovexattr (P (""), "trusted.overlay.opaque") == 0 && unlink (P ("new")) == 0);
+        FX_CHECK (lremovexattr (P (""), OPQ) == 0 && unlink (P ("new")) == 0);
       fx_tar_opaque (t, forms[i]);
       fx_tar_file (t, "new", 0644, "new");
       assert_ok (extract (t));
-      cr_assert_eq (lgetxattr (P (""), "trusted.overlay.opaque", buf, sizeof buf), 1, "form '%s'", forms[i]);
+      cr_assert_eq (lgetxattr (P (""), OPQ, buf, sizeof buf), 1, "form '%s'", forms[i]);
       cr_assert (! exists (".wh..wh..opq"));
       assert_text ("new", "new");
     }
@@ -925,11 +952,11 @@ Test (extract, opaque_marker_sets_xattr)
   fx_tar_opaque (t, "never/listed");
   assert_ok (extract (t));
   assert_mode ("d", S_IFDIR, 0755);
-  assert_xattr ("d", "trusted.overlay.opaque", "y", 1);
+  assert_xattr ("d", OPQ, "y", 1);
   assert_text ("d/kept", "k");
   cr_assert (! exists ("d/.wh..wh..opq"));
   assert_mode ("never/listed", S_IFDIR, 0755);
-  assert_xattr ("never/listed", "trusted.overlay.opaque", "y", 1);
+  assert_xattr ("never/listed", OPQ, "y", 1);
   cr_assert (! exists ("never/listed/.wh..wh..opq"));
   assert_outside_untouched ();
 }
@@ -1429,7 +1456,10 @@ Test (extract, entry_over_symlink_to_host_file_replaces_link)
   assert_ok (extract (t));
   assert_text ("f", "pwned");
   assert_mode ("d", S_IFDIR, 0777);
-  assert_mode ("c", S_IFCHR, 0644);
+  if (in_userns ())
+    cr_assert (! exists ("c"), "a device node is skipped, the link it replaced gone");
+  else
+    assert_mode ("c", S_IFCHR, 0644);
   assert_text ("r", "pwned too");
   assert_outside_untouched ();
 }
@@ -1890,6 +1920,8 @@ Test (extract, owner_at_limit_accepted)
 {
   struct fx_tar *t = fx_tar_new ();
 
+  NEED_HOST_ROOT ("only the mapped IDs exist");
+
   fx_tar_file_ex (t, "f", 0644, OCIP_LIMIT_ID, OCIP_LIMIT_ID, FX_MTIME, "x", 1);
   assert_ok (extract (t));
   assert_owner ("f", OCIP_LIMIT_ID, OCIP_LIMIT_ID);
@@ -2322,4 +2354,144 @@ Test (extract, xattr_over_size_limit_refused)
   assert_msg_names ("f");
   free (value);
   assert_outside_untouched ();
+}
+
+/* ---- extraction for a user's store, inside a user namespace ---- */
+
+/* Host IDs the test's user namespace maps its 0..65535 to.  */
+#define USERNS_HOST 200000u
+
+static void
+write_proc (pid_t pid, const char *file, const char *text)
+{
+  char path[64];
+  int fd;
+
+  snprintf (path, sizeof path, "/proc/%d/%s", (int) pid, file);
+  fd = open (path, O_WRONLY | O_CLOEXEC);
+  cr_assert_geq (fd, 0, "open %s: %s", path, strerror (errno));
+  cr_assert_eq (write (fd, text, strlen (text)), (ssize_t) strlen (text), "write %s: %s", path, strerror (errno));
+  close (fd);
+}
+
+/* In a child: enter a new user namespace that the parent maps (0 is USERNS_HOST), become
+   its root, extract BUF as a user's store does, and check what only the namespace sees.
+   Exits 0, or 1 after a line on stderr.  */
+static _Noreturn void
+userns_child (int ready, int go, const void *buf, size_t len)
+{
+  struct mem_source s = { .data = buf, .len = len, .chunk = SIZE_MAX };
+  struct ocip_extract_limits limits;
+  struct stat st;
+  char value[4], c;
+  ssize_t n;
+  int fd;
+
+#define CHILD_CHECK(cond, ...)                                                                                        \
+  do                                                                                                                  \
+    if (! (cond))                                                                                                     \
+      {                                                                                                               \
+        fprintf (stderr, __VA_ARGS__);                                                                                \
+        fputc ('\n', stderr);                                                                                         \
+        _exit (1);                                                                                                    \
+      }                                                                                                               \
+  while (0)
+
+  CHILD_CHECK (unshare (CLONE_NEWUSER) == 0, "unshare: %s", strerror (errno));
+  CHILD_CHECK (write (ready, "r", 1) == 1 && read (go, &c, 1) == 1, "sync with the parent");
+  CHILD_CHECK (setresgid (0, 0, 0) == 0 && setresuid (0, 0, 0) == 0, "become the namespace's root: %s",
+               strerror (errno));
+  CHILD_CHECK (ocip_ovlformat_xattrs_for_process () == OCIP_OVLFORMAT_XATTRS_USER,
+               "a user namespace must write user.overlay.*");
+  ocip_extract_limits_default (&limits);
+  CHILD_CHECK (ocip_extract_tar (rootfd, OCIP_OVLFORMAT_XATTRS_USER, mem_read, &s, &limits, &stats, &err) == 0,
+               "extract: %s", ERRMSG);
+  CHILD_CHECK (stats.skipped_devices && stats.skipped_devices[0] && strcmp (stats.skipped_devices[0], "dev/null") == 0
+                   && stats.skipped_devices[1] == NULL,
+               "the device node must be listed as skipped");
+  CHILD_CHECK (fstatat (rootfd, "dev/null", &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT,
+               "no dev/null may be left");
+  CHILD_CHECK (fstatat (rootfd, "tx", &st, AT_SYMLINK_NOFOLLOW) == 0, "an image's trusted.* xattr is left out");
+  CHILD_CHECK (fstatat (rootfd, "dev/fifo", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISFIFO (st.st_mode),
+               "a FIFO is no device: it is created");
+  CHILD_CHECK (fstatat (rootfd, "gone", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISCHR (st.st_mode)
+                   && st.st_rdev == makedev (0, 0),
+               "the whiteout is a 0/0 character device");
+  CHILD_CHECK (fstatat (rootfd, "d/su", &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_uid == 1234 && st.st_gid == 5678
+                   && (st.st_mode & 07777) == 06755,
+               "d/su: owner %u:%u mode %o", st.st_uid, st.st_gid, st.st_mode & 07777);
+  /* Through the layer's fd: the test's temp directory is not the namespace's to enter.  */
+  fd = openat (rootfd, "o", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  n = fd < 0 ? -1 : fgetxattr (fd, "user.overlay.opaque", value, sizeof value);
+  CHILD_CHECK (n == 1 && value[0] == 'y', "o: user.overlay.opaque: %s", strerror (errno));
+  _exit (0);
+#undef CHILD_CHECK
+}
+
+/* What `unshare --map-auto --map-root-user` gives a user: extraction writes overlayfs'
+   metadata in user.overlay.* (what a "userxattr" overlay reads), keeps 0/0 whiteouts
+   (the kernel allows them there), owners and setuid/setgid bits inside the mapping, and
+   skips the device node it may not create, listing it, instead of failing with
+   "mknod: Operation not permitted".  */
+Test (extract, in_a_user_namespace_user_xattrs_and_skipped_devices)
+{
+  struct fx_tar *t = fx_tar_new ();
+  int ready[2], go[2], status;
+  char map[64], c, value[4];
+  struct stat st;
+  void *buf;
+  size_t len;
+  pid_t pid;
+
+  NEED_HOST_ROOT ("it maps a namespace of its own, which takes host root");
+
+  /* The sandbox forbids new namespaces: this case runs outside it only.  */
+  if (getenv ("OCIP_TEST_SANDBOX"))
+    cr_skip_test ("the extraction sandbox forbids unshare");
+  fx_tar_dir (t, "d", 0755);
+  fx_tar_file_ex (t, "d/su", 06755, 1234, 5678, FX_MTIME, "su", 2);
+  fx_tar_dir (t, "dev", 0755);
+  fx_tar_device (t, "dev/null", 'c', 1, 3);
+  fx_tar_device (t, "dev/fifo", 'p', 0, 0);
+  fx_tar_opaque (t, "o");
+  fx_tar_whiteout (t, "gone");
+  fx_tar_xattr_file (t, "tx", "trusted.k", "v", 1);
+  fx_tar_finish (t, &buf, &len);
+  /* The namespace's root owns the layer directory, as a user owns their store.  */
+  cr_assert_eq (fchown (rootfd, USERNS_HOST, USERNS_HOST), 0);
+  cr_assert_eq (pipe2 (ready, O_CLOEXEC), 0);
+  cr_assert_eq (pipe2 (go, O_CLOEXEC), 0);
+  pid = fork ();
+  cr_assert_geq (pid, 0);
+  if (pid == 0)
+    userns_child (ready[1], go[0], buf, len);
+  cr_assert_eq (read (ready[0], &c, 1), 1, "the child did not enter its namespace");
+  snprintf (map, sizeof map, "0 %u 65536\n", USERNS_HOST);
+  write_proc (pid, "uid_map", map);
+  write_proc (pid, "gid_map", map);
+  cr_assert_eq (write (go[1], "g", 1), 1);
+  cr_assert_eq (waitpid (pid, &status, 0), pid);
+  cr_assert (WIFEXITED (status) && WEXITSTATUS (status) == 0, "the child failed (its stderr says why)");
+  /* Seen from the host: the owners shifted, no trusted.* xattr written.  */
+  cr_assert_eq (fstatat (rootfd, "d/su", &st, AT_SYMLINK_NOFOLLOW), 0);
+  cr_assert_eq (st.st_uid, USERNS_HOST + 1234);
+  cr_assert_eq (st.st_gid, USERNS_HOST + 5678);
+  cr_assert_eq (st.st_mode & 07777, 06755);
+  cr_assert_eq (getxattr (P ("o"), "trusted.overlay.opaque", value, sizeof value), -1);
+  cr_assert_eq (errno, ENODATA);
+  assert_outside_untouched ();
+  free (buf);
+}
+
+/* Root's store never skips a device node: EPERM there is a real error.  */
+Test (extract, device_nodes_are_never_skipped_for_roots_store)
+{
+  struct fx_tar *t = fx_tar_new ();
+
+  NEED_HOST_ROOT ("this is root's store case");
+
+  fx_tar_device (t, "null", 'c', 1, 3);
+  assert_ok (extract (t));
+  cr_assert_null (stats.skipped_devices);
+  cr_assert (S_ISCHR (lst ("null").st_mode));
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -694,4 +695,65 @@ Test (load, sparse_file_over_the_limit_is_refused)
   cr_assert_eq (count_entries ("tmp"), 0);
   tu_result_free (&r);
   free (limit);
+}
+
+/* Loaded by root of a user namespace (`unshare --map-root-user`, as a user's
+   `unshare --map-auto --map-root-user` or `podman unshare`): the sandbox works without
+   the caller's capabilities over the host, the store is a user's (user.overlay.* for
+   the opaque directory), and the device node the namespace may not create is skipped
+   with one warning line naming it instead of failing the layer.  */
+Test (load, in_a_user_namespace_skips_device_nodes_with_one_warning)
+{
+  struct fx_tar *t = fx_tar_new ();
+  struct fx_layer layer;
+  struct fx_image img = { .dir = layout, .layers = &layer, .n_layers = 1 };
+  struct fx_index_entry e = { .ref = "latest" };
+  struct tu_result r;
+  char value[4];
+  char *diff, *opq;
+  void *tar;
+  size_t len;
+
+  tu_need ("unshare", NULL);
+  fx_tar_dir (t, "dev", 0755);
+  fx_tar_device (t, "dev/null", 'c', 1, 3);
+  fx_tar_device (t, "dev/sda", 'b', 8, 0);
+  fx_tar_dir (t, "o", 0755);
+  fx_tar_opaque (t, "o");
+  fx_tar_whiteout (t, "gone");
+  fx_tar_file (t, "f", 0644, "f");
+  fx_tar_finish (t, &tar, &len);
+  layer = (struct fx_layer){ .tar = tar, .tar_len = len };
+  fx_layout_init (layout);
+  fx_image_write (&img, &e.desc);
+  fx_index_write (layout, &e, 1);
+
+  tu_sh (&r, "unshare --user --map-root-user '%s' --store '%s' load '%s' 2>&1", OCIP_BINARY, store, layout);
+  cr_assert_eq (r.status, 0, "%s", r.out);
+  cr_assert_eq (count (r.out, "warning:"), 1, "one warning line: %s", r.out);
+  cr_assert (strstr (r.out, "device nodes not created") && strstr (r.out, "'dev/null', 'dev/sda'"), "%s", r.out);
+  tu_result_free (&r);
+  diff = tu_fmt ("%s/layers", store);
+  tu_sh (&r, "echo %s/*/diff", diff);
+  opq = tu_fmt ("%.*s/o", (int) strcspn (r.out, "\n"), r.out);
+  cr_assert_eq (getxattr (opq, "user.overlay.opaque", value, sizeof value), 1, "%s: %s", opq, strerror (errno));
+  cr_assert_eq (getxattr (opq, "trusted.overlay.opaque", value, sizeof value), -1);
+  tu_result_free (&r);
+  free (diff);
+  free (opq);
+  free (tar);
+}
+
+/* Root of a user namespace is a user: its default store is $XDG_DATA_HOME/oci-prep,
+   never root's /var/lib/oci-prep (which it could not write, and may not mix with).  */
+Test (load, in_a_user_namespace_the_default_store_is_the_users)
+{
+  struct tu_result r;
+
+  fx_simple_image (layout, "latest");
+  tu_sh (&r, "env -u OCI_PREP_STORE XDG_DATA_HOME='%s/data' unshare --user --map-root-user '%s' load '%s' 2>&1", tmp,
+         OCIP_BINARY, layout);
+  cr_assert_eq (r.status, 0, "%s", r.out);
+  tu_result_free (&r);
+  cr_assert (tu_exists (tmp, "data/oci-prep/layers"), "the store must be $XDG_DATA_HOME/oci-prep");
 }

@@ -6,11 +6,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -290,7 +292,7 @@ Test (ovlformat, opaque_directory_is_marked_y)
   fd = open (P ("d"), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   cr_assert_geq (fd, 0);
   cr_assert (! ocip_ovlformat_is_opaque (fd));
-  cr_assert_eq (ocip_ovlformat_set_opaque (fd, "d", &err), 0, "%s", err ? err->msg : "");
+  cr_assert_eq (ocip_ovlformat_set_opaque (fd, OCIP_OVLFORMAT_XATTRS_TRUSTED, "d", &err), 0, "%s", err ? err->msg : "");
   cr_assert (ocip_ovlformat_is_opaque (fd));
   cr_assert_eq (getxattr (P ("d"), "trusted.overlay.opaque", value, sizeof value), 1);
   cr_assert_eq (value[0], 'y');
@@ -304,6 +306,42 @@ Test (ovlformat, opaque_directory_is_marked_y)
   ocip_closep (&fd);
   fd = open (P ("yy"), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   cr_expect (! ocip_ovlformat_is_opaque (fd));
+}
+
+/* A user's store: user.overlay.opaque, which overlayfs mounted with "userxattr" reads;
+   the reader accepts either namespace.  */
+Test (ovlformat, opaque_directory_of_a_users_store_is_user_xattr)
+{
+  cleanup_close int fd = -1;
+  char value[8];
+
+  make_dir ("d", 0755, 0, 0, OLD_TIME);
+  fd = open (P ("d"), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  cr_assert_geq (fd, 0);
+  cr_assert_eq (ocip_ovlformat_set_opaque (fd, OCIP_OVLFORMAT_XATTRS_USER, "d", &err), 0, "%s", err ? err->msg : "");
+  cr_assert (ocip_ovlformat_is_opaque (fd));
+  cr_assert_eq (getxattr (P ("d"), "user.overlay.opaque", value, sizeof value), 1);
+  cr_assert_eq (value[0], 'y');
+  cr_assert_eq (getxattr (P ("d"), "trusted.overlay.opaque", value, sizeof value), -1);
+  cr_assert_eq (errno, ENODATA);
+}
+
+/* Root in the initial user namespace writes trusted.*; anyone else user.*.  */
+Test (ovlformat, xattrs_for_process)
+{
+  pid_t pid;
+  int status;
+
+  cr_assert_eq (ocip_ovlformat_xattrs_for_process (),
+                geteuid () == 0 ? OCIP_OVLFORMAT_XATTRS_TRUSTED : OCIP_OVLFORMAT_XATTRS_USER);
+  cr_assert_str_eq (ocip_ovlformat_xattrs_name (OCIP_OVLFORMAT_XATTRS_USER), "user");
+  cr_assert_str_eq (ocip_ovlformat_xattrs_name (OCIP_OVLFORMAT_XATTRS_TRUSTED), "trusted");
+  pid = fork ();
+  cr_assert_geq (pid, 0);
+  if (pid == 0)
+    _exit (unshare (CLONE_NEWUSER) == 0 && ocip_ovlformat_xattrs_for_process () == OCIP_OVLFORMAT_XATTRS_USER ? 0 : 1);
+  cr_assert_eq (waitpid (pid, &status, 0), pid);
+  cr_assert (WIFEXITED (status) && WEXITSTATUS (status) == 0, "a user namespace must choose user.*");
 }
 
 Test (ovlformat, overlay_xattrs_are_overlayfs_own)

@@ -5,6 +5,8 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +16,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/syscall.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -106,6 +109,75 @@ Test (sandbox, no_new_privs_and_a_small_bounding_set)
   free (eff);
 }
 
+/* Enter the sandbox as the caller is now, whatever its capabilities.  */
+static void
+enter_as_is (void)
+{
+  ocip_error_t err = NULL;
+
+  if (__lsan_do_leak_check)
+    __lsan_do_leak_check ();
+  cr_assert_eq (ocip_sandbox_enter (&err), 0, "%s", err ? err->msg : "");
+}
+
+/* Become nobody: no capability left, as an ordinary user runs oci-prep.  */
+static void
+become_nobody (void)
+{
+  need_root ();
+  cr_assert_eq (setgroups (0, NULL), 0);
+  cr_assert_eq (setresgid (65534, 65534, 65534), 0);
+  cr_assert_eq (setresuid (65534, 65534, 65534), 0);
+}
+
+/* An ordinary user holds no CAP_SETPCAP and cannot shrink its bounding set: the
+   sandbox still confines it (no_new_privs, the seccomp filter) instead of failing
+   with "drop capability 0 from the bounding set: Operation not permitted".  */
+Test (sandbox, enters_as_an_ordinary_user)
+{
+  char *const argv[] = { (char *) "/bin/true", NULL };
+  char *nnp, *eff;
+
+  become_nobody ();
+  enter_as_is ();
+  nnp = status_field ("NoNewPrivs:");
+  eff = status_field ("CapEff:");
+  cr_assert_str_eq (nnp, "1");
+  cr_assert_eq (strtoull (eff, NULL, 16), 0, "effective set %s", eff);
+  errno = 0;
+  execv ("/bin/true", argv);
+  cr_assert_eq (errno, EPERM, "execve inside the sandbox: errno %d", errno);
+  cr_assert_eq (socket (AF_INET, SOCK_STREAM, 0), -1);
+  free (nnp);
+  free (eff);
+}
+
+/* Root without CAP_SETPCAP (a container that dropped it): the bounding set stays, the
+   effective set is still reduced to what extraction uses.  */
+Test (sandbox, enters_without_cap_setpcap)
+{
+  struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+  struct __user_cap_data_struct data[2];
+  unsigned long long keep = (1ull << 0) | (1ull << 1) | (1ull << 3) | (1ull << 4) | (1ull << 27) | (1ull << 31)
+                            | (1ull << 21);
+  char *bnd_before, *bnd, *eff;
+
+  need_root ();
+  cr_assert_eq (syscall (SYS_capget, &hdr, data), 0);
+  data[0].effective &= ~(1u << CAP_SETPCAP);
+  data[0].permitted &= ~(1u << CAP_SETPCAP);
+  cr_assert_eq (syscall (SYS_capset, &hdr, data), 0);
+  bnd_before = status_field ("CapBnd:");
+  enter_as_is ();
+  bnd = status_field ("CapBnd:");
+  eff = status_field ("CapEff:");
+  cr_assert_str_eq (bnd, bnd_before);
+  cr_assert_eq (strtoull (eff, NULL, 16), keep, "effective set %s", eff);
+  free (bnd_before);
+  free (bnd);
+  free (eff);
+}
+
 struct mem
 {
   const char *buf;
@@ -158,7 +230,7 @@ Test (sandbox, extraction_works_inside)
   ocip_extract_limits_default (&limits);
 
   enter ();
-  cr_assert_eq (ocip_extract_tar (rootfd, mem_read, &m, &limits, &stats, &err), 0, "%s", err ? err->msg : "");
+  cr_assert_eq (ocip_extract_tar (rootfd, OCIP_OVLFORMAT_XATTRS_TRUSTED, mem_read, &m, &limits, &stats, &err), 0, "%s", err ? err->msg : "");
   cr_assert_eq (fstatat (rootfd, "d/su", &st, 0), 0);
   cr_assert_eq (st.st_mode & 07777, 04755);
   cr_assert_eq (st.st_uid, 1234);

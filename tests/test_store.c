@@ -5,6 +5,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1460,4 +1461,59 @@ Test (store, gc_never_holds_a_pinned_rootfs_mount, .timeout = 120)
   free (rootfs);
   free (img);
   free (b);
+}
+
+/* A new store records that its layers keep overlayfs' metadata in trusted.* (root) or
+   user.* (anyone else); a store of the other kind is refused with a clear error, before
+   anything is written.  */
+Test (store, root_and_user_stores_never_mix)
+{
+  struct ocip_store *s = NULL;
+  ocip_error_t err = NULL;
+  char *file = tu_fmt ("%s/overlay-xattrs", store), *text;
+  pid_t pid;
+  int status;
+
+  need_root ();
+  cr_assert_eq (ocip_store_open (store, &s, &err), 0, "%s", err ? err->msg : "");
+  ocip_store_free (s);
+  text = fx_read_file (file, NULL);
+  cr_assert_str_eq (text, "trusted\n");
+  free (text);
+
+  /* A user (here: root of a new user namespace) pointing --store at root's store.  */
+  pid = fork ();
+  cr_assert_geq (pid, 0);
+  if (pid == 0)
+    {
+      if (unshare (CLONE_NEWUSER) < 0)
+        _exit (2);
+      _exit (ocip_store_open (store, &s, &err) == -EPERM && strstr (err->msg, "made by root") ? 0 : 1);
+    }
+  cr_assert_eq (waitpid (pid, &status, 0), pid);
+  cr_assert (WIFEXITED (status) && WEXITSTATUS (status) == 0, "a user's process must be refused root's store");
+
+  /* And root pointed at a user's store.  */
+  fx_write_file (file, "user\n", 5);
+  cr_assert_eq (ocip_store_open (store, &s, &err), -EPERM);
+  cr_assert (strstr (err->msg, "not root"), "%s", err->msg);
+  ocip_error_release (&err);
+
+  /* A store from before the record, with layers, was made by root.  */
+  cr_assert_eq (unlink (file), 0);
+  text = tu_fmt ("%s/layers/sha256-00", store);
+  fx_mkdir_p (text);
+  free (text);
+  pid = fork ();
+  cr_assert_geq (pid, 0);
+  if (pid == 0)
+    _exit (unshare (CLONE_NEWUSER) == 0 && ocip_store_open (store, &s, &err) == -EPERM ? 0 : 1);
+  cr_assert_eq (waitpid (pid, &status, 0), pid);
+  cr_assert (WIFEXITED (status) && WEXITSTATUS (status) == 0, "a store without the record but with layers is root's");
+  cr_assert_eq (ocip_store_open (store, &s, &err), 0, "%s", err ? err->msg : "");
+  ocip_store_free (s);
+  text = fx_read_file (file, NULL);
+  cr_assert_str_eq (text, "trusted\n");
+  free (text);
+  free (file);
 }

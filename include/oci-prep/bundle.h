@@ -57,6 +57,8 @@ struct ocip_bundle_result
   size_t n_layers;
   size_t n_extracted;   /* layers this call extracted into the store */
   char **dropped_annotations; /* image labels left out of config.json (see ocip_spec_generate), owned */
+  char **skipped_devices;     /* device nodes of the layers extracted now that were not created
+                                 (see ocip_load_layer), NULL-terminated or NULL, owned */
 };
 
 /* Write BUNDLE/config.json and BUNDLE/rootfs for IMAGE.  BUNDLE must not exist or be

@@ -55,6 +55,10 @@ struct ocip_load_layer
   uint64_t entries; /* tar entries (extracted layers) */
   char *error;      /* why it failed, naming the layer; NULL otherwise */
   int status;       /* and its errno class */
+  /* Device nodes of the layer that were not created (extracted for a user's store:
+     a user namespace may not make devices), paths inside the layer, NULL-terminated;
+     NULL when none.  Owned by the report.  */
+  char **skipped_devices;
 };
 
 struct ocip_load_report

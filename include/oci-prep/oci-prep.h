@@ -46,5 +46,6 @@
 #include <oci-prep/spec.h>
 #include <oci-prep/bundle.h>
 #include <oci-prep/gc.h>
+#include <oci-prep/userns.h>
 
 #endif

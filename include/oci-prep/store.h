@@ -37,8 +37,9 @@ struct ocip_store; /* opaque: the store module's own (store/store_private.h) */
    directories.  */
 #define OCIP_STORE_STATE_DIR ".oci-prep"
 
-/* The default store: OCI_PREP_STORE, else /var/lib/oci-prep for root, else
-   $XDG_DATA_HOME/oci-prep or ~/.local/share/oci-prep.  A new string.  */
+/* The default store: OCI_PREP_STORE, else /var/lib/oci-prep for root (of the initial
+   user namespace), else $XDG_DATA_HOME/oci-prep or ~/.local/share/oci-prep (a user,
+   root of any other user namespace too).  A new string.  */
 char *ocip_store_default_path (void);
 
 /* Open (creating if needed, mode 0700: a store readable by others would expose the

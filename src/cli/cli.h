@@ -23,6 +23,7 @@ struct cli_globals
   bool no_cache;
   bool json;
   int verbosity; /* -1 quiet, 0 normal, 1 verbose */
+  bool userns;   /* oci-prep entered a user namespace of its own (ocip_userns_enter) */
 };
 
 /* Returns 0, CLI_USAGE, or a negative errno with *ERR set (printed once by main).  */
@@ -132,6 +133,9 @@ void cli_print_warning (const char *msg);
 /* One warning line naming the image labels ocip_spec_generate left out of the
    annotations (each escaped); nothing for an empty or NULL list.  */
 void cli_warn_dropped_labels (char *const *keys);
+/* One warning line naming the device nodes extraction skipped for a user's store
+   (ocip_load_layer.skipped_devices); nothing for an empty or NULL list.  */
+void cli_warn_skipped_devices (char *const *paths);
 
 /* Write GEN's document to stdout.  */
 int cli_print_json (struct ocip_json_gen *gen, ocip_error_t *err);

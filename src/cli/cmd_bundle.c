@@ -129,13 +129,21 @@ cmd_bundle (const struct cli_globals *g, int argc, char **argv, ocip_error_t *er
                                   argv + optind + 2 + (strcmp (argv[optind + 2], "--") == 0));
     }
   opts.platform = io.have_platform ? &io.platform : NULL;
+  /* An overlay mounted in oci-prep's own user namespace would be gone when it exits
+     (and the host's mount namespace refuses it anyway): an ordinary user's bundle is a
+     copy, which a rootless runtime runs as it is.  */
+  if (g->userns)
+    opts.flat = true;
 
   ctx = cli_context (g, true, jobs, progress);
   cli_progress_start (g, progress);
   r = ocip_bundle_create (ctx, argv[optind], argv[optind + 1], &opts, &res, err);
   cli_progress_stop ();
   if (r == 0)
-    cli_warn_dropped_labels (res.dropped_annotations);
+    {
+      cli_warn_dropped_labels (res.dropped_annotations);
+      cli_warn_skipped_devices (res.skipped_devices);
+    }
   if (r == 0 && json)
     r = print_json (argv[optind + 1], &res, opts.flat, err);
   else if (r == 0 && g->verbosity >= 0)

@@ -68,6 +68,28 @@ print_text (const struct cli_globals *g, const struct ocip_load_report *report)
     }
 }
 
+/* One warning line for the device nodes of all the layers extracted.  */
+static void
+warn_skipped (const struct ocip_load_report *report)
+{
+  cleanup_free char **all = NULL;
+  size_t n = 0, i, j;
+
+  for (i = 0; i < report->n_layers; i++)
+    for (j = 0; report->layers[i].skipped_devices && report->layers[i].skipped_devices[j]; j++)
+      n++;
+  if (n == 0)
+    return;
+  all = calloc (n + 1, sizeof *all);
+  if (all == NULL)
+    abort ();
+  n = 0;
+  for (i = 0; i < report->n_layers; i++)
+    for (j = 0; report->layers[i].skipped_devices && report->layers[i].skipped_devices[j]; j++)
+      all[n++] = report->layers[i].skipped_devices[j];
+  cli_warn_skipped_devices (all);
+}
+
 int
 cmd_load (const struct cli_globals *g, int argc, char **argv, ocip_error_t *err)
 {
@@ -141,6 +163,7 @@ cmd_load (const struct cli_globals *g, int argc, char **argv, ocip_error_t *err)
     r = print_json (report, err);
   else
     print_text (g, report);
+  warn_skipped (report);
   /* One failure, one line on stderr: the first cause with its own errno class.  */
   if (r == 0)
     r = ocip_load_report_error (report, err);

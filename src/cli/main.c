@@ -10,6 +10,7 @@
 
 #include <oci-prep/cleanup.h>
 #include <oci-prep/store.h>
+#include <oci-prep/userns.h>
 
 #include "cli.h"
 
@@ -19,6 +20,7 @@ static const struct
   cli_handler handler;
   const char *summary;
   const char *usage; /* what follows "Usage: oci-prep NAME " */
+  bool userns;       /* uses the store: an ordinary user runs it in a user namespace */
 } commands[] = {
   { "bundle", cmd_bundle, "write BUNDLE/config.json and BUNDLE/rootfs for IMAGE (overlay; --flat: a copy)",
     "[--platform P] [--flat] [--force] [--jobs N] [--json] [--no-sandbox] [SPEC OPTIONS]\n"
@@ -27,24 +29,24 @@ static const struct
     "  --seccomp default|unconfined|FILE, -e|--env KEY=VALUE, --annotation KEY=VALUE,\n"
     "  --cwd DIR, -u|--user USER[:GROUP], --entrypoint '[\"PROG\",\"ARG\"]'|PROG\n"
     "  (--entrypoint replaces the image's Entrypoint and drops its Cmd; ARGS after -- follow it;\n"
-    "  without it, ARGS replace Entrypoint and Cmd)\n" },
+    "  without it, ARGS replace Entrypoint and Cmd)\n", true },
   { "config", cmd_config, "print the runtime config.json of IMAGE",
     "[--platform P] [--rootfs DIR] [--json] [SPEC OPTIONS] IMAGE\n\n"
     "SPEC OPTIONS: as for 'oci-prep bundle --help'.\n" },
   { "help", NULL, "show oci-prep's usage, or COMMAND's", "[COMMAND [SUBCOMMAND]]\n" },
   { "hook", cmd_hook, "runtime hook modes: precreate (stdin config -> stdout), poststop (stdin state)",
-    "[--json] precreate|poststop\n" },
+    "[--json] precreate|poststop\n", true },
   { "inspect", cmd_inspect, "show what IMAGE resolves to: manifest, config, layers, platform",
     "[--platform OS/ARCH[/VARIANT]] [--json] IMAGE\n" },
   { "load", cmd_load, "extract the layers of each IMAGE into the store",
     "[--platform P] [--jobs N] [--max-layer-size SIZE] [--max-entries N] [--json]\n"
-    "       [--no-sandbox] IMAGE...\n" },
-  { "rm", cmd_rm, "unmount and remove BUNDLE, releasing its layers", "[-f|--force] [--json] BUNDLE...\n" },
+    "       [--no-sandbox] IMAGE...\n", true },
+  { "rm", cmd_rm, "unmount and remove BUNDLE, releasing its layers", "[-f|--force] [--json] BUNDLE...\n", true },
   { "store", cmd_store, "manage the shared layer store: ls, du, gc [--max-size SIZE] [--older-than AGE], fsck",
     "ls [--json]\n"
     "       oci-prep store du [--json]\n"
     "       oci-prep store gc [--max-size SIZE] [--older-than AGE] [-n|--dry-run] [--json]\n"
-    "       oci-prep store fsck [--repair] [--deep] [--json]\n" },
+    "       oci-prep store fsck [--repair] [--deep] [--json]\n", true },
   { "verify", cmd_verify, "check digest and size of every blob reachable from LAYOUT or IMAGE",
     "[--jobs N] [--json] LAYOUT|IMAGE\n" },
 };
@@ -193,6 +195,15 @@ main (int argc, char **argv)
     return cli_help (commands[i].name);
   if (commands[i].handler == NULL)
     return help_command (argc, argv);
+  /* An ordinary user's store commands run as root of a user namespace of their own,
+     which gives an image's owners the user's subordinate IDs.  After the default store
+     is named (as this user's) and before any thread starts.  */
+  if (commands[i].userns && ocip_userns_enter (&g.userns, &err) < 0)
+    {
+      cli_print_error (err->msg);
+      ocip_error_release (&err);
+      return 1;
+    }
   optind = 0; /* getopt_long restarts for the command's own options */
   r = commands[i].handler (&g, argc, argv, &err);
   if (r == CLI_USAGE)

@@ -214,11 +214,12 @@ cli_print_json (struct ocip_json_gen *gen, ocip_error_t *err)
   return 0;
 }
 
-/* Labels named in the warning; the rest are counted.  */
-#define DROPPED_LABELS_NAMED 8
+/* Names a warning lists; the rest are counted.  */
+#define WARNING_NAMES 8
 
-void
-cli_warn_dropped_labels (char *const *keys)
+/* One warning line "WHAT: 'a', 'b' and 3 more" for KEYS; nothing for none.  */
+static void
+warn_names (const char *what, char *const *keys)
 {
   cleanup_free char *list = NULL;
   size_t len = 0, i;
@@ -229,7 +230,7 @@ cli_warn_dropped_labels (char *const *keys)
   f = open_memstream (&list, &len);
   if (f == NULL)
     abort ();
-  for (i = 0; keys[i] && i < DROPPED_LABELS_NAMED; i++)
+  for (i = 0; keys[i] && i < WARNING_NAMES; i++)
     fprintf (f, "%s'%s'", i ? ", " : "", keys[i]);
   if (keys[i])
     {
@@ -241,6 +242,17 @@ cli_warn_dropped_labels (char *const *keys)
     }
   if (fclose (f) != 0)
     abort ();
-  cli_line (stderr, "oci-prep: warning: image labels not copied to annotations (a runtime acts on them; "
-                    "--annotation sets them): %s", list);
+  cli_line (stderr, "oci-prep: warning: %s: %s", what, list);
+}
+
+void
+cli_warn_dropped_labels (char *const *keys)
+{
+  warn_names ("image labels not copied to annotations (a runtime acts on them; --annotation sets them)", keys);
+}
+
+void
+cli_warn_skipped_devices (char *const *paths)
+{
+  warn_names ("device nodes not created (a user namespace cannot make them; the runtime provides /dev)", paths);
 }

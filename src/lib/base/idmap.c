@@ -438,3 +438,57 @@ ocip_idmap_find_free (const struct ocip_idmap_list *available, const struct ocip
   *ret_host = (uint32_t) best;
   return 0;
 }
+
+bool
+ocip_idmap_in_initial_userns (void)
+{
+  cleanup_file FILE *f = fopen ("/proc/self/uid_map", "re");
+  unsigned long container, host, size;
+  int c;
+
+  if (f == NULL || fscanf (f, "%lu %lu %lu", &container, &host, &size) != 3)
+    return false;
+  /* One line only: a second one means a namespace with several ranges.  */
+  while ((c = fgetc (f)) == ' ' || c == '\n')
+    ;
+  return c == EOF && container == 0 && host == 0 && size == 4294967295ul;
+}
+
+static int
+read_current (const char *file, struct ocip_idmap_list *ret, ocip_error_t *err)
+{
+  cleanup_file FILE *f = fopen (file, "re");
+  struct ocip_idmap_list list = { 0 };
+  unsigned long c, h, s;
+  int r;
+
+  if (f == NULL)
+    return ocip_error_set (err, errno, "open '%s'", file);
+  while (fscanf (f, "%lu %lu %lu", &c, &h, &s) == 3)
+    {
+      struct ocip_idmap_range range = { (uint32_t) c, (uint32_t) h, (uint32_t) s };
+      if ((r = ocip_idmap_list_add (&list, &range, err)) < 0)
+        {
+          free (list.v);
+          return ocip_error_wrap (err, "'%s'", file);
+        }
+    }
+  *ret = list;
+  return 0;
+}
+
+int
+ocip_idmap_current (struct ocip_idmap *ret, ocip_error_t *err)
+{
+  struct ocip_idmap map = { { 0 }, { 0 } };
+  int r;
+
+  if ((r = read_current ("/proc/self/uid_map", &map.uid, err)) < 0
+      || (r = read_current ("/proc/self/gid_map", &map.gid, err)) < 0)
+    {
+      ocip_idmap_clear (&map);
+      return r;
+    }
+  *ret = map;
+  return 0;
+}

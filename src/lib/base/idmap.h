@@ -79,6 +79,16 @@ int ocip_idmap_parse_list (const struct ocip_json_node *obj, const char *key, st
    kernel's (EPERM when the mapping is not allowed).  */
 int ocip_idmap_userns_fd (const struct ocip_idmap *map, ocip_error_t *err);
 
+/* Whether this process is in the initial user namespace: its /proc/self/uid_map is
+   the identity over every ID ("0 0 4294967295").  A map that cannot be read counts as
+   not initial, the cautious answer for callers choosing what needs real root.  */
+bool ocip_idmap_in_initial_userns (void);
+
+/* The mappings of the user namespace this process is in, as /proc/self/uid_map and
+   gid_map show them (to the parent namespace), into *RET (owned by the caller, written
+   only on success).  The initial namespace gives its identity map.  */
+int ocip_idmap_current (struct ocip_idmap *ret, ocip_error_t *err);
+
 /* Subordinate IDs (subuid(5)): the ranges of /etc/subuid or /etc/subgid (FILE) whose
    first field is USER (by name; numeric lines match UID when UID_TEXT is not NULL) as
    HOST:SIZE ranges (container 0) in *RET, owned by the caller (ocip_idmap_list's v).

@@ -42,3 +42,21 @@ ocip_strv_dup (char *const *v)
     copy[i] = xstrdup (v[i]);
   return copy;
 }
+
+char **
+ocip_strv_concat (char *const *a, char *const *b)
+{
+  size_t na = 0, nb = 0, i;
+  char **out;
+
+  while (a && a[na])
+    na++;
+  while (b && b[nb])
+    nb++;
+  out = xcalloc (na + nb + 1, sizeof *out);
+  for (i = 0; i < na; i++)
+    out[i] = xstrdup (a[i]);
+  for (i = 0; i < nb; i++)
+    out[na + i] = xstrdup (b[i]);
+  return out;
+}

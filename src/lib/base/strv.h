@@ -21,4 +21,8 @@ bool ocip_strv_sorted_has (char *const *v, size_t n, const char *s);
    NULL.  */
 char **ocip_strv_dup (char *const *v);
 
+/* A new NULL-terminated vector of copies of A's strings then B's (either may be
+   NULL), owned by the caller (ocip_strv_free).  */
+char **ocip_strv_concat (char *const *a, char *const *b);
+
 #endif

@@ -21,6 +21,7 @@
 #include "base/fsroot.h"
 #include "base/fsutil.h"
 #include "base/idmap.h"
+#include "base/strv.h"
 #include <oci-prep/limits.h>
 #include "rootfs/overlay.h"
 #include "rootfs/ovlformat.h"
@@ -420,6 +421,12 @@ load_layers (struct build *b, struct ocip_plan *plan, const struct ocip_bundle_o
     {
       if (report->layers[i].state == OCIP_LOAD_EXTRACTED)
         ret->n_extracted++;
+      if (report->layers[i].skipped_devices)
+        {
+          char **all = ocip_strv_concat (ret->skipped_devices, report->layers[i].skipped_devices);
+          ocip_strv_free (ret->skipped_devices);
+          ret->skipped_devices = all;
+        }
       if (report->layers[i].error && r == 0)
         r = ocip_error_fail (err, report->layers[i].status, "%s", report->layers[i].error);
     }
@@ -598,7 +605,7 @@ mount_overlay (struct build *b, const struct ocip_plan *plan, const int *layer_f
   if (target < 0)
     return ocip_error_set (err, errno, "open rootfs '%s'", b->rootfs_path);
   if ((r = ocip_overlay_mount (target, lowers, mapped ? NULL : (const char *const *) names, n, base_fd, upper, work,
-                               err))
+                               ocip_store_xattrs (b->store), err))
       < 0)
     return r;
   b->mounted = true;
@@ -623,7 +630,10 @@ write_config (struct build *b, const struct ocip_plan *plan, const struct ocip_b
   struct ocip_spec_options spec = opts->spec;
   cleanup_close int rootfd
       = openat (b->rootfs_parent_fd, b->rootfs_name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  struct ocip_idmap own = { { 0 }, { 0 } };
+  cleanup_spec struct ocip_spec *model = NULL;
   cleanup_free char *json = NULL;
+  bool rootless = false;
   int r;
 
   if (rootfd < 0)
@@ -631,8 +641,29 @@ write_config (struct build *b, const struct ocip_plan *plan, const struct ocip_b
   spec.root_path = ROOTFS;
   if (! ocip_idmap_is_empty (&b->idmap))
     spec.idmap = &b->idmap;
-  if ((r = ocip_spec_generate (plan->config, rootfd, &spec, &json, &ret->dropped_annotations, err)) < 0)
+  /* Made inside a user namespace (a user's, or one oci-prep entered for them): the
+     rootfs holds that namespace's view of the owners, so the container gets a user
+     namespace with the same mappings, which a rootless runtime (started by the user,
+     outside it) sets up with newuidmap as this one was.  */
+  else if (! ocip_idmap_in_initial_userns ())
+    {
+      if ((r = ocip_idmap_current (&own, err)) < 0)
+        return ocip_error_wrap (err, "the user namespace's mappings for config.json");
+      spec.idmap = &own;
+      rootless = true;
+    }
+  r = ocip_spec_build (plan->config, rootfd, &spec, &model, err);
+  ocip_idmap_clear (&own);
+  if (r < 0)
     return r;
+  /* A rootless runtime cannot set supplementary groups (runc refuses them outright:
+     "cannot set any additional groups in a rootless container"): the user's container
+     runs with its primary group only, as under runc's own rootless spec.  */
+  if (rootless)
+    model->process.user.n_additional_gids = 0;
+  if ((r = ocip_spec_to_json (model, &json, err)) < 0)
+    return r;
+  ret->dropped_annotations = steal_pointer (&model->dropped_labels);
   return ocip_write_file_at (b->dirfd, "config.json", json, strlen (json), 0600, err);
 }
 
@@ -883,6 +914,8 @@ ocip_bundle_result_clear (struct ocip_bundle_result *r)
   r->id = NULL;
   ocip_strv_free (r->dropped_annotations);
   r->dropped_annotations = NULL;
+  ocip_strv_free (r->skipped_devices);
+  r->skipped_devices = NULL;
 }
 
 /* Read BUNDLE's state: 0, or ENOENT when there is none, or another error.  */

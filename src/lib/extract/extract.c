@@ -41,6 +41,7 @@ struct dir_time
 struct extraction
 {
   int rootfd;
+  enum ocip_ovlformat_xattrs xattrs; /* overlayfs' metadata in trusted.* or user.* */
   const struct ocip_extract_limits *limits;
   struct ocip_extract_stats stats;
   ocip_extract_read_fn source;
@@ -54,6 +55,8 @@ struct extraction
   struct ocip_content_hasher *content;
   struct ocip_file_content *contents; /* in creation order */
   size_t n_contents;
+  char **skipped; /* device nodes a user namespace may not create, in entry order */
+  size_t n_skipped;
 };
 
 void
@@ -85,7 +88,7 @@ archive_read_cb (struct archive *a, void *opaque, const void **ret)
    "a/b/new" shows, in an "a" that has nothing else and none of the lower "a"'s
    metadata (so it is not recorded as implied).  */
 static int
-replace_whiteout (int parent, const char *name, const char *path, ocip_error_t *err)
+replace_whiteout (struct extraction *x, int parent, const char *name, const char *path, ocip_error_t *err)
 {
   cleanup_close int fd = -1;
 
@@ -98,7 +101,7 @@ replace_whiteout (int parent, const char *name, const char *path, ocip_error_t *
     return ocip_error_set (err, errno, "open directory '%s'", path);
   if (fchmod (fd, 0755) < 0)
     return ocip_error_set (err, errno, "create directory '%s': chmod", path);
-  return ocip_ovlformat_set_opaque (fd, path, err);
+  return ocip_ovlformat_set_opaque (fd, x->xattrs, path, err);
 }
 
 /* Whether a directory on the way to PATH is a whiteout of this layer (the layer's
@@ -178,7 +181,7 @@ make_parents_slow (struct extraction *x, const char *path, size_t from, ocip_err
           parent = ocip_fsroot_open_parent (x->rootfd, prefix, &name, err);
           if (parent >= 0 && ocip_ovlformat_whiteout_at (parent, name))
             {
-              if ((r = replace_whiteout (parent, name, prefix, err)) < 0)
+              if ((r = replace_whiteout (x, parent, name, prefix, err)) < 0)
                 return r;
             }
           else
@@ -221,7 +224,7 @@ make_parents (struct extraction *x, const char *path, ocip_error_t *err)
         }
       else if (fd < 0 && errno == ENOTDIR && ocip_ovlformat_whiteout_at (cur, name))
         {
-          if ((r = replace_whiteout (cur, name, prefix, err)) < 0)
+          if ((r = replace_whiteout (x, cur, name, prefix, err)) < 0)
             return r;
           fd = openat (cur, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         }
@@ -328,7 +331,15 @@ apply_xattrs (int fd, int parent_fd, const char *entry_name, struct archive_entr
       if (strlen (name) > OCIP_LIMIT_XATTR_NAME || size > OCIP_LIMIT_XATTR_VALUE)
         return ocip_error_fail (err, E2BIG, "entry '%s': xattr '%.64s' is over the size limit", path, name);
       if ((fd >= 0 ? fsetxattr (fd, name, value, size, 0) : lsetxattr (at, name, value, size, 0)) < 0)
-        return ocip_error_set (err, errno, "entry '%s': set xattr '%.64s'", path, name);
+        {
+          /* trusted.* is root's of the initial user namespace only: a user's extraction
+             leaves such image xattrs out, as umoci --rootless does, rather than fail
+             the layer over metadata no user can hold.  */
+          if (errno == EPERM && strncmp (name, "trusted.", 8) == 0
+              && ocip_ovlformat_xattrs_for_process () == OCIP_OVLFORMAT_XATTRS_USER)
+            continue;
+          return ocip_error_set (err, errno, "entry '%s': set xattr '%.64s'", path, name);
+        }
     }
   return 0;
 }
@@ -550,7 +561,7 @@ create_directory (struct extraction *x, int parent, const char *name, struct arc
     return r;
   /* ".wh.a" then "a/": the lower "a" is deleted and this one is new, with nothing of
      the lower one in it.  */
-  if (replaces_whiteout && (r = ocip_ovlformat_set_opaque (fd, path, err)) < 0)
+  if (replaces_whiteout && (r = ocip_ovlformat_set_opaque (fd, x->xattrs, path, err)) < 0)
     return r;
   defer_dir_time (x, path, entry);
   return 0;
@@ -600,9 +611,14 @@ create_symlink (int parent, const char *name, struct archive_entry *entry, const
   return set_metadata_by_name (parent, name, uid, gid, entry, path, err);
 }
 
+/* A device node the kernel refuses in a user namespace (only root of the initial one
+   may create devices, other than the 0/0 whiteout) is skipped and listed, as umoci
+   --rootless does: a rootless container gets its /dev from the runtime, and an
+   image's device nodes are almost always such leftovers.  Root's store never skips:
+   there EPERM is a real error (a container without CAP_MKNOD).  */
 static int
-create_node (int parent, const char *name, mode_t type, dev_t dev, struct archive_entry *entry,
-             const char *path, ocip_error_t *err)
+create_node (struct extraction *x, int parent, const char *name, mode_t type, dev_t dev,
+             struct archive_entry *entry, const char *path, ocip_error_t *err)
 {
   uid_t uid;
   gid_t gid;
@@ -611,7 +627,17 @@ create_node (int parent, const char *name, mode_t type, dev_t dev, struct archiv
   if ((r = entry_owner (entry, path, &uid, &gid, err)) < 0 || (r = make_room (parent, name, false, path, err)) < 0)
     return r;
   if (mknodat (parent, name, type | 0600, dev) < 0)
-    return ocip_error_set (err, errno, "entry '%s': mknod", path);
+    {
+      if (errno == EPERM && type != S_IFIFO && x->xattrs == OCIP_OVLFORMAT_XATTRS_USER)
+        {
+          if (x->n_skipped % 16 == 0)
+            x->skipped = xreallocarray (x->skipped, x->n_skipped + 17, sizeof *x->skipped);
+          x->skipped[x->n_skipped++] = xstrdup (path);
+          x->skipped[x->n_skipped] = NULL;
+          return 0;
+        }
+      return ocip_error_set (err, errno, "entry '%s': mknod", path);
+    }
   return set_metadata_by_name (parent, name, uid, gid, entry, path, err);
 }
 
@@ -661,7 +687,7 @@ mark_opaque (struct extraction *x, const char *dir, ocip_error_t *err)
   fd = ocip_fsroot_open (x->rootfd, dir, O_RDONLY | O_DIRECTORY, 0, OCIP_FSROOT_NOFOLLOW, err);
   if (fd < 0)
     return ocip_error_wrap (err, "opaque marker in '%s'", dir);
-  return ocip_ovlformat_set_opaque (fd, *dir ? dir : "/", err);
+  return ocip_ovlformat_set_opaque (fd, x->xattrs, *dir ? dir : "/", err);
 }
 
 /* ".wh.NAME": a 0/0 character device NAME, overlayfs' whiteout.  A whiteout hides only
@@ -670,7 +696,7 @@ mark_opaque (struct extraction *x, const char *dir, ocip_error_t *err)
    made opaque, so that it keeps this layer's entries and shows none of the lower ones
    (as umoci keeps what the layer extracted and removes the rest).  */
 static int
-make_whiteout (int parent, const char *name, struct archive_entry *entry, const char *path, ocip_error_t *err)
+make_whiteout (struct extraction *x, int parent, const char *name, struct archive_entry *entry, const char *path, ocip_error_t *err)
 {
   struct timespec ts[2];
   struct stat st;
@@ -685,7 +711,7 @@ make_whiteout (int parent, const char *name, struct archive_entry *entry, const 
       fd = openat (parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
       if (fd < 0)
         return ocip_error_set (err, errno, "whiteout '%s': open the directory", path);
-      return ocip_ovlformat_set_opaque (fd, path, err);
+      return ocip_ovlformat_set_opaque (fd, x->xattrs, path, err);
     }
   if (errno != ENOENT)
     return ocip_error_set (err, errno, "whiteout '%s': stat", path);
@@ -773,7 +799,7 @@ apply_entry (struct extraction *x, struct archive *a, struct archive_entry *entr
           }
         if (parent < 0)
           return ocip_error_wrap (err, "whiteout '%s'", raw);
-        return make_whiteout (parent, name, entry, victim, err);
+        return make_whiteout (x, parent, name, entry, victim, err);
       }
     }
 
@@ -797,11 +823,11 @@ apply_entry (struct extraction *x, struct archive *a, struct archive_entry *entr
         dev_t dev = makedev (sym_archive_entry_rdevmajor (entry), sym_archive_entry_rdevminor (entry));
         if (major (dev) != sym_archive_entry_rdevmajor (entry) || minor (dev) != sym_archive_entry_rdevminor (entry))
           return ocip_error_fail (err, EINVAL, "entry '%s': device number out of range", raw);
-        return create_node (parent, name, sym_archive_entry_filetype (entry) == AE_IFCHR ? S_IFCHR : S_IFBLK, dev,
+        return create_node (x, parent, name, sym_archive_entry_filetype (entry) == AE_IFCHR ? S_IFCHR : S_IFBLK, dev,
                             entry, path, err);
       }
     case AE_IFIFO:
-      return create_node (parent, name, S_IFIFO, 0, entry, path, err);
+      return create_node (x, parent, name, S_IFIFO, 0, entry, path, err);
     default:
       return ocip_error_fail (err, EINVAL, "entry '%s': unsupported file type 0%o", raw,
                              (unsigned) sym_archive_entry_filetype (entry));
@@ -900,14 +926,17 @@ ocip_extract_stats_clear (struct ocip_extract_stats *stats)
   free (stats->contents);
   stats->contents = NULL;
   stats->n_contents = 0;
+  ocip_strv_free (stats->skipped_devices);
+  stats->skipped_devices = NULL;
 }
 
 int
-ocip_extract_tar (int rootfd, ocip_extract_read_fn source, void *source_ctx,
+ocip_extract_tar (int rootfd, enum ocip_ovlformat_xattrs xattrs, ocip_extract_read_fn source, void *source_ctx,
                   const struct ocip_extract_limits *limits, struct ocip_extract_stats *ret_stats,
                   ocip_error_t *err)
 {
-  struct extraction x = { .rootfd = rootfd, .limits = limits, .source = source, .source_ctx = source_ctx };
+  struct extraction x
+      = { .rootfd = rootfd, .xattrs = xattrs, .limits = limits, .source = source, .source_ctx = source_ctx };
   struct archive *a;
   struct archive_entry *entry;
   size_t i;
@@ -954,6 +983,7 @@ ocip_extract_tar (int rootfd, ocip_extract_read_fn source, void *source_ctx,
       *ret_stats = x.stats;
       ret_stats->implied_dirs = implied_dirs (&x);
       ret_stats->contents = file_contents (&x, &ret_stats->n_contents);
+      ret_stats->skipped_devices = steal_pointer (&x.skipped);
     }
 
 out:
@@ -965,6 +995,7 @@ out:
     free (x.implied[i]);
   free (x.implied);
   free (x.contents);
+  ocip_strv_free (x.skipped);
   ocip_content_hasher_free (x.content);
   free (x.buf);
   ocip_error_release (&x.source_err);

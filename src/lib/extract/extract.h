@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include "base/content.h"
+#include "rootfs/ovlformat.h"
 #include <oci-prep/error.h>
 
 /* Where the uncompressed tar bytes come from: the count (> 0), 0 at the end, or a
@@ -36,6 +37,10 @@ struct ocip_extract_stats
      them); a file whose data segments came out of order is not (it is read back).  */
   struct ocip_file_content *contents;
   size_t n_contents;
+  /* Device nodes not created because the kernel refused them (EPERM) while extracting
+     for a user store (OCIP_OVLFORMAT_XATTRS_USER: a user namespace may not create
+     devices), in entry order, NULL-terminated; NULL when none.  Owned.  */
+  char **skipped_devices;
 };
 
 void ocip_extract_stats_clear (struct ocip_extract_stats *stats);
@@ -43,8 +48,11 @@ void ocip_extract_stats_clear (struct ocip_extract_stats *stats);
 /* Read a tar stream from SOURCE and apply it under ROOTFD (which must be an empty
    directory owned by the caller, opened O_RDONLY|O_DIRECTORY), as the layer's own
    directory in overlayfs format: ".wh.NAME" becomes a 0/0 character device NAME,
-   ".wh..wh..opq" the xattr trusted.overlay.opaque="y" on its directory, other
-   ".wh..wh.*" entries are ignored.
+   ".wh..wh..opq" the xattr trusted.overlay.opaque="y" on its directory (with XATTRS
+   OCIP_OVLFORMAT_XATTRS_USER: user.overlay.opaque="y", what overlayfs mounted with
+   "userxattr" reads), other ".wh..wh.*" entries are ignored.  With XATTRS user, a
+   device node the kernel refuses to create (EPERM, as in any user namespace) is
+   skipped and listed in RET_STATS->skipped_devices instead of failing the layer.
    The stream is hostile: names are cleaned and a name climbing above the root is
    refused (EXDEV); parents resolve inside ROOTFD (ocip_fsroot) as they would in the
    container; the last component is always created relative to its parent's fd and an
@@ -59,7 +67,7 @@ void ocip_extract_stats_clear (struct ocip_extract_stats *stats);
    files' content digests.  On error the tree under ROOTFD is incomplete: discard it.
    Errors name the entry: EXDEV escape, EINVAL malformed, E2BIG over LIMITS, EBADMSG bad
    tar stream, errno of the failing call otherwise.  */
-int ocip_extract_tar (int rootfd, ocip_extract_read_fn source, void *source_ctx,
+int ocip_extract_tar (int rootfd, enum ocip_ovlformat_xattrs xattrs, ocip_extract_read_fn source, void *source_ctx,
                       const struct ocip_extract_limits *limits, struct ocip_extract_stats *ret_stats,
                       ocip_error_t *err);
 

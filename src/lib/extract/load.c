@@ -159,7 +159,7 @@ extract_layer (struct batch *b, struct job *job, ocip_error_t *err)
      the diffID hash, the tar reader and the file writes.  */
   if ((r = ocip_readahead_start (read_uncompressed, &s, &s.readahead, err)) < 0)
     goto out;
-  r = ocip_extract_tar (diff_fd, read_ahead, &s, &b->opts->limits, &stats, err);
+  r = ocip_extract_tar (diff_fd, ocip_store_xattrs (b->store), read_ahead, &s, &b->opts->limits, &stats, err);
   if (r == 0)
     {
       /* What follows the end-of-archive marker is part of the diffID too, and reading
@@ -187,6 +187,8 @@ extract_layer (struct batch *b, struct job *job, ocip_error_t *err)
     }
   job->out->bytes = s.bytes;
   job->out->entries = stats.entries;
+  ocip_strv_free (job->out->skipped_devices);
+  job->out->skipped_devices = steal_pointer (&stats.skipped_devices);
   /* What store fsck --deep checks the layer against later; the files' contents were
      hashed as they were written.  */
   if ((r = ocip_treehash (diff_fd, OCIP_DIGEST_SHA256, OCIP_TREEHASH_FORMAT_CURRENT, stats.contents,
@@ -315,7 +317,8 @@ struct job_report
 {
   int32_t state, status;
   uint64_t bytes, entries;
-  uint32_t error_len; /* followed by that many bytes of message */
+  uint32_t error_len;   /* followed by that many bytes of message */
+  uint32_t skipped_len; /* then the skipped devices' paths, each NUL-terminated */
 };
 
 static int
@@ -334,6 +337,45 @@ read_all (int fd, void *buf, size_t len)
       len -= n;
     }
   return 0;
+}
+
+/* V's strings one after the other, each NUL-terminated (*RET_LEN bytes in all); NULL
+   with 0 when V is NULL.  */
+static char *
+join_nul (char *const *v, uint32_t *ret_len)
+{
+  size_t len = 0, i;
+  char *out, *p;
+
+  *ret_len = 0;
+  if (v == NULL)
+    return NULL;
+  for (i = 0; v[i]; i++)
+    len += strlen (v[i]) + 1;
+  p = out = xmalloc (len + 1);
+  for (i = 0; v[i]; i++)
+    p = stpcpy (p, v[i]) + 1;
+  *ret_len = (uint32_t) len;
+  return out;
+}
+
+/* The inverse of join_nul, from the parent's side of the pipe: BUF (LEN bytes, the last
+   one NUL, else the bytes after the last NUL are dropped) as a NULL-terminated vector.  */
+static char **
+split_nul (const char *buf, size_t len)
+{
+  char **v = xcalloc (len + 1, sizeof *v);
+  size_t n = 0, off = 0;
+
+  while (off < len)
+    {
+      size_t l = strnlen (buf + off, len - off);
+      if (off + l == len)
+        break;
+      v[n++] = xstrdup (buf + off);
+      off += l + 1;
+    }
+  return v;
 }
 
 /* In the child: confine, run the batch, report every job.  Never returns.  */
@@ -358,9 +400,11 @@ sandboxed_child (struct batch *b, int out)
       rep.bytes = l->bytes;
       rep.entries = l->entries;
       rep.error_len = l->error ? (uint32_t) strlen (l->error) : 0;
+      cleanup_free char *skipped = join_nul (l->skipped_devices, &rep.skipped_len);
       ocip_error_t ignored = NULL;
       if (ocip_write_fd (out, &rep, sizeof rep, "the report", &ignored) < 0
-          || (rep.error_len && ocip_write_fd (out, l->error, rep.error_len, "the report", &ignored) < 0))
+          || (rep.error_len && ocip_write_fd (out, l->error, rep.error_len, "the report", &ignored) < 0)
+          || (rep.skipped_len && ocip_write_fd (out, skipped, rep.skipped_len, "the report", &ignored) < 0))
         _exit (1);
     }
   _exit (0);
@@ -415,6 +459,13 @@ run_batch_sandboxed (struct batch *b)
           if (read_all (fds[0], l->error, rep.error_len) < 0)
             break;
           l->error[rep.error_len] = '\0';
+        }
+      if (rep.skipped_len)
+        {
+          cleanup_free char *skipped = xmalloc (rep.skipped_len);
+          if (read_all (fds[0], skipped, rep.skipped_len) < 0)
+            break;
+          l->skipped_devices = split_nul (skipped, rep.skipped_len);
         }
     }
   close (fds[0]);
@@ -640,7 +691,10 @@ ocip_load_report_free (struct ocip_load_report *report)
   if (report == NULL)
     return;
   for (i = 0; i < report->n_layers; i++)
-    free (report->layers[i].error);
+    {
+      free (report->layers[i].error);
+      ocip_strv_free (report->layers[i].skipped_devices);
+    }
   free (report->layers);
   free (report);
 }

@@ -43,7 +43,8 @@ set_layer (int fs, const char *key, int fd, bool *by_fd)
 
 /* Returns 0, or -1 with errno; ENOSYS/EINVAL on "lowerdir+" mean "use mount(2)".  */
 static int
-mount_new_api (int target_fd, const int *lower_fds, size_t n, int upper_fd, int work_fd, const char **why)
+mount_new_api (int target_fd, const int *lower_fds, size_t n, int upper_fd, int work_fd, bool userxattr,
+               const char **why)
 {
   cleanup_close int fs = -1;
   cleanup_close int mnt = -1;
@@ -54,6 +55,11 @@ mount_new_api (int target_fd, const int *lower_fds, size_t n, int upper_fd, int 
   if (fs < 0)
     {
       *why = "fsopen";
+      return -1;
+    }
+  if (userxattr && fsconfig (fs, FSCONFIG_SET_FLAG, "userxattr", NULL, 0) < 0)
+    {
+      *why = "fsconfig userxattr";
       return -1;
     }
   for (i = 0; i < n; i++)
@@ -91,7 +97,7 @@ mount_new_api (int target_fd, const int *lower_fds, size_t n, int upper_fd, int 
    the call so that the short names keep the options within one page.  */
 static int
 mount_legacy (int target_fd, const char *const *short_names, size_t n, int short_base_fd, int upper_fd,
-              int work_fd, ocip_error_t *err)
+              int work_fd, bool userxattr, ocip_error_t *err)
 {
   char target[64], upper[64], work[64];
   cleanup_free char *options = NULL;
@@ -103,7 +109,8 @@ mount_legacy (int target_fd, const char *const *short_names, size_t n, int short
   proc_fd_path (upper, sizeof upper, upper_fd);
   proc_fd_path (work, sizeof work, work_fd);
   options = xmalloc (page + 1);
-  len = snprintf (options, page + 1, "upperdir=%s,workdir=%s,lowerdir=", upper, work);
+  len = snprintf (options, page + 1, "%supperdir=%s,workdir=%s,lowerdir=", userxattr ? "userxattr," : "", upper,
+                  work);
   for (i = 0; i < n && len <= page; i++)
     len += snprintf (options + len, page + 1 - len, "%s%s", i ? ":" : "", short_names[i]);
   if (len >= page)
@@ -125,8 +132,10 @@ mount_legacy (int target_fd, const char *const *short_names, size_t n, int short
 
 int
 ocip_overlay_mount (int target_fd, const int *lower_fds, const char *const *short_names, size_t n,
-                    int short_base_fd, int upper_fd, int work_fd, ocip_error_t *err)
+                    int short_base_fd, int upper_fd, int work_fd, enum ocip_ovlformat_xattrs xattrs,
+                    ocip_error_t *err)
 {
+  bool userxattr = xattrs == OCIP_OVLFORMAT_XATTRS_USER;
   const char *why = NULL;
 
   if (n == 0)
@@ -134,7 +143,7 @@ ocip_overlay_mount (int target_fd, const int *lower_fds, const char *const *shor
   if (n > OCIP_OVERLAY_MAX_LAYERS)
     return ocip_error_fail (err, E2BIG, "%zu layers are more than overlayfs stacks (%d): use --flat", n,
                            OCIP_OVERLAY_MAX_LAYERS);
-  if (mount_new_api (target_fd, lower_fds, n, upper_fd, work_fd, &why) == 0)
+  if (mount_new_api (target_fd, lower_fds, n, upper_fd, work_fd, userxattr, &why) == 0)
     return 0;
   /* ENOSYS: no new mount API; EINVAL: an overlayfs without "lowerdir+" (< 6.8).  */
   if (errno != ENOSYS && errno != EINVAL)
@@ -145,7 +154,7 @@ ocip_overlay_mount (int target_fd, const int *lower_fds, const char *const *shor
                            "mount overlay of %zu ID-mapped layers: %s: this kernel's overlayfs does not take "
                            "ID-mapped lower layers by fd (Linux >= 6.8 needed)",
                            n, why);
-  return mount_legacy (target_fd, short_names, n, short_base_fd, upper_fd, work_fd, err);
+  return mount_legacy (target_fd, short_names, n, short_base_fd, upper_fd, work_fd, userxattr, err);
 }
 
 int

@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include <oci-prep/error.h>
+#include "rootfs/ovlformat.h"
 
 /* overlayfs refuses more lower layers than this.  */
 #define OCIP_OVERLAY_MAX_LAYERS 500
@@ -21,9 +22,12 @@
    must fit in one page (else E2BIG).  SHORT_NAMES NULL (ID-mapped lowers, which only
    the new API can take) means no fallback: such a kernel gets EOPNOTSUPP.  N must be at least 1 (an image without layers
    gets one empty directory from the caller); more than OCIP_OVERLAY_MAX_LAYERS is
-   E2BIG, with a hint to use --flat.  */
+   E2BIG, with a hint to use --flat.  XATTRS says which xattrs the layers keep overlayfs'
+   metadata in: OCIP_OVLFORMAT_XATTRS_USER mounts with "userxattr" (user.overlay.*, the
+   only kind overlayfs reads when mounted inside a user namespace).  */
 int ocip_overlay_mount (int target_fd, const int *lower_fds, const char *const *short_names, size_t n,
-                        int short_base_fd, int upper_fd, int work_fd, ocip_error_t *err);
+                        int short_base_fd, int upper_fd, int work_fd, enum ocip_ovlformat_xattrs xattrs,
+                        ocip_error_t *err);
 
 /* An ID-mapped view of the directory LAYER_FD (not followed if a symlink: it is an fd)
    for an overlay lower layer or a flat copy: a detached bind mount of it

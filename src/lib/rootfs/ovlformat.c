@@ -13,6 +13,7 @@
 
 #include <oci-prep/cleanup.h>
 #include "base/fsroot.h"
+#include "base/idmap.h"
 #include "base/strv.h"
 #include "rootfs/ovlformat.h"
 
@@ -68,10 +69,26 @@ ocip_ovlformat_make_whiteout (int dirfd, const char *name, const char *path, oci
   return 0;
 }
 
-int
-ocip_ovlformat_set_opaque (int fd, const char *path, ocip_error_t *err)
+enum ocip_ovlformat_xattrs
+ocip_ovlformat_xattrs_for_process (void)
 {
-  if (fsetxattr (fd, OCIP_OVLFORMAT_OPAQUE_XATTR, "y", 1, 0) < 0)
+  return geteuid () == 0 && ocip_idmap_in_initial_userns () ? OCIP_OVLFORMAT_XATTRS_TRUSTED
+                                                              : OCIP_OVLFORMAT_XATTRS_USER;
+}
+
+const char *
+ocip_ovlformat_xattrs_name (enum ocip_ovlformat_xattrs xattrs)
+{
+  return xattrs == OCIP_OVLFORMAT_XATTRS_USER ? "user" : "trusted";
+}
+
+int
+ocip_ovlformat_set_opaque (int fd, enum ocip_ovlformat_xattrs xattrs, const char *path, ocip_error_t *err)
+{
+  const char *name
+      = xattrs == OCIP_OVLFORMAT_XATTRS_USER ? OCIP_OVLFORMAT_USER_OPAQUE_XATTR : OCIP_OVLFORMAT_OPAQUE_XATTR;
+
+  if (fsetxattr (fd, name, "y", 1, 0) < 0)
     return ocip_error_set (err, errno, "opaque directory '%s': set xattr", path);
   return 0;
 }
@@ -80,7 +97,8 @@ bool
 ocip_ovlformat_is_opaque (int fd)
 {
   char value[2];
-  return fgetxattr (fd, OCIP_OVLFORMAT_OPAQUE_XATTR, value, sizeof value) == 1 && value[0] == 'y';
+  return (fgetxattr (fd, OCIP_OVLFORMAT_OPAQUE_XATTR, value, sizeof value) == 1 && value[0] == 'y')
+         || (fgetxattr (fd, OCIP_OVLFORMAT_USER_OPAQUE_XATTR, value, sizeof value) == 1 && value[0] == 'y');
 }
 
 bool

@@ -19,6 +19,24 @@
 #define OCIP_OVLFORMAT_XATTR_PREFIX "trusted.overlay."
 #define OCIP_OVLFORMAT_USER_XATTR_PREFIX "user.overlay."
 #define OCIP_OVLFORMAT_OPAQUE_XATTR OCIP_OVLFORMAT_XATTR_PREFIX "opaque"
+#define OCIP_OVLFORMAT_USER_OPAQUE_XATTR OCIP_OVLFORMAT_USER_XATTR_PREFIX "opaque"
+
+/* Which xattrs a store's layer directories carry overlayfs' metadata in.  trusted.*
+   takes CAP_SYS_ADMIN in the initial user namespace: root's store.  A user who is not
+   root (or root of a user namespace) can only write user.*, which overlayfs reads when
+   mounted with "userxattr", the only way it can be mounted in a user namespace.  */
+enum ocip_ovlformat_xattrs
+{
+  OCIP_OVLFORMAT_XATTRS_TRUSTED, /* trusted.overlay.* */
+  OCIP_OVLFORMAT_XATTRS_USER,    /* user.overlay.* */
+};
+
+/* The xattrs this process writes layers with: trusted for root in the initial user
+   namespace, user for everyone else (an ordinary user, any user namespace).  */
+enum ocip_ovlformat_xattrs ocip_ovlformat_xattrs_for_process (void);
+
+/* "trusted" or "user", as the store records it.  */
+const char *ocip_ovlformat_xattrs_name (enum ocip_ovlformat_xattrs xattrs);
 
 /* What a layer tar entry's name means.  */
 enum ocip_ovlformat_entry
@@ -50,11 +68,14 @@ bool ocip_ovlformat_whiteout_at (int dirfd, const char *name);
 int ocip_ovlformat_make_whiteout (int dirfd, const char *name, const char *path, ocip_error_t *err);
 
 /* Mark the directory FD (a real fd, not O_PATH) opaque: overlayfs then shows none of the
-   layers below in it.  PATH names it in messages.  0, or a negative errno with *ERR
-   set (EPERM without CAP_SYS_ADMIN: trusted.* xattrs are the superuser's).  */
-int ocip_ovlformat_set_opaque (int fd, const char *path, ocip_error_t *err);
+   layers below in it.  XATTRS says in which namespace (trusted.overlay.opaque or
+   user.overlay.opaque).  PATH names it in messages.  0, or a negative errno with *ERR
+   set (EPERM for trusted.* without CAP_SYS_ADMIN: those xattrs are the superuser's).  */
+int ocip_ovlformat_set_opaque (int fd, enum ocip_ovlformat_xattrs xattrs, const char *path, ocip_error_t *err);
 
-/* Whether the directory FD (a real fd, not O_PATH) is marked opaque.  */
+/* Whether the directory FD (a real fd, not O_PATH) is marked opaque, in either
+   namespace: a store's layers use one of them only, and an image's own overlay xattrs
+   never reach a layer directory (extraction drops both), so either is ours.  */
 bool ocip_ovlformat_is_opaque (int fd);
 
 /* Whether the xattr NAME is overlayfs' own (trusted.overlay.*, user.overlay.*): an

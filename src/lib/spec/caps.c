@@ -218,7 +218,9 @@ ocip_caps_limit (const char *const *keep, ocip_error_t *err)
 {
   cleanup_cap cap_t caps = cap_init ();
   cleanup_cap cap_t now = cap_get_proc ();
+  cap_flag_value_t setpcap_held = CAP_CLEAR;
   cap_value_t values[64];
+  bool setpcap;
   int n = 0, v;
 
   if (caps == NULL || now == NULL)
@@ -233,13 +235,21 @@ ocip_caps_limit (const char *const *keep, ocip_error_t *err)
         n++;
     }
   /* The bounding set first (while CAP_SETPCAP is still ours), then what the process
-     holds: nothing it does afterwards, exec included, can get the others back.  */
-  for (v = 0; v <= CAP_LAST_CAP; v++)
+     holds: nothing it does afterwards, exec included, can get the others back.
+     Dropping from the bounding set takes CAP_SETPCAP, which a user who is not root
+     does not have: such a process keeps its bounding set, which is harmless once
+     no_new_privs is set (exec then grants no file capabilities, and without
+     CAP_SETPCAP the inheritable set cannot grow past the permitted one, cleared
+     below).  A capability already outside the bounding set needs no dropping.  */
+  setpcap = cap_get_flag (now, CAP_SETPCAP, CAP_EFFECTIVE, &setpcap_held) == 0 && setpcap_held == CAP_SET;
+  for (v = 0; setpcap && v <= CAP_LAST_CAP; v++)
     {
       bool kept = false;
       for (int i = 0; i < n; i++)
         kept = kept || values[i] == v;
-      if (! kept && prctl (PR_CAPBSET_DROP, v, 0, 0, 0) < 0 && errno != EINVAL)
+      if (kept || prctl (PR_CAPBSET_READ, v, 0, 0, 0) != 1)
+        continue;
+      if (prctl (PR_CAPBSET_DROP, v, 0, 0, 0) < 0 && errno != EINVAL)
         return ocip_error_set (err, errno, "drop capability %d from the bounding set", v);
     }
   if (prctl (PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)

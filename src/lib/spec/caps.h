@@ -29,8 +29,10 @@ bool ocip_caps_process_has (const char *name);
 
 /* Keep only the capabilities KEEP (names as cap_from_name(3) takes them, NULL-terminated)
    in this process: dropped from the bounding set, the ambient set cleared, effective
-   and permitted reduced to KEEP (those not held to begin with stay unheld).  For the
-   extraction sandbox.  Errors: EINVAL for an unknown name, else the failing call's.  */
+   and permitted reduced to KEEP (those not held to begin with stay unheld).  Without
+   CAP_SETPCAP (a user who is not root) the bounding set is left as it is, never an
+   error: set no_new_privs first, so that exec cannot use it.  For the extraction
+   sandbox.  Errors: EINVAL for an unknown name, else the failing call's.  */
 int ocip_caps_limit (const char *const *keep, ocip_error_t *err);
 
 #endif

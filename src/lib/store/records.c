@@ -543,6 +543,32 @@ read_state_at (int dirfd, const char *name, const char *what, struct ocip_state_
 }
 
 int
+ocip_records_store_xattrs_read (int store_dirfd, enum ocip_ovlformat_xattrs *ret, ocip_error_t *err)
+{
+  cleanup_free char *text = NULL;
+  size_t len;
+  int r;
+
+  if ((r = ocip_read_file_at (store_dirfd, OCIP_RECORDS_XATTRS_FILE, 64, &text, &len, err)) < 0)
+    return r;
+  if (strcmp (text, "trusted\n") == 0)
+    *ret = OCIP_OVLFORMAT_XATTRS_TRUSTED;
+  else if (strcmp (text, "user\n") == 0)
+    *ret = OCIP_OVLFORMAT_XATTRS_USER;
+  else
+    return ocip_error_fail (err, EINVAL, "'" OCIP_RECORDS_XATTRS_FILE "' is damaged: neither 'trusted' nor 'user'");
+  return 0;
+}
+
+int
+ocip_records_store_xattrs_write (int store_dirfd, enum ocip_ovlformat_xattrs xattrs, ocip_error_t *err)
+{
+  cleanup_free char *text = xasprintf ("%s\n", ocip_ovlformat_xattrs_name (xattrs));
+
+  return ocip_write_file_at (store_dirfd, OCIP_RECORDS_XATTRS_FILE, text, strlen (text), 0600, err);
+}
+
+int
 ocip_records_state_write (int bundle_dirfd, const struct ocip_state_record *rec, ocip_error_t *err)
 {
   cleanup_free char *text = NULL;

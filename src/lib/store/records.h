@@ -10,6 +10,7 @@
 #include <oci-prep/error.h>
 #include <oci-prep/store.h>
 #include "base/idmap.h"
+#include "rootfs/ovlformat.h"
 
 /* Record formats.  A record without a "version" field was written by oci-prep before
    records carried one: it is format 1 and is read as it is (nothing is migrated).
@@ -61,6 +62,19 @@ int ocip_records_layer_read_at (int layer_dirfd, const char *what, struct ocip_l
 /* The record of the committed layer DIFF_ID; EBADMSG if it names another diffID.  */
 int ocip_records_layer_read (struct ocip_store *store, const struct ocip_digest *diff_id,
                              struct ocip_layer_record *ret, ocip_error_t *err);
+
+/* STORE/overlay-xattrs: which xattrs the store's layers carry overlayfs' metadata in
+   ("trusted\n" or "user\n"), so that a store made by root and one made by a user never
+   mix: overlayfs mounted by root ignores user.overlay.*, and a user can neither write
+   nor mount root's trusted.overlay.* layers.  A store from before the file existed
+   was made by root (oci-prep only ran as root then).  */
+#define OCIP_RECORDS_XATTRS_FILE "overlay-xattrs"
+
+/* Read the store's record into *RET: ENOENT when there is none, EINVAL (naming the
+   file) when it says anything else.  No symlink is followed.  */
+int ocip_records_store_xattrs_read (int store_dirfd, enum ocip_ovlformat_xattrs *ret, ocip_error_t *err);
+/* Write it (atomically, mode 0600).  */
+int ocip_records_store_xattrs_write (int store_dirfd, enum ocip_ovlformat_xattrs xattrs, ocip_error_t *err);
 
 /* Called for each implied directory (a relative path, borrowed for the call): a
    negative return stops the walk and is returned (with *ERR set).  */

@@ -14,6 +14,7 @@
 #include <oci-prep/cleanup.h>
 #include "base/fsutil.h"
 #include <oci-prep/store.h>
+#include "store/records.h"
 #include "store/store_internal.h"
 #include "store/store_private.h"
 
@@ -26,7 +27,9 @@ ocip_store_default_path (void)
 
   if (env && *env)
     return xstrdup (env);
-  if (geteuid () == 0)
+  /* Root of a user namespace (podman unshare, unshare --map-root-user) is a user whose
+     store is their own: the kind of store is the test (see OCIP_RECORDS_XATTRS_FILE).  */
+  if (ocip_ovlformat_xattrs_for_process () == OCIP_OVLFORMAT_XATTRS_TRUSTED)
     return xstrdup ("/var/lib/oci-prep");
   if (xdg && *xdg == '/')
     return xasprintf ("%s/oci-prep", xdg);
@@ -199,6 +202,58 @@ ocip_store_clean_tmp (struct ocip_store *store, size_t *ret_removed, ocip_error_
   return 0;
 }
 
+static bool
+has_layers (struct ocip_store *store)
+{
+  cleanup_dir DIR *dir = ocip_opendir_at (store->dirfd, "layers");
+  struct dirent *de;
+
+  while (dir && (de = readdir (dir)))
+    if (strcmp (de->d_name, ".") != 0 && strcmp (de->d_name, "..") != 0)
+      return true;
+  return false;
+}
+
+/* Root's store and a user's never mix (see OCIP_RECORDS_XATTRS_FILE): the first
+   process to use the store records which xattrs its layers use, and a process that
+   would write (or mount) the other kind is refused, before it touches anything.  */
+static int
+check_xattrs (struct ocip_store *store, ocip_error_t *err)
+{
+  enum ocip_ovlformat_xattrs mine = ocip_ovlformat_xattrs_for_process (), theirs;
+  int r;
+
+  r = ocip_records_store_xattrs_read (store->dirfd, &theirs, err);
+  if (r == -ENOENT)
+    {
+      ocip_error_release (err);
+      /* Layers without the record were extracted by root, before users could.  */
+      theirs = has_layers (store) ? OCIP_OVLFORMAT_XATTRS_TRUSTED : mine;
+      if (theirs == mine && (r = ocip_records_store_xattrs_write (store->dirfd, mine, err)) < 0)
+        return ocip_error_wrap (err, "store '%s'", store->path);
+    }
+  else if (r < 0)
+    return ocip_error_wrap (err, "store '%s'", store->path);
+  if (theirs != mine)
+    return theirs == OCIP_OVLFORMAT_XATTRS_TRUSTED
+               ? ocip_error_fail (err, EPERM,
+                                  "store '%s' was made by root (its layers keep overlayfs' metadata in trusted.* "
+                                  "xattrs): a user who is not root needs a store of their own",
+                                  store->path)
+               : ocip_error_fail (err, EPERM,
+                                  "store '%s' was made by a user who is not root or in a user namespace (its layers "
+                                  "keep overlayfs' metadata in user.* xattrs): root needs a store of its own",
+                                  store->path);
+  store->xattrs = mine;
+  return 0;
+}
+
+enum ocip_ovlformat_xattrs
+ocip_store_xattrs (const struct ocip_store *store)
+{
+  return store->xattrs;
+}
+
 int
 ocip_store_open (const char *path, struct ocip_store **ret, ocip_error_t *err)
 {
@@ -234,6 +289,7 @@ ocip_store_open (const char *path, struct ocip_store **ret, ocip_error_t *err)
       || (store->locks_fd = r = open_subdir (store, "locks", err)) < 0
       || (store->tmp_fd = r = open_subdir (store, "tmp", err)) < 0
       || (store->bundles_fd = r = open_subdir (store, "bundles", err)) < 0
+      || (r = check_xattrs (store, err)) < 0
       || (r = ocip_store_clean_tmp (store, &store->n_cleaned, err)) < 0)
     goto fail;
   *ret = store;

@@ -8,11 +8,16 @@
 #include <oci-prep/digest.h>
 #include <oci-prep/error.h>
 #include <oci-prep/store.h>
+#include "rootfs/ovlformat.h"
 
 /* The store directory's fd (borrowed: valid until ocip_store_free), for what keeps its
    own files in the store (the verified-blob cache) and as the base that the short
    links l/<id> of overlay mount options are relative to.  */
 int ocip_store_dirfd (const struct ocip_store *store);
+
+/* Which xattrs the store's layers carry overlayfs' metadata in (checked against this
+   process by ocip_store_open): what extraction writes and overlay mounts read.  */
+enum ocip_ovlformat_xattrs ocip_store_xattrs (const struct ocip_store *store);
 
 /* Create the directory hooks/NAME (and hooks/), mode 0700, if missing: where a runtime
    hook keeps the state of a rootfs it prepared.  NAME is one component.  */

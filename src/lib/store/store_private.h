@@ -5,6 +5,8 @@
 
 #include <stddef.h>
 
+#include "rootfs/ovlformat.h"
+
 struct ocip_store
 {
   int dirfd;    /* the store directory */
@@ -15,6 +17,7 @@ struct ocip_store
   int lock_fd;  /* the store-wide lock while this handle holds it, else -1 */
   size_t n_cleaned; /* work areas of dead processes ocip_store_open removed */
   char *path;   /* for messages */
+  enum ocip_ovlformat_xattrs xattrs; /* what its layers use (OCIP_RECORDS_XATTRS_FILE) */
 };
 
 #endif
