@@ -12,6 +12,7 @@
 #include <oci-prep/cleanup.h>
 #include "extract/extract.h"
 #include "base/fsutil.h"
+#include "rootfs/ovlformat.h"
 #include "store/treehash.h"
 
 #include "fuzz_common.h"
@@ -161,7 +162,9 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   if (rootfd < 0)
     fuzz_fail (__FILE__, __LINE__, "openat", "open the root: %s", strerror (errno));
 
-  r = fuzz_check_result ("ocip_extract_tar", ocip_extract_tar (rootfd, read_input, &src, &limits, &stats, &err),
+  r = fuzz_check_result ("ocip_extract_tar",
+                         ocip_extract_tar (rootfd, ocip_ovlformat_xattrs_for_process (), read_input, &src, &limits,
+                                           &stats, &err),
                          &err);
   if (r == 0)
     {
